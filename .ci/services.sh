@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the tests need from the OS package registry, if missing:
+# Chromium for the browser tests, PostgreSQL and Redis for the scale-out tests.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing ${need[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi

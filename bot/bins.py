@@ -1,0 +1,99 @@
+"""The council's bins: what residents call them and when they are collected."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+DEFAULT_PATH = PROJECT_ROOT / "council" / "bins.yml"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class BinType:
+    key: str
+    name: str
+    words: Tuple[str, ...]
+    every_weeks: int
+    week_offset: int
+
+
+@dataclass(frozen=True)
+class Collection:
+    bin_type: BinType
+    on: date
+
+
+class BinSchedule:
+    """Reads ``council/bins.yml``; answers "which bin?" and "when is it collected?"."""
+
+    def __init__(self, bin_types: List[BinType], collection_days: Dict[str, str]) -> None:
+        self.bin_types = bin_types
+        self.collection_days = collection_days
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> "BinSchedule":
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        bin_types = [
+            BinType(
+                key=key,
+                name=spec["name"],
+                words=tuple(str(w).lower() for w in spec["words"]),
+                every_weeks=int(spec.get("every_weeks", 1)),
+                week_offset=int(spec.get("week_offset", 0)),
+            )
+            for key, spec in raw["bin_types"].items()
+        ]
+        days = {str(k).upper(): str(v).capitalize() for k, v in raw["collection_days"].items()}
+        for area, day in days.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"{path}: collection day for {area} must be a weekday name, not {day!r}")
+        return cls(bin_types, days)
+
+    def by_key(self, key: str) -> Optional[BinType]:
+        return next((b for b in self.bin_types if b.key == key), None)
+
+    def match_bin_type(self, text: str) -> Optional[BinType]:
+        """The bin type a resident means ("the green one", "recycling"), or None if unclear."""
+        lowered = (text or "").lower().replace("_", " ")
+        for bin_type in self.bin_types:
+            if lowered.strip() == bin_type.key.replace("_", " "):
+                return bin_type
+        words = set(re.findall(r"[a-z]+", lowered))
+        scores = []
+        for bin_type in self.bin_types:
+            hits = sum(1 for w in bin_type.words if (" " in w and w in lowered) or w in words)
+            scores.append((hits, bin_type))
+        scores.sort(key=lambda pair: pair[0], reverse=True)
+        if not scores or scores[0][0] == 0:
+            return None
+        if len(scores) > 1 and scores[1][0] == scores[0][0]:
+            return None  # ambiguous, ask again
+        return scores[0][1]
+
+    def collection_day(self, postcode: str) -> Optional[str]:
+        outward, _, inward = postcode.upper().partition(" ")
+        sector = f"{outward} {inward[:1]}"
+        return self.collection_days.get(sector) or self.collection_days.get(outward)
+
+    def next_collections(self, postcode: str, today: date) -> List[Collection]:
+        """The next collection of each bin type for ``postcode``, soonest first."""
+        day_name = self.collection_day(postcode)
+        if day_name is None:
+            return []
+        weekday = WEEKDAYS.index(day_name)
+        first = today + timedelta(days=(weekday - today.weekday()) % 7)
+        result = []
+        for bin_type in self.bin_types:
+            candidate = first
+            while (candidate.isocalendar()[1] - bin_type.week_offset) % bin_type.every_weeks:
+                candidate += timedelta(days=7)
+            result.append(Collection(bin_type, candidate))
+        return sorted(result, key=lambda c: (c.on, c.bin_type.name))

@@ -1,0 +1,71 @@
+"""The kinds of report residents can make, and what each back office needs.
+
+This is the one list that forms (domain.yml), actions and routing agree on;
+``tests/test_categories.py`` checks domain.yml and the rules against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+# Asked at the end of every report form, in this order (see actions/reports.py
+# for which are skipped: phone when the channel already knows it, phone and
+# email when the resident does not want to be contacted).
+CONTACT_SLOTS = ("contact_consent", "contact_phone", "contact_email")
+CONFIRM_SLOT = "report_confirmed"
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    title: str  # how the bot names it to residents: "missed bin collection"
+    detail_slots: Tuple[str, ...]  # asked after the location, in order
+    needs_postcode: bool = False  # property-based services need the exact address
+
+    @property
+    def intent(self) -> str:
+        prefix = "request_" if self.key in ("bulky_waste", "new_bin") else "report_"
+        return prefix + self.key
+
+    @property
+    def form(self) -> str:
+        return f"{self.key}_form"
+
+    @property
+    def required_slots(self) -> Tuple[str, ...]:
+        where = ("location", "postcode") if self.needs_postcode else ("location",)
+        return where + self.detail_slots + CONTACT_SLOTS + (CONFIRM_SLOT,)
+
+
+CATEGORIES: Tuple[Category, ...] = (
+    Category("missed_bin", "missed bin collection", ("bin_type", "collection_day"), needs_postcode=True),
+    Category("pothole", "pothole or damaged path", ("defect_surface", "defect_size", "defect_danger", "description")),
+    Category("flytipping", "fly-tipping", ("description",)),
+    Category("streetlight", "street light fault", ("description",)),
+    Category("graffiti", "graffiti", ("description",)),
+    Category("dog_fouling", "dog fouling", ("description",)),
+    Category("litter", "litter or street cleaning", ("description",)),
+    Category("blocked_drain", "blocked drain or flooding", ("description",)),
+    Category("tree", "tree problem", ("description",)),
+    Category("parking", "parking problem", ("description",)),
+    Category("noise", "noise problem", ("noise_type", "noise_when", "noise_frequency"), needs_postcode=True),
+    Category(
+        "abandoned_vehicle",
+        "abandoned vehicle",
+        ("vehicle_registration", "vehicle_make", "vehicle_colour", "vehicle_duration"),
+    ),
+    Category("housing_repair", "council home repair", ("description",), needs_postcode=True),
+    Category("other_problem", "problem", ("description",)),
+    Category("bulky_waste", "bulky waste collection", ("bulky_items",), needs_postcode=True),
+    Category("new_bin", "new or replacement bin", ("bin_type", "bin_reason"), needs_postcode=True),
+)
+
+BY_KEY: Dict[str, Category] = {c.key: c for c in CATEGORIES}
+BY_FORM: Dict[str, Category] = {c.form: c for c in CATEGORIES}
+BY_INTENT: Dict[str, Category] = {c.intent: c for c in CATEGORIES}
+
+# Every slot a report form can fill; reset when a report is finished or cancelled.
+REPORT_SLOTS: Tuple[str, ...] = tuple(
+    dict.fromkeys(slot for c in CATEGORIES for slot in c.required_slots)
+) + ("latitude", "longitude", "report_category")

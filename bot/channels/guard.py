@@ -1,0 +1,62 @@
+"""The boundary every resident message passes before Rasa sees it.
+
+Each of our input channels wraps Rasa's ``on_new_message`` callback with
+:func:`guard_messages`, so whatever arrives (empty, huge, binary, hostile) is
+turned into plain text the same way on every channel.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.settings import load_settings
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+# Rasa reads "/intent{...}" as that intent with those entities, bypassing NLU.
+# On a public channel that would let anyone set slots, so leading slashes go.
+_LEADING_SLASHES = re.compile(r"^[\s/]+")
+# Control characters other than tab and newline (binary junk, NULs, escape codes).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: Optional[str], max_chars: int) -> Tuple[str, Dict[str, Any]]:
+    """Plain text Rasa can safely parse, and notes for the message metadata.
+
+    Returns the cleaned text and a dict describing what was changed (kept in
+    the tracker so nothing the resident sent is silently lost).
+    """
+    notes: Dict[str, Any] = {}
+    raw = text if isinstance(text, str) else ""
+    # Lone surrogates (invalid UTF-16 halves) cannot be stored or encoded.
+    cleaned = raw.encode("utf-8", "replace").decode("utf-8", "replace")
+    cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", cleaned))
+    if cleaned.lstrip().startswith("/"):
+        notes["leading_slash_removed"] = True
+        cleaned = _LEADING_SLASHES.sub("", cleaned)
+    cleaned = cleaned.strip()
+    if len(cleaned) > max_chars:
+        notes["original_text"] = cleaned
+        notes["original_length"] = len(cleaned)
+        cleaned = cleaned[:max_chars]
+    return cleaned, notes
+
+
+def guard_messages(on_new_message: OnNewMessage, max_chars: Optional[int] = None) -> OnNewMessage:
+    """Wrap Rasa's callback so every message is cleaned first."""
+    limit = max_chars or load_settings().max_message_chars
+
+    async def guarded(message: UserMessage) -> Any:
+        cleaned, notes = clean_text(message.text, limit)
+        message.text = cleaned
+        if notes:
+            metadata = dict(message.metadata or {})
+            metadata["guard"] = notes
+            message.metadata = metadata
+        return await on_new_message(message)
+
+    return guarded

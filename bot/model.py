@@ -1,0 +1,84 @@
+"""The trained model, cached by a hash of everything it is trained from.
+
+``python -m bot.model ensure`` trains only when config.yml, domain.yml or
+anything under data/ changed since the model in models/ was trained, and
+prints the model's path. ``python -m bot.model path`` prints it without
+training (exit 1 if it is missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterable
+
+from bot.settings import PROJECT_ROOT
+
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def training_inputs(root: Path = PROJECT_ROOT) -> Iterable[Path]:
+    yield root / "config.yml"
+    yield root / "domain.yml"
+    yield from sorted(p for p in (root / "data").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt"))
+
+
+def fingerprint(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for path in training_inputs(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path(root: Path = PROJECT_ROOT) -> Path:
+    return MODELS_DIR / f"council-{fingerprint(root)}.tar.gz"
+
+
+def ensure_model(root: Path = PROJECT_ROOT) -> Path:
+    """Path of an up-to-date model, training one first if needed."""
+    path = model_path(root)
+    if path.exists():
+        print(f"Model is up to date: {path.relative_to(root)}", flush=True)
+        return path
+    print("Training data changed (or no model yet): training, this takes a few minutes...", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable, "-m", "rasa", "train",
+            "--config", str(root / "config.yml"),
+            "--domain", str(root / "domain.yml"),
+            "--data", str(root / "data"),
+            "--out", str(MODELS_DIR),
+            "--fixed-model-name", path.name[: -len(".tar.gz")],
+        ],
+        cwd=root,
+        check=True,
+    )
+    print(f"Trained in {time.monotonic() - started:.0f} s: {path.relative_to(root)}", flush=True)
+    return path
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "ensure"
+    if command == "ensure":
+        ensure_model()
+        return 0
+    if command == "path":
+        path = model_path()
+        print(path)
+        return 0 if path.exists() else 1
+    if command == "fingerprint":
+        print(fingerprint())
+        return 0
+    print(f"usage: python -m bot.model [ensure|path|fingerprint]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,165 @@
+"""The case store: our own record of every case, in our database."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any, List, Mapping, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.backoffice import references
+from bot.backoffice.base import RECEIVED, STATUS_ORDER, Case, NewCase
+from bot.storage.schema import case_updates, cases, outbox
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _row_to_case(row: Mapping[str, Any]) -> Case:
+    return Case(
+        id=row["id"],
+        reference=row["reference"],
+        category=row["category"],
+        status=row["status"],
+        conversation_id=row["conversation_id"],
+        channel=row["channel"],
+        location_text=row["location_text"],
+        postcode=row["postcode"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        description=row["description"],
+        details=dict(row["details"] or {}),
+        contact_phone=row["contact_phone"],
+        contact_email=row["contact_email"],
+        contact_consent=bool(row["contact_consent"]),
+        media_urls=list(row["media_urls"] or []),
+        backoffice=row["backoffice"],
+        backoffice_reference=row["backoffice_reference"],
+        needs_attention=bool(row["needs_attention"]),
+        attention_reason=row["attention_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class CaseStore:
+    """Creates and reads cases. Safe to share between coroutines and processes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, new_case: NewCase, idempotency_key: str, backoffice: Optional[str] = None) -> Case:
+        """Store a case and its outbox row in one transaction.
+
+        Idempotent: a second call with the same ``idempotency_key`` (the action
+        retried, the resident's confirmation replayed) returns the first case.
+        """
+        existing = self.get_by_idempotency_key(idempotency_key)
+        if existing is not None:
+            return existing
+        now = utcnow()
+        values = asdict(new_case)
+        for _attempt in range(5):
+            values.update(
+                reference=references.new_reference(),
+                idempotency_key=idempotency_key,
+                status=RECEIVED,
+                backoffice=backoffice,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                with self.engine.begin() as conn:
+                    case_id = conn.execute(cases.insert().values(**values)).inserted_primary_key[0]
+                    conn.execute(
+                        case_updates.insert().values(
+                            case_id=case_id, status=RECEIVED, source="resident", created_at=now
+                        )
+                    )
+                    conn.execute(
+                        outbox.insert().values(
+                            case_id=case_id,
+                            state="pending",
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                return self._get(cases.c.id == case_id)  # type: ignore[return-value]
+            except IntegrityError:
+                # Either a concurrent call with the same key won (return its case)
+                # or, very rarely, the random reference collided (try another).
+                existing = self.get_by_idempotency_key(idempotency_key)
+                if existing is not None:
+                    return existing
+        raise RuntimeError("could not allocate a unique case reference")
+
+    def _get(self, condition: Any, conn: Optional[Connection] = None) -> Optional[Case]:
+        query = select(cases).where(condition)
+        if conn is not None:
+            row = conn.execute(query).mappings().first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(query).mappings().first()
+        return _row_to_case(row) if row else None
+
+    def get(self, case_id: int) -> Optional[Case]:
+        return self._get(cases.c.id == case_id)
+
+    def get_by_reference(self, reference: str) -> Optional[Case]:
+        return self._get(cases.c.reference == reference)
+
+    def get_by_idempotency_key(self, key: str) -> Optional[Case]:
+        return self._get(cases.c.idempotency_key == key)
+
+    def for_conversation(self, conversation_id: str) -> List[Case]:
+        query = select(cases).where(cases.c.conversation_id == conversation_id).order_by(cases.c.id)
+        with self.engine.connect() as conn:
+            return [_row_to_case(r) for r in conn.execute(query).mappings()]
+
+    def history(self, case_id: int) -> List[Mapping[str, Any]]:
+        query = select(case_updates).where(case_updates.c.case_id == case_id).order_by(case_updates.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def record_status(
+        self,
+        case_id: int,
+        status: str,
+        source: str,
+        note: Optional[str] = None,
+        backoffice_reference: Optional[str] = None,
+    ) -> bool:
+        """Move a case forward to ``status``; never backwards. True if it changed."""
+        if status not in STATUS_ORDER:
+            raise ValueError(f"unknown case status {status!r}")
+        now = utcnow()
+        with self.engine.begin() as conn:
+            current = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar_one()
+            changes: dict[str, Any] = {"updated_at": now}
+            if backoffice_reference:
+                changes["backoffice_reference"] = backoffice_reference
+            moves_forward = STATUS_ORDER.index(status) > STATUS_ORDER.index(current)
+            if moves_forward:
+                changes["status"] = status
+            conn.execute(update(cases).where(cases.c.id == case_id).values(**changes))
+            if moves_forward:
+                conn.execute(
+                    case_updates.insert().values(
+                        case_id=case_id, status=status, note=note, source=source, created_at=now
+                    )
+                )
+            return moves_forward
+
+    def flag_for_attention(self, case_id: int, reason: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(cases)
+                .where(cases.c.id == case_id)
+                .values(needs_attention=True, attention_reason=reason, updated_at=utcnow())
+            )

@@ -1,0 +1,50 @@
+import pytest
+
+from bot import answers
+
+
+@pytest.mark.parametrize("text,expected", [("Yes!!", True), ("yep", True), ("yes please send it", True),
+                                           ("Nope", False), ("no thanks", False), ("maybe", None), ("", None)])
+def test_yes_or_no(text, expected):
+    assert answers.yes_or_no(text) is expected
+
+
+def test_yes_or_no_falls_back_to_the_nlu_intent():
+    assert answers.yes_or_no("go for it", intent="affirm") is True
+    assert answers.yes_or_no("absolutely not", intent="deny") is False
+
+
+@pytest.mark.parametrize("text,expected", [("07700 900123", "+447700900123"), ("+44 7700 900123", "+447700900123"),
+                                           ("01632 960000", "+441632960000"), ("0044 7700 900 123", "+447700900123"),
+                                           ("12345", None), ("call me", None), ("07700 90012", None)])
+def test_parse_uk_phone(text, expected):
+    assert answers.find_uk_phone(text) == expected
+
+
+def test_find_email():
+    assert answers.find_email("it's jo.bloggs+council@example.co.uk thanks") == "jo.bloggs+council@example.co.uk"
+    assert answers.find_email("jo at example dot com") is None
+
+
+@pytest.mark.parametrize("text,expected", [("monday", "Monday"), ("Tues", "Tuesday"), ("usually on a thurs", "Thursday"),
+                                           ("weds", "Wednesday"), ("mon or tue", None), ("no idea", None)])
+def test_parse_weekday(text, expected):
+    assert answers.parse_weekday(text) == expected
+
+
+def test_find_registration():
+    assert answers.find_registration("reg is ky65xzt i think") == "KY65 XZT"
+    assert answers.find_registration("AB12 CDE") == "AB12 CDE"
+    assert answers.find_registration("a silver ford") is None
+
+
+def test_skip_and_unknown():
+    assert answers.is_skip("Skip") and answers.is_skip("no thanks")
+    assert answers.is_unknown("not sure") and answers.is_unknown("dunno")
+    assert not answers.is_skip("jo@example.com")
+
+
+def test_choose_needs_exactly_one_option():
+    options = {"road": ("road",), "pavement": ("pavement",)}
+    assert answers.choose("its in the road", options) == "road"
+    assert answers.choose("road and pavement", options) is None

@@ -1,0 +1,31 @@
+from datetime import date
+
+from bot.bins import BinSchedule
+
+
+def test_match_bin_type_from_what_residents_say():
+    schedule = BinSchedule.load()
+    assert schedule.match_bin_type("the green one").key == "garden_waste"
+    assert schedule.match_bin_type("RECYCLING").key == "recycling"
+    assert schedule.match_bin_type("black bin").key == "general_waste"
+    assert schedule.match_bin_type("food caddy").key == "food_waste"
+    assert schedule.match_bin_type("garden_waste").key == "garden_waste"
+    assert schedule.match_bin_type("the big one") is None
+
+
+def test_next_collections_fall_on_the_districts_day_and_alternate_fortnightly():
+    schedule = BinSchedule.load()
+    today = date(2026, 11, 26)  # a Thursday
+    collections = schedule.next_collections("AN1 4GT", today)  # AN1: Monday
+    assert {c.on.strftime("%A") for c in collections} == {"Monday"}
+    by_type = {c.bin_type.key: c.on for c in collections}
+    assert by_type["food_waste"] == date(2026, 11, 30)
+    assert abs((by_type["general_waste"] - by_type["recycling"]).days) == 7
+    assert all(c.on >= today for c in collections)
+
+
+def test_sector_overrides_district():
+    schedule = BinSchedule.load()
+    assert schedule.collection_day("AN6 5AB") == "Tuesday"
+    assert schedule.collection_day("AN6 4AB") == "Monday"
+    assert schedule.collection_day("ZZ1 1ZZ") is None

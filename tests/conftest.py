@@ -1,0 +1,73 @@
+"""Fixtures shared by all tests: real databases, real trackers, real settings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from actions import services  # noqa: E402
+from bot.storage.cases import CaseStore  # noqa: E402
+from bot.storage.database import create_schema, make_engine  # noqa: E402
+
+
+@pytest.fixture
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh VAR_DIR (so fresh SQLite databases) for code that reads settings."""
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    for name in ("DATABASE_URL", "TRACKER_STORE_URL", "COUNCIL_POSTCODE_AREAS", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    services.reset()
+    yield tmp_path
+    services.reset()
+
+
+@pytest.fixture
+def case_store(tmp_path: Path) -> CaseStore:
+    engine = make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    create_schema(engine)
+    return CaseStore(engine)
+
+
+def user_event(text: str, intent: Optional[str] = None, confidence: float = 0.95,
+               entities: Optional[List[Dict[str, Any]]] = None, metadata: Optional[Dict[str, Any]] = None,
+               message_id: str = "m1", faq: Optional[str] = None) -> Dict[str, Any]:
+    parse_data: Dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "entities": entities or [],
+        "message_id": message_id,
+        "metadata": metadata or {},
+    }
+    if faq:
+        parse_data["response_selector"] = {"faq": {"response": {"utter_action": f"utter_{faq}"}}}
+    return {"event": "user", "text": text, "parse_data": parse_data, "metadata": metadata or {},
+            "input_channel": (metadata or {}).get("channel", "rest"), "message_id": message_id}
+
+
+@pytest.fixture
+def make_tracker() -> Callable[..., Tracker]:
+    """Builds a real rasa_sdk Tracker: slots, an active form and the latest message."""
+
+    def build(latest: Dict[str, Any], slots: Optional[Dict[str, Any]] = None, form: Optional[str] = None,
+              history: Optional[List[Dict[str, Any]]] = None, sender_id: str = "resident-1") -> Tracker:
+        events = list(history or []) + [latest]
+        return Tracker(
+            sender_id=sender_id,
+            slots=dict(slots or {}),
+            latest_message=latest["parse_data"],
+            events=events,
+            paused=False,
+            followup_action=None,
+            active_loop={"name": form} if form else {},
+            latest_action_name="action_listen",
+        )
+
+    return build
