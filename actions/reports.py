@@ -247,8 +247,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if starting:
             turn.updates.update(self._first_message_values(turn, tracker, values))
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
+        turn.updates.update(self._values_from_metadata(turn, tracker, requested))
 
-        if requested and requested not in turn.updates:
+        if turn.updates.get("media_urls") and not turn.text:
+            dispatcher.utter_message(text="Thanks, I've added your photo to the report.")
+        elif requested and requested not in turn.updates:
             reader = READERS.get(requested, _free_text)
             value, explanation = reader(turn, ctx)
             if explanation:
@@ -305,17 +308,35 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         phone = known_phone(tracker)
         if phone and "contact_phone" in values and values.get("contact_phone") is None:
             found["contact_phone"] = phone
-        location = turn.metadata.get("location") or {}
-        if location.get("latitude") is not None and location.get("longitude") is not None:
-            found["latitude"] = str(location["latitude"])
-            found["longitude"] = str(location["longitude"])
-            found.setdefault("location", f"Shared location {location['latitude']}, {location['longitude']}")
         if (
             "description" in values
             and values.get("description") is None
             and len(turn.text.split()) >= DESCRIPTION_FROM_FIRST_MESSAGE_WORDS
         ):
             found["description"] = turn.text
+        return found
+
+    def _values_from_metadata(self, turn: Turn, tracker: Tracker, requested: Optional[str]) -> Dict[str, Any]:
+        """What the channel sent beside the text: a shared location, photos.
+
+        Channels put ``{"location": {"latitude": .., "longitude": ..}}`` (web
+        chat's "share my location") and ``{"media_urls": [...]}`` (photos sent
+        by MMS or uploaded in web chat) in the message metadata.
+        """
+        found: Dict[str, Any] = {}
+        location = turn.metadata.get("location") or {}
+        try:
+            latitude, longitude = float(location["latitude"]), float(location["longitude"])
+        except (KeyError, TypeError, ValueError):
+            latitude = longitude = None  # type: ignore[assignment]
+        if latitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            found["latitude"] = f"{latitude:.6f}"
+            found["longitude"] = f"{longitude:.6f}"
+            if requested in (None, "location") or tracker.get_slot("location") is None:
+                found["location"] = f"Shared location ({latitude:.5f}, {longitude:.5f})"
+        media = [str(url) for url in turn.metadata.get("media_urls") or [] if isinstance(url, str)]
+        if media:
+            found["media_urls"] = list(dict.fromkeys(list(tracker.get_slot("media_urls") or []) + media))
         return found
 
     def _postcode_in(self, turn: Turn, ctx: FormContext, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -478,7 +499,7 @@ def build_case(category: Category, tracker: Tracker) -> NewCase:
         contact_phone=slot("contact_phone") if consent else None,
         contact_email=slot("contact_email") if consent else None,
         contact_consent=consent,
-        media_urls=list(tracker.get_slot("media_urls") or []) if "media_urls" in tracker.slots else [],
+        media_urls=list(tracker.get_slot("media_urls") or []),
     )
 
 

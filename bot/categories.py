@@ -68,4 +68,4 @@ BY_INTENT: Dict[str, Category] = {c.intent: c for c in CATEGORIES}
 # Every slot a report form can fill; reset when a report is finished or cancelled.
 REPORT_SLOTS: Tuple[str, ...] = tuple(
     dict.fromkeys(slot for c in CATEGORIES for slot in c.required_slots)
-) + ("latitude", "longitude", "report_category")
+) + ("latitude", "longitude", "media_urls", "report_category")

@@ -8,6 +8,7 @@ them all. Configuration comes from bot/settings.py like everywhere else.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -74,6 +75,9 @@ def core_services(settings: Settings, model: Path, endpoints: Path) -> List[Serv
                 "--interface", host,
                 "--port", str(settings.rasa_port),
                 "--logging-config-file", str(PROJECT_ROOT / "logging.yml"),
+                # The HTTP API lets the worker and console speak on a resident's channel.
+                "--enable-api",
+                "--auth-token", settings.rasa_api_token or "",
             ],
             health_url=f"http://{host}:{settings.rasa_port}/",
             banner=(
@@ -113,7 +117,21 @@ def stop_all(services: List[Service]) -> None:
             service.process.kill()
 
 
+def with_run_secrets(environ: Dict[str, str]) -> Dict[str, str]:
+    """The environment, plus random per-run values for local-only secrets not set.
+
+    Only for the embedded, single-machine setup: these secrets protect
+    services that talk to each other on this machine, and a fresh random
+    value each run is safer than any default.
+    """
+    env = dict(environ)
+    if not env.get("RASA_API_TOKEN"):
+        env["RASA_API_TOKEN"] = secrets.token_urlsafe(32)
+    return env
+
+
 def main() -> int:
+    os.environ.update(with_run_secrets(dict(os.environ)))
     try:
         settings = load_settings()
     except ConfigError as error:

@@ -56,6 +56,10 @@ class Settings:
     # ACTION_SERVER_URL: where Rasa reaches the action server.
     action_server_url: str = ""
     # SESSION_EXPIRY_MINUTES is set in domain.yml (session_config), not here.
+    # RASA_API_TOKEN (secret): guards Rasa's HTTP API, which the outbox worker
+    # and the staff console use to speak on a resident's own channel. `make run`
+    # generates a random one for the run when it is not set.
+    rasa_api_token: Optional[str] = None
     # MAX_MESSAGE_CHARS: longer resident messages are cut for understanding;
     # the full text is kept in the message metadata.
     max_message_chars: int = 4000
@@ -75,6 +79,10 @@ class Settings:
     # CONSOLE_PORT and CONSOLE_SECRET_KEY (signs staff session cookies; secret).
     console_port: int = 5002
     console_secret_key: Optional[str] = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.bind_host}:{self.rasa_port}"
 
     @property
     def action_endpoint(self) -> str:
@@ -132,6 +140,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         rasa_port=_int(env, "RASA_PORT", defaults.rasa_port),
         action_server_port=_int(env, "ACTION_SERVER_PORT", defaults.action_server_port),
         action_server_url=env.get("ACTION_SERVER_URL") or "",
+        rasa_api_token=env.get("RASA_API_TOKEN") or None,
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", defaults.max_message_chars),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
