@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell scripts/find-python310)
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-nodeps.lock | sha256sum | cut -c1-12)
 
-.PHONY: help setup model train run test bench validate shell lock clean
+.PHONY: help setup model train run test bench validate shell sms lock clean
 
 help:
 	@echo "make run     set up, train if the data changed, start everything"
 	@echo "make test    set up, train if needed, run all tests"
 	@echo "make bench   run the benchmarks (figures in docs/benchmarks.md)"
 	@echo "make shell   talk to the bot in the terminal (rasa shell)"
+	@echo "make sms     text the running bot as a phone (needs \`make run\` without Twilio credentials)"
 	@echo "make validate  rasa data validate"
 
 $(STAMP): requirements.lock requirements-nodeps.lock
@@ -51,6 +52,10 @@ validate: setup
 
 shell: model
 	@$(PY) -m rasa shell --model "$$($(PY) -m bot.model path)"
+
+# Text the bot as a resident's phone through the local Twilio stand-in.
+sms: setup
+	@$(PY) -m bot.sandbox.phone
 
 # Regenerate the lock file from the current environment (after changing requirements.in).
 lock: setup

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot.model import model_path
+from bot.sandbox.twilio_api import sandbox_environment
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.database import create_schema, make_engine
 
@@ -127,7 +128,20 @@ def with_run_secrets(environ: Dict[str, str]) -> Dict[str, str]:
     env = dict(environ)
     if not env.get("RASA_API_TOKEN"):
         env["RASA_API_TOKEN"] = secrets.token_urlsafe(32)
+    # No real Twilio account: local per-run credentials for the Twilio stand-in.
+    env = sandbox_environment(env)
     return env
+
+
+def twilio_sandbox_service(settings: Settings) -> Service:
+    """The local Twilio stand-in (bot/sandbox/twilio_api.py), for SMS without an account."""
+    url = f"http://{settings.bind_host}:{settings.twilio_sandbox_port}"
+    return Service(
+        name="Twilio stand-in",
+        argv=[sys.executable, "-m", "bot.sandbox.twilio_api"],
+        health_url=f"{url}/health",
+        banner=f"Twilio stand-in {url}  (no real Twilio credentials set; text the bot with `make sms`)",
+    )
 
 
 def main() -> int:
@@ -144,6 +158,8 @@ def main() -> int:
     create_schema(make_engine(settings.database_url))
     endpoints = render_endpoints(settings, settings.var_dir)
     services = core_services(settings, model, endpoints)
+    if settings.twilio_sandbox:
+        services.append(twilio_sandbox_service(settings))
     log_dir = settings.var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}

@@ -75,6 +75,14 @@ class Settings:
     # tunnel this differs from the local address); signatures are checked
     # against it.
     public_base_url: Optional[str] = None
+    # TWILIO_SANDBOX: "1" when the Twilio settings point at our local stand-in
+    # (bot/sandbox/twilio_api.py); `make run` sets it, with per-run local
+    # credentials, when no real Twilio credentials are given.
+    twilio_sandbox: bool = False
+    # TWILIO_SANDBOX_PORT: where the local Twilio stand-in listens.
+    twilio_sandbox_port: int = 5080
+    # SMS_MEDIA_MAX_BYTES: largest inbound MMS photo we keep (Twilio's own cap is 5 MB).
+    sms_media_max_bytes: int = 5 * 1024 * 1024
 
     # CONSOLE_PORT and CONSOLE_SECRET_KEY (signs staff session cookies; secret).
     console_port: int = 5002
@@ -147,6 +155,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         twilio_number=env.get("TWILIO_NUMBER") or None,
         twilio_api_base_url=(env.get("TWILIO_API_BASE_URL") or defaults.twilio_api_base_url).rstrip("/"),
         public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        twilio_sandbox=env.get("TWILIO_SANDBOX", "") in ("1", "true", "yes"),
+        twilio_sandbox_port=_int(env, "TWILIO_SANDBOX_PORT", defaults.twilio_sandbox_port),
+        sms_media_max_bytes=_int(env, "SMS_MEDIA_MAX_BYTES", defaults.sms_media_max_bytes),
         console_port=_int(env, "CONSOLE_PORT", defaults.console_port),
         console_secret_key=env.get("CONSOLE_SECRET_KEY") or None,
     )

@@ -84,3 +84,54 @@ outbox = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_outbox_due", outbox.c.state, outbox.c.next_attempt_at)
+
+# ----- SMS channel (issue 4; bot/storage/sms.py) -------------------------------
+# One row per resident phone number: the pseudonymous conversation id Rasa
+# sees (so numbers stay out of URLs and logs) and the numbered options of the
+# last message we sent, so a reply "1" means that option.
+sms_conversations = Table(
+    "sms_conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("phone", String(32), nullable=False, unique=True),
+    Column("conversation_id", String(64), nullable=False, unique=True),
+    Column("options", JSON, nullable=False, default=list),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every SMS in and out. Inbound rows de-duplicate on Twilio's MessageSid and
+# carry the message until it has been processed (so nothing accepted is lost);
+# outbound rows carry the delivery status, which only ever moves forward.
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sid", String(64), unique=True),  # NULL for sends we blocked ourselves
+    Column("direction", String(10), nullable=False),  # inbound | outbound
+    Column("conversation_id", String(64)),
+    # inbound: received | processing | processed | ignored | failed
+    # outbound: queued | sending | sent | delivered | undelivered | failed | blocked
+    Column("status", String(20), nullable=False),
+    Column("status_rank", Integer, nullable=False, default=0),
+    Column("body", Text),
+    Column("media", JSON, nullable=False, default=list),
+    Column("segments", Integer),
+    Column("error_code", String(10)),
+    Column("error_message", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_sms_messages_conversation", sms_messages.c.conversation_id, sms_messages.c.id)
+Index("ix_sms_messages_pending", sms_messages.c.direction, sms_messages.c.status)
+
+# Numbers that texted STOP (or that Twilio says opted out): nothing is sent to
+# them until they text START again.
+sms_suppressions = Table(
+    "sms_suppressions",
+    metadata,
+    Column("phone", String(32), primary_key=True),
+    Column("keyword", String(20), nullable=False),
+    Column("source", String(20), nullable=False),  # resident | twilio
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,418 @@
+"""Our SMS channel (Twilio): POST /webhooks/sms/webhook, replies via the REST API.
+
+Why not Rasa's built-in Twilio channel: it does not check Twilio's signature,
+blocks the event loop, splits replies on blank lines (so they can arrive out
+of order) and drops photos. This channel:
+
+1. checks ``X-Twilio-Signature`` against PUBLIC_BASE_URL (forged, missing or
+   tampered: 403, nothing recorded);
+2. records the message under its MessageSid (a retried webhook is one turn,
+   and a message accepted before a restart is processed after it), answers
+   Twilio at once with empty TwiML, and does the conversation afterwards;
+3. processes each number's messages strictly one after another, in the
+   order they arrived;
+4. handles the carrier keywords (STOP..., START..., HELP) before any NLU;
+5. fetches MMS photos, checks and stores them, and passes our URLs on as
+   ``metadata["media_urls"]``; the resident's number goes in ``metadata["phone"]``;
+6. sends all replies of a turn as one SMS body (so they arrive in order),
+   rendered to GSM-7 with buttons as numbered options, never to a number that
+   opted out;
+7. takes signed delivery receipts at /webhooks/sms/status; statuses only
+   move forward.
+
+Rasa sees a pseudonymous conversation id ("sms-..."), never the number.
+Credentials and URLs come from bot/settings.py, not from credentials.yml.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.channels.guard import OnNewMessage, guard_messages
+from bot.channels.sms_media import CONTENT_TYPES, MEDIA_ROUTE, MediaRejected, MediaStore
+from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
+from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
+from bot.settings import Settings, load_settings
+from bot.storage.database import create_schema, make_engine
+from bot.storage.sms import InboundMessage, SmsStore
+
+logger = logging.getLogger(__name__)
+
+# Carrier keywords, as Twilio's own opt-out handling defines them: one word,
+# any case. Opt-in words only mean "opt in" from a number that opted out;
+# otherwise "yes" is an ordinary answer.
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP"})
+MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+HELP_TEXT = (
+    "{council_name}: for help call {council_phone}, Monday to Friday 8am to 6pm, or visit {council_website}. "
+    "Reply STOP to stop messages."
+)
+OPTED_IN_TEXT = "You will get messages from {council_name} again. Reply STOP to stop. What can I help with?"
+MEDIA_REJECTED_TEXT = "Sorry, I couldn't use your photo. Please send a JPEG or PNG picture under {max_mb} MB."
+
+
+def keyword(text: str) -> Optional[str]:
+    """ "stop", "start" or "help" when the message is just that keyword."""
+    word = re.sub(r"[.!\s]+$", "", (text or "").strip()).upper()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return None
+
+
+class SmsSender:
+    """Sends SMS through Twilio, in order, never to a number that opted out."""
+
+    def __init__(self, client: TwilioClient, store: SmsStore, from_number: str, status_callback: str) -> None:
+        self.client = client
+        self.store = store
+        self.from_number = from_number
+        self.status_callback = status_callback
+
+    async def send(self, conversation_id: Optional[str], phone: str, body: str) -> List[SendResult]:
+        """Send one reply (several messages if very long), each after the last succeeded."""
+        results: List[SendResult] = []
+        for part in split_message(body):
+            suppression = await asyncio.to_thread(self.store.suppression, phone)
+            if suppression:
+                # Enforced here, so worker and console pushes are blocked too; the
+                # row tells staff why the resident did not get the message.
+                reason = f"not sent: the resident opted out ({suppression['keyword']}, {suppression['source']})"
+                await asyncio.to_thread(
+                    self.store.record_outbound, conversation_id, part, segments(part), "blocked", None, "OPTOUT", reason
+                )
+                logger.info("SMS to %s not sent: recipient opted out", conversation_id)
+                results.append(SendResult(False, status="blocked", error_code="OPTOUT", error_message=reason))
+                break
+            result = await self.client.send_message(phone, self.from_number, part, self.status_callback)
+            await asyncio.to_thread(
+                self.store.record_outbound,
+                conversation_id,
+                part,
+                segments(part),
+                (result.status or "queued") if result.ok else "failed",
+                result.sid,
+                result.error_code,
+                result.error_message,
+            )
+            results.append(result)
+            if not result.ok:
+                logger.warning("SMS to %s failed: %s %s", conversation_id, result.error_code, result.error_message)
+                if result.error_code == str(OPTED_OUT):
+                    await asyncio.to_thread(self.store.suppress, phone, "STOP", "twilio")
+                break  # later parts would make no sense without this one
+        return results
+
+
+class SmsTurnOutput(OutputChannel):
+    """Collects the bot's replies to one message, then sends them as one SMS."""
+
+    def __init__(self, sender: SmsSender, conversation_id: str, phone: str) -> None:
+        self.sender = sender
+        self.conversation_id = conversation_id
+        self.phone = phone
+        self.messages: List[Dict[str, Any]] = []
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"  # selects the `channel: sms` response variants in the domain
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.messages.append(dict(message))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.messages.append({"text": text})
+
+    async def flush(self) -> List[SendResult]:
+        rendered = render_turn(self.messages)
+        self.messages = []
+        await asyncio.to_thread(self.sender.store.set_options, self.conversation_id, rendered.options)
+        if not rendered.body:
+            return []
+        return await self.sender.send(self.conversation_id, self.phone, rendered.body)
+
+
+class SmsPushOutput(OutputChannel):
+    """Sends each message at once: used when the worker or console speaks first."""
+
+    def __init__(self, sender: SmsSender) -> None:
+        self.sender = sender
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        phone = await asyncio.to_thread(self.sender.store.phone_for, recipient_id)
+        if phone is None:
+            logger.warning("No phone number known for conversation %s; message not sent", recipient_id)
+            return
+        rendered = render_message(dict(message))
+        if rendered.options:
+            await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
+        if rendered.body:
+            await self.sender.send(recipient_id, phone, rendered.body)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class OrderedWork:
+    """One queue per key, drained by one task: a key's items run strictly in order."""
+
+    def __init__(self, handler: Callable[[InboundMessage], Awaitable[None]]) -> None:
+        self.handler = handler
+        self._queues: Dict[str, "asyncio.Queue[InboundMessage]"] = {}
+        self._tasks: Set["asyncio.Task[None]"] = set()
+
+    def put(self, key: str, item: InboundMessage) -> None:
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = asyncio.Queue()
+            self._queues[key] = queue
+            task = asyncio.create_task(self._drain(key, queue))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        queue.put_nowait(item)
+
+    async def _drain(self, key: str, queue: "asyncio.Queue[InboundMessage]") -> None:
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                del self._queues[key]  # no await since get_nowait: nothing can slip in
+                return
+            await self.handler(item)
+
+    @property
+    def busy(self) -> int:
+        return len(self._queues)
+
+
+class SmsInput(InputChannel):
+    """Twilio SMS/MMS in; replies out through Twilio's REST API."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SmsInput":
+        # Deliberately ignores credentials.yml: secrets only come from the environment.
+        return cls(load_settings())
+
+    def __init__(self, settings: Settings) -> None:
+        settings.require("twilio_account_sid", "twilio_auth_token", "twilio_number", "public_base_url")
+        self.settings = settings
+        base = str(settings.public_base_url)
+        self.webhook_prefix = f"{base}/webhooks/{self.name()}"
+        self.validator = RequestValidator(str(settings.twilio_auth_token))
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        self.store = SmsStore(engine)
+        self.client = TwilioClient(
+            str(settings.twilio_account_sid), str(settings.twilio_auth_token), settings.twilio_api_base_url
+        )
+        self.sender = SmsSender(self.client, self.store, str(settings.twilio_number), f"{self.webhook_prefix}/status")
+        self.media = MediaStore(Path(settings.var_dir) / "media" / "sms", base, settings.sms_media_max_bytes)
+        self.work = OrderedWork(self._process)
+        self._on_new_message: Optional[OnNewMessage] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return SmsPushOutput(self.sender)
+
+    # -- HTTP ------------------------------------------------------------------
+    def _signed(self, request: Request) -> bool:
+        """True when X-Twilio-Signature matches the public URL and the form."""
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            return False
+        url = f"{self.webhook_prefix}{request.path.split('/webhooks/' + self.name(), 1)[-1]}"
+        if request.query_string:
+            url += "?" + request.query_string
+        try:
+            form = request.form if request.content_type.startswith("application/x-www-form-urlencoded") else {}
+        except Exception:  # an unparseable body cannot carry a valid signature
+            return False
+        return bool(self.validator.validate(url, form, signature))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        self._on_new_message = guard_messages(on_new_message, self.settings.max_message_chars)
+        sms = Blueprint("sms_webhook", url_prefix="/webhooks/sms")
+
+        @sms.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "conversations_in_progress": self.work.busy})
+
+        @sms.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._signed(request):
+                logger.warning("Rejected an SMS webhook with a missing or invalid signature")
+                return response.text("Forbidden", status=403)
+            form = request.form
+            sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
+            phone = (form.get("From") or "").strip()
+            if not sid or not phone or len(sid) > 64 or len(phone) > 32:
+                return response.text("MessageSid and From are required", status=400)
+            media = _media_list(form)
+            inbound = await asyncio.to_thread(self.store.accept_inbound, sid, phone, form.get("Body") or "", media)
+            if inbound is None:
+                logger.info("Duplicate SMS webhook %s ignored", sid)
+            else:
+                self.work.put(phone, inbound)
+            # Acknowledge now; the conversation happens after (replies via the API).
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @sms.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            if not self._signed(request):
+                logger.warning("Rejected a delivery receipt with a missing or invalid signature")
+                return response.text("Forbidden", status=403)
+            form = request.form
+            sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+            state = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+            if not sid or not state or len(sid) > 64:
+                return response.text("MessageSid and MessageStatus are required", status=400)
+            error_code = (form.get("ErrorCode") or "").strip()[:10] or None
+            changed = await asyncio.to_thread(
+                self.store.record_status, sid, state, error_code, (form.get("ErrorMessage") or None)
+            )
+            if state in ("undelivered", "failed"):
+                logger.warning("SMS %s %s (error %s)", sid, state, error_code)
+            return response.json({"updated": changed})
+
+        @sms.route("/media/<name>", methods=["GET"])
+        async def media_file(_request: Request, name: str) -> HTTPResponse:
+            path = self.media.path_for(name)
+            if path is None:
+                return response.text("Not found", status=404)
+            return await response.file(
+                path,
+                mime_type=CONTENT_TYPES[path.suffix.lstrip(".")],
+                headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"},
+            )
+
+        @sms.listener("after_server_start")
+        async def resume_unfinished(_app: Any, _loop: Any) -> None:
+            # Messages acknowledged before a restart but never answered.
+            for inbound in await asyncio.to_thread(self.store.unfinished_inbound):
+                self.work.put(inbound.phone, inbound)
+
+        @sms.listener("before_server_stop")
+        async def close_client(_app: Any, _loop: Any) -> None:
+            await self.client.close()
+
+        return sms
+
+    # -- after the acknowledgement --------------------------------------------------
+    async def _process(self, inbound: InboundMessage) -> None:
+        await asyncio.to_thread(self.store.mark_inbound, inbound.id, "processing")
+        try:
+            outcome = await self._handle(inbound)
+            await asyncio.to_thread(self.store.mark_inbound, inbound.id, outcome)
+        except Exception as error:  # one bad message must not stop the number's queue
+            logger.exception("SMS %s could not be processed", inbound.sid)
+            await asyncio.to_thread(self.store.mark_inbound, inbound.id, "failed", type(error).__name__)
+
+    def _text(self, template: str) -> str:
+        s = self.settings
+        return template.format(
+            council_name=s.council_name,
+            council_phone=s.council_phone,
+            council_website=s.council_website,
+            max_mb=s.sms_media_max_bytes // (1024 * 1024),
+        )
+
+    async def _handle(self, inbound: InboundMessage) -> str:
+        """Keywords first, then the conversation. Returns the row's final status."""
+        conversation, phone = inbound.conversation_id, inbound.phone
+        word = keyword(inbound.body)
+        if word == "stop":
+            await asyncio.to_thread(self.store.suppress, phone, inbound.body.strip().upper()[:20], "resident")
+            logger.info("Conversation %s opted out of SMS", conversation)
+            return "processed"
+        if await asyncio.to_thread(self.store.suppression, phone):
+            if word == "start":
+                await asyncio.to_thread(self.store.unsuppress, phone)
+                logger.info("Conversation %s opted back in to SMS", conversation)
+                await self.sender.send(conversation, phone, self._text(OPTED_IN_TEXT))
+                return "processed"
+            return "ignored"  # opted out: no reply, no NLU
+        if word == "help":
+            await self.sender.send(conversation, phone, self._text(HELP_TEXT))
+            return "processed"
+
+        output = SmsTurnOutput(self.sender, conversation, phone)
+        media_urls, rejected = await self._fetch_media(inbound)
+        if rejected:
+            output.messages.append({"text": self._text(MEDIA_REJECTED_TEXT)})
+        text = inbound.body
+        metadata: Dict[str, Any] = {"phone": phone}
+        options = await asyncio.to_thread(self.store.options, conversation)
+        choice = chosen_option(text, options)
+        if choice is not None:
+            metadata["sms_option"] = text.strip()
+            text = choice
+        if media_urls:
+            metadata["media_urls"] = media_urls
+        if text.strip() or media_urls or not rejected:
+            assert self._on_new_message is not None
+            await self._on_new_message(
+                UserMessage(
+                    text,
+                    output,
+                    conversation,
+                    input_channel=self.name(),
+                    message_id=inbound.sid,
+                    metadata=metadata,
+                )
+            )
+        await output.flush()
+        return "processed"
+
+    async def _fetch_media(self, inbound: InboundMessage) -> "tuple[List[str], int]":
+        """Our URLs for the photos we accepted, and how many we turned down."""
+        urls: List[str] = []
+        rejected = 0
+        for item in inbound.media:
+            try:
+                data, served_type = await self.client.fetch_media(item["url"], self.media.max_bytes)
+                urls.append(await asyncio.to_thread(self.media.store, data, item.get("content_type") or served_type))
+            except (MediaRejected, ValueError, OSError, asyncio.TimeoutError) as error:
+                logger.warning("Photo on SMS %s not accepted: %s", inbound.sid, error)
+                rejected += 1
+            except Exception as error:  # aiohttp errors: treat as a photo we could not get
+                logger.warning("Photo on SMS %s could not be fetched: %s", inbound.sid, type(error).__name__)
+                rejected += 1
+        return urls, rejected
+
+
+def _media_list(form: Any) -> List[Dict[str, str]]:
+    """MediaUrl0..n and MediaContentType0..n from Twilio's form (at most 10)."""
+    try:
+        count = min(int(form.get("NumMedia") or 0), MAX_MEDIA)
+    except ValueError:
+        count = 0
+    media = []
+    for index in range(max(count, 0)):
+        url = (form.get(f"MediaUrl{index}") or "").strip()
+        if url.startswith(("https://", "http://")) and len(url) <= 1000:
+            media.append({"url": url, "content_type": (form.get(f"MediaContentType{index}") or "")[:100]})
+    return media

@@ -1,0 +1,122 @@
+"""Lint: every response the SMS channel can send is GSM-7 and at most 3 segments.
+
+Covers the domain's responses (the `channel: sms` variant where there is
+one, else the general one), the FAQ answers in data/nlu/faq.yml, the
+channel's own texts (HELP, opt-in, photo refused) and the texts actions
+build (report summary, reference, case status), all rendered exactly as the
+channel renders them (buttons as numbered options).
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Tuple
+
+import pytest
+import yaml
+
+from actions.cases import describe
+from actions.reports import ActionAskReportConfirmed
+from bot.backoffice.base import Case
+from bot.categories import CATEGORIES
+from bot.channels import sms
+from bot.channels.sms_text import is_gsm7, render_message, segments
+from bot.settings import PROJECT_ROOT, load_settings
+from rasa_sdk.executor import CollectingDispatcher
+from tests.conftest import user_event
+
+MAX_SEGMENTS = 3
+# Typical values for the slots responses mention (long but realistic).
+SAMPLE_VALUES = {"postcode": "AN12 3XY"}
+
+
+def _sms_variants(variants: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The variants Rasa may pick on the SMS channel (channel: sms first, else the general ones)."""
+    specific = [v for v in variants if v.get("channel") == "sms"]
+    return specific or [v for v in variants if not v.get("channel") and not v.get("condition")]
+
+
+def _responses() -> List[Tuple[str, Dict[str, Any]]]:
+    found: List[Tuple[str, Dict[str, Any]]] = []
+    for path in [PROJECT_ROOT / "domain.yml", *sorted((PROJECT_ROOT / "data").rglob("*.yml"))]:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for name, variants in (content.get("responses") or {}).items():
+            for variant in _sms_variants(variants):
+                found.append((name, variant))
+    return found
+
+
+def _fill(text: str) -> str:
+    settings = load_settings({})
+    values = {
+        "council_name": settings.council_name,
+        "council_phone": settings.council_phone,
+        "council_out_of_hours_phone": settings.council_out_of_hours_phone,
+        "council_website": settings.council_website,
+        **SAMPLE_VALUES,
+    }
+    names = [field for _, field, _, _ in string.Formatter().parse(text) if field]
+    # Slots with no sample get a typical-length stand-in, so new responses are linted too.
+    values.update({n: "Monday to Friday 8am-6pm" for n in names if n not in values})
+    return text.format(**values)
+
+
+def _assert_sms_friendly(name: str, body: str) -> None:
+    assert is_gsm7(body), f"{name} is not GSM-7: {[c for c in body if not is_gsm7(c)]}"
+    assert segments(body) <= MAX_SEGMENTS, f"{name} costs {segments(body)} segments ({len(body)} chars): {body!r}"
+
+
+RESPONSES = _responses()
+
+
+def test_every_response_is_found():
+    names = {name for name, _ in RESPONSES}
+    assert "utter_greet" in names and any(n.startswith("utter_faq/") for n in names)
+
+
+@pytest.mark.parametrize("name,variant", RESPONSES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(RESPONSES)])
+def test_response_fits_sms(name: str, variant: Dict[str, Any]):
+    message = {"text": _fill(variant.get("text", "")), "buttons": variant.get("buttons") or []}
+    rendered = render_message(message)
+    # The raw text must already be GSM-7: rendering may not silently change our own wording.
+    assert is_gsm7(message["text"]), f"{name} has characters outside GSM-7"
+    _assert_sms_friendly(name, rendered.body)
+
+
+@pytest.mark.parametrize("template", [sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.MEDIA_REJECTED_TEXT])
+def test_channel_texts_fit_sms(template: str):
+    settings = load_settings({})
+    body = template.format(council_name=settings.council_name, council_phone=settings.council_phone,
+                           council_website=settings.council_website, max_mb=5)
+    _assert_sms_friendly(template[:30], body)
+
+
+@pytest.mark.parametrize("category", CATEGORIES, ids=[c.key for c in CATEGORIES])
+async def test_report_summary_fits_sms(category, make_tracker, environment):
+    slots = {
+        "location": "outside 12 Mill Lane, by the bus stop", "postcode": "AN1 4GT", "bin_type": "black",
+        "collection_day": "Tuesday", "defect_surface": "road", "defect_size": "about the size of a dinner plate",
+        "defect_danger": True, "description": "Three black bags and an old mattress dumped by the bins",
+        "noise_type": "loud music", "noise_when": "weekends after midnight", "noise_frequency": "every week since May",
+        "vehicle_registration": "AB12 CDE", "vehicle_make": "Ford Focus", "vehicle_colour": "silver",
+        "vehicle_duration": "three weeks", "bulky_items": "a sofa and a fridge", "bin_reason": "stolen",
+        "contact_consent": True, "contact_phone": "+447700900123", "contact_email": "resident@example.com",
+    }
+    tracker = make_tracker(user_event("yes"), slots=slots, form=category.form)
+    dispatcher = CollectingDispatcher()
+    await ActionAskReportConfirmed().run(dispatcher, tracker, {})
+    for message in dispatcher.messages:
+        _assert_sms_friendly(f"summary of {category.key}", render_message(message).body)
+
+
+def test_finish_and_status_texts_fit_sms():
+    for category in CATEGORIES:
+        body = (f"Thank you. Your {category.title} report has been received. Your reference is AB7K-3FQ2. "
+                "You can ask me about it any time by sending the reference.")
+        _assert_sms_friendly(f"finish {category.key}", body)
+        now = datetime(2026, 9, 30, tzinfo=timezone.utc)
+        case = Case(id=1, reference="AB7K-3FQ2", category=category.key, status="in_progress",
+                    conversation_id="sms-x", channel="sms", created_at=now, updated_at=now,
+                    backoffice_reference="SR-2026-0001234")
+        _assert_sms_friendly(f"status {category.key}", describe(case))
