@@ -24,7 +24,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions import escalation, services
 from bot import answers, postcodes
 from bot.backoffice.base import NewCase
 from bot.categories import BY_FORM, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
@@ -35,7 +35,8 @@ REQUESTED_SLOT = "requested_slot"
 # Intents that interrupt a form rather than answer it, and the confidence NLU
 # must have before we treat a message as an interruption. Free-text questions
 # (descriptions, locations) need more confidence: almost anything is an answer.
-INTERRUPTIONS = {"faq", "talk_to_human", "cancel", "out_of_scope", "bin_day_enquiry", "case_status"}
+INTERRUPTIONS = {"faq", "talk_to_human", "cancel", "out_of_scope", "bin_day_enquiry", "case_status",
+                 "complain", "emergency"}
 INTERRUPTION_CONFIDENCE = 0.7
 FREE_TEXT_INTERRUPTION_CONFIDENCE = 0.9
 FREE_TEXT_SLOTS = {
@@ -240,7 +241,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         starting = requested is None
 
         if not starting:
-            interruption = self._interruption(turn, requested, dispatcher)
+            interruption = self._escalation(turn, requested, dispatcher, tracker)
+            if interruption is None:
+                interruption = self._interruption(turn, requested, dispatcher)
             if interruption is not None:
                 return interruption
 
@@ -278,6 +281,27 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         return events
 
     # -- pieces of run(), in the order they apply --------------------------------
+    def _escalation(
+        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Optional[List[EventType]]:
+        """Hand over to a person mid-form (asked for, a complaint, or urgent).
+
+        Urgent phrases escalate whatever the form asked (actions/escalation.py
+        matches them on the text); the others need the usual confidence. The
+        form ends and its answers are cleared; staff see them in the transcript.
+        """
+        reason, category = escalation.reason_for(tracker)
+        if reason is None or reason == "repeated_fallback":
+            return None
+        if reason != "urgent":
+            free_text = requested in FREE_TEXT_SLOTS
+            threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
+            if turn.confidence < threshold:
+                return None
+        end_form: List[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS if tracker.get_slot(slot) is not None]
+        end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        return end_form + escalation.escalate(dispatcher, tracker, reason, category)
+
     def _interruption(
         self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
     ) -> Optional[List[EventType]]:

@@ -8,6 +8,7 @@ from bot.bins import BinSchedule
 from bot.settings import Settings, load_settings
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
+from bot.storage.escalations import EscalationStore
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +24,11 @@ def case_store() -> CaseStore:
 
 
 @lru_cache(maxsize=1)
+def escalation_store() -> EscalationStore:
+    return EscalationStore(case_store().engine)
+
+
+@lru_cache(maxsize=1)
 def bin_schedule() -> BinSchedule:
     return BinSchedule.load()
 
@@ -31,4 +37,5 @@ def reset() -> None:
     """Forget the cached objects (tests point them at a fresh database)."""
     settings.cache_clear()
     case_store.cache_clear()
+    escalation_store.cache_clear()
     bin_schedule.cache_clear()

@@ -22,6 +22,7 @@ from typing import Dict, List, Optional
 import yaml
 
 from bot.model import model_path
+from bot.routing import load_routing
 from bot.sandbox.twilio_api import sandbox_environment
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.database import create_schema, make_engine
@@ -128,6 +129,13 @@ def with_run_secrets(environ: Dict[str, str]) -> Dict[str, str]:
     env = dict(environ)
     if not env.get("RASA_API_TOKEN"):
         env["RASA_API_TOKEN"] = secrets.token_urlsafe(32)
+    # Signs staff console cookies; per run here, so sign-ins last one run.
+    # `python -m bot.console serve` on its own (production) requires it set.
+    if not env.get("CONSOLE_SECRET_KEY"):
+        env["CONSOLE_SECRET_KEY"] = secrets.token_urlsafe(32)
+    # The local Open311 sandbox's API key (council/routing.yml names this variable).
+    if not env.get("OPEN311_SANDBOX_API_KEY"):
+        env["OPEN311_SANDBOX_API_KEY"] = secrets.token_urlsafe(24)
     # No real Twilio account: local per-run credentials for the Twilio stand-in.
     env = sandbox_environment(env)
     return env
@@ -144,10 +152,70 @@ def twilio_sandbox_service(settings: Settings) -> Service:
     )
 
 
+def web_service(settings: Settings) -> Service:
+    """The demo council website with the web chat widget (bot/web)."""
+    url = settings.web_public_url
+    return Service(
+        name="website",
+        argv=[sys.executable, "-m", "bot.web"],
+        health_url=f"http://{settings.bind_host}:{settings.web_port}/health",
+        banner=f"Web chat demo   {url}/  (demo council website with the chat widget)",
+    )
+
+
+def console_service(settings: Settings) -> Service:
+    """The staff console (bot/console); the banner says how to make the first admin."""
+    from bot.storage.staff import StaffStore
+
+    url = f"http://{settings.bind_host}:{settings.console_port}"
+    has_staff = StaffStore(make_engine(settings.database_url)).count() > 0
+    env_admin = bool(settings.console_admin_email and settings.console_admin_password)
+    how = (
+        "sign in with your staff account" if has_staff or env_admin
+        else "no staff yet: run `.venv/bin/python -m bot.console create-admin --email you@council.gov.uk`, "
+        "or set CONSOLE_ADMIN_EMAIL and CONSOLE_ADMIN_PASSWORD"
+    )
+    return Service(
+        name="staff console",
+        argv=[sys.executable, "-m", "bot.console", "serve"],
+        health_url=f"{url}/health",
+        banner=f"Staff console   {url}/  ({how})",
+    )
+
+
+def delivery_services(settings: Settings) -> List[Service]:
+    """The stand-in Open311 back office and the outbox delivery worker (bot/outbox)."""
+    sandbox = settings.open311_sandbox_url
+    return [
+        Service(
+            name="open311 sandbox",
+            argv=[sys.executable, "-m", "bot.sandbox.open311"],
+            health_url=f"http://{settings.bind_host}:{settings.open311_sandbox_port}/health",
+            banner=(
+                f"Back office     {sandbox}  (Open311 sandbox, the stand-in council system; "
+                f"switches: POST http://{settings.bind_host}:{settings.open311_sandbox_port}/admin/mode)"
+            ),
+        ),
+        Service(
+            name="delivery worker",
+            argv=[sys.executable, "-m", "bot.outbox"],
+            health_url=f"http://{settings.bind_host}:{settings.outbox_worker_port}/health",
+            banner=f"Delivery worker http://{settings.bind_host}:{settings.outbox_worker_port}/health  (routes: {settings.routing_file})",
+            # The sandbox's address for council/routing.yml, unless one was given.
+            env={"OPEN311_SANDBOX_URL": os.environ.get("OPEN311_SANDBOX_URL") or sandbox},
+        ),
+    ]
+
+
 def main() -> int:
     os.environ.update(with_run_secrets(dict(os.environ)))
     try:
         settings = load_settings()
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    try:
+        load_routing(settings.routing_file, os.environ)  # fail before starting anything
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
@@ -157,7 +225,9 @@ def main() -> int:
         return 2
     create_schema(make_engine(settings.database_url))
     endpoints = render_endpoints(settings, settings.var_dir)
-    services = core_services(settings, model, endpoints)
+    services = core_services(settings, model, endpoints) + delivery_services(settings)
+    services.append(web_service(settings))
+    services.append(console_service(settings))
     if settings.twilio_sandbox:
         services.append(twilio_sandbox_service(settings))
     log_dir = settings.var_dir / "logs"

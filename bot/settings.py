@@ -87,16 +87,104 @@ class Settings:
     # CONSOLE_PORT and CONSOLE_SECRET_KEY (signs staff session cookies; secret).
     console_port: int = 5002
     console_secret_key: Optional[str] = None
+    # CONSOLE_ADMIN_EMAIL / CONSOLE_ADMIN_PASSWORD (secret): when both are set,
+    # the console creates this admin at start-up if no such account exists.
+    # There is no default password; `python -m bot.console create-admin` is the
+    # other way to make the first admin.
+    console_admin_email: Optional[str] = None
+    console_admin_password: Optional[str] = None
+    # CONSOLE_LOCKOUT_MINUTES: how long an account stays locked after
+    # CONSOLE_MAX_FAILED_SIGN_INS (default 5) wrong passwords in a row.
+    console_lockout_minutes: int = 15
+    console_max_failed_sign_ins: int = 5
+    # CONSOLE_SESSION_HOURS: how long a staff sign-in lasts.
+    console_session_hours: int = 8
+    # STAFFED_HOURS: when contact-centre staff answer escalated conversations,
+    # e.g. "Mon-Fri 08:00-18:00; Sat 09:00-13:00", in STAFFED_TIMEZONE.
+    staffed_hours: str = "Mon-Fri 08:00-18:00"
+    staffed_timezone: str = "Europe/London"
+
+    # Web chat (bot/channels/web.py, bot/web). WEB_PORT: the demo website that
+    # serves the widget's assets and photo uploads.
+    web_port: int = 5010
+    # WEB_PUBLIC_URL: the address browsers use for that website (uploaded
+    # photos' links are built on it); default http://BIND_HOST:WEB_PORT.
+    web_public_url_override: Optional[str] = None
+    # WEB_CHAT_SOCKET_URL: where browsers reach Rasa's socket.io endpoint;
+    # default the Rasa server's own address.
+    web_chat_socket_url_override: Optional[str] = None
+    # WEB_CHAT_ALLOWED_ORIGINS: comma-separated origins allowed to open a chat
+    # socket (the council's site); default the website's own origin.
+    web_chat_allowed_origins_override: Tuple[str, ...] = ()
+    # WEB_CHAT_JWT_SECRET (secret, optional): when set, every chat socket must
+    # present a JWT signed with it (HS256), and the token's "sub" claim names
+    # the conversation, for councils that embed the chat behind a login.
+    web_chat_jwt_secret: Optional[str] = None
+    # WEB_UPLOAD_MAX_BYTES: largest photo a resident may upload.
+    web_upload_max_bytes: int = 10 * 1024 * 1024
+    # WEB_PRIVACY_URL: the privacy notice linked at the start of every chat.
+    web_privacy_url_override: Optional[str] = None
+
+    # Delivery to back offices (bot/outbox, bot/routing.py, bot/sandbox/open311.py).
+    # ROUTING_FILE: which back office each category goes to.
+    routing_file: Path = PROJECT_ROOT / "council" / "routing.yml"
+    # OPEN311_SANDBOX_PORT: the local stand-in Open311 back office `make run` starts.
+    open311_sandbox_port: int = 5085
+    # OUTBOX_WORKER_PORT: the delivery worker's health/statistics endpoint.
+    outbox_worker_port: int = 5086
+    # OUTBOX_MAX_ATTEMPTS: failed deliveries of a case before it is flagged for
+    # staff (the worker keeps retrying at the longest interval afterwards).
+    outbox_max_attempts: int = 8
+    # OUTBOX_BACKOFF_SECONDS / OUTBOX_BACKOFF_MAX_SECONDS: first retry delay,
+    # doubled each failure (with jitter) up to the maximum.
+    outbox_backoff_seconds: int = 5
+    outbox_backoff_max_seconds: int = 900
+    # OUTBOX_STATUS_POLL_SECONDS: how often each open case's status is read
+    # from its back office.
+    outbox_status_poll_seconds: int = 300
+    # OUTBOX_BATCH_SIZE / OUTBOX_CONCURRENCY: cases claimed per round, and
+    # deliveries in flight at once.
+    outbox_batch_size: int = 50
+    outbox_concurrency: int = 8
+    # NOTIFY_PUSH_CHANNELS: input channels that can carry a message the
+    # resident did not ask for (Rasa's get_output_channel); on others (the REST
+    # API) a status notification is recorded as not deliverable.
+    notify_push_channels: Tuple[str, ...] = ("socketio", "web", "twilio", "sms")
 
     @property
     def rasa_url(self) -> str:
         return f"http://{self.bind_host}:{self.rasa_port}"
 
     @property
+    def open311_sandbox_url(self) -> str:
+        return f"http://{self.bind_host}:{self.open311_sandbox_port}/open311/v2/"
+
+    @property
     def action_endpoint(self) -> str:
         return self.action_server_url or (
             f"http://{self.bind_host}:{self.action_server_port}/webhook"
         )
+
+    @property
+    def web_public_url(self) -> str:
+        return self.web_public_url_override or f"http://{self.bind_host}:{self.web_port}"
+
+    @property
+    def web_chat_socket_url(self) -> str:
+        return self.web_chat_socket_url_override or self.rasa_url
+
+    @property
+    def web_chat_allowed_origins(self) -> Tuple[str, ...]:
+        if self.web_chat_allowed_origins_override:
+            return self.web_chat_allowed_origins_override
+        origin = _origin(self.web_public_url)
+        # A browser on this machine may say localhost or 127.0.0.1 for the same site.
+        aliases = {origin, origin.replace("://127.0.0.1:", "://localhost:"), origin.replace("://localhost:", "://127.0.0.1:")}
+        return tuple(sorted(aliases))
+
+    @property
+    def web_privacy_url(self) -> str:
+        return self.web_privacy_url_override or f"{self.web_public_url}/privacy"
 
     def require(self, *names: str) -> None:
         """Fail with a clear message unless every named setting is set."""
@@ -117,6 +205,22 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, not {value}.")
     return value
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, as browsers send it in the Origin header."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _origins(raw: Optional[str]) -> Tuple[str, ...]:
+    if not raw:
+        return ()
+    origins = tuple(_origin(part.strip().rstrip("/")) for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"WEB_CHAT_ALLOWED_ORIGINS must list http(s) origins, not {origin!r}.")
+    return origins
 
 
 def _areas(raw: Optional[str], default: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -160,4 +264,30 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         sms_media_max_bytes=_int(env, "SMS_MEDIA_MAX_BYTES", defaults.sms_media_max_bytes),
         console_port=_int(env, "CONSOLE_PORT", defaults.console_port),
         console_secret_key=env.get("CONSOLE_SECRET_KEY") or None,
+        console_admin_email=(env.get("CONSOLE_ADMIN_EMAIL") or "").strip().lower() or None,
+        console_admin_password=env.get("CONSOLE_ADMIN_PASSWORD") or None,
+        console_lockout_minutes=_int(env, "CONSOLE_LOCKOUT_MINUTES", defaults.console_lockout_minutes),
+        console_max_failed_sign_ins=_int(env, "CONSOLE_MAX_FAILED_SIGN_INS", defaults.console_max_failed_sign_ins),
+        console_session_hours=_int(env, "CONSOLE_SESSION_HOURS", defaults.console_session_hours),
+        staffed_hours=env.get("STAFFED_HOURS") or defaults.staffed_hours,
+        staffed_timezone=env.get("STAFFED_TIMEZONE") or defaults.staffed_timezone,
+        web_port=_int(env, "WEB_PORT", defaults.web_port),
+        web_public_url_override=(env.get("WEB_PUBLIC_URL") or "").rstrip("/") or None,
+        web_chat_socket_url_override=(env.get("WEB_CHAT_SOCKET_URL") or "").rstrip("/") or None,
+        web_chat_allowed_origins_override=_origins(env.get("WEB_CHAT_ALLOWED_ORIGINS")),
+        web_chat_jwt_secret=env.get("WEB_CHAT_JWT_SECRET") or None,
+        web_upload_max_bytes=_int(env, "WEB_UPLOAD_MAX_BYTES", defaults.web_upload_max_bytes),
+        web_privacy_url_override=env.get("WEB_PRIVACY_URL") or None,
+        routing_file=Path(env.get("ROUTING_FILE") or defaults.routing_file),
+        open311_sandbox_port=_int(env, "OPEN311_SANDBOX_PORT", defaults.open311_sandbox_port),
+        outbox_worker_port=_int(env, "OUTBOX_WORKER_PORT", defaults.outbox_worker_port),
+        outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts),
+        outbox_backoff_seconds=_int(env, "OUTBOX_BACKOFF_SECONDS", defaults.outbox_backoff_seconds),
+        outbox_backoff_max_seconds=_int(env, "OUTBOX_BACKOFF_MAX_SECONDS", defaults.outbox_backoff_max_seconds),
+        outbox_status_poll_seconds=_int(env, "OUTBOX_STATUS_POLL_SECONDS", defaults.outbox_status_poll_seconds),
+        outbox_batch_size=_int(env, "OUTBOX_BATCH_SIZE", defaults.outbox_batch_size),
+        outbox_concurrency=_int(env, "OUTBOX_CONCURRENCY", defaults.outbox_concurrency),
+        notify_push_channels=tuple(
+            c.strip() for c in (env.get("NOTIFY_PUSH_CHANNELS") or ",".join(defaults.notify_push_channels)).split(",") if c.strip()
+        ),
     )

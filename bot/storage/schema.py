@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -80,10 +81,119 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
+    # A worker's lease on the row while it delivers it (bot/outbox/store.py):
+    # another worker may take the row over only once the lease has run out.
+    Column("claimed_by", String(80)),
+    Column("claimed_until", DateTime(timezone=True)),
+    # Some Open311 servers answer a new request with a token only; the worker
+    # polls tokens/{token} for the real id (kept here until it has one).
+    Column("backoffice_token", String(120)),
+    # When the worker next asks the back office for this case's status.
+    Column("next_poll_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_outbox_due", outbox.c.state, outbox.c.next_attempt_at)
+Index("ix_outbox_poll", outbox.c.state, outbox.c.next_poll_at)
+
+# Messages the worker sent (or could not send) to a resident about their case;
+# one row per case and kind, so a resident is never told the same thing twice.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),  # accepted | closed
+    Column("channel", String(30), nullable=False),
+    Column("state", String(20), nullable=False),  # sent | no_push_channel | failed
+    Column("detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "kind", name="uq_notifications_case_kind"),
+)
+
+# ----- escalation to people and the staff console (issue 6) -----------------
+# Staff accounts of the console. Passwords are argon2 hashes; never plain text.
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),  # stored lower-case
+    Column("display_name", String(120), nullable=False),
+    Column("role", String(20), nullable=False),  # agent | supervisor | admin
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    # Lock-out: consecutive failed sign-ins, and until when the account is locked.
+    Column("failed_sign_ins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Signed-in console sessions. Only a hash of the session token is stored, so a
+# copy of the database does not let anyone sign in.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("staff_id", Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# The queue: conversations the bot handed to people. At most one open
+# (waiting or claimed) escalation per conversation.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("channel", String(30), nullable=False),
+    # talk_to_human | repeated_fallback | complaint | urgent
+    Column("reason", String(30), nullable=False),
+    # For urgent escalations: self_harm, gas, abuse, ... (bot/escalation/urgent.py)
+    Column("urgent_category", String(30)),
+    Column("priority", String(10), nullable=False),  # urgent | normal
+    Column("state", String(20), nullable=False),  # waiting | claimed | handed_back | closed
+    # The message that caused it (shown to staff, escaped).
+    Column("trigger_text", Text),
+    # The resident's number when the channel gives it (SMS); for search.
+    Column("phone", String(32)),
+    Column("claimed_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_escalations_state", escalations.c.state, escalations.c.priority, escalations.c.created_at)
+Index("ix_escalations_conversation", escalations.c.conversation_id)
+Index("ix_escalations_phone", escalations.c.phone)
+
+# Internal notes staff write about an escalation (never sent to the resident).
+escalation_notes = Table(
+    "escalation_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("escalation_id", Integer, ForeignKey("escalations.id", ondelete="CASCADE"), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_escalation_notes_escalation", escalation_notes.c.escalation_id)
+
+# Every staff action in the console, newest last.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("staff_id", Integer, ForeignKey("staff.id")),  # None: before sign-in
+    Column("action", String(40), nullable=False),
+    Column("target", String(255)),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_audit_log_created", audit_log.c.created_at)
 
 # ----- SMS channel (issue 4; bot/storage/sms.py) -------------------------------
 # One row per resident phone number: the pseudonymous conversation id Rasa

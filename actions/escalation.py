@@ -1,0 +1,165 @@
+"""Escalation to people: when the bot steps aside, and what it tells the resident.
+
+The bot escalates when the resident asks for a person, after two "didn't
+understand" replies in a row, for a complaint about the council, and at once
+for anything urgent or safeguarding. Urgent phrases are matched on the text
+(bot/escalation/urgent.py), so they never depend on NLU alone; for those the
+resident gets the emergency numbers first.
+
+Escalating puts the conversation in the queue (bot/storage/escalations.py)
+and pauses it (``ConversationPaused``): Rasa keeps recording what the
+resident says but predicts nothing, so the bot stays silent until staff hand
+it back (bot/console). Forms call :func:`escalate` too (actions/reports.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot.escalation.hours import HoursError, StaffedHours, when_text
+from bot.escalation.urgent import urgent_category
+from bot.storage.escalations import NORMAL, URGENT
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_INTENT = "nlu_fallback"
+# Intent -> escalation reason, for intents that always escalate.
+REASON_BY_INTENT = {"talk_to_human": "talk_to_human", "complain": "complaint", "emergency": "urgent"}
+# Spoken first, by reason (the emergency numbers for urgent ones).
+OPENING_RESPONSE = {
+    "talk_to_human": "utter_escalate_person",
+    "complaint": "utter_escalate_complaint",
+    "repeated_fallback": "utter_escalate_not_understood",
+    "urgent": "utter_emergency",
+}
+
+
+def _latest_user_texts_since_resume(tracker: Tracker) -> List[Dict[str, Any]]:
+    """User events of the current stretch of bot conversation, newest first.
+
+    Stops at a hand-back (``resume``) or a new session, so fallbacks from before
+    a person took over don't count towards "two in a row".
+    """
+    found: List[Dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind in ("resume", "session_started", "restart"):
+            break
+        if kind == "user":
+            found.append(event)
+    return found
+
+
+def _intent_of(event: Dict[str, Any]) -> Optional[str]:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+
+
+def is_second_fallback_in_a_row(tracker: Tracker) -> bool:
+    """The latest message and the one before it were both not understood."""
+    recent = _latest_user_texts_since_resume(tracker)[:2]
+    return len(recent) == 2 and all(_intent_of(e) == FALLBACK_INTENT for e in recent)
+
+
+def _resident_phone(tracker: Tracker) -> Optional[str]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            phone = (event.get("metadata") or {}).get("phone")
+            if phone:
+                return str(phone)
+    return None
+
+
+def staffed_hours() -> Optional[StaffedHours]:
+    settings = services.settings()
+    try:
+        return StaffedHours.parse(settings.staffed_hours, settings.staffed_timezone)
+    except HoursError as error:
+        # A bad setting must not stop an escalation; the console refuses to start with it.
+        logger.error("Ignoring STAFFED_HOURS: %s", error)
+        return None
+
+
+def escalate(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    category: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> List[EventType]:
+    """Tell the resident what happens, queue the conversation, and pause the bot."""
+    now = now or datetime.now(timezone.utc)
+    urgent = reason == "urgent"
+    dispatcher.utter_message(response=OPENING_RESPONSE[reason])
+    message = tracker.latest_message or {}
+    escalation = services.escalation_store().open(
+        conversation_id=tracker.sender_id,
+        channel=tracker.get_latest_input_channel() or "unknown",
+        reason=reason,
+        priority=URGENT if urgent else NORMAL,
+        trigger_text=message.get("text"),
+        phone=_resident_phone(tracker),
+        urgent_category=category,
+    )
+    logger.info("Escalation %s queued (reason %s, priority %s)", escalation.id, reason, escalation.priority)
+    hours = staffed_hours()
+    if hours is None or hours.is_open(now):
+        dispatcher.utter_message(response="utter_handoff_staffed")
+    else:
+        dispatcher.utter_message(
+            response="utter_handoff_out_of_hours",
+            staffed_hours=hours.describe(),
+            reply_when=when_text(hours.next_opening(now), now),
+        )
+        if urgent:
+            dispatcher.utter_message(response="utter_handoff_urgent_out_of_hours")
+    return [ConversationPaused()]
+
+
+def reason_for(tracker: Tracker) -> tuple[Optional[str], Optional[str]]:
+    """(reason, urgent category) the latest message calls for, or (None, None)."""
+    message = tracker.latest_message or {}
+    category = urgent_category(message.get("text"))
+    if category:
+        return "urgent", category
+    intent = (message.get("intent") or {}).get("name")
+    if intent in REASON_BY_INTENT:
+        return REASON_BY_INTENT[intent], None
+    if intent == FALLBACK_INTENT and is_second_fallback_in_a_row(tracker):
+        return "repeated_fallback", None
+    return None, None
+
+
+class ActionEscalate(Action):
+    """Rules run this for talk_to_human, complain and emergency outside a form."""
+
+    def name(self) -> Text:
+        return "action_escalate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reason, category = reason_for(tracker)
+        return escalate(dispatcher, tracker, reason or "talk_to_human", category)
+
+
+class ActionNotUnderstood(Action):
+    """"Sorry, I didn't understand" the first time; a person the second time in a row."""
+
+    def name(self) -> Text:
+        return "action_not_understood"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        reason, category = reason_for(tracker)
+        if reason is None:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        return escalate(dispatcher, tracker, reason, category)

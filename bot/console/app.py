@@ -1,0 +1,66 @@
+"""The console's sanic app factory: one blueprint per concern.
+
+auth (sign-in/out), queue (the queue, claiming, live updates), conversations
+(transcript, reply, notes, hand back, close, search), staff_admin (accounts,
+admins only) and audit (the log, supervisors and admins). Request middleware
+loads the staff session; response middleware adds security headers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from sanic import Request, Sanic
+from sanic.exceptions import Forbidden, NotFound
+from sanic.response import HTTPResponse
+
+from bot.console import audit, auth, conversations, queue, staff_admin
+from bot.console.context import Console
+from bot.console.web import load_session, render
+
+STATIC = Path(__file__).resolve().parent / "static"
+SECURITY_HEADERS = {
+    # Only our own script and styles; no framing (clickjacking), no sniffing.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
+    app = Sanic(name or "council_console")
+    app.ctx.console = app_console
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2
+    app.static("/static", str(STATIC), name="static")
+    for blueprint in (auth.bp, queue.bp, conversations.bp, staff_admin.bp, audit.bp):
+        app.blueprint(blueprint)
+
+    @app.on_request
+    async def session(request: Request) -> None:
+        await load_session(request)
+
+    @app.on_response
+    async def headers(request: Request, response: HTTPResponse) -> None:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if request.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+
+    @app.exception(Forbidden)
+    async def forbidden(request: Request, exception: Forbidden) -> HTTPResponse:
+        if not hasattr(request.ctx, "staff"):
+            request.ctx.staff = None
+        return render(request, "error.html", status=403, title="Not allowed", message=str(exception))
+
+    @app.exception(NotFound)
+    async def not_found(request: Request, exception: NotFound) -> HTTPResponse:
+        if not hasattr(request.ctx, "staff"):
+            request.ctx.staff = None
+        return render(request, "error.html", status=404, title="Not found", message="There is no such page.")
+
+    return app

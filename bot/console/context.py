@@ -1,0 +1,75 @@
+"""What every part of the console shares: stores, templates, the Rasa client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional
+
+from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.engine import Engine
+
+from bot.escalation.handoff import RasaConversations
+from bot.escalation.hours import StaffedHours
+from bot.escalation.transcript import TranscriptReader
+from bot.settings import Settings
+from bot.storage.audit import AuditLog
+from bot.storage.cases import CaseStore
+from bot.storage.database import create_schema, make_engine
+from bot.storage.escalations import EscalationStore
+from bot.storage.staff import StaffStore
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def template_environment() -> Environment:
+    # autoescape=True for every template: anything a resident typed is escaped.
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = lambda moment: moment.strftime("%d %b %H:%M") if moment else ""
+    env.filters["duration"] = _duration
+    return env
+
+
+def _duration(seconds: int) -> str:
+    minutes, _ = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        return f"{hours // 24}d {hours % 24}h"
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+@dataclass
+class Console:
+    settings: Settings
+    engine: Engine
+    staff: StaffStore
+    escalations: EscalationStore
+    cases: CaseStore
+    audit: AuditLog
+    transcripts: TranscriptReader
+    rasa: RasaConversations
+    hours: StaffedHours
+    templates: Environment
+
+    @classmethod
+    def from_settings(cls, settings: Settings, rasa: Optional[RasaConversations] = None) -> "Console":
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        return cls(
+            settings=settings,
+            engine=engine,
+            staff=StaffStore(
+                engine,
+                max_failures=settings.console_max_failed_sign_ins,
+                lockout=timedelta(minutes=settings.console_lockout_minutes),
+                session_length=timedelta(hours=settings.console_session_hours),
+            ),
+            escalations=EscalationStore(engine),
+            cases=CaseStore(engine),
+            audit=AuditLog(engine),
+            transcripts=TranscriptReader(make_engine(settings.tracker_store_url)),
+            rasa=rasa or RasaConversations(settings.rasa_url, settings.rasa_api_token),
+            hours=StaffedHours.parse(settings.staffed_hours, settings.staffed_timezone),
+            templates=template_environment(),
+        )

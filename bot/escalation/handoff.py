@@ -1,0 +1,71 @@
+"""Speaking on a resident's own channel, and pausing/resuming the bot, via Rasa's HTTP API.
+
+Staff replies are appended to the conversation's tracker as ``BotUttered``
+events with ``execute_side_effects=true&output_channel=latest``: Rasa records
+them and sends them through the output channel of the channel the resident
+last used (SMS through the Twilio API, web chat through its socket). The REST
+channel has no push: its replies are recorded in the tracker only, and a
+REST client sees them by reading the tracker (GET /conversations/{id}/tracker).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+
+MAX_REPLY_CHARS = 1600  # ten SMS segments; longer replies belong in an email or letter
+
+
+class HandoffError(RuntimeError):
+    """Rasa did not accept the events; the message says why (shown to staff, no secrets)."""
+
+
+def staff_reply_event(text: str, staff_id: int, staff_name: str) -> Dict[str, Any]:
+    return {
+        "event": "bot",
+        "text": text,
+        "timestamp": time.time(),
+        "metadata": {"from_staff": True, "staff_id": staff_id, "staff_name": staff_name},
+    }
+
+
+def resume_events() -> List[Dict[str, Any]]:
+    # action_listen after resuming puts the tracker where rules expect it:
+    # the next resident message follows a "listen", as in any other turn.
+    now = time.time()
+    return [{"event": "resume", "timestamp": now}, {"event": "action", "name": "action_listen", "timestamp": now}]
+
+
+class RasaConversations:
+    """Rasa's conversation API (``--enable-api``), authenticated with RASA_API_TOKEN."""
+
+    def __init__(self, rasa_url: str, token: Optional[str], timeout: float = 30.0) -> None:
+        self.rasa_url = rasa_url.rstrip("/")
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
+        """Record events and carry out their side effects (sending messages) on the resident's channel."""
+        url = f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events"
+        params = {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}
+        if self.token:
+            params["token"] = self.token
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session:
+                async with session.post(url, params=params, json=events) as response:
+                    if response.status >= 300:
+                        body = (await response.text())[:200]
+                        raise HandoffError(f"Rasa answered {response.status}: {body}")
+        except aiohttp.ClientError as error:
+            raise HandoffError(f"Rasa is not reachable ({type(error).__name__})") from None
+
+    async def reply(self, conversation_id: str, text: str, staff_id: int, staff_name: str) -> None:
+        await self.append(conversation_id, [staff_reply_event(text, staff_id, staff_name)])
+
+    async def hand_back(self, conversation_id: str, message: Optional[str] = None,
+                        staff_id: int = 0, staff_name: str = "") -> None:
+        events = [staff_reply_event(message, staff_id, staff_name)] if message else []
+        await self.append(conversation_id, events + resume_events())

@@ -1,0 +1,53 @@
+"""The audit log: every staff action in the console, who did it and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.storage.schema import audit_log, staff
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    staff_name: Optional[str]
+    action: str
+    target: Optional[str]
+    detail: Dict[str, Any]
+    created_at: datetime
+
+
+class AuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, staff_id: Optional[int], action: str, target: Optional[str] = None,
+               **detail: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                audit_log.insert().values(
+                    staff_id=staff_id, action=action, target=target, detail=detail,
+                    created_at=datetime.now(timezone.utc),
+                )
+            )
+
+    def recent(self, limit: int = 200, action: Optional[str] = None) -> List[AuditEntry]:
+        query = (
+            select(audit_log, staff.c.display_name)
+            .select_from(audit_log.outerjoin(staff, staff.c.id == audit_log.c.staff_id))
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
+        )
+        if action:
+            query = query.where(audit_log.c.action == action)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(r["id"], r["display_name"], r["action"], r["target"], dict(r["detail"] or {}),
+                           r["created_at"])
+                for r in conn.execute(query).mappings()
+            ]

@@ -1,0 +1,250 @@
+"""The escalation queue: conversations handed from the bot to people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, List, Mapping, Optional, Sequence
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+
+from bot.storage.schema import escalation_notes, escalations, staff
+
+WAITING, CLAIMED, HANDED_BACK, CLOSED = "waiting", "claimed", "handed_back", "closed"
+OPEN_STATES = (WAITING, CLAIMED)
+URGENT, NORMAL = "urgent", "normal"
+REASONS = ("talk_to_human", "repeated_fallback", "complaint", "urgent")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: Optional[datetime]) -> Optional[datetime]:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    conversation_id: str
+    channel: str
+    reason: str
+    urgent_category: Optional[str]
+    priority: str
+    state: str
+    trigger_text: Optional[str]
+    phone: Optional[str]
+    claimed_by: Optional[int]
+    claimed_by_name: Optional[str]
+    created_at: datetime
+    claimed_at: Optional[datetime]
+    ended_at: Optional[datetime]
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def waiting_seconds(self, now: Optional[datetime] = None) -> int:
+        end = self.claimed_at or self.ended_at or now or utcnow()
+        return max(0, int((end - self.created_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    staff_name: str
+    text: str
+    created_at: datetime
+
+
+def _row(row: Mapping[str, Any]) -> Escalation:
+    return Escalation(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        channel=row["channel"],
+        reason=row["reason"],
+        urgent_category=row["urgent_category"],
+        priority=row["priority"],
+        state=row["state"],
+        trigger_text=row["trigger_text"],
+        phone=row["phone"],
+        claimed_by=row["claimed_by"],
+        claimed_by_name=row.get("claimed_by_name"),
+        created_at=_aware(row["created_at"]),  # type: ignore[arg-type]
+        claimed_at=_aware(row["claimed_at"]),
+        ended_at=_aware(row["ended_at"]),
+        updated_at=_aware(row["updated_at"]),  # type: ignore[arg-type]
+    )
+
+
+def _query():  # type: ignore[no-untyped-def]
+    return select(escalations, staff.c.display_name.label("claimed_by_name")).select_from(
+        escalations.outerjoin(staff, staff.c.id == escalations.c.claimed_by)
+    )
+
+
+class EscalationStore:
+    """Creates, lists and moves escalations. Safe across processes (one row update per change)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def open(
+        self,
+        conversation_id: str,
+        channel: str,
+        reason: str,
+        priority: str,
+        trigger_text: Optional[str] = None,
+        phone: Optional[str] = None,
+        urgent_category: Optional[str] = None,
+        now: Optional[datetime] = None,
+    ) -> Escalation:
+        """Queue the conversation, or return its open escalation (raised to urgent if this one is)."""
+        if reason not in REASONS or priority not in (URGENT, NORMAL):
+            raise ValueError(f"unknown escalation reason/priority {reason!r}/{priority!r}")
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(escalations.c.id, escalations.c.priority).where(
+                    escalations.c.conversation_id == conversation_id, escalations.c.state.in_(OPEN_STATES)
+                )
+            ).first()
+            if existing is not None:
+                if priority == URGENT and existing.priority != URGENT:
+                    conn.execute(
+                        update(escalations)
+                        .where(escalations.c.id == existing.id)
+                        .values(priority=URGENT, reason=reason, urgent_category=urgent_category, updated_at=now)
+                    )
+                escalation_id = existing.id
+            else:
+                escalation_id = conn.execute(
+                    escalations.insert().values(
+                        conversation_id=conversation_id,
+                        channel=channel,
+                        reason=reason,
+                        urgent_category=urgent_category,
+                        priority=priority,
+                        state=WAITING,
+                        trigger_text=trigger_text,
+                        phone=phone,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key[0]
+        return self.get(escalation_id)  # type: ignore[return-value]
+
+    def get(self, escalation_id: int) -> Optional[Escalation]:
+        with self.engine.connect() as conn:
+            row = conn.execute(_query().where(escalations.c.id == escalation_id)).mappings().first()
+        return _row(row) if row else None
+
+    def open_for_conversation(self, conversation_id: str) -> Optional[Escalation]:
+        query = _query().where(
+            escalations.c.conversation_id == conversation_id, escalations.c.state.in_(OPEN_STATES)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _row(row) if row else None
+
+    def for_conversation(self, conversation_id: str) -> List[Escalation]:
+        query = _query().where(escalations.c.conversation_id == conversation_id).order_by(escalations.c.id)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query).mappings()]
+
+    def queue(self, states: Sequence[str] = OPEN_STATES, limit: int = 200) -> List[Escalation]:
+        """Open escalations, urgent first, then longest waiting first."""
+        urgent_first = (escalations.c.priority != URGENT)
+        query = (
+            _query()
+            .where(escalations.c.state.in_(tuple(states)))
+            .order_by(urgent_first, escalations.c.created_at, escalations.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query).mappings()]
+
+    def version(self) -> str:
+        """Changes whenever the queue changes (for live updates)."""
+        with self.engine.connect() as conn:
+            count, latest, top = conn.execute(
+                select(func.count(), func.max(escalations.c.updated_at), func.max(escalations.c.id))
+            ).one()
+        return f"{count}:{latest}:{top}"
+
+    def find(self, conversation_ids: Sequence[str] = (), phone: Optional[str] = None) -> List[Escalation]:
+        conditions = []
+        if conversation_ids:
+            conditions.append(escalations.c.conversation_id.in_(tuple(conversation_ids)))
+        if phone:
+            conditions.append(escalations.c.phone == phone)
+        if not conditions:
+            return []
+        query = _query().where(or_(*conditions)).order_by(escalations.c.id.desc()).limit(100)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query).mappings()]
+
+    def claim(self, escalation_id: int, staff_id: int, take_over: bool = False, now: Optional[datetime] = None) -> bool:
+        """Claim a waiting escalation (or take over a claimed one). False if someone else got it first."""
+        now = now or utcnow()
+        allowed = escalations.c.state == WAITING
+        if take_over:
+            allowed = escalations.c.state.in_(OPEN_STATES)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(escalations)
+                .where(escalations.c.id == escalation_id, or_(allowed, and_(
+                    escalations.c.state == CLAIMED, escalations.c.claimed_by == staff_id)))
+                .values(state=CLAIMED, claimed_by=staff_id, claimed_at=func.coalesce(escalations.c.claimed_at, now),
+                        updated_at=now)
+            )
+        return result.rowcount == 1
+
+    def end(self, escalation_id: int, state: str, now: Optional[datetime] = None) -> bool:
+        """Hand back or close an open escalation. False if it was not open."""
+        if state not in (HANDED_BACK, CLOSED):
+            raise ValueError(f"an escalation ends as handed_back or closed, not {state!r}")
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(escalations)
+                .where(escalations.c.id == escalation_id, escalations.c.state.in_(OPEN_STATES))
+                .values(state=state, ended_at=now, updated_at=now)
+            )
+        return result.rowcount == 1
+
+    def touch(self, escalation_id: int) -> None:
+        """Mark the escalation changed (a reply or note), so live views refresh."""
+        with self.engine.begin() as conn:
+            conn.execute(update(escalations).where(escalations.c.id == escalation_id).values(updated_at=utcnow()))
+
+    def add_note(self, escalation_id: int, staff_id: int, text: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                escalation_notes.insert().values(
+                    escalation_id=escalation_id, staff_id=staff_id, text=text, created_at=utcnow()
+                )
+            )
+        self.touch(escalation_id)
+
+    def notes(self, escalation_ids: Sequence[int]) -> List[Note]:
+        if not escalation_ids:
+            return []
+        query = (
+            select(escalation_notes, staff.c.display_name)
+            .select_from(escalation_notes.join(staff, staff.c.id == escalation_notes.c.staff_id))
+            .where(escalation_notes.c.escalation_id.in_(tuple(escalation_ids)))
+            .order_by(escalation_notes.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Note(r["id"], r["display_name"], r["text"], _aware(r["created_at"]))  # type: ignore[arg-type]
+                for r in conn.execute(query).mappings()
+            ]

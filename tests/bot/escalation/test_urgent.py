@@ -1,0 +1,59 @@
+"""Urgent and safeguarding phrases are found on the text itself, whatever NLU thinks."""
+
+import pytest
+
+from bot.escalation.urgent import urgent_category
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("I can smell gas in my kitchen", "gas"),
+        ("there's a gas leak outside number 4", "gas"),
+        ("smells like gas on the landing", "gas"),
+        ("I think it's carbon monoxide", "gas"),
+        ("I want to kill myself", "self_harm"),
+        ("I've been self-harming again", "self_harm"),
+        ("i dont want to live anymore", "self_harm"),
+        ("I don\u2019t want to be here any more", "self_harm"),
+        ("my neighbour is abusing his kids", "abuse"),
+        ("my partner hits me", "abuse"),
+        ("there's a child left alone next door", "abuse"),
+        ("I'm going to be homeless tonight", "homeless_tonight"),
+        ("we have nowhere to sleep tonight", "homeless_tonight"),
+        ("I was evicted today", "homeless_tonight"),
+        ("the garden wall is about to collapse onto the pavement", "dangerous_structure"),
+        ("there is a dangerous structure on the high street", "dangerous_structure"),
+        ("the ceiling has collapsed", "dangerous_structure"),
+        ("live wires hanging from the lamp post", "dangerous_structure"),
+        ("a man is unconscious in the park", "risk_to_life"),
+        ("this is a risk to life", "risk_to_life"),
+        ("SOMEONE IS TRAPPED", "risk_to_life"),  # case does not matter
+        ("someone is trapped under the tree", "risk_to_life"),
+    ],
+)
+def test_urgent_phrases_are_found(text: str, category: str) -> None:
+    assert urgent_category(text) == category
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my bin wasn't collected",
+        "there's a pothole on Mill Lane",
+        "the street light outside 12 is broken",
+        "someone dumped a mattress",
+        "when is my bin day",
+        "I want to talk to a person",
+        "gas bill question",
+        "",
+        "\x00\x01",
+        "a" * 10000,
+    ],
+)
+def test_ordinary_messages_are_not_urgent(text: str) -> None:
+    assert urgent_category(text) is None
+
+
+def test_none_is_not_urgent() -> None:
+    assert urgent_category(None) is None
