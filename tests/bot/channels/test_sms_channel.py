@@ -1,0 +1,141 @@
+"""SMS channel parts against the Twilio stand-in's real HTTP API (in-process server)."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.channels.sms import SmsInput, SmsSender, keyword
+from bot.channels.sms_media import MediaRejected, MediaStore, sniff_image_type
+from bot.channels.twilio_client import TwilioClient
+from bot.sandbox.twilio_api import Sandbox, sandbox_environment
+from bot.settings import ConfigError, load_settings
+from bot.storage.database import create_schema, make_engine
+from bot.storage.sms import SmsStore
+from tests.support.sms import TINY_PNG
+
+SID, TOKEN, NUMBER = "AC" + "0" * 32, "t" * 32, "+447700900000"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("STOP", "stop"), ("stop", "stop"), (" Stop. ", "stop"), ("unsubscribe", "stop"), ("Cancel", "stop"),
+    ("end", "stop"), ("QUIT", "stop"), ("stopall", "stop"), ("start", "start"), ("YES", "start"),
+    ("unstop", "start"), ("help", "help"), ("please stop", None), ("stop the noise", None), ("", None),
+])
+def test_keywords_are_single_words_in_any_case(text, expected):
+    assert keyword(text) == expected
+
+
+@pytest.fixture
+async def twilio():
+    sandbox = Sandbox(SID, TOKEN, NUMBER, "http://127.0.0.1:9/unused")
+    server = TestServer(sandbox.app())
+    await server.start_server()
+    client = TwilioClient(SID, TOKEN, str(server.make_url("")).rstrip("/"), backoff_seconds=0.01)
+    yield sandbox, client
+    await client.close()
+    await server.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'sms.db'}")
+    create_schema(engine)
+    return SmsStore(engine)
+
+
+async def test_sends_with_basic_auth_and_gets_a_twilio_shaped_answer(twilio):
+    sandbox, client = twilio
+    result = await client.send_message("+447700900123", NUMBER, "Hello")
+    assert result.ok and result.sid.startswith("SM") and result.status == "queued"
+    assert sandbox.messages[-1]["body"] == "Hello"
+
+
+async def test_wrong_credentials_are_a_permanent_error(twilio):
+    sandbox, client = twilio
+    bad = TwilioClient(SID, "wrong", client.base_url, backoff_seconds=0.01)
+    result = await bad.send_message("+447700900123", NUMBER, "Hello")
+    await bad.close()
+    assert not result.ok and result.error_code == "20003" and result.attempts == 1
+
+
+async def test_429_and_5xx_are_retried_with_backoff(twilio):
+    sandbox, client = twilio
+    sandbox.faults.fail_next = [429, 500, 503]
+    result = await client.send_message("+447700900123", NUMBER, "Hello")
+    assert result.ok and result.attempts == 4
+
+
+async def test_giving_up_after_the_last_attempt(twilio):
+    sandbox, client = twilio
+    sandbox.faults.fail_next = [500] * 10
+    result = await client.send_message("+447700900123", NUMBER, "Hello")
+    assert not result.ok and result.attempts == client.max_attempts
+
+
+@pytest.mark.parametrize("to,code", [("07700 900123", "21211"), ("+447700900999", "21610")])
+async def test_invalid_or_opted_out_numbers_are_not_retried(twilio, to, code):
+    sandbox, client = twilio
+    sandbox.faults.opted_out = {"+447700900999"}
+    result = await client.send_message(to, NUMBER, "Hello")
+    assert not result.ok and result.error_code == code and result.attempts == 1
+
+
+async def test_media_is_fetched_with_credentials_and_only_from_the_api_host(twilio):
+    sandbox, client = twilio
+    sandbox.media["ME1"] = ("image/png", TINY_PNG)
+    url = f"{client.base_url}/2010-04-01/Accounts/{SID}/Messages/MM1/Media/ME1"
+    data, content_type = await client.fetch_media(url, 1000)
+    assert data == TINY_PNG and content_type == "image/png"
+    with pytest.raises(ValueError, match="too large"):
+        await client.fetch_media(url, 10)
+    with pytest.raises(ValueError, match="not on the Twilio API host"):
+        await client.fetch_media("http://attacker.example/steal", 1000)
+
+
+async def test_the_sender_never_sends_to_an_opted_out_number(twilio, store):
+    sandbox, client = twilio
+    sender = SmsSender(client, store, NUMBER, "")
+    store.suppress("+447700900123", "STOP", "resident")
+    [result] = await sender.send("sms-x", "+447700900123", "Your report is fixed")
+    assert result.status == "blocked"
+    assert sandbox.messages == []
+    assert store.delivery_problems()[0]["error_message"].startswith("not sent: the resident opted out")
+
+
+async def test_very_long_replies_go_as_several_messages_in_order(twilio, store):
+    sandbox, client = twilio
+    sender = SmsSender(client, store, NUMBER, "")
+    text = " ".join(f"w{n}" for n in range(800))
+    results = await sender.send("sms-x", "+447700900123", text)
+    assert len(results) > 1 and all(r.ok for r in results)
+    assert " ".join(m["body"] for m in sandbox.messages) == text
+
+
+def test_images_are_checked_by_content_not_declared_type(tmp_path):
+    media = MediaStore(tmp_path, "https://bot.example", max_bytes=1000)
+    url = media.store(TINY_PNG, "application/octet-stream")
+    assert url.startswith("https://bot.example/webhooks/sms/media/") and url.endswith(".png")
+    assert media.path_for(url.rsplit("/", 1)[1]).read_bytes() == TINY_PNG
+    with pytest.raises(MediaRejected):
+        media.store(b"<html><script>alert(1)</script>", "image/jpeg")
+    with pytest.raises(MediaRejected):
+        media.store(TINY_PNG + b"\0" * 1000, "image/png")
+    with pytest.raises(MediaRejected):
+        media.store(b"", "image/png")
+    assert media.path_for("../sms.db") is None and media.path_for("x.png") is None
+    assert sniff_image_type(b"GIF89a....") == "image/gif"
+
+
+def test_missing_twilio_settings_stop_the_channel_by_name(tmp_path):
+    settings = load_settings({"VAR_DIR": str(tmp_path), "TWILIO_ACCOUNT_SID": SID})
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN.*TWILIO_NUMBER.*PUBLIC_BASE_URL"):
+        SmsInput(settings)
+
+
+def test_the_sandbox_environment_is_per_run_and_never_overrides_real_credentials():
+    first, second = sandbox_environment({}), sandbox_environment({})
+    assert first["TWILIO_SANDBOX"] == "1" and first["TWILIO_AUTH_TOKEN"] != second["TWILIO_AUTH_TOKEN"]
+    assert first["TWILIO_API_BASE_URL"].startswith("http://127.0.0.1:")
+    real = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
+    assert sandbox_environment(real) == real
