@@ -61,7 +61,15 @@ def ensure_model(root: Path = PROJECT_ROOT) -> Path:
         check=True,
     )
     print(f"Trained in {time.monotonic() - started:.0f} s: {path.relative_to(root)}", flush=True)
+    prune_old_models(keep=3)
     return path
+
+
+def prune_old_models(keep: int) -> None:
+    """Delete all but the ``keep`` newest models (each is about 75 MB)."""
+    models = sorted(MODELS_DIR.glob("council-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in models[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> int:

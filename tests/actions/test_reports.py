@@ -1,0 +1,180 @@
+"""The report-form validator and finishing action, on real rasa_sdk trackers."""
+
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import reports
+from bot.categories import BY_KEY
+from tests.conftest import user_event
+
+MISSED_BIN = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("missed_bin")]
+POTHOLE = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("pothole")]
+
+
+def run(action: Any, tracker: Any) -> tuple[Dict[str, Any], List[Dict[str, Any]], List[Any]]:
+    import asyncio
+
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action().run(dispatcher, tracker, {}))
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return slots, dispatcher.messages, events
+
+
+def test_first_message_prefills_and_skips_questions(environment, make_tracker):
+    tracker = make_tracker(
+        user_event(
+            "my green bin wasnt emptied at 12 Mill Lane AN1 4GT",
+            intent="report_missed_bin",
+            entities=[{"entity": "bin_type", "value": "green bin"}, {"entity": "location", "value": "12 Mill Lane"}],
+        ),
+        form="missed_bin_form",
+    )
+    slots, _, _ = run(MISSED_BIN, tracker)
+    assert slots["bin_type"] == "garden_waste"
+    assert slots["location"] == "12 Mill Lane"
+    assert slots["postcode"] == "AN1 4GT"
+    assert slots["report_category"] == "missed_bin"
+    assert slots["requested_slot"] == "collection_day"  # location, postcode, bin already known
+
+
+def test_long_first_message_becomes_the_description(environment, make_tracker):
+    text = "there is a massive pothole outside the school on Mill Lane, cars swerving round it"
+    slots, _, _ = run(POTHOLE, make_tracker(user_event(text, intent="report_pothole"), form="pothole_form"))
+    assert slots["description"] == text
+
+
+def test_postcode_outside_the_area_is_refused_politely(environment, make_tracker):
+    tracker = make_tracker(user_event("SW1A 1AA", intent="inform"), form="missed_bin_form",
+                           slots={"requested_slot": "postcode", "location": "10 Downing St"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots["postcode"] is None
+    assert slots["requested_slot"] == "postcode"
+    assert messages[0]["response"] == "utter_outside_area"
+    assert messages[0]["postcode"] == "SW1A 1AA"
+
+
+def test_malformed_postcode_is_re_asked(environment, make_tracker):
+    tracker = make_tracker(user_event("AN1 4", intent="inform"), form="missed_bin_form",
+                           slots={"requested_slot": "postcode", "location": "12 Mill Lane"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots == {"postcode": None, "requested_slot": "postcode"}
+    assert messages[0]["response"] == "utter_invalid_postcode"
+
+
+def test_correction_replaces_location_and_asks_for_confirmation_again(environment, make_tracker):
+    filled = {"location": "Mill Road", "defect_surface": "road", "defect_size": "big", "defect_danger": False,
+              "description": "hole", "contact_consent": False, "report_confirmed": None,
+              "requested_slot": "report_confirmed"}
+    tracker = make_tracker(
+        user_event("sorry, it's Mill Lane not Mill Road", intent="inform",
+                   entities=[{"entity": "location", "value": "Mill Lane"}]),
+        form="pothole_form", slots=filled)
+    slots, _, _ = run(POTHOLE, tracker)
+    assert slots["location"] == "Mill Lane"
+    assert slots["requested_slot"] == "report_confirmed"
+
+
+def test_no_contact_means_no_phone_or_email_questions(environment, make_tracker):
+    filled = {"location": "Mill Lane", "defect_surface": "road", "defect_size": "big", "defect_danger": False,
+              "description": "hole", "requested_slot": "contact_consent"}
+    tracker = make_tracker(user_event("no thanks", intent="deny"), form="pothole_form", slots=filled)
+    slots, _, _ = run(POTHOLE, tracker)
+    assert slots["contact_consent"] is False
+    assert slots["requested_slot"] == "report_confirmed"
+
+
+def test_sms_phone_is_known_so_not_asked(environment, make_tracker):
+    tracker = make_tracker(user_event("pothole on Mill Lane", intent="report_pothole",
+                                      metadata={"phone": "+447700900123"}), form="pothole_form")
+    slots, _, _ = run(POTHOLE, tracker)
+    assert slots["contact_phone"] == "+447700900123"
+
+
+def test_faq_mid_form_is_answered_then_the_question_repeats(environment, make_tracker):
+    tracker = make_tracker(user_event("how do I pay my council tax?", intent="faq", confidence=0.97,
+                                      faq="faq/council_tax"),
+                           form="missed_bin_form", slots={"requested_slot": "bin_type", "location": "x", "postcode": "AN1 4GT"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert messages[0]["response"] == "utter_faq/council_tax"
+    assert slots == {"bin_type": None, "requested_slot": "bin_type"}
+
+
+def test_cancel_ends_the_form_without_a_case(environment, make_tracker):
+    tracker = make_tracker(user_event("cancel", intent="cancel", confidence=0.99), form="pothole_form",
+                           slots={"requested_slot": "description", "location": "Mill Lane"})
+    _, _, events = run(POTHOLE, tracker)
+    assert ActiveLoop(None) in events
+    assert SlotSet("report_confirmed", False) in events
+
+
+@pytest.mark.parametrize("answer,slot,expected", [
+    ("tues", "collection_day", "Tuesday"), ("not sure", "collection_day", "unknown"),
+    ("the blue one", "bin_type", "recycling"),
+])
+def test_answers_are_read_into_slots(environment, make_tracker, answer, slot, expected):
+    tracker = make_tracker(user_event(answer, intent="inform"), form="missed_bin_form",
+                           slots={"requested_slot": slot, "location": "x", "postcode": "AN1 4GT"})
+    slots, _, _ = run(MISSED_BIN, tracker)
+    assert slots[slot] == expected
+
+
+def test_invalid_phone_is_re_asked(environment, make_tracker):
+    tracker = make_tracker(user_event("12345", intent="inform"), form="pothole_form",
+                           slots={"requested_slot": "contact_phone", "contact_consent": True})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert slots["contact_phone"] is None
+    assert messages[0]["response"] == "utter_invalid_phone"
+
+
+def test_shared_location_and_photo_come_from_metadata(environment, make_tracker):
+    tracker = make_tracker(user_event("", intent=None, metadata={
+        "location": {"latitude": 51.5, "longitude": -0.12}, "media_urls": ["http://x/photo.jpg"]}),
+        form="pothole_form", slots={"requested_slot": "location"})
+    slots, _, _ = run(POTHOLE, tracker)
+    assert slots["latitude"] == "51.500000" and slots["longitude"] == "-0.120000"
+    assert slots["location"].startswith("Shared location")
+    assert slots["media_urls"] == ["http://x/photo.jpg"]
+
+
+def _confirmed_pothole_slots() -> Dict[str, Any]:
+    return {"location": "Mill Lane", "postcode": None, "defect_surface": "road", "defect_size": "plate",
+            "defect_danger": True, "description": "deep hole", "contact_consent": True,
+            "contact_phone": "+447700900123", "contact_email": "none", "report_confirmed": True,
+            "report_category": "pothole"}
+
+
+def test_finish_creates_one_case_even_if_run_twice(environment, make_tracker):
+    tracker = make_tracker(user_event("yes", intent="affirm", message_id="confirm-1"),
+                           slots=_confirmed_pothole_slots())
+    slots, messages, _ = run(reports.ActionFinishReport, tracker)
+    reference = slots["case_reference"]
+    assert reference in messages[0]["text"]
+    again, _, _ = run(reports.ActionFinishReport, tracker)
+    assert again["case_reference"] == reference
+    store = reports.services.case_store()
+    cases = store.for_conversation("resident-1")
+    assert len(cases) == 1
+    case = cases[0]
+    assert case.category == "pothole" and case.location_text == "Mill Lane"
+    assert case.details == {"defect_surface": "road", "defect_size": "plate", "defect_danger": True}
+    assert case.contact_phone == "+447700900123" and case.contact_email is None
+    assert slots["location"] is None  # form slots are cleared for the next report
+
+
+def test_finish_without_confirmation_creates_nothing(environment, make_tracker):
+    slots = {**_confirmed_pothole_slots(), "report_confirmed": False}
+    _, messages, _ = run(reports.ActionFinishReport, make_tracker(user_event("cancel"), slots=slots))
+    assert messages[0]["response"] == "utter_report_cancelled"
+    assert reports.services.case_store().for_conversation("resident-1") == []
+
+
+def test_summary_reads_back_the_report(environment, make_tracker):
+    tracker = make_tracker(user_event("x"), slots={**_confirmed_pothole_slots(), "postcode": "AN1 4GT"},
+                           form="pothole_form")
+    text = reports.summarise(BY_KEY["pothole"], tracker)
+    assert "pothole" in text and "Mill Lane, AN1 4GT" in text
+    assert "Immediate danger: yes" in text
+    assert "+447700900123" in text

@@ -1,0 +1,99 @@
+"""A whole conversation over the REST channel against the real Rasa and action servers."""
+
+import re
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from bot.storage.cases import CaseStore
+from bot.storage.database import make_engine
+
+pytestmark = pytest.mark.e2e
+
+REFERENCE = re.compile(r"\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+
+
+def _sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def test_from_hello_to_a_case_reference_and_its_status(stack):
+    me = _sender()
+    assert "assistant" in stack.say_text(me, "hi")
+    reply = stack.say_text(me, "my bin wasn't collected")
+    assert "address" in reply.lower()
+    reply = stack.say_text(me, "14 Foxglove Way, AN1 4GT")
+    assert "which bin" in reply.lower()
+    reply = stack.say_text(me, "the blue one")
+    assert "which day" in reply.lower()
+    reply = stack.say_text(me, "tuesday")
+    assert "contact you" in reply.lower()
+    reply = stack.say_text(me, "yes")
+    assert "phone number" in reply.lower()
+    reply = stack.say_text(me, "07700 900123")
+    assert "email" in reply.lower()
+    reply = stack.say_text(me, "skip")
+    assert "14 Foxglove Way" in reply and "blue bin (recycling)" in reply and "Is that right?" in reply
+    reply = stack.say_text(me, "yes")
+    reference = REFERENCE.search(reply).group(0)
+
+    store = CaseStore(make_engine(stack.settings.database_url))
+    case = store.get_by_reference(reference)
+    assert case is not None
+    assert case.category == "missed_bin" and case.postcode == "AN1 4GT" and case.channel == "rest"
+    assert case.details == {"bin_type": "recycling", "collection_day": "Tuesday"}
+    assert case.contact_phone == "+447700900123" and case.contact_consent
+    assert case.conversation_id == me
+
+    reply = stack.say_text(_sender(), f"what's happening with {reference}?")
+    assert reference in reply and "received" in reply
+
+
+def test_conversation_is_stored_in_the_sql_tracker_store(stack):
+    me = _sender()
+    stack.say(me, "hello")
+    engine = create_engine(stack.settings.tracker_store_url)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": me}).scalar_one()
+    assert count > 0
+
+
+def test_correction_mid_form_and_cancel(stack):
+    me = _sender()
+    stack.say_text(me, "pothole")
+    stack.say_text(me, "Mill Road by the school")
+    reply = stack.say_text(me, "sorry, it's Mill Lane not Mill Road")
+    assert "road or on the pavement" in reply.lower()
+    reply = stack.say_text(me, "cancel")
+    assert "cancelled" in reply.lower()
+    store = CaseStore(make_engine(stack.settings.database_url))
+    assert store.for_conversation(me) == []
+
+
+@pytest.mark.parametrize("message", [
+    "",
+    "x" * 10_000,
+    "😡😡😡",
+    "\x00\x01\x02\xff binary \x1b[2J",
+    "¿Dónde está el ayuntamiento? Je voudrais parler à quelqu'un",
+    '/report_pothole{"location": "injected"}',
+    "/restart",
+])
+def test_bad_input_gets_a_reply_and_nothing_crashes(stack, message):
+    me = _sender()
+    stack.say_text(me, "pothole")
+    assert "road or on the pavement" in stack.say_text(me, "Mill Lane").lower()  # something already given
+    replies = stack.say(me, message)
+    assert replies and all(r.get("text") for r in replies)
+    # The form and what was given survive; the resident can carry on.
+    reply = stack.say_text(me, "road")
+    assert "how big" in reply.lower()
+
+
+def test_injected_intent_cannot_set_slots(stack):
+    me = _sender()
+    reply = stack.say_text(me, '/report_missed_bin{"postcode": "ZZ9 9ZZ", "report_confirmed": true}')
+    store = CaseStore(make_engine(stack.settings.database_url))
+    assert store.for_conversation(me) == []
+    assert "ZZ9 9ZZ" not in reply
