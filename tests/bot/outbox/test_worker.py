@@ -219,10 +219,7 @@ async def test_server_error_with_an_error_list_is_a_rejection_when_configured(ca
 async def test_one_failure_spares_the_back_office_the_rest_of_the_round(case_store, make_worker, sandbox):
     sandbox.sandbox.modes.down = True
     made = [case_store.create(new_case(), f"conv:{n}") for n in range(5)]
-    worker = make_worker()
-    import bot.settings as settings_module  # noqa: F401  (one delivery at a time, to see the order)
-
-    worker.settings = settings_module.load_settings({"OUTBOX_CONCURRENCY": "1", "VAR_DIR": "/tmp"})
+    worker = make_worker(OUTBOX_CONCURRENCY="1")  # one delivery at a time, to see the order
     await worker.deliver_due()
     reasons = [worker.store.row(c.id)["last_error"] for c in made]
     assert "HTTP 503" in reasons[0]

@@ -1,0 +1,175 @@
+"""Email back offices: for services with no case system, a structured email to a team inbox.
+
+Each case becomes one email with a plain-text body people read and a
+``case.json`` attachment a mailbox rule or script can read. Sent over SMTP
+with STARTTLS (required unless a back office explicitly turns it off for a
+local relay) and authentication when a username is configured.
+
+The Message-ID is derived from our reference, so if a retry ever sends an
+email twice the inbox (and any script reading it) sees the same id.
+smtplib is blocking, so it runs in a worker thread, never in the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Dict, Optional
+
+from bot.backoffice.base import SENT, Case, StatusUpdate, Submission
+from bot.backoffice.errors import Rejected, TemporaryFailure, Uncertain
+from bot.categories import BY_KEY
+
+SCHEMA = "anytown-case/1"  # the machine-readable part's format, for whoever parses it
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    name: str
+    host: str
+    port: int = 587
+    to_address: str = ""
+    from_address: str = ""
+    username: Optional[str] = None
+    password: Optional[str] = None  # the value, read from the env var routing.yml names
+    starttls: bool = True
+    ca_file: Optional[str] = None  # extra CA to trust (a council's internal relay)
+    timeout_seconds: float = 30.0
+    subject_prefix: str = "[Report]"
+
+
+def case_document(case: Case, backoffice: str) -> Dict[str, Any]:
+    """The machine-readable part: every field of the case, with a schema name."""
+    title = BY_KEY[case.category].title if case.category in BY_KEY else case.category
+    return {
+        "schema": SCHEMA,
+        "backoffice": backoffice,
+        "reference": case.reference,
+        "category": case.category,
+        "category_title": title,
+        "created_at": case.created_at.isoformat() if case.created_at else None,
+        "location": {
+            "text": case.location_text,
+            "postcode": case.postcode,
+            "latitude": case.latitude,
+            "longitude": case.longitude,
+        },
+        "description": case.description,
+        "details": case.details,
+        "contact": {
+            "consent": case.contact_consent,
+            "phone": case.contact_phone if case.contact_consent else None,
+            "email": case.contact_email if case.contact_consent else None,
+        },
+        "media_urls": case.media_urls,
+        "channel": case.channel,
+    }
+
+
+def build_message(case: Case, config: EmailConfig) -> EmailMessage:
+    doc = case_document(case, config.name)
+    lines = [
+        f"New {doc['category_title']} report, reference {case.reference}.",
+        "",
+        f"Where: {', '.join(p for p in (case.location_text, case.postcode) if p) or 'not given'}",
+    ]
+    if case.latitude and case.longitude:
+        lines.append(f"Map position: {case.latitude}, {case.longitude}")
+    lines.append(f"What: {case.description or 'see details'}")
+    for key, value in sorted(case.details.items()):
+        lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    for url in case.media_urls:
+        lines.append(f"Photo: {url}")
+    if case.contact_consent:
+        lines.append(f"Contact the resident: phone {case.contact_phone or 'not given'}, email {case.contact_email or 'not given'}")
+    else:
+        lines.append("The resident did not ask to be contacted.")
+    lines += ["", "Please quote the reference in any reply. The attached case.json holds the same details for systems."]
+
+    message = EmailMessage()
+    message["Subject"] = f"{config.subject_prefix} {doc['category_title']} {case.reference}"
+    message["From"] = config.from_address
+    message["To"] = config.to_address
+    message["Date"] = formatdate(localtime=False)
+    domain = config.from_address.rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{case.reference}.{config.name}@{domain}>"
+    message["X-Case-Reference"] = case.reference
+    message.set_content("\n".join(lines))
+    message.add_attachment(
+        json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"),
+        maintype="application",
+        subtype="json",
+        filename="case.json",
+    )
+    return message
+
+
+class EmailCaseSystem:
+    """:class:`~bot.backoffice.base.CaseSystem` that emails each case to a team inbox."""
+
+    polls_status = False  # an inbox has no status to read
+
+    def __init__(self, config: EmailConfig) -> None:
+        self.name = config.name
+        self.config = config
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.config.ca_file:
+            context.load_verify_locations(cafile=self.config.ca_file)
+        return context
+
+    def _send(self, message: EmailMessage) -> None:
+        """Blocking SMTP conversation (runs in a thread). Errors become DeliveryErrors."""
+        cfg = self.config
+        where = f"{cfg.name} (SMTP {cfg.host}:{cfg.port})"
+        try:
+            with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds) as smtp:
+                smtp.ehlo()
+                if cfg.starttls:
+                    if not smtp.has_extn("starttls"):
+                        raise Rejected(f"{where} does not offer STARTTLS; refusing to send personal data in clear text")
+                    smtp.starttls(context=self._tls_context())
+                    smtp.ehlo()
+                if cfg.username:
+                    smtp.login(cfg.username, cfg.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPAuthenticationError as error:
+            raise Rejected(f"{where} refused the login (SMTP {error.smtp_code}); check the username and password") from None
+        except smtplib.SMTPRecipientsRefused:
+            raise Rejected(f"{where} refused the recipient address") from None
+        except smtplib.SMTPSenderRefused as error:
+            raise Rejected(f"{where} refused the sender address (SMTP {error.smtp_code})") from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise Rejected(f"{where}: {error}") from None
+        except smtplib.SMTPDataError as error:
+            if 400 <= error.smtp_code < 500:
+                raise TemporaryFailure(f"{where} deferred the message (SMTP {error.smtp_code})") from None
+            raise Rejected(f"{where} refused the message (SMTP {error.smtp_code})") from None
+        except smtplib.SMTPServerDisconnected:
+            raise Uncertain(f"{where} closed the connection") from None
+        except smtplib.SMTPResponseException as error:
+            cls = TemporaryFailure if 400 <= error.smtp_code < 500 else Rejected
+            raise cls(f"{where} answered SMTP {error.smtp_code}") from None
+        except ssl.SSLError as error:
+            raise Rejected(f"{where}: TLS failed ({error.reason or type(error).__name__}); check the certificate") from None
+        except (socket.timeout, TimeoutError):
+            raise Uncertain(f"{where} did not answer within {cfg.timeout_seconds:g} s") from None
+        except OSError as error:
+            raise TemporaryFailure(f"cannot connect to {where} ({type(error).__name__})") from None
+
+    async def submit(self, case: Case) -> Submission:
+        await asyncio.to_thread(self._send, build_message(case, self.config))
+        return Submission(backoffice_reference=None, status=SENT)
+
+    async def fetch_status(self, case: Case) -> Optional[StatusUpdate]:
+        return None
+
+    async def close(self) -> None:
+        """Nothing to close: each delivery uses its own SMTP connection."""

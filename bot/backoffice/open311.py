@@ -1,0 +1,481 @@
+"""Open311 GeoReport v2 back offices (the standard UK systems and FixMyStreet speak).
+
+One :class:`Open311CaseSystem` per configured back office; it knows the
+routes (category -> service code and attribute mapping) that use it.
+
+The spec (https://wiki.open311.org/GeoReport_v2/) in brief:
+``GET services.{fmt}``, ``GET services/{code}.{fmt}``, ``POST requests.{fmt}``
+(form-encoded) answering a ``service_request_id`` or only a ``token`` (then
+``GET tokens/{token}.{fmt}``), ``GET requests/{id}.{fmt}`` for the status,
+``GET requests.{fmt}?service_code=&start_date=`` to search. XML is required
+by the spec, JSON optional; errors are a list of ``{code, description}``.
+
+Real servers deviate; :class:`Open311Config` switches each deviation so a
+council connects a slightly non-standard server by configuration:
+``field_names`` (e.g. ``address`` instead of ``address_string``), errors shaped
+``{code, detail}`` (always accepted), ids as strings or numbers (always
+accepted), ``tokens: false`` (no tokens endpoint: the request is found by our
+reference instead), ``server_error_is_rejection`` (a 500 carrying an error
+list where a 400 belongs), ``defaults`` (values for fields a server requires
+although the spec makes them optional).
+
+Duplicates: our reference goes with every request (as the
+``attribute[<correlation_attribute>]`` and on the description's last line).
+Before any retry the worker calls :meth:`Open311CaseSystem.find_existing`,
+so a request the back office stored before the reply timed out is found
+instead of sent again.
+
+Nothing personal is logged: replies are redacted (bot/redaction.py) and cut
+short before they reach a log line or the case record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import quote
+
+import aiohttp
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
+
+from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, SENT, Case, StatusUpdate, Submission
+from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
+from bot.categories import BY_KEY
+from bot.redaction import redact
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION_MAX = 4000  # the spec's limit for description
+RAW_LOG_CHARS = 500  # how much of an unreadable reply goes into the log
+
+# GeoReport v2 has "open" and "closed"; FixMyStreet's extended states are common in the UK.
+DEFAULT_STATUS_MAP: Dict[str, str] = {
+    "open": OPEN,
+    "for_triage": OPEN,
+    "investigating": IN_PROGRESS,
+    "in_progress": IN_PROGRESS,
+    "action_scheduled": IN_PROGRESS,
+    "closed": CLOSED,
+    "fixed": CLOSED,
+    "duplicate": CLOSED,
+    "not_councils_responsibility": CLOSED,
+    "no_further_action": CLOSED,
+    "internal_referral": CLOSED,
+}
+
+# XML elements whose children always form a list, even when there is only one.
+_XML_LISTS = {"service_requests", "services", "errors", "attributes", "values"}
+
+
+class UnreadableReply(Exception):
+    """A reply in neither the XML nor the JSON shape we understand."""
+
+
+@dataclass(frozen=True)
+class Open311Route:
+    """How one category is sent: its service code and attribute mapping."""
+
+    service_code: str
+    # attribute code at the back office -> our field (a case field or a category detail)
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Open311Config:
+    """One back office's connection and deviations from the spec."""
+
+    name: str
+    endpoint: str  # base URL, e.g. https://council.example/open311/v2/
+    api_key: Optional[str] = None  # the value, read from the env var routing.yml names
+    jurisdiction_id: Optional[str] = None
+    format: str = "xml"  # xml (the spec's required format) or json
+    timeout_seconds: float = 15.0
+    field_names: Mapping[str, str] = field(default_factory=dict)  # spec name -> server's name
+    tokens: bool = True  # False: no tokens endpoint
+    server_error_is_rejection: bool = False  # a 5xx carrying an error list means "invalid"
+    defaults: Mapping[str, str] = field(default_factory=dict)  # values for fields it requires
+    correlation_attribute: str = "council_reference"
+    lookup: str = "search"  # search | param | none (how to find a request by our reference)
+    lookup_param: Optional[str] = None  # for lookup: param, the query parameter to filter on
+    lookup_window_hours: float = 48.0
+    status_map: Mapping[str, str] = field(default_factory=dict)  # extra/overriding status names
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def raw_for_log(body: bytes) -> str:
+    """A reply body made safe for a log line: decoded, redacted, cut short."""
+    return redact(_clip(body.decode("utf-8", errors="replace"), RAW_LOG_CHARS))
+
+
+# ----- reading replies ---------------------------------------------------------
+def _xml_to_obj(element: Any) -> Any:
+    children = list(element)
+    if not children:
+        return (element.text or "").strip()
+    if element.tag in _XML_LISTS:
+        return [_xml_to_obj(child) for child in children]
+    result: Dict[str, Any] = {}
+    for child in children:
+        value = _xml_to_obj(child)
+        if child.tag in result:  # repeated element: keep them all
+            previous = result[child.tag]
+            result[child.tag] = (previous if isinstance(previous, list) else [previous]) + [value]
+        else:
+            result[child.tag] = value
+    return result
+
+
+def parse_body(body: bytes, content_type: str = "", expected: str = "xml") -> Any:
+    """XML or JSON reply as Python data; XML comes back as ``{root_tag: content}``.
+
+    The content type decides when it is clear, else the first character, else
+    the configured format. Raises :class:`UnreadableReply`.
+    """
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    if not text:
+        raise UnreadableReply("empty reply")
+    kind = "json" if "json" in content_type else "xml" if "xml" in content_type else ""
+    if not kind:
+        kind = "xml" if text.startswith("<") else "json" if text[0] in "[{" else expected
+    if kind == "json":
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise UnreadableReply(f"malformed JSON ({error.msg} at position {error.pos})") from None
+    try:
+        root = ElementTree.fromstring(text.encode("utf-8"))
+    except DefusedXmlException as error:
+        raise UnreadableReply(f"XML refused for safety ({type(error).__name__})") from None
+    except ElementTree.ParseError as error:
+        raise UnreadableReply(f"malformed XML ({error})") from None
+    return {root.tag: _xml_to_obj(root)}
+
+
+def records(data: Any, container: str) -> List[Dict[str, Any]]:
+    """The list of records in a reply: ``[{...}]`` (JSON), ``{container: [...]}`` (XML or wrapped JSON).
+
+    A single object instead of a list is accepted too (some servers do that).
+    Raises :class:`UnreadableReply` for anything else.
+    """
+    if isinstance(data, dict) and container in data:
+        data = data[container]
+        if isinstance(data, str) and not data:
+            return []  # <service_requests/>: an empty list in XML
+    if isinstance(data, dict):
+        data = [data]
+    if isinstance(data, list) and all(isinstance(item, dict) for item in data):
+        return data
+    raise UnreadableReply(f"expected a list of {container}, got {type(data).__name__}")
+
+
+def errors_in(data: Any) -> List[Tuple[str, str]]:
+    """(code, description) pairs from an error reply; [] when it is not one.
+
+    Accepts the spec's ``[{code, description}]``, ``<errors><error>…``, and the
+    common deviations ``{code, detail}``, ``{"errors": [...]}``, ``{"error": "..."}``.
+    """
+    if isinstance(data, dict) and "errors" in data:
+        data = data["errors"]
+    if isinstance(data, dict) and "error" in data and not ("code" in data or "description" in data):
+        data = data["error"]
+    if isinstance(data, str) and data:
+        return [("", data)]
+    if isinstance(data, dict):
+        data = [data]
+    found: List[Tuple[str, str]] = []
+    if isinstance(data, list):
+        for item in data:
+            if isinstance(item, dict) and ("description" in item or "detail" in item or "message" in item):
+                text = item.get("description") or item.get("detail") or item.get("message") or ""
+                found.append((str(item.get("code", "")), str(text)))
+    return found
+
+
+def describe_errors(errors: List[Tuple[str, str]]) -> str:
+    return "; ".join(redact(_clip(f"{code} {text}".strip(), 200)) for code, text in errors) or "no details given"
+
+
+def _id(value: Any) -> Optional[str]:
+    """Ids come as numbers or strings; we keep strings."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def contains_reference(value: Any, reference: str) -> bool:
+    """True if any text anywhere in a record contains our reference."""
+    if isinstance(value, dict):
+        return any(contains_reference(v, reference) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_reference(v, reference) for v in value)
+    return isinstance(value, str) and reference in value
+
+
+# ----- the request we send ------------------------------------------------------
+def case_field(case: Case, name: str) -> Any:
+    """A case field (``location_text``) or one of its category details (``bin_type``)."""
+    if name in case.details:
+        return case.details[name]
+    return getattr(case, name, None)
+
+
+def _address(case: Case) -> str:
+    """The location as typed, with the postcode unless it is already in it."""
+    parts = [case.location_text] if case.location_text else []
+    if case.postcode and case.postcode.replace(" ", "") not in (case.location_text or "").upper().replace(" ", ""):
+        parts.append(case.postcode)
+    return ", ".join(parts)
+
+
+def build_description(case: Case, limit: int = DESCRIPTION_MAX) -> str:
+    """The description: what the resident said, the details, and our reference last.
+
+    Cut to ``limit`` characters without ever losing the reference line (the
+    back office's staff and our duplicate check both rely on it).
+    """
+    title = BY_KEY[case.category].title if case.category in BY_KEY else case.category
+    lines = [case.description or f"Report of a {title}."]
+    if case.location_text or case.postcode:
+        lines.append(f"Location: {_address(case)}")
+    for key, value in sorted(case.details.items()):
+        lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    for url in case.media_urls[1:]:
+        lines.append(f"Photo: {url}")
+    tail = f"\nReference: {case.reference}"
+    body = "\n".join(lines)
+    if len(body) + len(tail) > limit:
+        body = body[: limit - len(tail) - 1] + "…"
+    return body + tail
+
+
+class Open311CaseSystem:
+    """:class:`~bot.backoffice.base.CaseSystem` for one GeoReport v2 back office."""
+
+    def __init__(self, config: Open311Config, routes: Mapping[str, Open311Route]) -> None:
+        self.name = config.name
+        self.config = config
+        self.routes = dict(routes)
+        self.base = config.endpoint.rstrip("/") + "/"
+        self._session: Optional[aiohttp.ClientSession] = None
+        self.status_map = {**DEFAULT_STATUS_MAP, **{k.lower(): v for k, v in config.status_map.items()}}
+
+    # -- plumbing ----------------------------------------------------------------
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.config.timeout_seconds),
+                headers={"User-Agent": "council-assistant/1 (Open311 GeoReport v2)"},
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _url(self, path: str) -> str:
+        return f"{self.base}{path}.{self.config.format}"
+
+    def _common(self) -> Dict[str, str]:
+        return {"jurisdiction_id": self.config.jurisdiction_id} if self.config.jurisdiction_id else {}
+
+    async def _call(
+        self, method: str, path: str, params: Optional[Dict[str, str]] = None, data: Optional[Dict[str, str]] = None
+    ) -> Tuple[int, bytes, str]:
+        """One HTTP exchange; connection problems become :class:`DeliveryError`.
+
+        A POST that fails after it may have reached the server is
+        :class:`Uncertain` (it may be stored); anything else is temporary.
+        """
+        sending = method == "POST"
+        try:
+            async with self._client().request(method, self._url(path), params=params, data=data) as response:
+                body = await response.read()
+                return response.status, body, response.headers.get("Content-Type", "")
+        except aiohttp.ClientConnectorError as error:
+            raise TemporaryFailure(f"cannot connect to {self.name} ({type(error).__name__})") from None
+        except asyncio.TimeoutError:
+            cls = Uncertain if sending else TemporaryFailure
+            raise cls(f"{self.name} did not answer within {self.config.timeout_seconds:g} s") from None
+        except aiohttp.ClientError as error:
+            cls = Uncertain if sending else TemporaryFailure
+            raise cls(f"connection to {self.name} failed ({type(error).__name__})") from None
+
+    def _failure(self, status: int, body: bytes, content_type: str, action: str, sending: bool) -> DeliveryError:
+        """Explain a non-2xx reply (logged and written to the case record)."""
+        try:
+            errors = errors_in(parse_body(body, content_type, self.config.format))
+        except UnreadableReply:
+            errors = []
+        detail = describe_errors(errors) if errors else f"reply: {raw_for_log(body) or 'empty'}"
+        where = f"{self.name} {action}"
+        if status in (401, 403):
+            return Rejected(f"{where}: HTTP {status}, the API key was refused ({detail}); check the key configured for {self.name}", status)
+        if status == 404:
+            return Rejected(f"{where}: HTTP 404, not found ({detail}); check the endpoint and service code", status)
+        if status == 429:
+            return TemporaryFailure(f"{where}: HTTP 429, too many requests ({detail})", status)
+        if 400 <= status < 500:
+            return Rejected(f"{where}: HTTP {status}, the back office rejected the request ({detail})", status)
+        if status >= 500 and errors and self.config.server_error_is_rejection:
+            return Rejected(f"{where}: HTTP {status} with an error list, treated as a rejection ({detail})", status)
+        cls = Uncertain if sending else TemporaryFailure
+        return cls(f"{where}: HTTP {status}, server error ({detail})", status)
+
+    def _read(self, body: bytes, content_type: str, container: str, action: str, sending: bool) -> List[Dict[str, Any]]:
+        try:
+            return records(parse_body(body, content_type, self.config.format), container)
+        except UnreadableReply as error:
+            logger.warning("%s %s: unreadable reply (%s): %s", self.name, action, error, raw_for_log(body))
+            cls = Uncertain if sending else TemporaryFailure
+            raise cls(f"{self.name} {action}: unreadable reply ({error})") from None
+
+    # -- discovery -----------------------------------------------------------------
+    async def services(self) -> List[Dict[str, Any]]:
+        """``GET services``: the service codes this back office accepts."""
+        status, body, ctype = await self._call("GET", "services", params=self._common())
+        if status != 200:
+            raise self._failure(status, body, ctype, "service list", sending=False)
+        return self._read(body, ctype, "services", "service list", sending=False)
+
+    async def service_definition(self, service_code: str) -> Dict[str, Any]:
+        """``GET services/{code}``: the attributes a service asks for."""
+        status, body, ctype = await self._call("GET", f"services/{quote(service_code, safe='')}", params=self._common())
+        if status != 200:
+            raise self._failure(status, body, ctype, "service definition", sending=False)
+        try:
+            data = parse_body(body, ctype, self.config.format)
+        except UnreadableReply as error:
+            raise TemporaryFailure(f"{self.name} service definition: unreadable reply ({error})") from None
+        definition = data.get("service_definition", data) if isinstance(data, dict) else None
+        if not isinstance(definition, dict):
+            raise TemporaryFailure(f"{self.name} service definition: unexpected shape")
+        attributes = definition.get("attributes") or []
+        definition["attributes"] = attributes if isinstance(attributes, list) else [attributes]
+        return definition
+
+    # -- delivery --------------------------------------------------------------------
+    def request_fields(self, case: Case) -> Dict[str, str]:
+        """The form fields of ``POST requests`` for ``case`` (api_key included)."""
+        route = self.routes.get(case.category)
+        if route is None:
+            raise Rejected(f"{self.name} has no route for category {case.category}")
+        fields: Dict[str, str] = {"service_code": route.service_code, **self._common()}
+        if self.config.api_key:
+            fields["api_key"] = self.config.api_key
+        if case.latitude and case.longitude:
+            fields["lat"], fields["long"] = str(case.latitude), str(case.longitude)
+        where = _address(case)
+        if where:
+            fields["address_string"] = where
+        fields["description"] = build_description(case)
+        if case.contact_consent:
+            if case.contact_email:
+                fields["email"] = case.contact_email
+            if case.contact_phone:
+                fields["phone"] = case.contact_phone
+        if case.media_urls:
+            fields["media_url"] = case.media_urls[0]
+        for code, source in route.attributes.items():
+            value = case_field(case, source)
+            if value not in (None, ""):
+                fields[f"attribute[{code}]"] = str(value)
+        fields[f"attribute[{self.config.correlation_attribute}]"] = case.reference
+        for name, value in self.config.defaults.items():
+            fields.setdefault(name, value)
+        # The server's own names for spec fields (e.g. address_string -> address).
+        return {self.config.field_names.get(name, name): value for name, value in fields.items()}
+
+    async def submit(self, case: Case) -> Submission:
+        status, body, ctype = await self._call("POST", "requests", data=self.request_fields(case))
+        if not 200 <= status < 300:
+            raise self._failure(status, body, ctype, "new request", sending=True)
+        found = self._read(body, ctype, "service_requests", "new request", sending=True)
+        first = found[0] if found else {}
+        request_id, token = _id(first.get("service_request_id")), _id(first.get("token"))
+        if request_id is None and token is None:
+            logger.warning("%s new request: no id and no token in reply: %s", self.name, raw_for_log(body))
+            raise Uncertain(f"{self.name} new request: the reply carried neither a service_request_id nor a token")
+        return Submission(backoffice_reference=request_id, status=SENT, token=token)
+
+    async def resolve_token(self, case: Case, token: str) -> Optional[str]:
+        """The service_request_id behind ``token``, or None while the back office has none yet."""
+        if not self.config.tokens:
+            existing = await self.find_existing(case)
+            return existing.backoffice_reference if existing else None
+        status, body, ctype = await self._call("GET", f"tokens/{quote(token, safe='')}", params=self._common())
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._failure(status, body, ctype, "token lookup", sending=False)
+        for record in self._read(body, ctype, "service_requests", "token lookup", sending=False):
+            request_id = _id(record.get("service_request_id"))
+            if request_id:
+                return request_id
+        return None
+
+    async def find_existing(self, case: Case) -> Optional[Submission]:
+        """The request this back office already holds for ``case`` (looked up by our reference)."""
+        route = self.routes.get(case.category)
+        if self.config.lookup == "none" or route is None:
+            return None
+        params = self._common()
+        if self.config.lookup == "param" and self.config.lookup_param:
+            params[self.config.lookup_param] = case.reference
+        else:
+            created = case.created_at or datetime.now(timezone.utc)
+            if created.tzinfo is None:  # SQLite returns naive datetimes; we store UTC
+                created = created.replace(tzinfo=timezone.utc)
+            since = created - timedelta(hours=1)
+            until = datetime.now(timezone.utc) + timedelta(hours=self.config.lookup_window_hours)
+            params.update(
+                service_code=route.service_code,
+                start_date=since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                end_date=until.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        status, body, ctype = await self._call("GET", "requests", params=params)
+        if status != 200:
+            raise self._failure(status, body, ctype, "duplicate check", sending=False)
+        for record in self._read(body, ctype, "service_requests", "duplicate check", sending=False):
+            if contains_reference(record, case.reference):
+                request_id = _id(record.get("service_request_id"))
+                if request_id:
+                    return Submission(backoffice_reference=request_id, status=SENT)
+        return None
+
+    # -- status --------------------------------------------------------------------------
+    def map_status(self, raw: Any) -> Optional[str]:
+        return self.status_map.get(str(raw or "").strip().lower())
+
+    async def fetch_status(self, case: Case) -> Optional[StatusUpdate]:
+        request_id = case.backoffice_reference
+        if not request_id:
+            return None
+        status, body, ctype = await self._call("GET", f"requests/{quote(request_id, safe='')}", params=self._common())
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._failure(status, body, ctype, "status check", sending=False)
+        found = self._read(body, ctype, "service_requests", "status check", sending=False)
+        record = next((r for r in found if _id(r.get("service_request_id")) in (request_id, None)), None)
+        if record is None:
+            return None
+        mapped = self.map_status(record.get("status"))
+        if mapped is None:
+            logger.warning("%s status check: unknown status %r for a request", self.name, _clip(str(record.get("status")), 40))
+            return None
+        notes = record.get("status_notes")
+        return StatusUpdate(
+            status=mapped,
+            note=_clip(notes, 1000) if isinstance(notes, str) and notes else None,
+            backoffice_reference=request_id,
+        )

@@ -1,0 +1,134 @@
+"""``python -m bot.outbox``: run the delivery worker (what `make run` starts).
+
+Other commands, for operators:
+
+    python -m bot.outbox check-routing     # validate council/routing.yml and say where each category goes
+    python -m bot.outbox requeue AB7K-3FQ2 # deliver a refused case again (after fixing the cause)
+    python -m bot.outbox status            # pending / delivered / failed / flagged counts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from typing import List, Optional
+
+from aiohttp import web
+
+from bot import redaction
+from bot.backoffice import references
+from bot.outbox.lock import WorkerLock, lock_path_for
+from bot.outbox.notify import RasaNotifier
+from bot.outbox.store import OutboxStore
+from bot.outbox.worker import DeliveryWorker
+from bot.routing import load_routing
+from bot.settings import ConfigError, Settings, load_settings
+from bot.storage.cases import CaseStore
+from bot.storage.database import create_schema, make_engine
+
+logger = logging.getLogger("bot.outbox")
+
+
+async def serve(settings: Settings) -> int:
+    routing = load_routing(settings.routing_file, os.environ)
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    store = OutboxStore(engine)
+    worker = DeliveryWorker(
+        store,
+        CaseStore(engine),
+        routing,
+        routing.build(os.environ, CaseStore(engine)),
+        settings,
+        notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels),
+    )
+    lock_path = lock_path_for(settings.database_url)
+    lock = WorkerLock(lock_path) if lock_path else None
+    role = {"value": "starting"}
+
+    async def health(_request: web.Request) -> web.Response:
+        counts = await asyncio.to_thread(store.counts)
+        return web.json_response({"status": "ok", "role": role["value"], **counts})
+
+    app = web.Application()
+    app.add_routes([web.get("/health", health)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.bind_host, settings.outbox_worker_port).start()
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        while lock is not None and not lock.try_acquire() and not stop.is_set():
+            if role["value"] != "standby":
+                logger.info("Another worker is delivering from this SQLite database; standing by")
+            role["value"] = "standby"
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=5)
+            except asyncio.TimeoutError:
+                pass
+        role["value"] = "active"
+        logger.info("Delivering to %s", ", ".join(f"{n} ({s.adapter})" for n, s in routing.backoffices.items()))
+        await worker.run(stop)
+    finally:
+        await worker.close()
+        await runner.cleanup()
+        if lock is not None:
+            lock.release()
+    return 0
+
+
+def requeue(settings: Settings, reference: str) -> int:
+    canonical = references.normalise(reference)
+    engine = make_engine(settings.database_url)
+    case = CaseStore(engine).get_by_reference(canonical or "")
+    if case is None:
+        print(f"No case with reference {reference}.", file=sys.stderr)
+        return 1
+    if OutboxStore(engine).requeue(case.id):
+        print(f"Case {case.reference} will be delivered again on the worker's next round.")
+        return 0
+    print(f"Case {case.reference} was already delivered; nothing to do.")
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.outbox", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the delivery worker (the default)")
+    sub.add_parser("check-routing", help="validate the routing file")
+    sub.add_parser("status", help="outbox counts")
+    again = sub.add_parser("requeue", help="deliver a case again")
+    again.add_argument("reference")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
+    redaction.install()
+    try:
+        settings = load_settings()
+        if args.command == "check-routing":
+            routing = load_routing(settings.routing_file, os.environ)
+            for category, route in routing.routes.items():
+                print(f"{category:18} -> {route.backoffice} ({routing.backoffices[route.backoffice].adapter}"
+                      f"{', ' + route.service_code if route.service_code else ''})")
+            return 0
+        if args.command == "status":
+            engine = make_engine(settings.database_url)
+            create_schema(engine)
+            print(OutboxStore(engine).counts())
+            return 0
+        if args.command == "requeue":
+            return requeue(settings, args.reference)
+        return asyncio.run(serve(settings))
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

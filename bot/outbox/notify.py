@@ -1,0 +1,142 @@
+"""Telling a resident their case was accepted or closed, on the channel they used.
+
+Goes through Rasa's HTTP API (``POST /conversations/{id}/tracker/events`` with
+``output_channel=latest&execute_side_effects=true``): Rasa appends the message
+to the conversation and sends it through the resident's latest input channel,
+if that channel can push (implements ``get_output_channel``). The REST API
+cannot, so for those conversations the notification is recorded as
+``no_push_channel`` instead of being silently dropped; staff see it either way.
+
+One row per case and kind (``notifications`` table, unique), written before
+sending: two workers, or a retried poll, never tell a resident twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable, Optional, Sequence
+from urllib.parse import quote
+
+import aiohttp
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, Case
+from bot.categories import BY_KEY
+from bot.outbox.store import Clock, utcnow
+from bot.storage.schema import notifications
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED, CLOSED_KIND = "accepted", "closed"
+SENT, NO_PUSH, FAILED = "sent", "no_push_channel", "failed"
+
+
+def kind_for(new_status: str) -> Optional[str]:
+    """Which notification a status change deserves (None: none)."""
+    if new_status == CLOSED:
+        return CLOSED_KIND
+    if new_status in (OPEN, IN_PROGRESS):
+        return ACCEPTED
+    return None
+
+
+def message_text(case: Case, kind: str, note: Optional[str] = None) -> str:
+    """Short and SMS-safe; the back office's note is cut to keep it one message or two."""
+    title = BY_KEY[case.category].title if case.category in BY_KEY else "report"
+    if kind == ACCEPTED:
+        text = f"Update on your {title} report {case.reference}: it has been accepted by the team that deals with it."
+        if case.backoffice_reference and case.backoffice_reference != case.reference:
+            text += f" Their reference is {case.backoffice_reference}."
+        return text
+    text = f"Your {title} report {case.reference} has been closed."
+    if note:
+        clipped = " ".join(note.split())
+        text += " The team says: " + (clipped if len(clipped) <= 200 else clipped[:199] + "…")
+    return text
+
+
+class RasaNotifier:
+    """Sends notifications through Rasa's API and records each outcome."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        rasa_url: str,
+        api_token: Optional[str],
+        push_channels: Sequence[str],
+        clock: Clock = utcnow,
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self.rasa_url = rasa_url.rstrip("/")
+        self.api_token = api_token
+        self.push_channels = set(push_channels)
+        self.clock = clock
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _claim(self, case: Case, kind: str) -> Optional[int]:
+        """Record the notification before sending; None if it was already sent or tried."""
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(
+                    notifications.insert().values(
+                        case_id=case.id, kind=kind, channel=case.channel, state="sending", created_at=self.clock()
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError:
+            return None
+
+    def _record(self, row_id: int, state: str, channel: Optional[str], detail: str) -> None:
+        values = {"state": state, "detail": detail}
+        if channel:
+            values["channel"] = channel[:30]
+        with self.engine.begin() as conn:
+            conn.execute(update(notifications).where(notifications.c.id == row_id).values(**values))
+
+    async def notify(self, case: Case, kind: str, note: Optional[str] = None) -> Optional[str]:
+        """Tell the resident (if they agreed to contact); returns the recorded state."""
+        if not case.contact_consent:
+            return None
+        row_id = self._claim(case, kind)
+        if row_id is None:
+            return None
+        state, channel, detail = await self._send(case, message_text(case, kind, note))
+        self._record(row_id, state, channel, detail)
+        if state == SENT:
+            logger.info("Told the resident of case %s it was %s (channel %s)", case.reference, kind, channel)
+        else:
+            logger.warning("Could not tell the resident of case %s it was %s: %s", case.reference, kind, detail)
+        return state
+
+    async def _send(self, case: Case, text: str) -> tuple[str, Optional[str], str]:
+        if not self.api_token:
+            return FAILED, None, "RASA_API_TOKEN is not set, so the worker cannot use Rasa's API"
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        conversation = f"{self.rasa_url}/conversations/{quote(case.conversation_id, safe='')}/tracker"
+        try:
+            async with self._session.get(conversation, params={"include_events": "NONE", "token": self.api_token}) as response:
+                if response.status != 200:
+                    return FAILED, None, f"Rasa answered HTTP {response.status} when asked for the conversation"
+                state = await response.json(content_type=None)
+            channel = state.get("latest_input_channel") if isinstance(state, dict) else None
+            if channel not in self.push_channels:
+                return NO_PUSH, channel, f"the resident's channel ({channel or 'unknown'}) cannot receive messages we start"
+            async with self._session.post(
+                f"{conversation}/events",
+                params={"output_channel": "latest", "execute_side_effects": "true", "token": self.api_token},
+                json=[{"event": "bot", "text": text}],
+            ) as response:
+                if response.status != 200:
+                    return FAILED, channel, f"Rasa answered HTTP {response.status} when sending"
+            return SENT, channel, "sent"
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            return FAILED, None, f"Rasa could not be reached ({type(error).__name__})"

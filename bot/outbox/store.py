@@ -1,0 +1,189 @@
+"""Outbox rows: claiming them for delivery or a status check, and recording what happened.
+
+Exactly-once delivery with several workers rests on three things:
+
+* a claim is a lease (``claimed_by``, ``claimed_until``) taken in a short
+  transaction; on PostgreSQL the rows are picked with ``FOR UPDATE SKIP
+  LOCKED`` so concurrent workers never pick the same row; on SQLite only one
+  worker is active at a time (bot/outbox/lock.py);
+* every result is written only while the writer still holds the lease;
+* ``attempts`` counts attempts *started*, so after a crash mid-delivery the
+  next worker knows a request may already be at the back office and looks it
+  up by our reference before sending again (bot/outbox/worker.py).
+
+The clock is injected, so tests simulate hours of outage without sleeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Dict, List, Optional
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from bot.backoffice.base import CLOSED, Case
+from bot.storage.cases import _row_to_case
+from bot.storage.schema import cases, outbox
+
+Clock = Callable[[], datetime]
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(value: Optional[datetime]) -> Optional[datetime]:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed outbox row and its case."""
+
+    outbox_id: int
+    case: Case
+    attempts: int  # attempts started, including this one
+    token: Optional[str]
+    last_error: Optional[str]
+
+
+class OutboxStore:
+    def __init__(self, engine: Engine, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.skip_locked = engine.dialect.name == "postgresql"
+
+    def _pick(self, conn: Connection, condition: object, order: object, limit: int) -> List[int]:
+        query = select(outbox.c.id).where(condition).order_by(order, outbox.c.id).limit(limit)
+        if self.skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        return list(conn.execute(query).scalars())
+
+    def _jobs(self, conn: Connection, ids: List[int]) -> List[Job]:
+        if not ids:
+            return []
+        rows = conn.execute(
+            select(outbox.c.id.label("outbox_id"), outbox.c.attempts, outbox.c.backoffice_token, outbox.c.last_error, cases)
+            .join(cases, cases.c.id == outbox.c.case_id)
+            .where(outbox.c.id.in_(ids))
+            .order_by(outbox.c.id)
+        ).mappings()
+        return [
+            Job(r["outbox_id"], _row_to_case(r), r["attempts"], r["backoffice_token"], r["last_error"]) for r in rows
+        ]
+
+    def _free(self, now: datetime) -> object:
+        return or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now)
+
+    # -- delivery ---------------------------------------------------------------------
+    def claim_deliveries(self, worker: str, limit: int, lease_seconds: float) -> List[Job]:
+        """Take up to ``limit`` due pending rows, oldest first, and count an attempt on each."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            ids = self._pick(
+                conn,
+                and_(outbox.c.state == PENDING, outbox.c.next_attempt_at <= now, self._free(now)),
+                outbox.c.next_attempt_at,
+                limit,
+            )
+            if ids:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(
+                        claimed_by=worker,
+                        claimed_until=now + timedelta(seconds=lease_seconds),
+                        attempts=outbox.c.attempts + 1,
+                        updated_at=now,
+                    )
+                )
+            return self._jobs(conn, ids)
+
+    def _finish(self, job: Job, worker: str, **values: object) -> bool:
+        """Write a result if ``worker`` still holds the lease; False if it lost it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None, updated_at=self.clock(), **values)
+            )
+            return result.rowcount == 1
+
+    def mark_delivered(
+        self, job: Job, worker: str, backoffice: str, token: Optional[str], next_poll_at: Optional[datetime]
+    ) -> bool:
+        with self.engine.begin() as conn:
+            conn.execute(update(cases).where(cases.c.id == job.case.id).values(backoffice=backoffice))
+        return self._finish(
+            job, worker, state=DELIVERED, last_error=None, backoffice_token=token, next_poll_at=next_poll_at
+        )
+
+    def mark_failed(self, job: Job, worker: str, reason: str, next_attempt_at: datetime) -> bool:
+        """A temporary failure: stays pending, tried again at ``next_attempt_at``."""
+        return self._finish(job, worker, state=PENDING, last_error=reason, next_attempt_at=next_attempt_at)
+
+    def mark_rejected(self, job: Job, worker: str, reason: str) -> bool:
+        """The back office refused it: no more automatic attempts (staff re-queue it)."""
+        return self._finish(job, worker, state=FAILED, last_error=reason)
+
+    # -- status polling ------------------------------------------------------------------
+    def claim_polls(self, worker: str, limit: int, lease_seconds: float) -> List[Job]:
+        """Delivered, not yet closed cases due a status check; their next check moves past the lease."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            open_case = select(cases.c.id).where(cases.c.id == outbox.c.case_id, cases.c.status != CLOSED).exists()
+            ids = self._pick(
+                conn,
+                and_(outbox.c.state == DELIVERED, outbox.c.next_poll_at <= now, open_case),
+                outbox.c.next_poll_at,
+                limit,
+            )
+            if ids:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(next_poll_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+                )
+            return self._jobs(conn, ids)
+
+    def schedule_poll(
+        self, job: Job, at: Optional[datetime], token: Optional[str], error: Optional[str] = None
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == job.outbox_id)
+                .values(next_poll_at=at, backoffice_token=token, last_error=error, updated_at=self.clock())
+            )
+
+    # -- staff and monitoring ---------------------------------------------------------------
+    def requeue(self, case_id: int) -> bool:
+        """Send a failed (or stuck) case again now, e.g. after staff fixed an API key."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.case_id == case_id, outbox.c.state != DELIVERED)
+                .values(state=PENDING, next_attempt_at=now, claimed_by=None, claimed_until=None, updated_at=now)
+            )
+            return result.rowcount == 1
+
+    def counts(self) -> Dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
+            flagged = conn.execute(select(func.count()).where(cases.c.needs_attention.is_(True))).scalar_one()
+        found = {state: count for state, count in rows}
+        return {PENDING: found.get(PENDING, 0), DELIVERED: found.get(DELIVERED, 0), FAILED: found.get(FAILED, 0),
+                "flagged": flagged}
+
+    def row(self, case_id: int) -> Optional[Dict[str, object]]:
+        with self.engine.connect() as conn:
+            found = conn.execute(select(outbox).where(outbox.c.case_id == case_id)).mappings().first()
+            return dict(found) if found else None

@@ -1,0 +1,263 @@
+"""The delivery loop: one round claims due cases, delivers them, reads statuses.
+
+What happens to a case, by outcome of its delivery attempt:
+
+* delivered: status ``sent`` (or what the back office said), its reference
+  kept, status polling starts;
+* temporary failure (down, slow, 5xx, unreadable reply): retried after an
+  exponentially growing, jittered delay; after ``max_attempts`` failures the
+  case is flagged for staff with the count and the last reason, and retries
+  continue at the longest interval, so nothing is dropped;
+* rejected (bad API key, unknown service, invalid data): flagged for staff
+  at once, no automatic retries (``python -m bot.outbox requeue REF``).
+
+When one case to a back office fails temporarily, the round's other cases
+for that back office are not sent (they would only hit the same outage);
+they are rescheduled with the same delay. Before any repeated attempt the
+back office is asked whether it already holds the case (our reference), so
+a request stored just before a time-out is never sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+from collections import defaultdict
+from datetime import timedelta
+from typing import Dict, List, Optional
+
+from bot.backoffice.base import STATUS_ORDER, SENT, CaseSystem, Submission
+from bot.backoffice.errors import DeliveryError, Rejected, Uncertain
+from bot.outbox.notify import RasaNotifier, kind_for
+from bot.outbox.store import Clock, Job, OutboxStore, utcnow
+from bot.routing import Routing
+from bot.settings import Settings
+from bot.storage.cases import CaseStore
+
+logger = logging.getLogger(__name__)
+
+
+def retry_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before the next attempt: doubling from ``base`` up to ``cap``, "equal jitter".
+
+    Half the delay is fixed, half random, so retries of many cases after an
+    outage spread out instead of arriving together, yet never come too soon.
+    """
+    delay = min(cap, base * (2 ** max(0, failures - 1)))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: OutboxStore,
+        case_store: CaseStore,
+        routing: Routing,
+        systems: Dict[str, CaseSystem],
+        settings: Settings,
+        notifier: Optional[RasaNotifier] = None,
+        clock: Clock = utcnow,
+        rng: Optional[random.Random] = None,
+        worker_id: Optional[str] = None,
+    ) -> None:
+        self.store = store
+        self.cases = case_store
+        self.routing = routing
+        self.systems = systems
+        self.settings = settings
+        self.notifier = notifier
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:80]
+        # Longest a delivery can take (submit + duplicate check), plus margin: the lease.
+        slowest = max((getattr(getattr(s, "config", None), "timeout_seconds", 30.0) for s in systems.values()), default=30.0)
+        self.lease_seconds = 2 * slowest + 30
+
+    # -- delivery --------------------------------------------------------------------------
+    async def deliver_due(self) -> int:
+        """One round of deliveries; returns how many cases were claimed."""
+        jobs = self.store.claim_deliveries(self.worker_id, self.settings.outbox_batch_size, self.lease_seconds)
+        groups: Dict[str, List[Job]] = defaultdict(list)
+        for job in jobs:
+            groups[self.routing.backoffice_for(job.case.category)].append(job)
+        await asyncio.gather(*(self._deliver_group(name, group) for name, group in groups.items()))
+        return len(jobs)
+
+    async def _deliver_group(self, name: str, jobs: List[Job]) -> None:
+        system = self.systems[name]
+        outage: Dict[str, str] = {}  # set once this round's first temporary failure is seen
+        limit = asyncio.Semaphore(self.settings.outbox_concurrency)
+
+        async def one(job: Job) -> None:
+            async with limit:
+                if outage:
+                    self._failed(job, name, f"not tried: {name} is failing this round ({outage['reason']})", trip=False)
+                    return
+                reason = await self._deliver(job, name, system)
+                if reason is not None and not outage:
+                    outage["reason"] = reason
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    async def _deliver(self, job: Job, name: str, system: CaseSystem) -> Optional[str]:
+        """Deliver one case; returns the reason if it failed temporarily (else None)."""
+        case = job.case
+        try:
+            submission: Optional[Submission] = None
+            finder = getattr(system, "find_existing", None)
+            if job.attempts > 1 and finder is not None:
+                submission = await finder(case)
+                if submission is not None:
+                    logger.info("Case %s is already at %s (found by reference); not sending it again", case.reference, name)
+            if submission is None:
+                submission = await system.submit(case)
+        except Rejected as error:
+            self._rejected(job, name, error.reason)
+            return None
+        except DeliveryError as error:
+            self._failed(job, name, error.reason, trip=True, uncertain=isinstance(error, Uncertain))
+            return error.reason
+        except Exception as error:  # a bug or an unexpected reply must not stop the worker
+            logger.exception("Unexpected error delivering case %s to %s", case.reference, name)
+            reason = f"unexpected error in the {name} adapter ({type(error).__name__})"
+            self._failed(job, name, reason, trip=True)
+            return reason
+        await self._delivered(job, name, system, submission)
+        return None
+
+    async def _delivered(self, job: Job, name: str, system: CaseSystem, submission: Submission) -> None:
+        case = job.case
+        status = submission.status if submission.status in STATUS_ORDER else SENT
+        moved = self.cases.record_status(
+            case.id, status, source=name, note=f"Delivered to {name}",
+            backoffice_reference=submission.backoffice_reference,
+        )
+        polls = getattr(system, "polls_status", True)
+        next_poll = self.clock() + timedelta(seconds=self.settings.outbox_status_poll_seconds) if polls else None
+        if submission.token and not submission.backoffice_reference:
+            next_poll = self.clock() + timedelta(seconds=self.settings.outbox_backoff_seconds)
+        if not self.store.mark_delivered(job, self.worker_id, name, submission.token, next_poll):
+            logger.warning("Case %s: lease lost while delivering (another worker took over)", case.reference)
+        logger.info(
+            "Delivered case %s to %s (their reference %s, attempt %d)",
+            case.reference, name, submission.backoffice_reference or submission.token or "none", job.attempts,
+        )
+        kind = kind_for(status) if moved else None
+        if kind and self.notifier:
+            updated = self.cases.get(case.id) or case
+            await self.notifier.notify(updated, kind)
+
+    def _failed(self, job: Job, name: str, reason: str, trip: bool, uncertain: bool = False) -> None:
+        case = job.case
+        delay = retry_delay(
+            job.attempts, self.settings.outbox_backoff_seconds, self.settings.outbox_backoff_max_seconds, self.rng
+        )
+        next_at = self.clock() + timedelta(seconds=delay)
+        self.store.mark_failed(job, self.worker_id, reason, next_at)
+        if trip:
+            logger.warning(
+                "Delivery of case %s to %s failed (attempt %d%s): %s; next try in %.0f s",
+                case.reference, name, job.attempts, ", may have arrived" if uncertain else "", reason, delay,
+            )
+        if job.attempts >= self.settings.outbox_max_attempts and not case.needs_attention:
+            self.cases.flag_for_attention(
+                case.id,
+                f"Delivery to {name} has failed {job.attempts} times; last reason: {reason}. "
+                "The worker keeps retrying; check the back office.",
+            )
+            logger.error("Case %s flagged for staff after %d failed deliveries to %s", case.reference, job.attempts, name)
+
+    def _rejected(self, job: Job, name: str, reason: str) -> None:
+        case = job.case
+        self.store.mark_rejected(job, self.worker_id, reason)
+        self.cases.flag_for_attention(
+            case.id,
+            f"{name} refused the case (attempt {job.attempts}): {reason}. Not retried automatically; "
+            "fix the cause, then re-queue it.",
+        )
+        logger.error("Case %s refused by %s: %s", case.reference, name, reason)
+
+    # -- status ------------------------------------------------------------------------------
+    async def poll_due(self) -> int:
+        """One round of status checks; returns how many cases were checked."""
+        jobs = self.store.claim_polls(self.worker_id, self.settings.outbox_batch_size, self.lease_seconds)
+        limit = asyncio.Semaphore(self.settings.outbox_concurrency)
+
+        async def one(job: Job) -> None:
+            async with limit:
+                await self._poll(job)
+
+        await asyncio.gather(*(one(job) for job in jobs))
+        return len(jobs)
+
+    async def _poll(self, job: Job) -> None:
+        case = job.case
+        name = case.backoffice or self.routing.backoffice_for(case.category)
+        system = self.systems.get(name)
+        if system is None or not getattr(system, "polls_status", True):
+            self.store.schedule_poll(job, None, job.token)
+            return
+        interval = timedelta(seconds=self.settings.outbox_status_poll_seconds)
+        token = job.token
+        try:
+            if token and not case.backoffice_reference:
+                resolver = getattr(system, "resolve_token", None)
+                reference = await resolver(case, token) if resolver else None
+                if reference is None:
+                    self.store.schedule_poll(job, self.clock() + interval, token)
+                    return
+                self.cases.record_status(case.id, SENT, source=name, backoffice_reference=reference)
+                case = self.cases.get(case.id) or case
+                token = None
+            update = await system.fetch_status(case)
+        except DeliveryError as error:
+            logger.warning("Status check of case %s at %s failed: %s", case.reference, name, error.reason)
+            self.store.schedule_poll(job, self.clock() + interval, token, error=f"status check: {error.reason}")
+            return
+        except Exception as error:
+            logger.exception("Unexpected error checking case %s at %s", case.reference, name)
+            self.store.schedule_poll(job, self.clock() + interval, token, error=f"status check: {type(error).__name__}")
+            return
+        moved = False
+        if update is not None:
+            moved = self.cases.record_status(
+                case.id, update.status, source=name, note=update.note, backoffice_reference=update.backoffice_reference
+            )
+        current = self.cases.get(case.id) or case
+        finished = current.status == STATUS_ORDER[-1]
+        self.store.schedule_poll(job, None if finished else self.clock() + interval, token)
+        if moved and update is not None and self.notifier:
+            kind = kind_for(update.status)
+            if kind:
+                await self.notifier.notify(current, kind, update.note)
+
+    # -- the loop -------------------------------------------------------------------------------
+    async def run_once(self) -> Dict[str, int]:
+        delivered = await self.deliver_due()
+        polled = await self.poll_due()
+        return {"claimed": delivered, "polled": polled}
+
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
+        """Work until ``stop`` is set; sleeps only when a round found nothing to do."""
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception:  # the database may be briefly unavailable; never die silently
+                logger.exception("Outbox round failed; trying again shortly")
+                done = {"claimed": 0, "polled": 0}
+            if not any(done.values()):
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def close(self) -> None:
+        for system in self.systems.values():
+            closer = getattr(system, "close", None)
+            if closer is not None:
+                await closer()
+        if self.notifier is not None:
+            await self.notifier.close()
