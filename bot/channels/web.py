@@ -1,0 +1,233 @@
+"""Web chat: Rasa's socket.io channel, hardened for a public website.
+
+The browser widget (bot/web/static/widget.js) speaks Rasa's socket.io
+protocol: ``session_request`` -> ``session_confirm`` -> ``user_uttered`` ->
+``bot_uttered``. Differences from Rasa's own ``SocketIOInput``, and why:
+
+* Session persistence is always on, and the session id is bound to the
+  socket on the server: a page reload, another page of the site or a
+  reconnect after a dropped connection continues the same conversation
+  (also in the middle of a form), and the bot's replies, staff replies and
+  status notifications (pushed through Rasa's API with
+  ``output_channel=latest``) reach every socket in that session's room.
+* Session ids are 32 lowercase hex characters issued by us; anything else a
+  browser sends is replaced by a fresh id. That keeps a web visitor from
+  naming another channel's conversation (an SMS thread is keyed by a phone
+  number) and taking it over.
+* With ``WEB_CHAT_JWT_SECRET`` set, a socket must present a signed token and
+  the conversation is derived from the token's ``sub`` claim, so a signed-in
+  resident gets the same conversation on every device.
+* Message metadata is rebuilt from an allow-list: a browser may share a
+  location (validated numbers) and photos it uploaded to our own website
+  (validated ids, turned into our own URLs). A forged ``{"phone": ...}`` (which
+  would skip the phone question as SMS does) is dropped.
+* Every message passes the shared guard (bot/channels/guard.py).
+* Only the council's own origins may open a socket (``WEB_CHAT_ALLOWED_ORIGINS``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import jwt
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels.guard import guard_messages
+from bot.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "web"
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+# Photo ids the website's upload endpoint issues (bot/web/uploads.py).
+UPLOAD_ID = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|webp)$")
+MAX_PHOTOS_PER_MESSAGE = 5
+# Socket.io frames larger than this are refused by engine.io itself; the guard
+# cuts message text far below it anyway.
+MAX_FRAME_BYTES = 256 * 1024
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+def session_for_subject(subject: str) -> str:
+    """The conversation of a signed-in resident (same on every device)."""
+    return hashlib.sha256(f"web-subject:{subject}".encode("utf-8")).hexdigest()[:32]
+
+
+def verified_subject(token: Any, secret: str) -> Optional[str]:
+    """The ``sub`` claim of a valid HS256 token, or None (never raises)."""
+    if not isinstance(token, str) or not token:
+        return None
+    if token.lower().startswith("bearer "):
+        token = token[7:]
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp"]})
+    except jwt.PyJWTError as error:
+        logger.info("Web chat token refused: %s", type(error).__name__)
+        return None
+    subject = claims.get("sub")
+    return str(subject) if subject not in (None, "") else None
+
+
+def safe_metadata(raw: Any, upload_base_url: str) -> Dict[str, Any]:
+    """Message metadata a browser is allowed to set, validated.
+
+    ``{"location": {"latitude", "longitude"}}`` from "share my location" and
+    ``{"uploads": ["<id>.jpg", ...]}`` (photos the resident uploaded to our
+    website) become ``location`` and ``media_urls``; everything else is dropped.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    metadata: Dict[str, Any] = {}
+    location = raw.get("location")
+    if isinstance(location, dict):
+        try:
+            latitude, longitude = float(location["latitude"]), float(location["longitude"])
+        except (KeyError, TypeError, ValueError):
+            latitude = longitude = math.nan
+        if math.isfinite(latitude) and math.isfinite(longitude) and -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            metadata["location"] = {"latitude": latitude, "longitude": longitude}
+    uploads = raw.get("uploads")
+    if isinstance(uploads, list):
+        ids = [u for u in uploads if isinstance(u, str) and UPLOAD_ID.match(u)]
+        urls = [f"{upload_base_url}/chat/uploads/{u}" for u in dict.fromkeys(ids)][:MAX_PHOTOS_PER_MESSAGE]
+        if urls:
+            metadata["media_urls"] = urls
+    return metadata
+
+
+class WebChatOutput(SocketIOOutput):
+    """Sends to a conversation's room (every open tab of that resident)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        # Rasa's version passes the JSON as keyword arguments to emit(); wrap it instead.
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class WebChatInput(SocketIOInput):
+    """The socket.io channel the web chat widget talks to (see module docs)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WebChatInput":
+        credentials = credentials or {}
+        return cls(load_settings(), socketio_path=credentials.get("socketio_path", "/socket.io"))
+
+    def __init__(self, settings: Optional[Settings] = None, socketio_path: Text = "/socket.io") -> None:
+        self.settings = settings or load_settings()
+        super().__init__(
+            user_message_evt="user_uttered",
+            bot_message_evt="bot_uttered",
+            namespace=None,
+            session_persistence=True,
+            socketio_path=socketio_path,
+        )
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Used by Rasa's API (``output_channel=latest``) to reach a resident live."""
+        if self.sio is None:
+            return None
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        guarded = guard_messages(on_new_message)
+        settings = self.settings
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=list(settings.web_chat_allowed_origins),
+            max_http_buffer_size=MAX_FRAME_BYTES,
+        )
+        self.sio = sio
+        blueprint = SocketBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if not settings.web_chat_jwt_secret:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            subject = verified_subject(token, settings.web_chat_jwt_secret)
+            if subject is None:
+                return False  # the client sees a connect_error
+            await sio.save_session(sid, {"subject": subject})
+            return True
+
+        async def join(sid: Text, requested: Any) -> str:
+            """Bind the socket to a conversation and its room; returns the session id."""
+            state = await sio.get_session(sid)
+            if state.get("subject"):
+                session_id = session_for_subject(state["subject"])
+            elif isinstance(requested, str) and SESSION_ID.match(requested):
+                session_id = requested
+            else:
+                session_id = new_session_id()
+            previous = state.get("session_id")
+            if previous and previous != session_id:
+                sio.leave_room(sid, previous)
+            # python-socketio 5.8: enter_room is synchronous (see RASA-NOTES.md).
+            sio.enter_room(sid, session_id)
+            state["session_id"] = session_id
+            await sio.save_session(sid, state)
+            return session_id
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Any = None) -> None:
+            requested = data.get("session_id") if isinstance(data, dict) else None
+            session_id = await join(sid, requested)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                await sio.emit("chat_error", {"code": "bad_message"}, room=sid)
+                return
+            state = await sio.get_session(sid)
+            session_id = state.get("session_id")
+            if not session_id:
+                # A message flushed by the client right after a reconnect can
+                # arrive before its session_request: join the session it names.
+                session_id = await join(sid, data.get("session_id"))
+                await sio.emit("session_confirm", session_id, room=sid)
+            text = data.get("message")
+            message = UserMessage(
+                text if isinstance(text, str) else "",
+                WebChatOutput(sio, self.bot_message_evt),
+                session_id,
+                input_channel=self.name(),
+                metadata=safe_metadata(data.get("metadata"), settings.web_public_url),
+            )
+            try:
+                await guarded(message)
+            except Exception:  # never leave the resident waiting in silence
+                logger.exception("Web chat message could not be handled (session %s)", session_id[:8])
+                await sio.emit("chat_error", {"code": "not_handled"}, room=sid)
+
+        return blueprint
+
+
+def socket_urls(settings: Settings) -> List[str]:
+    """http(s) and ws(s) forms of the chat socket URL, for a page's Content-Security-Policy."""
+    base = settings.web_chat_socket_url
+    return [base, "ws" + base[4:] if base.startswith("http") else base]

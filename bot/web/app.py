@@ -1,0 +1,184 @@
+"""The council website stand-in: demo pages, the chat widget's assets, photo uploads.
+
+``python -m bot.web`` (started by ``make run``). A real council serves the
+widget from this server (or copies its assets) and adds one ``<script>`` tag
+to its own pages; the demo pages show exactly that tag.
+
+Routes:
+  GET  /, /bins, /privacy                 demo pages with the widget (/static/site.css)
+  GET  /chat/widget.js, /chat/widget.css  the widget (bot/web/static)
+  GET  /chat/vendor/socket.io.min.js      socket.io-client from node_modules (npm ci)
+  POST /chat/uploads                      a photo (raw body), checked and stored
+  GET  /chat/uploads/<id>                 a stored photo (for staff and back offices)
+  GET  /health
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.web import socket_urls
+from bot.settings import PROJECT_ROOT, Settings
+from bot.web import uploads
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+VENDOR = {
+    # served name -> file in node_modules (package.json / package-lock.json, `npm ci`)
+    "socket.io.min.js": PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+}
+WIDGET_ASSETS = {"widget.js": "application/javascript; charset=utf-8", "widget.css": "text/css; charset=utf-8"}
+
+
+def widget_config(settings: Settings) -> Dict[str, Any]:
+    """The config object a page gives the widget (see widget.js for every option)."""
+    return {
+        "socketUrl": settings.web_chat_socket_url,
+        "uploadUrl": f"{settings.web_public_url}/chat/uploads",
+        "councilName": settings.council_name,
+        "privacyUrl": settings.web_privacy_url,
+        "maxPhotoBytes": settings.web_upload_max_bytes,
+    }
+
+
+def create_app(settings: Settings, name: str = "council_web") -> Sanic:
+    app = Sanic(name)
+    # Sanic refuses bigger bodies itself (413) before our handler runs.
+    app.config.REQUEST_MAX_SIZE = settings.web_upload_max_bytes + 64 * 1024
+    app.config.KEEP_ALIVE_TIMEOUT = 15
+    templates = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
+    )
+    uploads_dir = settings.var_dir / "uploads"
+    allowed_origins = set(settings.web_chat_allowed_origins)
+
+    def page(template: str, **context: Any) -> HTTPResponse:
+        nonce = secrets.token_urlsafe(16)
+        html = templates.get_template(template).render(
+            council_name=settings.council_name,
+            council_phone=settings.council_phone,
+            widget_src=f"{settings.web_public_url}/chat/widget.js",
+            widget_config=widget_config(settings),
+            nonce=nonce,
+            **context,
+        )
+        csp = "; ".join([
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            f"connect-src 'self' {' '.join(socket_urls(settings))}",
+            "img-src 'self' data: blob:",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ])
+        return response.html(html, headers={"Content-Security-Policy": csp})
+
+    def cors(request: Request) -> Dict[str, str]:
+        origin = request.headers.get("origin")
+        if origin and origin in allowed_origins:
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {}
+
+    @app.middleware("response")
+    async def security_headers(_request: Request, resp: HTTPResponse) -> None:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+
+    @app.get("/")
+    async def home(_request: Request) -> HTTPResponse:
+        return page("home.html", title="Home")
+
+    @app.get("/bins")
+    async def bins(_request: Request) -> HTTPResponse:
+        return page("bins.html", title="Bins and recycling")
+
+    @app.get("/privacy")
+    async def privacy(_request: Request) -> HTTPResponse:
+        return page("privacy.html", title="Privacy notice for the online assistant")
+
+    @app.get("/health")
+    async def health(_request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @app.get("/static/site.css")
+    async def site_css(_request: Request) -> HTTPResponse:
+        return await response.file(STATIC / "site.css", mime_type="text/css; charset=utf-8")
+
+    @app.get("/chat/<asset:str>")
+    async def widget_asset(_request: Request, asset: str) -> HTTPResponse:
+        if asset not in WIDGET_ASSETS:
+            return response.json({"error": "not found"}, status=404)
+        return await response.file(
+            STATIC / asset, mime_type=WIDGET_ASSETS[asset], headers={"Cache-Control": "no-cache"}
+        )
+
+    @app.get("/chat/vendor/<asset:str>")
+    async def vendor_asset(_request: Request, asset: str) -> HTTPResponse:
+        path = VENDOR.get(asset)
+        if path is None:
+            return response.json({"error": "not found"}, status=404)
+        if not path.is_file():
+            logger.error("%s is missing: run `make setup` (npm ci) to install the widget's packages", path)
+            return response.json({"error": "widget packages not installed; run make setup"}, status=503)
+        return await response.file(
+            path, mime_type="application/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=3600"}
+        )
+
+    @app.options("/chat/uploads")
+    async def upload_preflight(request: Request) -> HTTPResponse:
+        headers = cors(request)
+        if headers:
+            headers.update({"Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "Content-Type",
+                            "Access-Control-Max-Age": "600"})
+        return response.empty(status=204, headers=headers)
+
+    @app.post("/chat/uploads")
+    async def upload(request: Request) -> HTTPResponse:
+        headers = cors(request)
+        try:
+            upload_id = uploads.store_photo(request.body or b"", uploads_dir, settings.web_upload_max_bytes)
+        except uploads.UploadRejected as rejected:
+            return response.json({"error": rejected.reason}, status=rejected.status, headers=headers)
+        except OSError:
+            logger.exception("Could not store an uploaded photo")
+            return response.json({"error": "Sorry, we couldn't save the photo. Please try again."},
+                                 status=500, headers=headers)
+        logger.info("Photo stored: %s (%d bytes)", upload_id, len(request.body))
+        return response.json(
+            {"id": upload_id, "url": f"{settings.web_public_url}/chat/uploads/{upload_id}"},
+            status=201, headers=headers,
+        )
+
+    @app.get("/chat/uploads/<upload_id:str>")
+    async def photo(_request: Request, upload_id: str) -> HTTPResponse:
+        path = uploads.photo_path(uploads_dir, upload_id)
+        if path is None:
+            return response.json({"error": "not found"}, status=404)
+        return await response.file(
+            path,
+            mime_type=uploads.content_type(upload_id),
+            headers={
+                # An image, never a document: nothing in it can run as a page.
+                "Content-Security-Policy": "default-src 'none'; sandbox",
+                "Content-Disposition": "inline",
+                "Cache-Control": "private, max-age=86400",
+            },
+        )
+
+    return app
+
+
+def run(settings: Settings, app: Optional[Sanic] = None) -> None:
+    app = app or create_app(settings)
+    app.run(host=settings.bind_host, port=settings.web_port, access_log=False, workers=1)

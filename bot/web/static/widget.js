@@ -1,0 +1,705 @@
+/*
+ * Council web chat widget. Add to any page with a config object and ONE script tag:
+ *
+ *   <script>window.CouncilChatConfig = { socketUrl: "https://chat.example.gov.uk" };</script>
+ *   <script src="https://chat.example.gov.uk/chat/widget.js" defer></script>
+ *
+ * Options (all optional except socketUrl):
+ *   socketUrl       where the Rasa server's socket.io endpoint is (bot/channels/web.py)
+ *   uploadUrl       photo upload endpoint (default: <this script's folder>/uploads)
+ *   councilName     shown in the panel title
+ *   privacyUrl      privacy notice linked at the start of every chat
+ *   maxPhotoBytes   checked here for a quick answer; the server checks again
+ *   token / getToken()  a JWT (or a function returning one, or a promise of one)
+ *                   when the server requires signed sessions (WEB_CHAT_JWT_SECRET)
+ *   greeting        sent (not shown) when a chat starts, so the assistant says hello
+ *   idleMinutes, idleWarningSeconds  inactivity timeout and its warning
+ *   storage         "session" (default: this tab, survives reloads and page changes) or "local"
+ *   launcherText    the launcher button's label
+ *
+ * Theme with CSS custom properties on the page, e.g.
+ *   :root { --council-chat-primary: #00703c; --council-chat-on-primary: #fff; }
+ * (see widget.css for the full list).
+ *
+ * Everything said by the assistant or the resident is rendered as text
+ * (textContent, never innerHTML), links only for http(s) URLs.
+ * Emits "councilchat:ready" on window once the launcher can be used.
+ */
+(function () {
+  "use strict";
+  if (window.__councilChatLoaded) return;
+  window.__councilChatLoaded = true;
+
+  var script = document.currentScript;
+  var base = new URL(".", script ? script.src : window.location.href).href; // .../chat/
+  var userConfig = window.CouncilChatConfig || {};
+  var config = {
+    socketUrl: userConfig.socketUrl || window.location.origin,
+    uploadUrl: userConfig.uploadUrl || base + "uploads",
+    councilName: userConfig.councilName || "the council",
+    privacyUrl: userConfig.privacyUrl || "",
+    maxPhotoBytes: userConfig.maxPhotoBytes || 10 * 1024 * 1024,
+    token: userConfig.token || null,
+    getToken: typeof userConfig.getToken === "function" ? userConfig.getToken : null,
+    greeting: userConfig.greeting === undefined ? "hello" : userConfig.greeting,
+    idleMinutes: userConfig.idleMinutes || 30,
+    idleWarningSeconds: userConfig.idleWarningSeconds || 120,
+    storage: userConfig.storage === "local" ? "local" : "session",
+    launcherText: userConfig.launcherText || "Chat with us",
+    talkToPersonPayload: userConfig.talkToPersonPayload || "I want to talk to a person",
+  };
+  var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
+  var STORAGE_KEY = "council-chat:v1";
+  var REPLY_WAIT_MS = 20000;
+
+  // ----- persisted state -------------------------------------------------------
+  var store = (function () {
+    try {
+      var s = config.storage === "local" ? window.localStorage : window.sessionStorage;
+      s.setItem(STORAGE_KEY + ":probe", "1");
+      s.removeItem(STORAGE_KEY + ":probe");
+      return s;
+    } catch (e) {
+      return null; // storage blocked: the chat still works, just not across reloads
+    }
+  })();
+
+  function emptyState() {
+    return { sessionId: null, messages: [], open: false, ended: false };
+  }
+
+  function loadState() {
+    if (!store) return emptyState();
+    try {
+      var parsed = JSON.parse(store.getItem(STORAGE_KEY) || "null");
+      if (parsed && Array.isArray(parsed.messages)) return Object.assign(emptyState(), parsed);
+    } catch (e) { /* corrupt: start again */ }
+    return emptyState();
+  }
+
+  function saveState() {
+    if (!store) return;
+    try { store.setItem(STORAGE_KEY, JSON.stringify(state)); } catch (e) { /* full: keep going */ }
+  }
+
+  var state = loadState();
+
+  // ----- DOM helpers -----------------------------------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name === "text") node.textContent = value;
+      else if (name === "className") node.className = value;
+      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function isWebUrl(url) {
+    try {
+      var parsed = new URL(url, window.location.href);
+      return parsed.protocol === "https:" || parsed.protocol === "http:";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  var URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/g;
+
+  // Text with web addresses turned into links; every piece is a text node.
+  function richText(text) {
+    var fragment = document.createDocumentFragment();
+    var last = 0;
+    String(text).replace(URL_PATTERN, function (match, offset) {
+      var url = match.replace(/[.,;:!?)]+$/, "");
+      fragment.appendChild(document.createTextNode(text.slice(last, offset)));
+      if (isWebUrl(url)) {
+        fragment.appendChild(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, [
+          url, el("span", { className: "cc-visually-hidden", text: " (opens in a new tab)" }),
+        ]));
+      } else {
+        fragment.appendChild(document.createTextNode(url));
+      }
+      last = offset + url.length;
+      return match;
+    });
+    fragment.appendChild(document.createTextNode(String(text).slice(last)));
+    return fragment;
+  }
+
+  function clock(iso) {
+    var date = new Date(iso);
+    return ("0" + date.getHours()).slice(-2) + ":" + ("0" + date.getMinutes()).slice(-2);
+  }
+
+  // ----- the widget's DOM (in a shadow root, so the host page's CSS can't break it) ---
+  var host = el("div", { id: "council-chat", "data-ready": "false" });
+  var root = host.attachShadow({ mode: "open" });
+  var ui = {};
+
+  function build() {
+    root.appendChild(el("link", { rel: "stylesheet", href: base + "widget.css" }));
+    ui.launcher = el("button", {
+      type: "button", className: "cc-launcher", "aria-expanded": "false", "aria-controls": "cc-panel",
+      onclick: function () { openPanel(); },
+    }, [el("span", { className: "cc-launcher-icon", "aria-hidden": "true", text: "\u2709" }), config.launcherText]);
+
+    ui.title = el("h2", { id: "cc-title", className: "cc-title", text: config.councilName + " online assistant" });
+    ui.close = el("button", {
+      type: "button", className: "cc-icon-button", "aria-label": "Close chat (your conversation is kept)",
+      onclick: function () { closePanel(); },
+    }, [el("span", { "aria-hidden": "true", text: "\u2715" })]);
+
+    ui.person = el("button", { type: "button", className: "cc-tool", text: "Talk to a person",
+      onclick: function () { send(config.talkToPersonPayload, { display: "Talk to a person" }); } });
+    ui.save = el("button", { type: "button", className: "cc-tool", text: "Save transcript", onclick: saveTranscript });
+    ui.end = el("button", { type: "button", className: "cc-tool", text: "End chat", onclick: askToEnd });
+
+    ui.status = el("p", { className: "cc-status", role: "status" });
+    ui.alert = el("div", { className: "cc-alert", role: "alert" });
+    ui.log = el("div", {
+      className: "cc-log", role: "log", "aria-live": "polite", "aria-labelledby": "cc-log-label", tabindex: "0",
+    });
+    ui.typing = el("div", { className: "cc-typing", hidden: true }, [
+      el("span", { className: "cc-dots", "aria-hidden": "true" }, [el("i"), el("i"), el("i")]),
+      el("span", { text: "The assistant is typing" }),
+    ]);
+    ui.prompt = el("div", { className: "cc-prompt", hidden: true });
+    ui.attachments = el("div", { className: "cc-attachments", hidden: true });
+
+    ui.photoInput = el("input", {
+      type: "file", accept: PHOTO_TYPES.join(","), className: "cc-visually-hidden", tabindex: "-1",
+      "aria-hidden": "true", onchange: onPhotoChosen,
+    });
+    ui.photo = el("button", { type: "button", className: "cc-tool", text: "Add a photo",
+      onclick: function () { ui.photoInput.click(); } });
+    ui.location = el("button", { type: "button", className: "cc-tool", text: "Share my location", onclick: askForLocation });
+
+    ui.input = el("textarea", { id: "cc-input", className: "cc-input", rows: "2", autocomplete: "off",
+      "aria-describedby": "cc-input-hint", onkeydown: onInputKey });
+    ui.send = el("button", { type: "submit", className: "cc-send", text: "Send" });
+    ui.form = el("form", { className: "cc-compose", onsubmit: function (event) { event.preventDefault(); sendTyped(); } }, [
+      el("label", { for: "cc-input", className: "cc-label", text: "Type your message" }),
+      el("p", { id: "cc-input-hint", className: "cc-hint", text: "Press Enter to send, Shift and Enter for a new line." }),
+      el("div", { className: "cc-compose-row" }, [ui.input, ui.send]),
+    ]);
+    ui.restart = el("button", { type: "button", className: "cc-primary-button", text: "Start a new chat", hidden: true,
+      onclick: startNewChat });
+
+    ui.panel = el("section", {
+      id: "cc-panel", className: "cc-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "cc-title",
+      hidden: true, onkeydown: onPanelKey,
+    }, [
+      el("div", { className: "cc-header" }, [ui.title, ui.close]),
+      el("div", { className: "cc-toolbar" }, [ui.person, ui.save, ui.end]),
+      el("h3", { id: "cc-log-label", className: "cc-visually-hidden", text: "Conversation" }),
+      ui.log,
+      ui.typing,
+      ui.status,
+      ui.alert,
+      ui.prompt,
+      ui.attachments,
+      el("div", { className: "cc-footer" }, [
+        el("div", { className: "cc-extras" }, [ui.photo, ui.location, ui.photoInput]),
+        ui.form,
+        ui.restart,
+      ]),
+    ]);
+    root.appendChild(ui.launcher);
+    root.appendChild(ui.panel);
+    document.body.appendChild(host);
+  }
+
+  // ----- rendering messages --------------------------------------------------------
+  function renderMessage(message) {
+    var who = message.who === "me" ? "You" : message.who === "bot" ? "Assistant" : "";
+    var item = el("div", { className: "cc-message cc-from-" + message.who });
+    if (who) {
+      item.appendChild(el("p", { className: "cc-meta" }, [
+        el("span", { className: "cc-sender", text: who }), " ",
+        el("time", { datetime: message.time, text: clock(message.time) }),
+      ]));
+    }
+    var bubble = el("div", { className: "cc-bubble" });
+    if (message.intro) {
+      bubble.appendChild(document.createTextNode(message.text + " "));
+      if (config.privacyUrl && isWebUrl(config.privacyUrl)) {
+        bubble.appendChild(el("a", { href: config.privacyUrl, target: "_blank", rel: "noopener noreferrer" }, [
+          "Read our privacy notice", el("span", { className: "cc-visually-hidden", text: " (opens in a new tab)" }),
+        ]));
+        bubble.appendChild(document.createTextNode("."));
+      }
+    } else if (message.text) {
+      bubble.appendChild(richText(message.text));
+    }
+    (message.images || []).forEach(function (image) {
+      if (!isWebUrl(image.src)) return;
+      bubble.appendChild(el("img", { src: image.src, alt: image.alt || "Image", className: "cc-image", loading: "lazy" }));
+    });
+    if (bubble.childNodes.length) item.appendChild(bubble);
+    return item;
+  }
+
+  function renderQuickReplies(message) {
+    var group = el("div", { className: "cc-quick", role: "group", "aria-label": "Suggested replies" });
+    message.quick.forEach(function (reply) {
+      group.appendChild(el("button", { type: "button", className: "cc-quick-reply", text: reply.title,
+        onclick: function () { send(reply.payload, { display: reply.title, fromQuickReply: true }); } }));
+    });
+    return group;
+  }
+
+  function showQuickReplies() {
+    var old = ui.log.querySelector(".cc-quick");
+    if (old) old.remove();
+    var last = state.messages[state.messages.length - 1];
+    if (last && last.who === "bot" && last.quick && last.quick.length && !state.ended) {
+      ui.log.appendChild(renderQuickReplies(last));
+    }
+  }
+
+  function scrollToEnd() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function addMessage(message) {
+    state.messages.push(message);
+    saveState();
+    var quick = ui.log.querySelector(".cc-quick");
+    if (quick) quick.remove();
+    ui.log.appendChild(renderMessage(message));
+    showQuickReplies();
+    scrollToEnd();
+  }
+
+  function note(text) {
+    addMessage({ who: "note", text: text, time: new Date().toISOString() });
+  }
+
+  function renderAll() {
+    ui.log.setAttribute("aria-busy", "true");
+    ui.log.textContent = "";
+    state.messages.forEach(function (message) { ui.log.appendChild(renderMessage(message)); });
+    showQuickReplies();
+    ui.log.setAttribute("aria-busy", "false");
+    scrollToEnd();
+  }
+
+  // A bot_uttered event, as Rasa's socket.io output channel sends it.
+  function fromBot(data) {
+    if (!data || typeof data !== "object") return null;
+    var message = { who: "bot", text: typeof data.text === "string" ? data.text : "", time: new Date().toISOString() };
+    if (Array.isArray(data.quick_replies)) {
+      message.quick = data.quick_replies.filter(function (r) { return r && typeof r.title === "string"; })
+        .map(function (r) { return { title: r.title, payload: typeof r.payload === "string" ? r.payload : r.title }; });
+    }
+    var attachment = data.attachment;
+    if (attachment && attachment.type === "image" && attachment.payload && typeof attachment.payload.src === "string") {
+      message.images = [{ src: attachment.payload.src, alt: "Image from the assistant" }];
+    }
+    if (!message.text && !message.images && !(message.quick && message.quick.length)) return null;
+    return message;
+  }
+
+  // ----- connection ------------------------------------------------------------------
+  var socket = null;
+  var confirmed = false;
+  var outbox = [];
+  var replyTimer = null;
+
+  function loadSocketIo(callback) {
+    if (window.io) return callback();
+    var tag = el("script", { src: base + "vendor/socket.io.min.js", async: true });
+    tag.onload = callback;
+    tag.onerror = function () { setStatus("The chat can't load at the moment. Please try again later."); };
+    document.head.appendChild(tag);
+  }
+
+  function authFor(callback) {
+    if (config.getToken) {
+      Promise.resolve(config.getToken()).then(function (token) { callback({ token: token }); },
+        function () { callback({}); });
+    } else {
+      callback(config.token ? { token: config.token } : {});
+    }
+  }
+
+  function connect() {
+    if (socket) return;
+    loadSocketIo(function () {
+      if (socket) return;
+      socket = window.io(config.socketUrl, {
+        auth: authFor, reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 8000,
+      });
+      socket.on("connect", function () {
+        socket.emit("session_request", { session_id: state.sessionId });
+      });
+      socket.on("session_confirm", function (sessionId) {
+        var starting = !state.sessionId || state.sessionId !== sessionId;
+        state.sessionId = sessionId;
+        confirmed = true;
+        saveState();
+        setStatus("");
+        while (outbox.length) socket.emit("user_uttered", outbox.shift());
+        if (starting && !state.messages.some(function (m) { return m.who === "bot"; }) && config.greeting) {
+          emitMessage(config.greeting, {});
+        }
+      });
+      socket.on("bot_uttered", function (data) {
+        var message = fromBot(data);
+        if (!message) return;
+        stopWaiting();
+        addMessage(message);
+        touch();
+      });
+      socket.on("chat_error", function () {
+        stopWaiting();
+        note("Sorry, something went wrong and I couldn't take that message. Please try again.");
+      });
+      socket.on("disconnect", function () {
+        confirmed = false;
+        if (!state.ended) setStatus("Connection lost. Reconnecting...");
+      });
+      socket.on("connect_error", function () {
+        confirmed = false;
+        setStatus("Can't connect to the chat at the moment. Trying again...");
+      });
+    });
+  }
+
+  function emitMessage(text, metadata) {
+    var payload = { message: text, session_id: state.sessionId, metadata: metadata || {} };
+    if (socket && socket.connected && confirmed) socket.emit("user_uttered", payload);
+    else outbox.push(payload); // sent once the session is confirmed again
+    startWaiting();
+  }
+
+  function startWaiting() {
+    ui.typing.hidden = false;
+    clearTimeout(replyTimer);
+    replyTimer = setTimeout(function () {
+      ui.typing.hidden = true;
+      setStatus("The assistant is taking longer than usual to reply.");
+    }, REPLY_WAIT_MS);
+  }
+
+  function stopWaiting() {
+    clearTimeout(replyTimer);
+    ui.typing.hidden = true;
+    if (ui.status.textContent.indexOf("longer than usual") >= 0) setStatus("");
+  }
+
+  function setStatus(text) {
+    ui.status.textContent = text;
+  }
+
+  // ----- sending ---------------------------------------------------------------------
+  var pendingPhotos = [];
+
+  function send(text, options) {
+    options = options || {};
+    if (state.ended) return;
+    var metadata = Object.assign({}, options.metadata || {});
+    var photos = pendingPhotos.slice();
+    if (photos.length) metadata.uploads = photos.map(function (p) { return p.id; });
+    var display = options.display !== undefined ? options.display : text;
+    if (!display && !photos.length) return;
+    addMessage({
+      who: "me", text: display, time: new Date().toISOString(),
+      images: photos.map(function (p) { return { src: p.url, alt: "Your photo: " + p.name }; }),
+    });
+    pendingPhotos = [];
+    renderAttachments();
+    connect();
+    emitMessage(text, metadata);
+    touch();
+    if (options.fromQuickReply) ui.input.focus(); // the clicked button is gone; keep focus in the chat
+  }
+
+  function sendTyped() {
+    var text = ui.input.value.trim();
+    if (!text && !pendingPhotos.length) {
+      setStatus("Type a message first.");
+      ui.input.focus();
+      return;
+    }
+    ui.input.value = "";
+    send(text);
+    ui.input.focus();
+  }
+
+  function onInputKey(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      sendTyped();
+    }
+  }
+
+  // ----- photos ----------------------------------------------------------------------
+  function onPhotoChosen() {
+    var file = ui.photoInput.files && ui.photoInput.files[0];
+    ui.photoInput.value = "";
+    if (!file) return;
+    if (PHOTO_TYPES.indexOf(file.type) < 0) {
+      setStatus("Please choose a JPEG, PNG or WebP photo.");
+      return;
+    }
+    if (file.size > config.maxPhotoBytes) {
+      setStatus("That photo is too large. Photos can be up to " + Math.floor(config.maxPhotoBytes / 1048576) + " MB.");
+      return;
+    }
+    setStatus("Uploading your photo...");
+    fetch(config.uploadUrl, { method: "POST", body: file, headers: { "Content-Type": file.type } })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok || !body.id) throw new Error(body.error || "The photo couldn't be uploaded.");
+          return body;
+        });
+      })
+      .then(function (body) {
+        pendingPhotos.push({ id: body.id, url: body.url, name: file.name });
+        renderAttachments();
+        setStatus("Photo added. It will be sent with your next message, or press Send to send it now.");
+        ui.input.focus();
+      }, function (error) {
+        setStatus(error.message || "The photo couldn't be uploaded. Please try again.");
+      });
+  }
+
+  function renderAttachments() {
+    ui.attachments.textContent = "";
+    ui.attachments.hidden = pendingPhotos.length === 0;
+    pendingPhotos.forEach(function (photo, index) {
+      ui.attachments.appendChild(el("div", { className: "cc-attachment" }, [
+        el("img", { src: photo.url, alt: "", className: "cc-thumb" }),
+        el("span", { text: "Photo ready to send: " + photo.name }),
+        el("button", { type: "button", className: "cc-tool", text: "Remove photo",
+          "aria-label": "Remove photo " + photo.name,
+          onclick: function () { pendingPhotos.splice(index, 1); renderAttachments(); ui.input.focus(); } }),
+      ]));
+    });
+  }
+
+  // ----- location (explicit prompt first, then the browser's own) -------------------
+  function askForLocation() {
+    if (!navigator.geolocation) {
+      setStatus("Your browser can't share a location. Please type the street name instead.");
+      return;
+    }
+    showPrompt(
+      "Share your location with the council? We'll use your device's current position to find the problem. " +
+        "Your browser may ask you too.",
+      [
+        { text: "Share my location now", primary: true, action: shareLocation },
+        { text: "Not now", action: function () { hidePrompt(ui.location); } },
+      ]
+    );
+  }
+
+  function shareLocation() {
+    hidePrompt(ui.input);
+    setStatus("Finding your location...");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var latitude = position.coords.latitude, longitude = position.coords.longitude;
+      setStatus("");
+      send("", {
+        display: "Shared my location (" + latitude.toFixed(5) + ", " + longitude.toFixed(5) + ")",
+        metadata: { location: { latitude: latitude, longitude: longitude } },
+      });
+    }, function () {
+      setStatus("We couldn't get your location. You can type the street name or postcode instead.");
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  // A small inline question with buttons; focus moves into it and back afterwards.
+  function showPrompt(text, choices) {
+    ui.prompt.textContent = "";
+    ui.prompt.appendChild(el("p", { id: "cc-prompt-text", text: text }));
+    var row = el("div", { className: "cc-prompt-actions" });
+    choices.forEach(function (choice) {
+      row.appendChild(el("button", { type: "button", className: choice.primary ? "cc-primary-button" : "cc-tool",
+        text: choice.text, onclick: choice.action }));
+    });
+    ui.prompt.appendChild(row);
+    ui.prompt.setAttribute("role", "group");
+    ui.prompt.setAttribute("aria-labelledby", "cc-prompt-text");
+    ui.prompt.hidden = false;
+    row.firstChild.focus();
+  }
+
+  function hidePrompt(focusTarget) {
+    ui.prompt.hidden = true;
+    ui.prompt.textContent = "";
+    if (focusTarget) focusTarget.focus();
+  }
+
+  // ----- transcript, ending, timeouts ---------------------------------------------
+  function transcriptText() {
+    var lines = [config.councilName + " online assistant: chat transcript", "Saved " + new Date().toString(), ""];
+    state.messages.forEach(function (m) {
+      if (m.intro) return;
+      var who = m.who === "me" ? "You" : m.who === "bot" ? "Assistant" : "Note";
+      var text = m.text || "";
+      (m.images || []).forEach(function (image) { text += (text ? " " : "") + "[image: " + image.src + "]"; });
+      lines.push("[" + clock(m.time) + "] " + who + ": " + text);
+      if (m.quick && m.quick.length) lines.push("    Options: " + m.quick.map(function (q) { return q.title; }).join(" | "));
+    });
+    return lines.join("\n") + "\n";
+  }
+
+  function saveTranscript() {
+    var blob = new Blob([transcriptText()], { type: "text/plain;charset=utf-8" });
+    var link = el("a", { href: URL.createObjectURL(blob), download: "chat-transcript-" + new Date().toISOString().slice(0, 10) + ".txt" });
+    root.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+    setStatus("Transcript saved to your downloads.");
+  }
+
+  function askToEnd() {
+    showPrompt("End this chat? It will be cleared from this browser. You can save a transcript first.", [
+      { text: "Yes, end the chat", primary: true, action: function () { hidePrompt(); endChat("You ended the chat."); } },
+      { text: "Save transcript", action: saveTranscript },
+      { text: "Keep chatting", action: function () { hidePrompt(ui.input); } },
+    ]);
+  }
+
+  function endChat(reason) {
+    clearIdle();
+    hideAlert();
+    stopWaiting();
+    note(reason + " You can save the transcript or start a new chat.");
+    state.ended = true;
+    pendingPhotos = [];
+    renderAttachments();
+    saveState();
+    if (socket) { socket.disconnect(); socket = null; }
+    confirmed = false;
+    setStatus("");
+    showEnded();
+    ui.restart.focus();
+  }
+
+  function showEnded() {
+    ui.form.hidden = state.ended;
+    ui.photo.disabled = ui.location.disabled = ui.person.disabled = ui.end.disabled = state.ended;
+    ui.restart.hidden = !state.ended;
+    showQuickReplies();
+  }
+
+  function startNewChat() {
+    state = emptyState();
+    state.open = true;
+    saveState();
+    renderAll();
+    showEnded();
+    introduce();
+    connect();
+    ui.input.focus();
+  }
+
+  var idleTimer = null, idleWarningTimer = null, idleCountdown = null;
+
+  function clearIdle() {
+    clearTimeout(idleTimer); clearTimeout(idleWarningTimer); clearInterval(idleCountdown);
+  }
+
+  // Any activity restarts the inactivity clock (only while the panel is open).
+  function touch() {
+    clearIdle();
+    if (!state.open || state.ended || !state.messages.some(function (m) { return m.who === "me"; })) return;
+    var total = config.idleMinutes * 60 * 1000;
+    var warning = Math.min(config.idleWarningSeconds * 1000, total);
+    idleWarningTimer = setTimeout(showIdleWarning, total - warning);
+    idleTimer = setTimeout(function () { endChat("The chat ended because there was no activity for a while."); }, total);
+  }
+
+  function showIdleWarning() {
+    var ends = Date.now() + config.idleWarningSeconds * 1000;
+    ui.alert.textContent = "";
+    var text = el("p", { text: "" });
+    function update() {
+      var seconds = Math.max(0, Math.round((ends - Date.now()) / 1000));
+      var minutes = Math.floor(seconds / 60);
+      text.textContent = "Are you still there? This chat will end in " +
+        (minutes ? minutes + " minute" + (minutes > 1 ? "s" : "") : seconds + " seconds") +
+        " because there has been no activity.";
+    }
+    update();
+    ui.alert.appendChild(text);
+    ui.alert.appendChild(el("button", { type: "button", className: "cc-primary-button", text: "Stay in the chat",
+      onclick: function () { hideAlert(); touch(); ui.input.focus(); } }));
+    ui.alert.hidden = false;
+    // Update the visible count each minute only: a live region that changes every second is unbearable.
+    idleCountdown = setInterval(function () { if (Math.round((ends - Date.now()) / 1000) % 60 === 0) update(); }, 1000);
+  }
+
+  function hideAlert() {
+    ui.alert.textContent = "";
+    ui.alert.hidden = true;
+  }
+
+  // ----- opening and closing ---------------------------------------------------------
+  function introduce() {
+    if (state.messages.length) return;
+    addMessage({ who: "note", intro: true, time: new Date().toISOString(),
+      text: "You're chatting with " + config.councilName + "'s online assistant. Please don't share bank details. You can ask for a person at any time." });
+  }
+
+  function openPanel(restoring) {
+    state.open = true;
+    saveState();
+    ui.panel.hidden = false;
+    ui.launcher.hidden = true;
+    ui.launcher.setAttribute("aria-expanded", "true");
+    introduce();
+    showEnded();
+    connect();
+    scrollToEnd();
+    touch();
+    if (!restoring) (state.ended ? ui.restart : ui.input).focus();
+  }
+
+  function closePanel() {
+    state.open = false;
+    saveState();
+    clearIdle();
+    hideAlert();
+    hidePrompt();
+    ui.panel.hidden = true;
+    ui.launcher.hidden = false;
+    ui.launcher.setAttribute("aria-expanded", "false");
+    ui.launcher.focus();
+  }
+
+  function onPanelKey(event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      if (!ui.prompt.hidden) hidePrompt(ui.input);
+      else closePanel();
+      return;
+    }
+    if (!ui.alert.hidden) return; // while warned, only "Stay in the chat" counts as activity
+    touch();
+  }
+
+  function start() {
+    build();
+    hideAlert();
+    renderAll();
+    if (state.sessionId && !state.ended) connect(); // an ongoing chat: receive replies live on every page
+    if (state.open) openPanel(true);
+    host.setAttribute("data-ready", "true");
+    window.dispatchEvent(new CustomEvent("councilchat:ready"));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

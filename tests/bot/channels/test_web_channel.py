@@ -1,0 +1,76 @@
+"""The web chat channel's own rules: what a browser may put in metadata, signed sessions."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from bot.channels import web
+
+BASE = "https://www.anytown.gov.uk"
+PHOTO = "0123456789abcdef0123456789abcdef.jpg"
+
+
+def test_a_shared_location_and_our_own_photos_pass_through() -> None:
+    metadata = web.safe_metadata(
+        {"location": {"latitude": "51.5", "longitude": -0.12}, "uploads": [PHOTO, PHOTO]}, BASE
+    )
+    assert metadata == {
+        "location": {"latitude": 51.5, "longitude": -0.12},
+        "media_urls": [f"{BASE}/chat/uploads/{PHOTO}"],
+    }
+
+
+def test_a_browser_cannot_claim_a_phone_number_or_other_channel_data() -> None:
+    forged = {"phone": "+447700900123", "guard": {"x": 1}, "media_urls": ["https://evil.example/x.jpg"]}
+    assert web.safe_metadata(forged, BASE) == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None, "text", [1, 2], {"location": "here"}, {"location": {"latitude": 91, "longitude": 0}},
+        {"location": {"latitude": "nan", "longitude": 0}}, {"location": {"latitude": 1e309, "longitude": 0}},
+        {"location": {"latitude": 1}}, {"uploads": "x.jpg"},
+        {"uploads": ["../../secrets.jpg", "https://evil.example/a.jpg", PHOTO.replace(".jpg", ".svg"), 7]},
+    ],
+)
+def test_malformed_metadata_is_dropped_without_error(raw: object) -> None:
+    assert web.safe_metadata(raw, BASE) == {}
+
+
+def test_at_most_five_photos_per_message() -> None:
+    ids = [f"{n:032x}.png" for n in range(9)]
+    assert len(web.safe_metadata({"uploads": ids}, BASE)["media_urls"]) == web.MAX_PHOTOS_PER_MESSAGE
+
+
+def token(secret: str, **claims: object) -> str:
+    return jwt.encode({"exp": int(time.time()) + 600, **claims}, secret, algorithm="HS256")
+
+
+def test_a_signed_token_names_the_resident() -> None:
+    assert web.verified_subject(token("s3cret", sub="resident-42"), "s3cret") == "resident-42"
+    assert web.verified_subject("Bearer " + token("s3cret", sub="resident-42"), "s3cret") == "resident-42"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None, "", 42, "not-a-jwt",
+        token("other-secret", sub="resident-42"),  # forged
+        token("s3cret"),  # no subject
+        jwt.encode({"sub": "resident-42", "exp": int(time.time()) - 10}, "s3cret", algorithm="HS256"),  # expired
+        jwt.encode({"sub": "resident-42"}, "s3cret", algorithm="HS256"),  # never expires: refused
+        jwt.encode({"sub": "r", "exp": int(time.time()) + 60}, None, algorithm="none"),  # unsigned
+    ],
+)
+def test_a_bad_token_is_refused(bad: object) -> None:
+    assert web.verified_subject(bad, "s3cret") is None
+
+
+def test_a_signed_in_resident_keeps_one_conversation_that_looks_like_any_other() -> None:
+    first, again = web.session_for_subject("resident-42"), web.session_for_subject("resident-42")
+    assert first == again and web.SESSION_ID.match(first)
+    assert web.session_for_subject("resident-43") != first

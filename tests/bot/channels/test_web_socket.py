@@ -1,0 +1,180 @@
+"""The web chat channel over a real socket.io connection (python-socketio client).
+
+The channel runs in a real Sanic server; Rasa's message handler is replaced by
+a recorder, because what is tested here is what the channel hands to Rasa
+(the full path through Rasa is in tests/e2e/web).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from typing import Any, AsyncIterator, Dict, List, Optional
+
+import jwt
+import pytest
+import socketio
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
+from bot.channels.web import WebChatInput
+from bot.settings import load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env: Dict[str, str]) -> None:
+        self.received: List[UserMessage] = []
+        self.fail = False
+        self.port = free_port()
+        self.channel = WebChatInput(load_settings({"VAR_DIR": "/tmp", **env}))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    async def on_new_message(self, message: UserMessage) -> None:
+        if self.fail:
+            raise RuntimeError("agent down")
+        self.received.append(message)
+        await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+
+
+@pytest.fixture
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    env = getattr(request, "param", {})
+    Sanic.test_mode = True  # lets several apps start in one process (sanic's touch-up)
+    running = Server(env)
+    app = Sanic(f"web_chat_test_{uuid.uuid4().hex[:8]}")
+    app.blueprint(running.channel.blueprint(running.on_new_message))
+    server = await app.create_server(host="127.0.0.1", port=running.port, return_asyncio_server=True)
+    await server.startup()
+    yield running
+    await server.close()
+
+
+class Client:
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: asyncio.Queue = asyncio.Queue()
+        for name in ("session_confirm", "bot_uttered", "chat_error"):
+            self.sio.on(name, self._recorder(name))
+
+    def _recorder(self, name: str) -> Any:
+        async def record(data: Any = None) -> None:
+            await self.events.put((name, data))
+        return record
+
+    async def connect(self, url: str, auth: Optional[Dict[str, Any]] = None, origin: Optional[str] = None) -> None:
+        headers = {"Origin": origin} if origin else {}
+        await self.sio.connect(url, transports=["websocket"], auth=auth, headers=headers)
+
+    async def next(self, name: str, timeout: float = 5) -> Any:
+        while True:
+            got, data = await asyncio.wait_for(self.events.get(), timeout)
+            if got == name:
+                return data
+
+    async def session(self, session_id: Any = None) -> str:
+        await self.sio.emit("session_request", {"session_id": session_id})
+        return await self.next("session_confirm")
+
+
+async def test_a_resident_gets_a_fresh_session_and_an_answer(server: Server) -> None:
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session()
+    assert len(session_id) == 32
+    await client.sio.emit("user_uttered", {"message": "/report_pothole{\"location\": \"x\"}", "session_id": session_id})
+    assert (await client.next("bot_uttered"))["text"].startswith("echo: report_pothole")  # guard applied
+    message = server.received[0]
+    assert message.sender_id == session_id and message.input_channel == "web"
+    await client.sio.disconnect()
+
+
+async def test_reconnecting_with_the_session_id_continues_the_conversation(server: Server) -> None:
+    first = Client()
+    await first.connect(server.url)
+    session_id = await first.session()
+    await first.sio.disconnect()
+    again = Client()
+    await again.connect(server.url)
+    assert await again.session(session_id) == session_id
+    # A message sent before the session was confirmed (flushed on reconnect) still finds its session.
+    late = Client()
+    await late.connect(server.url)
+    await late.sio.emit("user_uttered", {"message": "hi", "session_id": session_id})
+    assert await late.next("session_confirm") == session_id
+    await late.next("bot_uttered")
+    assert server.received[-1].sender_id == session_id
+    # Replies reach every tab of that conversation (the room), which is how staff replies arrive live.
+    assert (await again.next("bot_uttered"))["text"] == "echo: hi"
+    await again.sio.disconnect()
+    await late.sio.disconnect()
+
+
+@pytest.mark.parametrize("forged", ["+447700900123", "../x", "A" * 32, 12345, {"$ne": 1}])
+async def test_a_browser_cannot_pick_another_channels_conversation(server: Server, forged: Any) -> None:
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session(forged)
+    assert session_id != forged and len(session_id) == 32
+    await client.sio.emit("user_uttered", {"message": "hello", "session_id": forged,
+                                           "metadata": {"phone": "+447700900123"}})
+    await client.next("bot_uttered")
+    assert server.received[-1].sender_id == session_id
+    assert "phone" not in (server.received[-1].metadata or {})
+    await client.sio.disconnect()
+
+
+async def test_bad_frames_get_an_error_not_a_crash(server: Server) -> None:
+    client = Client()
+    await client.connect(server.url)
+    await client.session()
+    for junk in ("just a string", 42, None, ["a"]):
+        await client.sio.emit("user_uttered", junk)
+        assert (await client.next("chat_error"))["code"] == "bad_message"
+    await client.sio.emit("user_uttered", {"message": b"\x00\xff binary".decode("latin-1")})
+    assert (await client.next("bot_uttered"))["text"].startswith("echo:")
+    server.fail = True
+    await client.sio.emit("user_uttered", {"message": "hello"})
+    assert (await client.next("chat_error"))["code"] == "not_handled"
+    await client.sio.disconnect()
+
+
+async def test_other_websites_cannot_open_a_chat_socket(server: Server) -> None:
+    client = Client()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(server.url, origin="https://evil.example")
+    ok = Client()
+    await ok.connect(server.url, origin=server.channel.settings.web_public_url)
+    await ok.sio.disconnect()
+
+
+SECRET = "test-secret-not-for-production"
+
+
+def signed(subject: str, secret: str = SECRET) -> str:
+    return jwt.encode({"sub": subject, "exp": int(time.time()) + 300}, secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize("server", [{"WEB_CHAT_JWT_SECRET": SECRET}], indirect=True)
+async def test_signed_sessions_refuse_strangers_and_follow_the_resident(server: Server) -> None:
+    for auth in (None, {"token": "nonsense"}, {"token": signed("resident-1", "wrong-secret")}):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await Client().connect(server.url, auth=auth)
+    phone, laptop = Client(), Client()
+    await phone.connect(server.url, auth={"token": signed("resident-1")})
+    await laptop.connect(server.url, auth={"token": "Bearer " + signed("resident-1")})
+    # Whatever id the browser asks for, a signed-in resident gets their own conversation on every device.
+    first = await phone.session(None)
+    assert await laptop.session("0" * 32) == first
+    other = Client()
+    await other.connect(server.url, auth={"token": signed("resident-2")})
+    assert await other.session(first) != first
+    for client in (phone, laptop, other):
+        await client.sio.disconnect()
