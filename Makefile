@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 # A Python 3.10 interpreter: PYTHON=... if given, else python3.10 on PATH, else pyenv's.
 PYTHON ?= $(shell scripts/find-python310)
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock requirements-nodeps.lock | sha256sum | cut -c1-12)
+# The web chat widget's browser packages (socket.io-client) and axe-core for tests, from package-lock.json.
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha256sum | cut -c1-12)
 
 .PHONY: help setup model train run test bench validate shell sms lock clean
 
@@ -31,7 +33,12 @@ $(STAMP): requirements.lock requirements-nodeps.lock
 	@$(PY) -m pip install --progress-bar on --no-deps -r requirements-nodeps.lock
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the web chat widget's packages: apt-get install npm"; exit 1; }
+	@npm ci --no-audit --no-fund
+	@touch $@
+
+setup: $(STAMP) $(NODE_STAMP)
 
 model: setup
 	@$(PY) -m bot.model ensure
