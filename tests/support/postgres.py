@@ -1,0 +1,64 @@
+"""A throwaway PostgreSQL cluster for tests: initdb + pg_ctl on a free port, removed afterwards.
+
+Works wherever the PostgreSQL server binaries are installed (`.ci/services.sh`
+installs them); as root the cluster runs as the ``postgres`` user, since
+PostgreSQL refuses to run as root. No system cluster is touched.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+from tests.support.delivery import free_port
+
+
+def server_bin_dir() -> Optional[Path]:
+    """The newest installed PostgreSQL server's bin directory, or None."""
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    if candidates:
+        return Path(candidates[-1]).parent
+    found = shutil.which("pg_ctl")
+    return Path(found).parent if found else None
+
+
+class ThrowawayPostgres:
+    def __init__(self) -> None:
+        bin_dir = server_bin_dir()
+        if bin_dir is None:
+            raise FileNotFoundError("PostgreSQL server binaries (pg_ctl, initdb) are not installed")
+        self.bin = bin_dir
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="pg-test-"))
+        self.data = self.root / "data"
+        self.as_user: List[str] = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            user = pwd.getpwnam("postgres")
+            os.chown(self.root, user.pw_uid, user.pw_gid)
+
+    def _run(self, *argv: str) -> None:
+        subprocess.run([*self.as_user, *argv], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> "ThrowawayPostgres":
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+        self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "council")
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/council"
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
