@@ -65,6 +65,7 @@ class Turn:
     metadata: Dict[str, Any]
     faq_response: Optional[str] = None
     updates: Dict[str, Any] = field(default_factory=dict)
+    rejected: bool = False  # the message was answered with a refusal (e.g. outside the area)
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Turn":
@@ -252,18 +253,20 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
         turn.updates.update(self._values_from_metadata(turn, tracker, requested))
 
+        corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
             dispatcher.utter_message(text="Thanks, I've added your photo to the report.")
-        elif requested and requested not in turn.updates:
+        elif corrected and requested not in FREE_TEXT_SLOTS and requested != CONFIRM_SLOT:
+            # "sorry, it's Mill Lane not Mill Road" corrects an earlier answer; it is
+            # not also an answer to the current question, which is asked again.
+            dispatcher.utter_message(text="Thanks, I've updated that.")
+        elif requested and requested not in turn.updates and not turn.rejected:
             reader = READERS.get(requested, _free_text)
             value, explanation = reader(turn, ctx)
             if explanation:
                 dispatcher.utter_message(response=explanation)
             if value is not None:
                 turn.updates[requested] = value
-                if requested == "location":
-                    # A postcode typed with the address answers the next question too.
-                    turn.updates.update(self._postcode_in(turn, ctx, values))
 
         if turn.updates and CONFIRM_SLOT not in turn.updates and values.get(CONFIRM_SLOT) is not None:
             turn.updates[CONFIRM_SLOT] = None  # anything changed must be confirmed again
@@ -307,6 +310,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
     ) -> Optional[List[EventType]]:
         """Handle a question or request asked in the middle of the form."""
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
+            return None
+        if (turn.metadata.get("guard") or {}).get("leading_slash_removed"):
+            # "/restart", "/cancel": a command-shaped message is never obeyed as a
+            # command (bot/channels/guard.py); it is read as an answer like any text.
             return None
         free_text = requested in FREE_TEXT_SLOTS and turn.intent != "cancel"
         threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
@@ -363,13 +370,6 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             found["media_urls"] = list(dict.fromkeys(list(tracker.get_slot("media_urls") or []) + media))
         return found
 
-    def _postcode_in(self, turn: Turn, ctx: FormContext, values: Dict[str, Any]) -> Dict[str, Any]:
-        found = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
-        if not found or "postcode" not in values:
-            return {}
-        postcode, _ = _postcode_value(found, ctx)
-        return {"postcode": postcode} if postcode else {"location": None}
-
     def _values_from_entities(
         self, turn: Turn, ctx: FormContext, values: Dict[str, Any], requested: Optional[str]
     ) -> Dict[str, Any]:
@@ -378,12 +378,16 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if "location" in turn.entities and requested not in FREE_TEXT_SLOTS - {"location"}:
             found["location"] = turn.entities["location"]
         postcode = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
-        if postcode and "postcode" in values and requested != "location":
+        if postcode and "postcode" in values:
             value, _ = _postcode_value(postcode, ctx)
             if value:
                 found["postcode"] = value
                 if values.get("location") is None and requested is None:
-                    found["location"] = turn.entities.get("location") or value
+                    found.setdefault("location", value)
+            else:
+                # Outside the area: nothing about this place can be used.
+                turn.rejected = True
+                found.pop("location", None)
         if "bin_type" in values and requested != "bin_type":
             bin_type = services.bin_schedule().match_bin_type(turn.entities.get("bin_type", ""))
             if bin_type:

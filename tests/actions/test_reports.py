@@ -178,3 +178,40 @@ def test_summary_reads_back_the_report(environment, make_tracker):
     assert "pothole" in text and "Mill Lane, AN1 4GT" in text
     assert "Immediate danger: yes" in text
     assert "+447700900123" in text
+
+
+def test_address_answer_with_a_postcode_fills_both(environment, make_tracker):
+    tracker = make_tracker(user_event("14 Foxglove Way, AN1 4GT", intent="inform",
+                                      entities=[{"entity": "location", "value": "14 Foxglove Way"}]),
+                           form="missed_bin_form", slots={"requested_slot": "location"})
+    slots, _, _ = run(MISSED_BIN, tracker)
+    assert slots["location"] == "14 Foxglove Way" and slots["postcode"] == "AN1 4GT"
+    assert slots["requested_slot"] == "bin_type"
+
+
+def test_address_outside_the_area_is_not_taken(environment, make_tracker):
+    tracker = make_tracker(user_event("1 High St, SW1A 1AA", intent="inform",
+                                      entities=[{"entity": "location", "value": "1 High St"}]),
+                           form="missed_bin_form", slots={"requested_slot": "location"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots == {"location": None, "requested_slot": "location"}
+    assert [m["response"] for m in messages] == ["utter_outside_area"]
+
+
+def test_correction_is_not_also_taken_as_the_current_answer(environment, make_tracker):
+    tracker = make_tracker(user_event("sorry, it's Mill Lane not Mill Road", intent="inform",
+                                      entities=[{"entity": "location", "value": "Mill Lane"}]),
+                           form="pothole_form", slots={"requested_slot": "defect_surface", "location": "Mill Road"})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert slots["location"] == "Mill Lane"
+    assert slots["defect_surface"] is None and slots["requested_slot"] == "defect_surface"
+    assert "updated" in messages[0]["text"]
+
+
+def test_slash_command_is_not_obeyed_mid_form(environment, make_tracker):
+    tracker = make_tracker(user_event("restart", intent="cancel", confidence=0.99,
+                                      metadata={"guard": {"leading_slash_removed": True}}),
+                           form="pothole_form", slots={"requested_slot": "defect_surface", "location": "Mill Lane"})
+    slots, messages, events = run(POTHOLE, tracker)
+    assert ActiveLoop(None) not in events
+    assert slots["requested_slot"] == "defect_surface"
