@@ -3,12 +3,22 @@ from typing import Iterator
 
 import pytest
 
-from tests.support.stack import Stack
+from bot.launcher import delivery_services
+from tests.support.stack import Stack, free_port
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """One real Rasa server + action server for all REST end-to-end tests."""
-    running = Stack(Path(tmp_path_factory.mktemp("stack"))).start()
+    """One real Rasa server + action server for all REST end-to-end tests.
+
+    Also the Open311 sandbox and the delivery worker, as `make run` starts
+    them, on free ports and with a 1-second status poll so tests see updates.
+    """
+    running = Stack(Path(tmp_path_factory.mktemp("stack")), env={
+        "OPEN311_SANDBOX_PORT": str(free_port()),
+        "OUTBOX_WORKER_PORT": str(free_port()),
+        "OUTBOX_STATUS_POLL_SECONDS": "1",
+    })
+    running.start(extra=delivery_services(running.settings))
     yield running
     running.stop()
