@@ -31,7 +31,9 @@ import logging
 import re
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+from urllib.parse import parse_qsl
 
+from multidict import MultiDict
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -239,7 +241,21 @@ class SmsInput(InputChannel):
         return SmsPushOutput(self.sender)
 
     # -- HTTP ------------------------------------------------------------------
-    def _signed(self, request: Request) -> bool:
+    @staticmethod
+    def _form(request: Request) -> "MultiDict[str]":
+        """The posted form, blank values included.
+
+        Sanic's ``request.form`` drops blank fields, but Twilio signs them
+        (a photo-only MMS has ``Body=``), so we parse the body ourselves.
+        """
+        if not request.content_type.startswith("application/x-www-form-urlencoded"):
+            return MultiDict()
+        try:
+            return MultiDict(parse_qsl(request.body.decode("utf-8"), keep_blank_values=True))
+        except (UnicodeDecodeError, ValueError):
+            return MultiDict()
+
+    def _signed(self, request: Request, form: "MultiDict[str]") -> bool:
         """True when X-Twilio-Signature matches the public URL and the form."""
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature:
@@ -247,10 +263,6 @@ class SmsInput(InputChannel):
         url = f"{self.webhook_prefix}{request.path.split('/webhooks/' + self.name(), 1)[-1]}"
         if request.query_string:
             url += "?" + request.query_string
-        try:
-            form = request.form if request.content_type.startswith("application/x-www-form-urlencoded") else {}
-        except Exception:  # an unparseable body cannot carry a valid signature
-            return False
         return bool(self.validator.validate(url, form, signature))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -263,10 +275,10 @@ class SmsInput(InputChannel):
 
         @sms.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if not self._signed(request):
+            form = self._form(request)
+            if not self._signed(request, form):
                 logger.warning("Rejected an SMS webhook with a missing or invalid signature")
                 return response.text("Forbidden", status=403)
-            form = request.form
             sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
             phone = (form.get("From") or "").strip()
             if not sid or not phone or len(sid) > 64 or len(phone) > 32:
@@ -282,10 +294,10 @@ class SmsInput(InputChannel):
 
         @sms.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
-            if not self._signed(request):
+            form = self._form(request)
+            if not self._signed(request, form):
                 logger.warning("Rejected a delivery receipt with a missing or invalid signature")
                 return response.text("Forbidden", status=403)
-            form = request.form
             sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
             state = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
             if not sid or not state or len(sid) > 64:

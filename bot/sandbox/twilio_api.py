@@ -70,8 +70,12 @@ class Faults:
 class Sandbox:
     """The stand-in's state and HTTP handlers."""
 
-    def __init__(self, account_sid: str, auth_token: str, number: str, webhook_url: str) -> None:
+    def __init__(
+        self, account_sid: str, auth_token: str, number: str, webhook_url: str, api_base_url: str = ""
+    ) -> None:
         self.account_sid = account_sid
+        # Our own address, for the media URLs we hand out (as Twilio's are on api.twilio.com).
+        self.api_base_url = api_base_url.rstrip("/")
         self.auth_token = auth_token
         self.number = number
         self.webhook_url = webhook_url
@@ -241,7 +245,7 @@ class Sandbox:
             self.media[media_sid] = (str(item.get("content_type", "application/octet-stream")),
                                      base64.b64decode(item.get("data_base64", "")))
             params[f"MediaUrl{index}"] = (
-                f"{request.url.origin()}{API}/Accounts/{self.account_sid}/Messages/{sid}/Media/{media_sid}"
+                f"{self.api_base_url or request.scheme + '://' + request.host}{API}/Accounts/{self.account_sid}/Messages/{sid}/Media/{media_sid}"
             )
             params[f"MediaContentType{index}"] = self.media[media_sid][0]
         self.messages.append({
@@ -343,6 +347,7 @@ def main() -> None:
         str(settings.twilio_auth_token),
         str(settings.twilio_number),
         f"{settings.public_base_url}/webhooks/sms/webhook",
+        settings.twilio_api_base_url,
     )
     web.run_app(sandbox.app(), host=settings.bind_host, port=settings.twilio_sandbox_port, print=None,
                 access_log=None)
