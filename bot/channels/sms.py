@@ -64,6 +64,7 @@ HELP_TEXT = (
     "Reply STOP to stop messages."
 )
 OPTED_IN_TEXT = "You will get messages from {council_name} again. Reply STOP to stop. What can I help with?"
+FAILURE_TEXT = "Sorry, something went wrong on our side. Please try again, or call us on {council_phone}."
 MEDIA_REJECTED_TEXT = "Sorry, I couldn't use your photo. Please send a JPEG or PNG picture under {max_mb} MB."
 
 
@@ -342,6 +343,10 @@ class SmsInput(InputChannel):
         except Exception as error:  # one bad message must not stop the number's queue
             logger.exception("SMS %s could not be processed", inbound.sid)
             await asyncio.to_thread(self.store.mark_inbound, inbound.id, "failed", type(error).__name__)
+            try:  # never leave the resident waiting in silence
+                await self.sender.send(inbound.conversation_id, inbound.phone, self._text(FAILURE_TEXT))
+            except Exception:
+                logger.exception("Could not tell conversation %s about the failure", inbound.conversation_id)
 
     def _text(self, template: str) -> str:
         s = self.settings

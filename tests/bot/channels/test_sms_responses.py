@@ -84,7 +84,7 @@ def test_response_fits_sms(name: str, variant: Dict[str, Any]):
     _assert_sms_friendly(name, rendered.body)
 
 
-@pytest.mark.parametrize("template", [sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.MEDIA_REJECTED_TEXT])
+@pytest.mark.parametrize("template", [sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.MEDIA_REJECTED_TEXT, sms.FAILURE_TEXT])
 def test_channel_texts_fit_sms(template: str):
     settings = load_settings({})
     body = template.format(council_name=settings.council_name, council_phone=settings.council_phone,
