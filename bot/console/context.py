@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.engine import Engine
@@ -23,10 +24,12 @@ from bot.storage.staff import StaffStore
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def template_environment() -> Environment:
+def template_environment(timezone: str = "Europe/London") -> Environment:
     # autoescape=True for every template: anything a resident typed is escaped.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters["when"] = lambda moment: moment.strftime("%d %b %H:%M") if moment else ""
+    zone = ZoneInfo(timezone)
+    # Times are stored in UTC and shown in the council's time zone.
+    env.filters["when"] = lambda moment: moment.astimezone(zone).strftime("%d %b %H:%M") if moment else ""
     env.filters["duration"] = _duration
     return env
 
@@ -71,5 +74,5 @@ class Console:
             transcripts=TranscriptReader(make_engine(settings.tracker_store_url)),
             rasa=rasa or RasaConversations(settings.rasa_url, settings.rasa_api_token),
             hours=StaffedHours.parse(settings.staffed_hours, settings.staffed_timezone),
-            templates=template_environment(),
+            templates=template_environment(settings.staffed_timezone),
         )

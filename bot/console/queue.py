@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
@@ -57,14 +58,8 @@ async def claim(request: Request, escalation_id: int) -> HTTPResponse:
     take_over = member.at_least("supervisor")
     if app_console.escalations.claim(escalation_id, member.id, take_over=take_over):
         app_console.audit.record(member.id, "claim", escalation.conversation_id, escalation_id=escalation_id)
-        return redirect(request, f"/conversation?id={_quote(escalation.conversation_id)}")
+        return redirect(request, f"/conversation?id={quote(escalation.conversation_id, safe='')}")
     return redirect(request, "/queue", flash="Someone else has already claimed that conversation.")
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
 
 
 @bp.get("/events")
@@ -81,6 +76,8 @@ async def events(request: Request) -> HTTPResponse:
     deadline = time.monotonic() + STREAM_SECONDS
     await stream.send("retry: 2000\n\n")
     while time.monotonic() < deadline:
+        if request.transport.is_closing():
+            break  # the tab went away: stop polling for it
         queue_version = await asyncio.to_thread(app_console.escalations.version)
         if queue_version != last_queue:
             if last_queue is not None:

@@ -12,6 +12,11 @@ from sqlalchemy.engine import Engine
 from bot.storage.schema import audit_log, staff
 
 
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     id: int
@@ -48,6 +53,6 @@ class AuditLog:
         with self.engine.connect() as conn:
             return [
                 AuditEntry(r["id"], r["display_name"], r["action"], r["target"], dict(r["detail"] or {}),
-                           r["created_at"])
+                           _aware(r["created_at"]))
                 for r in conn.execute(query).mappings()
             ]
