@@ -106,7 +106,7 @@ class OutboxStore:
                 )
             return self._jobs(conn, ids)
 
-    def _finish(self, job: Job, worker: str, **values: object) -> bool:
+    def _finish(self, job: Job, worker: str, case_values: Optional[Dict[str, object]] = None, **values: object) -> bool:
         """Write a result if ``worker`` still holds the lease; False if it lost it."""
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -114,15 +114,16 @@ class OutboxStore:
                 .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)
                 .values(claimed_by=None, claimed_until=None, updated_at=self.clock(), **values)
             )
+            if case_values:  # same transaction: the case and its outbox row agree
+                conn.execute(update(cases).where(cases.c.id == job.case.id).values(**case_values))
             return result.rowcount == 1
 
     def mark_delivered(
         self, job: Job, worker: str, backoffice: str, token: Optional[str], next_poll_at: Optional[datetime]
     ) -> bool:
-        with self.engine.begin() as conn:
-            conn.execute(update(cases).where(cases.c.id == job.case.id).values(backoffice=backoffice))
         return self._finish(
-            job, worker, state=DELIVERED, last_error=None, backoffice_token=token, next_poll_at=next_poll_at
+            job, worker, case_values={"backoffice": backoffice},
+            state=DELIVERED, last_error=None, backoffice_token=token, next_poll_at=next_poll_at,
         )
 
     def mark_failed(self, job: Job, worker: str, reason: str, next_attempt_at: datetime) -> bool:

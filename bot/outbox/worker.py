@@ -30,7 +30,7 @@ from datetime import timedelta
 from typing import Dict, List, Optional
 
 from bot.backoffice.base import STATUS_ORDER, SENT, CaseSystem, Submission
-from bot.backoffice.errors import DeliveryError, Rejected, Uncertain
+from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
 from bot.outbox.notify import RasaNotifier, kind_for
 from bot.outbox.store import Clock, Job, OutboxStore, utcnow
 from bot.routing import Routing
@@ -109,7 +109,14 @@ class DeliveryWorker:
             submission: Optional[Submission] = None
             finder = getattr(system, "find_existing", None)
             if job.attempts > 1 and finder is not None:
-                submission = await finder(case)
+                try:
+                    submission = await finder(case)
+                except Rejected as error:
+                    # Sending again unchecked could duplicate the case; keep retrying and say why.
+                    raise TemporaryFailure(
+                        f"duplicate check failed ({error.reason}); if {name} cannot search requests, "
+                        "set lookup: none for it in the routing file"
+                    ) from None
                 if submission is not None:
                     logger.info("Case %s is already at %s (found by reference); not sending it again", case.reference, name)
             if submission is None:

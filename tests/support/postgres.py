@@ -29,7 +29,9 @@ def server_bin_dir() -> Optional[Path]:
 
 
 class ThrowawayPostgres:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # durable=False turns fsync off: fine for tests, wrong for benchmarks.
+        self.durable = durable
         bin_dir = server_bin_dir()
         if bin_dir is None:
             raise FileNotFoundError("PostgreSQL server binaries (pg_ctl, initdb) are not installed")
@@ -48,7 +50,8 @@ class ThrowawayPostgres:
 
     def start(self) -> "ThrowawayPostgres":
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+        fsync = "on" if self.durable else "off"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync={fsync} -c max_connections=60"
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "council")
         return self
