@@ -311,7 +311,12 @@ class Sandbox:
         record = self.requests.get(request.match_info["id"])
         if record is None:
             return web.json_response({"error": "no such request"}, status=404)
-        change = await request.json()
+        try:
+            change = await request.json()
+        except ValueError:
+            change = None
+        if not isinstance(change, dict):
+            return web.json_response({"error": "send a JSON object"}, status=400)
         if change.get("status") not in ("open", "in_progress", "action_scheduled", "fixed", "closed"):
             return web.json_response({"error": "status must be open, in_progress, action_scheduled, fixed or closed"}, status=400)
         record.update(status=change["status"], status_notes=str(change.get("status_notes") or ""), updated_datetime=_now())
