@@ -99,6 +99,10 @@ class Settings:
     console_max_failed_sign_ins: int = 5
     # CONSOLE_SESSION_HOURS: how long a staff sign-in lasts.
     console_session_hours: int = 8
+    # CONSOLE_PROXIES_COUNT: how many reverse proxies (TLS terminators) sit in
+    # front of the console; their X-Forwarded-Proto is then trusted, so cookies
+    # get the Secure flag when staff use https. 0: trust no forwarded headers.
+    console_proxies_count: int = 0
     # STAFFED_HOURS: when contact-centre staff answer escalated conversations,
     # e.g. "Mon-Fri 08:00-18:00; Sat 09:00-13:00", in STAFFED_TIMEZONE.
     staffed_hours: str = "Mon-Fri 08:00-18:00"
@@ -269,6 +273,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         console_lockout_minutes=_int(env, "CONSOLE_LOCKOUT_MINUTES", defaults.console_lockout_minutes),
         console_max_failed_sign_ins=_int(env, "CONSOLE_MAX_FAILED_SIGN_INS", defaults.console_max_failed_sign_ins),
         console_session_hours=_int(env, "CONSOLE_SESSION_HOURS", defaults.console_session_hours),
+        # 0 (the default) is allowed here, unlike the other whole-number settings.
+        console_proxies_count=0 if env.get("CONSOLE_PROXIES_COUNT") in (None, "", "0")
+        else _int(env, "CONSOLE_PROXIES_COUNT", 0),
         staffed_hours=env.get("STAFFED_HOURS") or defaults.staffed_hours,
         staffed_timezone=env.get("STAFFED_TIMEZONE") or defaults.staffed_timezone,
         web_port=_int(env, "WEB_PORT", defaults.web_port),

@@ -36,6 +36,9 @@ def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
     app.ctx.console = app_console
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2
+    if app_console.settings.console_proxies_count:
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto/For (request.scheme -> https).
+        app.config.PROXIES_COUNT = app_console.settings.console_proxies_count
     app.static("/static", str(STATIC), name="static")
     for blueprint in (auth.bp, queue.bp, conversations.bp, staff_admin.bp, audit.bp):
         app.blueprint(blueprint)

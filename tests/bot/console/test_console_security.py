@@ -25,6 +25,8 @@ class Console:
         self.env = with_run_secrets({
             **os.environ, "PYTHONPATH": str(PROJECT_ROOT), "VAR_DIR": str(var_dir),
             "RASA_PORT": str(free_port()), **console_env(self.port),
+            # As behind one TLS-terminating proxy (X-Forwarded-Proto trusted).
+            "CONSOLE_PROXIES_COUNT": "1",
         })
         for inherited in ("DATABASE_URL", "TRACKER_STORE_URL"):
             self.env.pop(inherited, None)
@@ -66,7 +68,27 @@ def test_sign_in_sets_a_hardened_session_cookie(console: Console) -> None:
     assert response.status_code == 303 and response.headers["Location"] == "/queue"
     cookie = next(c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("console_session="))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # plain http on this machine: a Secure cookie would never come back
     assert client.get("/queue").status_code == 200
+
+
+def test_cookies_are_secure_when_staff_use_https(console: Console) -> None:
+    client = console.client()
+    # What a TLS-terminating proxy adds (sanic needs the client address to trust the rest).
+    client.http.headers.update({"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+    page = client.http.get(console.url + "/sign-in", timeout=30)
+    assert "Secure" in page.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" in page.headers
+    # A client keeps Secure cookies off plain http, so send it back by hand as the proxy would.
+    sign_in_cookie = page.headers["Set-Cookie"].split(";")[0]
+    from tests.support.console import csrf_from
+
+    response = client.http.post(
+        console.url + "/sign-in", allow_redirects=False, timeout=30, headers={"Cookie": sign_in_cookie},
+        data={"email": "agent@anytown.gov.uk", "password": "agent password 123", "csrf_token": csrf_from(page.text)},
+    )
+    cookie = next(c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("console_session="))
+    assert "Secure" in cookie and "HttpOnly" in cookie
 
 
 def test_a_forged_session_cookie_is_not_a_session(console: Console) -> None:
