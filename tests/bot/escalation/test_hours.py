@@ -51,3 +51,15 @@ def test_bad_specs_are_refused_clearly(spec: str) -> None:
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(HoursError, match="STAFFED_TIMEZONE"):
         StaffedHours.parse("Mon-Fri 08:00-18:00", "Mars/Olympus")
+
+
+def test_settings_carry_staffed_hours_and_the_console_refuses_bad_ones(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from bot.console.__main__ import serve
+    from bot.settings import load_settings
+
+    env = {"VAR_DIR": str(tmp_path), "STAFFED_HOURS": "Sat 09:00-12:00", "STAFFED_TIMEZONE": "Europe/Dublin"}
+    settings = load_settings(env)
+    assert StaffedHours.parse(settings.staffed_hours, settings.staffed_timezone).describe() == "Saturday 9am to 12pm"
+    bad = load_settings({**env, "STAFFED_HOURS": "weekdays", "CONSOLE_SECRET_KEY": "k", "RASA_API_TOKEN": "t"})
+    assert serve(bad) == 2
+    assert "STAFFED_HOURS" in capsys.readouterr().err
