@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from bot.backoffice.base import CLOSED, Case
-from bot.storage.cases import _row_to_case
+from bot.backoffice.base import CLOSED, SENT, STATUS_ORDER, Case, Submission
+from bot.storage.cases import CaseStore, _row_to_case
 from bot.storage.schema import cases, outbox
 
 Clock = Callable[[], datetime]
@@ -106,7 +106,7 @@ class OutboxStore:
                 )
             return self._jobs(conn, ids)
 
-    def _finish(self, job: Job, worker: str, case_values: Optional[Dict[str, object]] = None, **values: object) -> bool:
+    def _finish(self, job: Job, worker: str, **values: object) -> bool:
         """Write a result if ``worker`` still holds the lease; False if it lost it."""
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -114,17 +114,38 @@ class OutboxStore:
                 .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)
                 .values(claimed_by=None, claimed_until=None, updated_at=self.clock(), **values)
             )
-            if case_values:  # same transaction: the case and its outbox row agree
-                conn.execute(update(cases).where(cases.c.id == job.case.id).values(**case_values))
             return result.rowcount == 1
 
     def mark_delivered(
-        self, job: Job, worker: str, backoffice: str, token: Optional[str], next_poll_at: Optional[datetime]
-    ) -> bool:
-        return self._finish(
-            job, worker, case_values={"backoffice": backoffice},
-            state=DELIVERED, last_error=None, backoffice_token=token, next_poll_at=next_poll_at,
-        )
+        self,
+        job: Job,
+        worker: str,
+        backoffice: str,
+        submission: Submission,
+        next_poll_at: Optional[datetime],
+        case_store: CaseStore,
+    ) -> Tuple[bool, bool]:
+        """Record a delivery: case status and reference, outbox row, in one transaction.
+
+        Returns (status moved forward, lease still held). A lost lease means
+        another worker took the row over; the case is recorded all the same.
+        """
+        status = submission.status if submission.status in STATUS_ORDER else SENT
+        with self.engine.begin() as conn:
+            moved = case_store.record_status(
+                job.case.id, status, source=backoffice, note=f"Delivered to {backoffice}",
+                backoffice_reference=submission.backoffice_reference, conn=conn,
+            )
+            conn.execute(update(cases).where(cases.c.id == job.case.id).values(backoffice=backoffice))
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)
+                .values(
+                    claimed_by=None, claimed_until=None, updated_at=self.clock(), state=DELIVERED, last_error=None,
+                    backoffice_token=submission.token, next_poll_at=next_poll_at,
+                )
+            )
+            return moved, result.rowcount == 1
 
     def mark_failed(self, job: Job, worker: str, reason: str, next_attempt_at: datetime) -> bool:
         """A temporary failure: stays pending, tried again at ``next_attempt_at``."""

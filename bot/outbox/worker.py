@@ -138,15 +138,12 @@ class DeliveryWorker:
     async def _delivered(self, job: Job, name: str, system: CaseSystem, submission: Submission) -> None:
         case = job.case
         status = submission.status if submission.status in STATUS_ORDER else SENT
-        moved = self.cases.record_status(
-            case.id, status, source=name, note=f"Delivered to {name}",
-            backoffice_reference=submission.backoffice_reference,
-        )
         polls = getattr(system, "polls_status", True)
         next_poll = self.clock() + timedelta(seconds=self.settings.outbox_status_poll_seconds) if polls else None
         if submission.token and not submission.backoffice_reference:
             next_poll = self.clock() + timedelta(seconds=self.settings.outbox_backoff_seconds)
-        if not self.store.mark_delivered(job, self.worker_id, name, submission.token, next_poll):
+        moved, held = self.store.mark_delivered(job, self.worker_id, name, submission, next_poll, self.cases)
+        if not held:
             logger.warning("Case %s: lease lost while delivering (another worker took over)", case.reference)
         logger.info(
             "Delivered case %s to %s (their reference %s, attempt %d)",

@@ -134,27 +134,32 @@ class CaseStore:
         source: str,
         note: Optional[str] = None,
         backoffice_reference: Optional[str] = None,
+        conn: Optional[Connection] = None,
     ) -> bool:
-        """Move a case forward to ``status``; never backwards. True if it changed."""
+        """Move a case forward to ``status``; never backwards. True if it changed.
+
+        Pass ``conn`` to make it part of the caller's transaction (the outbox
+        worker records a delivery and its outbox row in one commit).
+        """
         if status not in STATUS_ORDER:
             raise ValueError(f"unknown case status {status!r}")
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.record_status(case_id, status, source, note, backoffice_reference, conn=own)
         now = utcnow()
-        with self.engine.begin() as conn:
-            current = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar_one()
-            changes: dict[str, Any] = {"updated_at": now}
-            if backoffice_reference:
-                changes["backoffice_reference"] = backoffice_reference
-            moves_forward = STATUS_ORDER.index(status) > STATUS_ORDER.index(current)
-            if moves_forward:
-                changes["status"] = status
-            conn.execute(update(cases).where(cases.c.id == case_id).values(**changes))
-            if moves_forward:
-                conn.execute(
-                    case_updates.insert().values(
-                        case_id=case_id, status=status, note=note, source=source, created_at=now
-                    )
-                )
-            return moves_forward
+        current = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar_one()
+        changes: dict[str, Any] = {"updated_at": now}
+        if backoffice_reference:
+            changes["backoffice_reference"] = backoffice_reference
+        moves_forward = STATUS_ORDER.index(status) > STATUS_ORDER.index(current)
+        if moves_forward:
+            changes["status"] = status
+        conn.execute(update(cases).where(cases.c.id == case_id).values(**changes))
+        if moves_forward:
+            conn.execute(
+                case_updates.insert().values(case_id=case_id, status=status, note=note, source=source, created_at=now)
+            )
+        return moves_forward
 
     def flag_for_attention(self, case_id: int, reason: str) -> None:
         with self.engine.begin() as conn:
