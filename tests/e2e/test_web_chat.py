@@ -1,0 +1,317 @@
+"""Web chat in a real browser (headless Debian Chromium) against the real stack:
+Rasa server with the web channel, action server, and the demo council website."""
+
+from __future__ import annotations
+
+import io
+import re
+import urllib.request
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from bot.launcher import web_service
+from bot.storage.cases import CaseStore
+from bot.storage.database import make_engine
+from tests.support.browser import chromium, focused, run_axe, screenshot_path, tab_to
+from tests.support.stack import Stack, free_port
+
+pytestmark = pytest.mark.e2e
+REFERENCE = re.compile(r"reference is ([A-Z0-9]{4}-[A-Z0-9]{4})")
+REPLY_TIMEOUT = 30_000
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = Stack(Path(tmp_path_factory.mktemp("web-stack")), {"WEB_PORT": str(free_port())})
+    stack.start(extra=[web_service(stack.settings)])
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore
+    yield page
+
+
+# ----- helpers: what a resident does ------------------------------------------
+def open_chat(page: Page, url: str) -> Locator:
+    page.goto(url)
+    page.locator("#council-chat[data-ready=true]").wait_for(state="attached")
+    page.get_by_role("button", name="Chat with us").click()
+    return page.get_by_role("log")
+
+
+def last_bot(page: Page) -> Locator:
+    return page.locator(".cc-from-bot .cc-bubble").last
+
+
+def bot_says(page: Page, text: str) -> None:
+    expect(last_bot(page)).to_contain_text(text, timeout=REPLY_TIMEOUT)
+
+
+def type_and_send(page: Page, text: str) -> None:
+    page.get_by_label("Type your message").fill(text)
+    page.get_by_role("button", name="Send", exact=True).click()
+
+
+def click_reply(page: Page, title: str) -> None:
+    page.get_by_role("group", name="Suggested replies").get_by_role("button", name=title).click()
+
+
+def session_id(page: Page) -> str:
+    return page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).sessionId")
+
+
+def cases(site: Stack) -> CaseStore:
+    return CaseStore(make_engine(site.settings.database_url))
+
+
+def png_file(tmp_path: Path) -> Path:
+    path = tmp_path / "overflowing-bin.png"
+    Image.new("RGB", (64, 48), (20, 120, 40)).save(path)
+    return path
+
+
+# ----- the missed-bin report, by clicking and typing ------------------------------
+def test_resident_reports_a_missed_bin_from_greeting_to_reference(site: Stack, page: Page, tmp_path: Path) -> None:
+    log = open_chat(page, site.settings.web_public_url + "/")
+    expect(page.locator(".cc-from-note").first).to_contain_text("privacy notice")
+    expect(page.get_by_role("link", name=re.compile("Read our privacy notice"))).to_have_attribute(
+        "href", site.settings.web_privacy_url
+    )
+    bot_says(page, "What can I help with?")
+    expect(page.locator(".cc-from-bot time").first).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    type_and_send(page, "my bin wasn't collected")
+    bot_says(page, "address where the bin wasn't collected")
+    type_and_send(page, "12 Mill Lane")
+    bot_says(page, "postcode")
+    type_and_send(page, "AN1 4GT")
+    bot_says(page, "Which bin")
+    click_reply(page, "Black bin (general waste)")
+    bot_says(page, "usually collected")
+    # A photo goes with the next message.
+    page.locator("input[type=file]").set_input_files(str(png_file(tmp_path)))
+    expect(page.get_by_role("status")).to_contain_text("Photo added", timeout=10_000)
+    type_and_send(page, "Monday")
+    bot_says(page, "contact you")
+    click_reply(page, "Yes")
+    bot_says(page, "phone number")
+    type_and_send(page, "07700 900123")
+    bot_says(page, "email")
+    type_and_send(page, "skip")
+    bot_says(page, "Is that right?")
+    click_reply(page, "Yes, send it")
+    bot_says(page, "Your reference is")
+    reference = REFERENCE.search(last_bot(page).inner_text()).group(1)  # type: ignore[union-attr]
+
+    case = cases(site).get_by_reference(reference)
+    assert case is not None and case.category == "missed_bin"
+    assert case.channel == "web" and case.conversation_id == session_id(page)
+    assert case.postcode == "AN1 4GT" and case.contact_phone
+    assert len(case.media_urls) == 1 and case.media_urls[0].startswith(site.settings.web_public_url + "/chat/uploads/")
+    with urllib.request.urlopen(case.media_urls[0], timeout=10) as photo:
+        assert photo.headers["Content-Type"] == "image/png"
+        assert photo.headers["X-Content-Type-Options"] == "nosniff"
+
+    # The resident can save the whole conversation.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save transcript").click()
+    transcript = Path(download.value.path()).read_text(encoding="utf-8")
+    assert reference in transcript and "You: AN1 4GT" in transcript and "Assistant:" in transcript
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_reload_and_another_page_in_the_middle_of_the_form_continue_it(site: Stack, page: Page) -> None:
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    type_and_send(page, "my black bin was missed")
+    bot_says(page, "address where the bin wasn't collected")
+    type_and_send(page, "3 Station Road")
+    bot_says(page, "postcode")
+    first_session = session_id(page)
+
+    page.reload()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("3 Station Road")  # the conversation is still on screen, panel still open
+    expect(page.get_by_label("Type your message")).to_be_visible()
+    type_and_send(page, "AN2 7PQ")
+    bot_says(page, "usually collected")  # bin type came from "black bin" in the first message
+
+    page.get_by_role("link", name="Bins and recycling").first.click()
+    page.wait_for_url("**/bins")
+    expect(page.get_by_role("log")).to_contain_text("AN2 7PQ")
+    type_and_send(page, "not sure")
+    bot_says(page, "contact you")
+    click_reply(page, "No")
+    bot_says(page, "Is that right?")
+    click_reply(page, "Yes, send it")
+    bot_says(page, "Your reference is")
+    assert session_id(page) == first_session
+    reference = REFERENCE.search(last_bot(page).inner_text()).group(1)  # type: ignore[union-attr]
+    case = cases(site).get_by_reference(reference)
+    assert case is not None and case.conversation_id == first_session and case.postcode == "AN2 7PQ"
+
+
+def test_keyboard_only_report(site: Stack, page: Page) -> None:
+    page.goto(site.settings.web_public_url + "/")
+    page.locator("#council-chat[data-ready=true]").wait_for(state="attached")
+    tab_to(page, "Chat with us")
+    launcher_outline = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#council-chat').shadowRoot.activeElement).outlineStyle"
+    )
+    assert launcher_outline != "none", "focus must be visible"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.querySelector('#council-chat').shadowRoot.activeElement.id") == "cc-input"
+    bot_says(page, "What can I help with?")
+
+    def say(text: str) -> None:
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+
+    def choose(title: str) -> None:
+        tab_to(page, title, backwards=True)
+        page.keyboard.press("Enter")
+
+    say("my bin wasn't collected")
+    bot_says(page, "address where the bin wasn't collected")
+    say("12 Mill Lane")
+    bot_says(page, "postcode")
+    say("AN1 4GT")
+    bot_says(page, "Which bin")
+    choose("Blue bin (recycling)")
+    bot_says(page, "usually collected")
+    say("Thursday")
+    bot_says(page, "contact you")
+    choose("No")
+    bot_says(page, "Is that right?")
+    choose("Yes, send it")
+    bot_says(page, "Your reference is")
+    # Escape closes the panel and focus goes back to the launcher.
+    page.keyboard.press("Escape")
+    assert focused(page) == "Chat with us"
+    expect(page.locator(".cc-panel")).to_be_hidden()
+
+
+def test_hostile_message_shows_as_text(site: Stack, page: Page) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    type_and_send(page, hostile)
+    mine = page.locator(".cc-from-me .cc-bubble").last
+    expect(mine).to_have_text(hostile)
+    page.wait_for_timeout(1500)  # the bot's answer arrives too; nothing may run
+    assert page.locator("#council-chat").evaluate("host => host.shadowRoot.querySelectorAll('img[src=x]').length") == 0
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_no_axe_violations_with_a_conversation_open(site: Stack, browser: Browser) -> None:
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    type_and_send(page, "my bin wasn't collected")
+    bot_says(page, "address")
+    violations = run_axe(page)
+    context.close()
+    assert violations == [], violations
+
+
+@pytest.mark.parametrize("width, height, scale, name", [(320, 640, 1, "web-chat-320px.png"),
+                                                         (640, 400, 2, "web-chat-200-percent-zoom.png")])
+def test_reflow_at_320_px_and_200_percent_zoom(site: Stack, browser: Browser, width: int, height: int,
+                                              scale: int, name: str) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    type_and_send(page, "when is my bin day")
+    bot_says(page, "postcode")
+    page.screenshot(path=str(screenshot_path(name)))
+    box = page.locator(".cc-panel").bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, "no horizontal scrolling"
+    for control in ("Send", "Talk to a person", "End chat"):
+        target = page.get_by_role("button", name=control, exact=True).bounding_box()
+        assert target and target["width"] >= 24 and target["height"] >= 24
+        assert target["x"] + target["width"] <= width
+    expect(page.get_by_label("Type your message")).to_be_in_viewport()
+    context.close()
+
+
+def test_reduced_motion_turns_animation_off(site: Stack, browser: Browser) -> None:
+    context = browser.new_context(reduced_motion="reduce")
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    assert page.locator(".cc-panel").evaluate("el => getComputedStyle(el).animationName") == "none"
+    assert page.locator(".cc-dots i").first.evaluate("el => getComputedStyle(el).animationName") == "none"
+    context.close()
+
+
+def test_share_location_asks_first_then_fills_the_address(site: Stack, browser: Browser) -> None:
+    context = browser.new_context(permissions=["geolocation"], geolocation={"latitude": 52.4862, "longitude": -1.8904})
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    type_and_send(page, "my bin wasn't collected")
+    bot_says(page, "address where the bin wasn't collected")
+    page.get_by_role("button", name="Share my location").click()
+    prompt = page.get_by_role("group", name=re.compile("Share your location with the council"))
+    expect(prompt).to_be_visible()  # our own explicit question before the browser's
+    page.get_by_role("button", name="Share my location now").click()
+    expect(page.locator(".cc-from-me .cc-bubble").last).to_contain_text("Shared my location (52.48620, -1.89040)")
+    bot_says(page, "postcode")
+
+    page.get_by_role("button", name="End chat").click()
+    page.get_by_role("button", name="Yes, end the chat").click()
+    expect(page.get_by_role("button", name="Start a new chat")).to_be_focused()
+    expect(page.get_by_label("Type your message")).to_be_hidden()
+    page.get_by_role("button", name="Start a new chat").click()
+    bot_says(page, "What can I help with?")
+    context.close()
+
+
+def test_inactivity_is_warned_and_can_be_extended(site: Stack, browser: Browser) -> None:
+    context = browser.new_context()
+    # A short timeout for the test: 6 s in all, warned 3 s before.
+    context.add_init_script("""
+      Object.defineProperty(window, 'CouncilChatConfig', {
+        configurable: true,
+        set(v) { this._cc = Object.assign({}, v, {idleMinutes: 0.1, idleWarningSeconds: 3}); },
+        get() { return this._cc; },
+      });
+    """)
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    type_and_send(page, "hello")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Are you still there?", timeout=10_000)
+    page.get_by_role("button", name="Stay in the chat").click()
+    expect(alert).to_be_hidden()
+    expect(page.get_by_label("Type your message")).to_be_visible()
+    expect(alert).to_contain_text("Are you still there?", timeout=10_000)  # warned again later
+    expect(page.get_by_role("log")).to_contain_text("no activity", timeout=10_000)  # then it ends
+    expect(page.get_by_role("button", name="Start a new chat")).to_be_visible()
+    context.close()
