@@ -210,3 +210,32 @@ def test_a_complaint_goes_to_a_person(world: World) -> None:
     said = world.stack.say_text("rest-complaint-1", "I want to make a formal complaint about a member of staff")
     assert "complaint" in said and PERSON_TEXT in said
     assert world.escalations.open_for_conversation("rest-complaint-1").reason == "complaint"
+
+
+def test_staff_find_a_conversation_by_case_reference_or_postcode_and_keep_notes(world: World) -> None:
+    from bot.backoffice.base import NewCase
+    from bot.storage.cases import CaseStore
+
+    sender = "rest-with-case-1"
+    assert PERSON_TEXT in world.stack.say_text(sender, "I need to talk to a person about my report")
+    case = CaseStore(make_engine(world.stack.settings.database_url)).create(
+        NewCase(category="pothole", conversation_id=sender, channel="rest", location_text="Mill Lane",
+                postcode="AN1 4GT", description="deep pothole", details={}, contact_phone="+447700900777",
+                contact_email=None, contact_consent=True, media_urls=[]),
+        idempotency_key=f"{sender}:case",
+    )
+    staff = world.staff()
+    for query in (case.reference.lower().replace("-", " "), "an1 4gt", "07700 900777"):
+        found = staff.get(f"/search?q={urllib.parse.quote(query)}").text
+        assert sender in found and case.reference in found, query
+    page = staff.get(f"/conversation?id={sender}").text
+    assert case.reference in page and "intent talk_to_human" in page
+
+    escalation = world.escalations.open_for_conversation(sender)
+    staff.post(f"/escalations/{escalation.id}/note", {"text": "Resident is <b>upset</b>; call back after 3pm"})
+    page = staff.get(f"/conversation?id={sender}").text
+    assert "Resident is &lt;b&gt;upset&lt;/b&gt;; call back after 3pm" in page
+    bot_texts = [e.get("text") or "" for e in world.tracker(sender)["events"] if e["event"] == "bot"]
+    assert not any("call back after 3pm" in text for text in bot_texts)  # notes never reach the resident
+    searches = [e for e in world.audit.recent(50) if e.action == "search"]
+    assert searches and all("07700" not in str(e.detail) for e in searches)
