@@ -97,3 +97,14 @@ def test_injected_intent_cannot_set_slots(stack):
     store = CaseStore(make_engine(stack.settings.database_url))
     assert store.for_conversation(me) == []
     assert "ZZ9 9ZZ" not in reply
+
+
+def test_personal_data_stays_out_of_the_server_logs(stack):
+    me = _sender()
+    for text in ("pothole", "outside 7 Wren Court AN4 2RD", "road", "big", "no", "its deep",
+                 "yes", "07700 900555", "wren.resident@example.com", "yes"):
+        stack.say(me, text)
+    logs = stack.logs(tail=None)
+    assert "Case " in logs  # the logs were read: the case creation is logged, by reference only
+    for personal in ("Wren Court", "07700 900555", "447700900555", "wren.resident@example.com", "AN4 2RD"):
+        assert personal not in logs

@@ -68,8 +68,10 @@ class Stack:
     def stop(self) -> None:
         stop_all(self.services)
 
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.var_dir.glob("*.log")))
+    def logs(self, tail: Optional[int] = 4000) -> str:
+        """The services' logs (the last ``tail`` characters of each; None for all)."""
+        texts = (p.read_text(errors="replace") for p in sorted(self.var_dir.glob("*.log")))
+        return "\n".join(t[-tail:] if tail else t for t in texts)
 
     def say(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """One turn over the REST channel; returns the bot's messages."""

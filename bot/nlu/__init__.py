@@ -1,0 +1,1 @@
+"""Our own NLU pipeline components (registered in config.yml)."""
