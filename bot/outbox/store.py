@@ -155,6 +155,46 @@ class OutboxStore:
         """The back office refused it: no more automatic attempts (staff re-queue it)."""
         return self._finish(job, worker, state=FAILED, last_error=reason)
 
+    def claim_probe(self, worker: str, categories: List[str], lease_seconds: float) -> List[Job]:
+        """The longest-waiting pending case of these categories, due or not: a probe of a failing back office."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            ids = self._pick(
+                conn,
+                and_(
+                    outbox.c.state == PENDING,
+                    self._free(now),
+                    outbox.c.case_id.in_(select(cases.c.id).where(cases.c.category.in_(categories))),
+                ),
+                outbox.c.created_at,
+                1,
+            )
+            if ids:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(
+                        claimed_by=worker, claimed_until=now + timedelta(seconds=lease_seconds),
+                        attempts=outbox.c.attempts + 1, updated_at=now,
+                    )
+                )
+            return self._jobs(conn, ids)
+
+    def bring_forward(self, categories: List[str]) -> int:
+        """Make waiting cases of these categories due now (their back office is back)."""
+        now = self.clock()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.state == PENDING,
+                    outbox.c.next_attempt_at > now,
+                    outbox.c.case_id.in_(select(cases.c.id).where(cases.c.category.in_(categories))),
+                )
+                .values(next_attempt_at=now, updated_at=now)
+            )
+            return result.rowcount
+
     # -- status polling ------------------------------------------------------------------
     def claim_polls(self, worker: str, limit: int, lease_seconds: float) -> List[Job]:
         """Delivered, not yet closed cases due a status check; their next check moves past the lease."""

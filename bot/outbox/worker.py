@@ -26,7 +26,7 @@ import os
 import random
 import socket
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Dict, List, Optional
 
 from bot.backoffice.base import STATUS_ORDER, SENT, CaseSystem, Submission
@@ -38,6 +38,11 @@ from bot.settings import Settings
 from bot.storage.cases import CaseStore
 
 logger = logging.getLogger(__name__)
+
+# After a back office recovers, waiting cases are brought forward at most this often.
+RECOVERY_QUIET_SECONDS = 30
+# A failing back office is tried with one case at least this often, whatever the back-off.
+PROBE_SECONDS = 30
 
 
 def retry_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -75,11 +80,14 @@ class DeliveryWorker:
         # Longest a delivery can take (submit + duplicate check), plus margin: the lease.
         slowest = max((getattr(getattr(s, "config", None), "timeout_seconds", 30.0) for s in systems.values()), default=30.0)
         self.lease_seconds = 2 * slowest + 30
+        self._recoveries: Dict[str, datetime] = {}
+        self._failing: Dict[str, datetime] = {}  # back office -> when it was last probed
 
     # -- delivery --------------------------------------------------------------------------
     async def deliver_due(self) -> int:
         """One round of deliveries; returns how many cases were claimed."""
         jobs = self.store.claim_deliveries(self.worker_id, self.settings.outbox_batch_size, self.lease_seconds)
+        jobs += self._probes({self.routing.backoffice_for(job.case.category) for job in jobs})
         groups: Dict[str, List[Job]] = defaultdict(list)
         for job in jobs:
             groups[self.routing.backoffice_for(job.case.category)].append(job)
@@ -149,10 +157,43 @@ class DeliveryWorker:
             "Delivered case %s to %s (their reference %s, attempt %d)",
             case.reference, name, submission.backoffice_reference or submission.token or "none", job.attempts,
         )
+        if job.last_error is not None or name in self._failing:
+            self._recovered(name)
         kind = kind_for(status) if moved else None
         if kind and self.notifier:
             updated = self.cases.get(case.id) or case
             await self.notifier.notify(updated, kind)
+
+    def _categories(self, name: str) -> List[str]:
+        return [c for c, route in self.routing.routes.items() if route.backoffice == name]
+
+    def _probes(self, busy: set) -> List[Job]:
+        """One case for each failing back office not probed for PROBE_SECONDS (none already in this round).
+
+        Back-off spaces out each case's attempts; without probes a back office
+        that recovers would wait for the next scheduled attempt, up to the
+        longest back-off. A probe that succeeds brings the others forward.
+        """
+        now = self.clock()
+        jobs: List[Job] = []
+        for name, last in list(self._failing.items()):
+            if name in busy or (now - last).total_seconds() < PROBE_SECONDS:
+                continue
+            self._failing[name] = now
+            jobs += self.store.claim_probe(self.worker_id, self._categories(name), self.lease_seconds)
+        return jobs
+
+    def _recovered(self, name: str) -> None:
+        """A back office that was failing took a case: its other waiting cases need not sit out their back-off."""
+        now = self.clock()
+        last = self._recoveries.get(name)
+        if last is not None and (now - last).total_seconds() < RECOVERY_QUIET_SECONDS:
+            return
+        self._recoveries[name] = now
+        self._failing.pop(name, None)
+        moved = self.store.bring_forward(self._categories(name))
+        if moved:
+            logger.info("%s is accepting cases again; %d waiting cases brought forward", name, moved)
 
     def _failed(self, job: Job, name: str, reason: str, trip: bool, uncertain: bool = False) -> None:
         case = job.case
@@ -162,6 +203,7 @@ class DeliveryWorker:
         next_at = self.clock() + timedelta(seconds=delay)
         self.store.mark_failed(job, self.worker_id, reason, next_at)
         if trip:
+            self._failing.setdefault(name, self.clock())
             logger.warning(
                 "Delivery of case %s to %s failed (attempt %d%s): %s; next try in %.0f s",
                 case.reference, name, job.attempts, ", may have arrived" if uncertain else "", reason, delay,

@@ -102,6 +102,17 @@ async def test_back_office_down_for_ten_simulated_minutes_then_delivered_once(ca
     assert case_store.get(case.id).status in (SENT, OPEN)  # OPEN once a status poll has run
 
 
+async def test_after_recovery_waiting_cases_do_not_sit_out_their_backoff(case_store, make_worker, sandbox, clock):
+    await sandbox.stop()
+    made = [case_store.create(new_case(), f"conv:{n}") for n in range(20)]
+    waste = case_store.create(new_case(category="missed_bin", details={}), "conv:waste")
+    worker = make_worker(OUTBOX_MAX_ATTEMPTS="50", OUTBOX_BATCH_SIZE="5")
+    await run_for(worker, clock, 600)
+    await sandbox.start()
+    await run_for(worker, clock, 60, step=1)  # the longest back-off by now is several minutes
+    assert all(len(sandbox.requests_for(c.reference)) == 1 for c in made + [waste])
+
+
 async def test_backoff_grows_with_jitter_and_stops_at_the_cap(case_store, make_worker, sandbox, clock):
     await sandbox.stop()
     case = case_store.create(new_case(), "conv:1")
