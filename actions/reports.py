@@ -16,18 +16,19 @@ below, which on every turn of a form:
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, services
 from bot import answers, postcodes
 from bot.backoffice.base import NewCase
-from bot.categories import BY_FORM, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
+from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,15 @@ FREE_TEXT_SLOTS = {
 # A first message this long is kept as the description, so the resident is
 # not asked to say it all again.
 DESCRIPTION_FROM_FIRST_MESSAGE_WORDS = 6
+
+# "I want to report a problem" names no problem: not a description.
+GENERIC_REQUEST = re.compile(
+    r"^\W*(hi|hello|hiya)?\W*(i\s+(want|would like|need|wish)\s+to\s+)?(report|make a report)"
+    r"\s+(a|an|some)?\s*(problem|issue|fault|something|report)\W*(please|pls)?\W*$",
+    re.IGNORECASE,
+)
+# How sure NLU must be that an answer is a different kind of report to switch forms.
+SWITCH_REPORT_CONFIDENCE = 0.8
 
 SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "roundabout"),
             "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving")}
@@ -245,6 +255,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             interruption = self._escalation(turn, requested, dispatcher, tracker)
             if interruption is None:
                 interruption = self._interruption(turn, requested, dispatcher)
+            if interruption is None:
+                interruption = self._switch_report(turn, requested, dispatcher)
             if interruption is not None:
                 return interruption
 
@@ -333,6 +345,30 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         dispatcher.utter_message(response="utter_resume_form")
         return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
 
+    def _switch_report(
+        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
+    ) -> Optional[List[EventType]]:
+        """Start the right form when the first answer is clearly a different report.
+
+        "Report a problem" starts the general form, which asks what the problem
+        is; "my bin wasn't collected" then belongs in the missed-bin form, which
+        asks the questions that back office needs.
+        """
+        other = BY_INTENT.get(turn.intent or "")
+        first_question = self.category.required_slots[0]
+        if (
+            other is None
+            or other == self.category
+            or turn.confidence < SWITCH_REPORT_CONFIDENCE
+            or requested != first_question
+        ):
+            return None
+        dispatcher.utter_message(text=f"OK, let's report a {other.title}.")
+        return (
+            [SlotSet(slot, None) for slot in REPORT_SLOTS]
+            + [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), FollowupAction(other.form)]
+        )
+
     def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
         """Values only the opening message provides: channel data and a long description."""
         found: Dict[str, Any] = {}
@@ -343,6 +379,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             "description" in values
             and values.get("description") is None
             and len(turn.text.split()) >= DESCRIPTION_FROM_FIRST_MESSAGE_WORDS
+            and not GENERIC_REQUEST.search(turn.text)
         ):
             found["description"] = turn.text
         return found

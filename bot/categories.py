@@ -22,6 +22,7 @@ class Category:
     title: str  # how the bot names it to residents: "missed bin collection"
     detail_slots: Tuple[str, ...]  # asked after the location, in order
     needs_postcode: bool = False  # property-based services need the exact address
+    what_first: bool = False  # ask what the problem is before where (the general form)
 
     @property
     def intent(self) -> str:
@@ -35,6 +36,8 @@ class Category:
     @property
     def required_slots(self) -> Tuple[str, ...]:
         where = ("location", "postcode") if self.needs_postcode else ("location",)
+        if self.what_first:
+            return self.detail_slots + where + CONTACT_SLOTS + (CONFIRM_SLOT,)
         return where + self.detail_slots + CONTACT_SLOTS + (CONFIRM_SLOT,)
 
 
@@ -56,7 +59,7 @@ CATEGORIES: Tuple[Category, ...] = (
         ("vehicle_registration", "vehicle_make", "vehicle_colour", "vehicle_duration"),
     ),
     Category("housing_repair", "council home repair", ("description",), needs_postcode=True),
-    Category("other_problem", "problem", ("description",)),
+    Category("other_problem", "problem", ("description",), what_first=True),
     Category("bulky_waste", "bulky waste collection", ("bulky_items",), needs_postcode=True),
     Category("new_bin", "new or replacement bin", ("bin_type", "bin_reason"), needs_postcode=True),
 )

@@ -3,7 +3,7 @@
 from typing import Any, Dict, List
 
 import pytest
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reports
@@ -215,3 +215,30 @@ def test_slash_command_is_not_obeyed_mid_form(environment, make_tracker):
     slots, messages, events = run(POTHOLE, tracker)
     assert ActiveLoop(None) not in events
     assert slots["requested_slot"] == "defect_surface"
+
+
+OTHER = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("other_problem")]
+
+
+def test_general_report_asks_what_first_and_a_generic_opening_is_not_a_description(environment, make_tracker):
+    tracker = make_tracker(user_event("I want to report a problem", intent="report_other_problem"),
+                           form="other_problem_form")
+    slots, _, _ = run(OTHER, tracker)
+    assert "description" not in slots
+    assert slots["requested_slot"] == "description"
+
+
+def test_clearly_different_report_switches_to_its_form(environment, make_tracker):
+    tracker = make_tracker(user_event("my bin wasn't collected", intent="report_missed_bin", confidence=0.97),
+                           form="other_problem_form", slots={"requested_slot": "description"})
+    _, messages, events = run(OTHER, tracker)
+    assert ActiveLoop(None) in events
+    assert FollowupAction("missed_bin_form") in events
+    assert "missed bin" in messages[0]["text"]
+
+
+def test_same_kind_or_later_answers_never_switch(environment, make_tracker):
+    later = make_tracker(user_event("there's also a pothole", intent="report_pothole", confidence=0.97),
+                         form="missed_bin_form", slots={"requested_slot": "collection_day", "location": "x"})
+    _, _, events = run(MISSED_BIN, later)
+    assert ActiveLoop(None) not in events

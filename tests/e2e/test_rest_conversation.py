@@ -108,3 +108,14 @@ def test_personal_data_stays_out_of_the_server_logs(stack):
     assert "Case " in logs  # the logs were read: the case creation is logged, by reference only
     for personal in ("Wren Court", "07700 900555", "447700900555", "wren.resident@example.com", "AN4 2RD"):
         assert personal not in logs
+
+
+def test_report_a_problem_then_saying_what_it_is_starts_the_right_form(stack):
+    me = _sender()
+    reply = stack.say_text(me, "I want to report a problem")
+    assert "what's the problem" in reply.lower()
+    reply = stack.say_text(me, "my bin wasn't collected")
+    assert "missed bin" in reply.lower()
+    assert "address where the bin wasn't collected" in reply.lower()
+    reply = stack.say_text(me, "14 Foxglove Way, AN1 4GT")
+    assert "which bin" in reply.lower()
