@@ -43,9 +43,9 @@ def resident(client: SmsClient, phone: str, turns: int, acks: List[float], round
         rounds.append(time.perf_counter() - started)
 
 
-def run(numbers: int, turns: int) -> Dict[str, float]:
+def run(numbers: int, turns: int, max_turns: int) -> Dict[str, float]:
     with tempfile.TemporaryDirectory() as var_dir:
-        stack = sms_stack(Path(var_dir))
+        stack = sms_stack(Path(var_dir), {"SMS_MAX_CONCURRENT_TURNS": str(max_turns)})
         try:
             client = SmsClient(stack)
             # Warm up (first turn loads the model's graph) outside the measurement.
@@ -80,9 +80,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--numbers", type=int, default=20, help="phone numbers texting at once")
     parser.add_argument("--turns", type=int, default=5, help="messages per number")
+    parser.add_argument("--max-concurrent-turns", type=int, default=2, help="SMS_MAX_CONCURRENT_TURNS")
     args = parser.parse_args()
-    figures = run(args.numbers, args.turns)
-    print(f"SMS, {args.numbers} concurrent numbers x {args.turns} messages ({figures['messages']} messages)")
+    figures = run(args.numbers, args.turns, args.max_concurrent_turns)
+    print(f"SMS, {args.numbers} concurrent numbers x {args.turns} messages ({figures['messages']} messages), "
+          f"SMS_MAX_CONCURRENT_TURNS={args.max_concurrent_turns}")
     print(f"  webhook acknowledgement  p50 {figures['ack_p50_ms']:.0f} ms  p95 {figures['ack_p95_ms']:.0f} ms"
           f"  max {figures['ack_max_ms']:.0f} ms")
     print(f"  end-to-end turn          p50 {figures['turn_p50_ms']:.0f} ms  p95 {figures['turn_p95_ms']:.0f} ms"

@@ -83,6 +83,9 @@ class Settings:
     twilio_sandbox_port: int = 5080
     # SMS_MEDIA_MAX_BYTES: largest inbound MMS photo we keep (Twilio's own cap is 5 MB).
     sms_media_max_bytes: int = 5 * 1024 * 1024
+    # SMS_MAX_CONCURRENT_TURNS: SMS conversation turns one Rasa server works on
+    # at once; more wait their turn, so webhook acknowledgements stay fast.
+    sms_max_concurrent_turns: int = 2
 
     # CONSOLE_PORT and CONSOLE_SECRET_KEY (signs staff session cookies; secret).
     console_port: int = 5002
@@ -266,6 +269,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         twilio_sandbox=env.get("TWILIO_SANDBOX", "") in ("1", "true", "yes"),
         twilio_sandbox_port=_int(env, "TWILIO_SANDBOX_PORT", defaults.twilio_sandbox_port),
         sms_media_max_bytes=_int(env, "SMS_MEDIA_MAX_BYTES", defaults.sms_media_max_bytes),
+        sms_max_concurrent_turns=_int(env, "SMS_MAX_CONCURRENT_TURNS", defaults.sms_max_concurrent_turns),
         console_port=_int(env, "CONSOLE_PORT", defaults.console_port),
         console_secret_key=env.get("CONSOLE_SECRET_KEY") or None,
         console_admin_email=(env.get("CONSOLE_ADMIN_EMAIL") or "").strip().lower() or None,

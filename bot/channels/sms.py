@@ -57,11 +57,6 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP"})
 MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
-# Conversation turns in progress at once (across numbers). Rasa predicts on
-# its event loop, so unbounded concurrency makes every webhook acknowledgement
-# queue behind every turn; a small cap keeps acknowledgements fast while the
-# CPU stays busy (see docs/benchmarks.md).
-MAX_CONCURRENT_TURNS = 4
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 HELP_TEXT = (
@@ -241,7 +236,10 @@ class SmsInput(InputChannel):
         self.sender = SmsSender(self.client, self.store, str(settings.twilio_number), f"{self.webhook_prefix}/status")
         self.media = MediaStore(Path(settings.var_dir) / "media" / "sms", base, settings.sms_media_max_bytes)
         self.work = OrderedWork(self._process)
-        self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
+        # Rasa predicts on its event loop, so unbounded concurrent turns make every
+        # webhook acknowledgement queue behind them; a small cap keeps them fast
+        # while the CPU stays busy (SMS_MAX_CONCURRENT_TURNS; docs/benchmarks.md).
+        self._turns = asyncio.Semaphore(settings.sms_max_concurrent_turns)
         self._on_new_message: Optional[OnNewMessage] = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:

@@ -27,9 +27,9 @@ TINY_PNG = base64.b64decode(
 )
 
 
-def sms_stack(var_dir: Any) -> Stack:
+def sms_stack(var_dir: Any, env: Optional[Dict[str, str]] = None) -> Stack:
     """A Stack with the SMS channel pointed at a Twilio stand-in on a free port."""
-    stack = Stack(var_dir, {"TWILIO_SANDBOX_PORT": str(free_port())})
+    stack = Stack(var_dir, {"TWILIO_SANDBOX_PORT": str(free_port()), **(env or {})})
     assert stack.settings.twilio_sandbox, "real TWILIO_* credentials are set in the environment"
     return stack.start(extra=[twilio_sandbox_service(stack.settings)])
 
