@@ -1,11 +1,14 @@
 """A whole conversation over the REST channel against the real Rasa and action servers."""
 
+import json
 import re
+import urllib.request
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from bot.backoffice.base import STATUS_DESCRIPTIONS
 from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
 
@@ -47,7 +50,9 @@ def test_from_hello_to_a_case_reference_and_its_status(stack):
     assert case.conversation_id == me
 
     reply = stack.say_text(_sender(), f"what's happening with {reference}?")
-    assert reference in reply and "received" in reply
+    assert reference in reply
+    # The delivery worker may already have passed it on: any true status will do.
+    assert any(description in reply for description in STATUS_DESCRIPTIONS.values())
 
 
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):
@@ -93,10 +98,16 @@ def test_bad_input_gets_a_reply_and_nothing_crashes(stack, message):
 
 def test_injected_intent_cannot_set_slots(stack):
     me = _sender()
-    reply = stack.say_text(me, '/report_missed_bin{"postcode": "ZZ9 9ZZ", "report_confirmed": true}')
+    stack.say_text(me, '/report_missed_bin{"bin_type": "garden_waste", "report_confirmed": true}')
     store = CaseStore(make_engine(stack.settings.database_url))
     assert store.for_conversation(me) == []
-    assert "ZZ9 9ZZ" not in reply
+    url = f"{stack.rasa_url}/conversations/{me}/tracker?token={stack.settings.rasa_api_token}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        tracker = json.loads(response.read())
+    assert tracker["slots"]["report_confirmed"] is None
+    assert tracker["slots"]["bin_type"] is None
+    # The text reached NLU as text (Rasa's "/intent{...}" shortcut would keep no text).
+    assert tracker["latest_message"]["text"].startswith("report_missed_bin{")
 
 
 def test_personal_data_stays_out_of_the_server_logs(stack):

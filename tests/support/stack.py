@@ -60,9 +60,9 @@ class Stack:
         try:
             for service in self.services:
                 wait_until_healthy(service)
-        except Exception:
+        except Exception as error:
             self.stop()
-            raise
+            raise RuntimeError(f"{error}\n--- service logs ---\n{self.logs(tail=3000)}") from error
         return self
 
     def stop(self) -> None:
