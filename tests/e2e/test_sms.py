@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -10,6 +12,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy import select
 
+from bot.launcher import wait_until_healthy
+from bot.settings import PROJECT_ROOT
 from bot.storage.cases import CaseStore
 from bot.storage.schema import cases, sms_messages
 from tests.support.sms import TINY_PNG, SmsClient, sms_stack
@@ -257,6 +261,26 @@ def test_phone_numbers_stay_out_of_the_logs(sms: SmsClient):
     for n in range(1, 16):
         assert f"+4477009000{n:02d}" not in logs
     assert sms.stack.env["TWILIO_AUTH_TOKEN"] not in logs
+
+
+def test_messages_accepted_before_a_restart_are_answered_after_it(sms: SmsClient):
+    """Acknowledged to Twilio, then the server stopped before answering: nothing is lost."""
+    phone = "+447700900016"
+    rasa = next(s for s in sms.stack.services if s.name == "Rasa server")
+    rasa.process.send_signal(signal.SIGINT)
+    rasa.process.wait(timeout=30)
+    # What the webhook had stored when the server went down.
+    first = sms.store.accept_inbound(sms.new_sid(), phone, "hello", [])
+    second = sms.store.accept_inbound(sms.new_sid(), phone, "2", [])
+    log = open(sms.stack.var_dir / "rasa-server-restarted.log", "ab")
+    rasa.process = subprocess.Popen(rasa.argv, cwd=PROJECT_ROOT, env={**sms.stack.env, **rasa.env},
+                                    stdout=log, stderr=subprocess.STDOUT)
+    wait_until_healthy(rasa)
+    sms.wait_until_processed(second.sid, timeout=60)
+    assert sms.user_texts(phone) == ["hello", "when is my bin day"]  # in order, option mapped
+    replies = sms.wait_for_replies(phone, 2)
+    assert "assistant" in replies[0]["body"] and "postcode" in replies[1]["body"].lower()
+    assert sms.store.message(first.sid)["status"] == "processed"
 
 
 def test_nothing_is_left_unprocessed(sms: SmsClient):
