@@ -120,3 +120,50 @@ def test_finish_and_status_texts_fit_sms():
                     conversation_id="sms-x", channel="sms", created_at=now, updated_at=now,
                     backoffice_reference="SR-2026-0001234")
         _assert_sms_friendly(f"status {category.key}", describe(case))
+
+
+def _action_texts() -> List[Tuple[str, str]]:
+    """Every literal or f-string ``utter_message(text=...)`` in actions/, placeholders filled."""
+    import ast
+
+    found: List[Tuple[str, str]] = []
+    for path in sorted((PROJECT_ROOT / "actions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "utter_message"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg != "text":
+                    continue
+                value = keyword.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    found.append((f"{path.name}:{node.lineno}", value.value))
+                elif isinstance(value, ast.JoinedStr):
+                    text = "".join(
+                        part.value if isinstance(part, ast.Constant) else "Typical value 12345"
+                        for part in value.values
+                    )
+                    found.append((f"{path.name}:{node.lineno}", text))
+    return found
+
+
+ACTION_TEXTS = _action_texts()
+
+
+def test_action_texts_are_found():
+    assert len(ACTION_TEXTS) >= 5
+
+
+@pytest.mark.parametrize("where,text", ACTION_TEXTS, ids=[w for w, _ in ACTION_TEXTS])
+def test_action_texts_fit_sms(where: str, text: str):
+    assert is_gsm7(text), f"{where} has characters outside GSM-7"
+    _assert_sms_friendly(where, text)
+
+
+async def test_bin_day_answer_fits_sms(make_tracker, environment):
+    from actions.waste import ActionBinDay
+
+    dispatcher = CollectingDispatcher()
+    await ActionBinDay().run(dispatcher, make_tracker(user_event("AN1 4GT"), slots={"postcode": "AN1 4GT"}), {})
+    assert dispatcher.messages
+    for message in dispatcher.messages:
+        _assert_sms_friendly("bin day", render_message(message).body)
