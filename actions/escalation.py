@@ -23,6 +23,7 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from actions.resident import known_phone
 from bot.escalation.hours import HoursError, StaffedHours, when_text
 from bot.escalation.urgent import urgent_category
 from bot.storage.escalations import NORMAL, URGENT
@@ -67,15 +68,6 @@ def is_second_fallback_in_a_row(tracker: Tracker) -> bool:
     return len(recent) == 2 and all(_intent_of(e) == FALLBACK_INTENT for e in recent)
 
 
-def _resident_phone(tracker: Tracker) -> Optional[str]:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            phone = (event.get("metadata") or {}).get("phone")
-            if phone:
-                return str(phone)
-    return None
-
-
 def staffed_hours() -> Optional[StaffedHours]:
     settings = services.settings()
     try:
@@ -104,7 +96,7 @@ def escalate(
         reason=reason,
         priority=URGENT if urgent else NORMAL,
         trigger_text=message.get("text"),
-        phone=_resident_phone(tracker),
+        phone=known_phone(tracker),
         urgent_category=category,
     )
     logger.info("Escalation %s queued (reason %s, priority %s)", escalation.id, reason, escalation.priority)

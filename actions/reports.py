@@ -26,6 +26,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, services
+from actions.resident import known_phone
 from bot import answers, postcodes
 from bot.backoffice.base import NewCase
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
@@ -214,16 +215,6 @@ READERS: Dict[str, Reader] = {
 
 
 # ----- the validator ----------------------------------------------------------
-def known_phone(tracker: Tracker) -> Optional[str]:
-    """The resident's number when the channel tells us (SMS), else None."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            phone = (event.get("metadata") or {}).get("phone")
-            if phone:
-                return str(phone)
-    return None
-
-
 class ReportFormValidator(Action, metaclass=ABCMeta):
     """``validate_<category>_form`` for one kind of report (one subclass per category)."""
 

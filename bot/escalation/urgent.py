@@ -2,7 +2,7 @@
 
 Urgent messages must never depend on the NLU model alone: a model can call
 "I smell gas in my flat" a housing repair. These phrases are matched on the
-text itself, both in the NLU pipeline (bot/escalation/nlu.py forces the
+text itself, both in the NLU pipeline (bot/nlu/urgent.py forces the
 ``emergency`` intent) and again in the action server (actions/escalation.py).
 A false alarm costs a resident an emergency number they did not need; a miss
 can cost a life, so the phrases lean towards matching.

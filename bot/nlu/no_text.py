@@ -9,13 +9,12 @@ reply that says what happened.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.rule_based import RuleBasedIntentClassifier
 
 NO_TEXT_INTENT = "no_text"
 _WORD_CHARACTER = re.compile(r"\w", re.UNICODE)
@@ -27,24 +26,16 @@ def has_words(text: str) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class NoTextClassifier(GraphComponent):
+class NoTextClassifier(RuleBasedIntentClassifier):
     """Sets the intent to ``no_text`` when a message has no letters or digits."""
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NoTextClassifier":
-        return cls()
+    keep_ranking = False
+
+    def intent_for(self, text: str) -> Optional[str]:
+        return None if has_words(text) else NO_TEXT_INTENT
 
     def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            if has_words(message.get("text") or ""):
-                continue
-            message.set("intent", {"name": NO_TEXT_INTENT, "confidence": 1.0}, add_to_output=True)
-            message.set("intent_ranking", [{"name": NO_TEXT_INTENT, "confidence": 1.0}], add_to_output=True)
-            message.set("entities", [], add_to_output=True)
+        for message in super().process(messages):
+            if message.get("intent", {}).get("name") == NO_TEXT_INTENT:
+                message.set("entities", [], add_to_output=True)
         return messages

@@ -17,3 +17,15 @@ def test_wordless_message_gets_the_no_text_intent_and_others_are_untouched():
     NoTextClassifier().process([wordless, normal])
     assert wordless.get("intent") == {"name": "no_text", "confidence": 1.0}
     assert normal.get("intent")["name"] == "greet"
+
+
+def test_urgent_phrase_overrides_the_model_but_keeps_its_guess_for_staff():
+    from bot.nlu.urgent import UrgentPhraseClassifier
+
+    urgent = Message({"text": "i can smell gas in the flat", "intent": {"name": "report_other_problem", "confidence": 0.7},
+                      "intent_ranking": [{"name": "report_other_problem", "confidence": 0.7}]})
+    calm = Message({"text": "pothole on mill lane", "intent": {"name": "report_pothole", "confidence": 0.9}})
+    UrgentPhraseClassifier().process([urgent, calm])
+    assert urgent.get("intent") == {"name": "emergency", "confidence": 1.0}
+    assert [r["name"] for r in urgent.get("intent_ranking")] == ["emergency", "report_other_problem"]
+    assert calm.get("intent")["name"] == "report_pothole"
