@@ -257,7 +257,8 @@ def test_staff_and_worker_can_push_a_message_to_the_resident(sms: SmsClient):
 
 
 def test_phone_numbers_stay_out_of_the_logs(sms: SmsClient):
-    logs = sms.stack.logs()
+    logs = "\n".join(p.read_text(errors="replace") for p in sms.stack.var_dir.glob("*.log"))
+    assert "Rejected an SMS webhook" in logs  # the whole logs, not just their tails
     for n in range(1, 16):
         assert f"+4477009000{n:02d}" not in logs
     assert sms.stack.env["TWILIO_AUTH_TOKEN"] not in logs
