@@ -202,7 +202,10 @@ class OrderedWork:
             except asyncio.QueueEmpty:
                 del self._queues[key]  # no await since get_nowait: nothing can slip in
                 return
-            await self.handler(item)
+            try:
+                await self.handler(item)
+            except Exception:  # e.g. the database was unreachable; the row stays unfinished
+                logger.exception("SMS %s left unfinished; it is retried at the next start", item.sid)
 
     @property
     def busy(self) -> int:

@@ -139,3 +139,25 @@ def test_the_sandbox_environment_is_per_run_and_never_overrides_real_credentials
     assert first["TWILIO_API_BASE_URL"].startswith("http://127.0.0.1:")
     real = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN}
     assert sandbox_environment(real) == real
+
+
+async def test_one_failing_message_does_not_stop_the_numbers_queue():
+    import asyncio
+
+    from bot.channels.sms import OrderedWork
+    from bot.storage.sms import InboundMessage
+
+    handled = []
+
+    async def handler(item: InboundMessage) -> None:
+        if item.body == "boom":
+            raise RuntimeError("database unreachable")
+        await asyncio.sleep(0.01 if item.body == "first" else 0)
+        handled.append(item.body)
+
+    work = OrderedWork(handler)
+    for n, body in enumerate(["first", "boom", "second", "third"]):
+        work.put("+447700900123", InboundMessage(n, f"SM{n}", "+447700900123", "sms-x", body, []))
+    while work.busy:
+        await asyncio.sleep(0.01)
+    assert handled == ["first", "second", "third"]
