@@ -8,9 +8,12 @@ training (exit 1 if it is missing).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterable
@@ -41,25 +44,43 @@ def model_path(root: Path = PROJECT_ROOT) -> Path:
 
 
 def ensure_model(root: Path = PROJECT_ROOT) -> Path:
-    """Path of an up-to-date model, training one first if needed."""
+    """Path of an up-to-date model, training one first if needed.
+
+    Holds a file lock while checking and training, so two processes that
+    need the same model (make test and a benchmark, say) train it once.
+    """
     path = model_path(root)
     if path.exists():
         print(f"Model is up to date: {path.relative_to(root)}", flush=True)
         return path
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    with open(MODELS_DIR / ".training.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():  # another process trained it while we waited
+            print(f"Model is up to date: {path.relative_to(root)}", flush=True)
+            return path
+        return _train(root, path)
+
+
+def _train(root: Path, path: Path) -> Path:
     print("Training data changed (or no model yet): training, this takes a few minutes...", flush=True)
     started = time.monotonic()
-    subprocess.run(
-        [
-            sys.executable, "-m", "rasa", "train",
-            "--config", str(root / "config.yml"),
-            "--domain", str(root / "domain.yml"),
-            "--data", str(root / "data"),
-            "--out", str(MODELS_DIR),
-            "--fixed-model-name", path.name[: -len(".tar.gz")],
-        ],
-        cwd=root,
-        check=True,
-    )
+    # Trained beside the final path and moved into place in one step, so no
+    # process ever sees a half-written model under the final name.
+    with tempfile.TemporaryDirectory(dir=MODELS_DIR) as scratch:
+        subprocess.run(
+            [
+                sys.executable, "-m", "rasa", "train",
+                "--config", str(root / "config.yml"),
+                "--domain", str(root / "domain.yml"),
+                "--data", str(root / "data"),
+                "--out", scratch,
+                "--fixed-model-name", path.name[: -len(".tar.gz")],
+            ],
+            cwd=root,
+            check=True,
+        )
+        os.replace(Path(scratch) / path.name, path)
     print(f"Trained in {time.monotonic() - started:.0f} s: {path.relative_to(root)}", flush=True)
     prune_old_models(keep=3)
     return path

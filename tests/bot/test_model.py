@@ -1,0 +1,31 @@
+import shutil
+
+from bot.model import fingerprint
+from bot.settings import PROJECT_ROOT
+
+
+def _copy_training_inputs(tmp_path):
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
+    return tmp_path
+
+
+def test_fingerprint_is_stable_and_changes_with_any_training_input(tmp_path):
+    root = _copy_training_inputs(tmp_path)
+    first = fingerprint(root)
+    assert fingerprint(root) == first
+    (root / "data" / "rules" / "conversation.yml").write_text(
+        (root / "data" / "rules" / "conversation.yml").read_text() + "\n# a comment\n")
+    second = fingerprint(root)
+    assert second != first
+    (root / "config.yml").write_text((root / "config.yml").read_text().replace("epochs: 60", "epochs: 61"))
+    assert fingerprint(root) not in (first, second)
+
+
+def test_files_outside_the_training_inputs_do_not_retrain(tmp_path):
+    root = _copy_training_inputs(tmp_path)
+    before = fingerprint(root)
+    (root / "README.md").write_text("changed")
+    (root / "data" / "notes.md").write_text("not training data")
+    assert fingerprint(root) == before
