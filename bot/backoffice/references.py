@@ -1,8 +1,13 @@
 """Case references residents can read out, type on a phone and text back.
 
 Format ``XXXX-XXXX``: eight characters from an alphabet without the look-alikes
-0/O and 1/I, the last one a check character, so a mistyped reference is
+0/O, 1/I and U/V, the last one a check character, so a mistyped reference is
 recognised as mistyped instead of pointing at someone else's case.
+
+The check is a weighted sum modulo 31. The alphabet has exactly 31 characters
+and 31 is prime, so every single wrong character and every swap of two
+neighbouring characters changes the check (tests/bot/backoffice/test_references.py
+tries them all).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import re
 import secrets
 from typing import Optional
 
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 BODY_LENGTH = 7
 
@@ -23,7 +28,7 @@ _CANDIDATE = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]{4})[\s\-]?([A-Za-z0-9]
 
 def _check_character(body: str) -> str:
     total = sum((position + 1) * _VALUE[ch] for position, ch in enumerate(body))
-    return ALPHABET[total % len(ALPHABET)]
+    return ALPHABET[total % len(ALPHABET)]  # len(ALPHABET) == 31, a prime
 
 
 def new_reference() -> str:
