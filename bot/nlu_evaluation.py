@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -30,6 +30,9 @@ class IntentScore:
 class Evaluation:
     scores: Dict[str, IntentScore]
     errors: List[Tuple[str, str, str]]  # (expected, predicted, text)
+    # Of the FAQ questions, how many got the right answer (faq/council_tax, ...).
+    faq_answers_right: int = 0
+    faq_questions: int = 0
 
     @property
     def macro_f1(self) -> float:
@@ -46,6 +49,8 @@ class Evaluation:
             lines.append(f"{intent:<28}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>10.3f}{s.support:>9}")
         lines.append(f"{'macro avg':<28}{'':>10}{'':>10}{self.macro_f1:>10.3f}{len(self.scores):>9}")
         lines.append(f"accuracy {self.accuracy:.3f} over {sum(s.support for s in self.scores.values())} messages")
+        if self.faq_questions:
+            lines.append(f"FAQ answers right {self.faq_answers_right}/{self.faq_questions}")
         return "\n".join(lines)
 
 
@@ -72,14 +77,22 @@ def evaluate(model_path: Path, holdout: Path = HOLDOUT) -> Evaluation:
     agent = Agent.load(str(model_path))
     examples = load_data(str(holdout)).intent_examples
 
+    faq_right = 0
+
     async def predict() -> List[Tuple[str, str, str]]:
+        nonlocal faq_right
         pairs = []
         for example in examples:
             parsed = await agent.parse_message(example.get("text"))
             pairs.append((example.get("intent"), parsed["intent"]["name"], example.get("text")))
+            if example.get("intent") == "faq":
+                answer = ((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+                faq_right += answer.get("intent_response_key") == example.get_full_intent()
         return pairs
 
-    return score(asyncio.run(predict()))
+    result = score(asyncio.run(predict()))
+    faq_questions = sum(1 for e in examples if e.get("intent") == "faq")
+    return replace(result, faq_answers_right=faq_right, faq_questions=faq_questions)
 
 
 if __name__ == "__main__":
