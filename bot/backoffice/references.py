@@ -32,10 +32,17 @@ def _check_character(body: str) -> str:
 
 
 def new_reference() -> str:
-    """A fresh random reference such as ``AB7K-3FQ2``."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
-    full = body + _check_character(body)
-    return f"{full[:4]}-{full[4:]}"
+    """A fresh random reference such as ``AB7K-3FQ2``.
+
+    Always has a digit: in free text, an 8-letter run with no digit is far
+    more likely a word ("POTHOLES") than a reference, so find_candidates
+    ignores those.
+    """
+    while True:
+        body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+        full = body + _check_character(body)
+        if any(ch.isdigit() for ch in full):
+            return f"{full[:4]}-{full[4:]}"
 
 
 def normalise(text: str) -> Optional[str]:

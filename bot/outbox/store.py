@@ -17,7 +17,7 @@ The clock is injected, so tests simulate hours of outage without sleeping.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, func, or_, select, update
@@ -26,21 +26,11 @@ from sqlalchemy.engine import Connection, Engine
 from bot.backoffice.base import CLOSED, SENT, STATUS_ORDER, Case, Submission
 from bot.storage.cases import CaseStore, _row_to_case
 from bot.storage.schema import cases, outbox
+from bot.storage.times import utcnow, aware
 
 Clock = Callable[[], datetime]
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def aware(value: Optional[datetime]) -> Optional[datetime]:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.storage.schema import audit_log, staff
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+from bot.storage.times import aware as _aware
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, List, Mapping, Optional
 
 from sqlalchemy import select, update
@@ -13,10 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.backoffice import references
 from bot.backoffice.base import RECEIVED, STATUS_ORDER, Case, NewCase
 from bot.storage.schema import case_updates, cases, outbox
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from bot.storage.times import utcnow
 
 
 def _row_to_case(row: Mapping[str, Any]) -> Case:

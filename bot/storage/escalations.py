@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, List, Mapping, Optional, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from bot.storage.schema import escalation_notes, escalations, staff
+from bot.storage.times import utcnow, aware as _aware
 
 WAITING, CLAIMED, HANDED_BACK, CLOSED = "waiting", "claimed", "handed_back", "closed"
 OPEN_STATES = (WAITING, CLAIMED)
 URGENT, NORMAL = "urgent", "normal"
 REASONS = ("talk_to_human", "repeated_fallback", "complaint", "urgent")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 @dataclass(frozen=True)

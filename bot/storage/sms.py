@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy import and_, delete, insert, select, update
@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.schema import sms_conversations, sms_messages, sms_suppressions
+from bot.storage.times import utcnow
 
 # Delivery statuses in the order Twilio moves through them. Final outcomes
 # share the top rank, so a late "delivered" never overwrites "failed" and a
@@ -32,10 +33,6 @@ OUTBOUND_RANK: Dict[str, int] = {
     "read": 5,
 }
 PROBLEM_STATUSES = ("undelivered", "failed", "blocked")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

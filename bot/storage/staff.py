@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import List, Optional, Tuple
 
 from argon2 import PasswordHasher
@@ -21,22 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.schema import staff, staff_sessions
+from bot.storage.times import utcnow, aware as _aware
 
 ROLES = ("agent", "supervisor", "admin")
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so an unknown email takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def _token_hash(token: str) -> str:

@@ -9,6 +9,7 @@ def test_new_references_are_readable_and_valid():
         ref = references.new_reference()
         assert re.fullmatch(r"[2-9A-HJ-NP-TV-Z]{4}-[2-9A-HJ-NP-TV-Z]{4}", ref)
         assert not set(ref) & set("01IOU")
+        assert any(ch.isdigit() for ch in ref)  # so free text can always find it
         assert references.is_valid(ref)
         seen.add(ref)
     assert len(seen) == 2000
