@@ -207,7 +207,15 @@ def delivery_services(settings: Settings) -> List[Service]:
     ]
 
 
+def _stop_on_signal(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and SIGTERM (kill, systemd, a container stop) both stop every
+    # service cleanly, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     os.environ.update(with_run_secrets(dict(os.environ)))
     try:
         settings = load_settings()
