@@ -47,7 +47,15 @@ def clean_text(text: Optional[str], max_chars: int) -> Tuple[str, Dict[str, Any]
 
 
 def guard_messages(on_new_message: OnNewMessage, max_chars: Optional[int] = None) -> OnNewMessage:
-    """Wrap Rasa's callback so every message is cleaned first."""
+    """Wrap Rasa's callback so every message is cleaned first.
+
+    Called by each of our channels when the Rasa server builds its routes, which
+    is also where our fixes to Rasa's internals are installed: only the Rasa
+    server needs them (importing them loads TensorFlow).
+    """
+    from bot import rasa_patches
+
+    rasa_patches.apply()
     limit = max_chars or load_settings().max_message_chars
 
     async def guarded(message: UserMessage) -> Any:

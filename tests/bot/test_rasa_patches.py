@@ -2,16 +2,24 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-import bot.channels  # noqa: F401  (importing the channels installs the patches)
 from bot import rasa_patches
+from bot.channels.guard import guard_messages
 
 
 def _action() -> RemoteAction:
     return RemoteAction("action_x", None)
 
 
-def test_patch_is_installed_by_importing_the_channels():
-    assert RemoteAction._validate_action_result is rasa_patches._validate_action_result
+def test_patch_is_installed_when_a_channel_wraps_rasas_callback():
+    async def on_new_message(message):  # pragma: no cover - never called
+        return None
+
+    RemoteAction._validate_action_result = rasa_patches._original_validate_action_result
+    try:
+        guard_messages(on_new_message, max_chars=10)
+        assert RemoteAction._validate_action_result is rasa_patches._validate_action_result
+    finally:
+        rasa_patches.apply()
 
 
 def test_valid_action_server_responses_still_pass():
