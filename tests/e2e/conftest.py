@@ -1,9 +1,12 @@
 from pathlib import Path
 from typing import Iterator
 
+from playwright.sync_api import Browser
+
 import pytest
 
 from bot.launcher import delivery_services
+from tests.support.browser import chromium
 from tests.support.stack import Stack, free_port
 
 
@@ -22,3 +25,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running.start(extra=delivery_services(running.settings))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium (tests/support/browser.py), one per test module."""
+    with chromium() as launched:
+        yield launched

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from bot.launcher import web_service
 from bot.storage.database import make_engine
@@ -38,17 +38,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
         yield running
     finally:
         running.stack.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 def test_web_resident_gets_a_live_reply_from_staff_then_the_bot_again(world: WebWorld, browser: Browser) -> None:

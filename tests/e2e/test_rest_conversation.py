@@ -6,7 +6,7 @@ import urllib.request
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 
 from bot.backoffice.base import STATUS_DESCRIPTIONS
 from bot.storage.cases import CaseStore
@@ -112,9 +112,9 @@ def test_injected_intent_cannot_set_slots(stack):
 
 def test_personal_data_stays_out_of_the_server_logs(stack):
     me = _sender()
-    for text in ("pothole", "outside 7 Wren Court AN4 2RD", "road", "big", "no", "its deep",
+    for message in ("pothole", "outside 7 Wren Court AN4 2RD", "road", "big", "no", "its deep",
                  "yes", "07700 900555", "wren.resident@example.com", "yes"):
-        stack.say(me, text)
+        stack.say(me, message)
     logs = stack.logs(tail=None)
     assert "Case " in logs  # the logs were read: the case creation is logged, by reference only
     for personal in ("Wren Court", "07700 900555", "447700900555", "wren.resident@example.com", "AN4 2RD"):

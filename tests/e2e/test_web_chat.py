@@ -3,11 +3,10 @@ Rasa server with the web channel, action server, and the demo council website.""
 
 from __future__ import annotations
 
-import io
 import re
 import urllib.request
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator
 
 import pytest
 from PIL import Image
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from bot.launcher import web_service
 from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
-from tests.support.browser import chromium, focused, run_axe, screenshot_path, tab_to
+from tests.support.browser import focused, run_axe, screenshot_path, tab_to
 from tests.support.stack import Stack, free_port
 
 pytestmark = pytest.mark.e2e
@@ -32,12 +31,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
@@ -96,7 +89,7 @@ def png_file(tmp_path: Path) -> Path:
 
 # ----- the missed-bin report, by clicking and typing ------------------------------
 def test_resident_reports_a_missed_bin_from_greeting_to_reference(site: Stack, page: Page, tmp_path: Path) -> None:
-    log = open_chat(page, site.settings.web_public_url + "/")
+    open_chat(page, site.settings.web_public_url + "/")
     expect(page.locator(".cc-from-note").first).to_contain_text("privacy notice")
     expect(page.get_by_role("link", name=re.compile("Read our privacy notice"))).to_have_attribute(
         "href", site.settings.web_privacy_url
