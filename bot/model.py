@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
     if command == "fingerprint":
         print(fingerprint())
         return 0
-    print(f"usage: python -m bot.model [ensure|path|fingerprint]", file=sys.stderr)
+    print("usage: python -m bot.model [ensure|path|fingerprint]", file=sys.stderr)
     return 2
 
 

@@ -1,6 +1,5 @@
 """domain.yml and the rules agree with bot/categories.py, the one list of report kinds."""
 
-from pathlib import Path
 
 import yaml
 

@@ -41,7 +41,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels.guard import OnNewMessage, guard_messages
-from bot.channels.sms_media import CONTENT_TYPES, MEDIA_ROUTE, MediaRejected, MediaStore
+from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
 from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
 from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
 from bot.settings import Settings, load_settings

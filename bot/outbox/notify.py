@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 from urllib.parse import quote
 
 import aiohttp

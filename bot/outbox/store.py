@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.backoffice.base import CLOSED, SENT, STATUS_ORDER, Case, Submission
 from bot.storage.cases import CaseStore, _row_to_case
 from bot.storage.schema import cases, outbox
-from bot.storage.times import utcnow, aware
+from bot.storage.times import utcnow
 
 Clock = Callable[[], datetime]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any, List, Mapping, Optional
 
 from sqlalchemy import select, update

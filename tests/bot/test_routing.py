@@ -11,7 +11,6 @@ from typing import Any, Dict
 import pytest
 import yaml
 
-from bot.backoffice.email import EmailCaseSystem
 from bot.backoffice.open311 import Open311CaseSystem
 from bot.categories import CATEGORIES
 from bot.routing import RoutingError, load_routing, parse_routing

@@ -9,7 +9,6 @@ from typing import Dict, Optional
 import requests
 
 from bot.launcher import Service
-from bot.settings import PROJECT_ROOT
 
 ADMIN_EMAIL = "admin@anytown.gov.uk"
 ADMIN_PASSWORD = "correct horse battery staple"
