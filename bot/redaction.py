@@ -38,6 +38,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Logging for our own processes (worker, console, website, stand-ins): the
+    project's format, with personal data masked in every record."""
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    install()
+
+
 def install(logger: Any = None) -> None:
     """Add the filter to every handler of ``logger`` (default: the root logger)."""
     target = logger or logging.getLogger()

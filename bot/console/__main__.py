@@ -20,6 +20,7 @@ from typing import List, Optional
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.database import create_schema, make_engine
 from bot.storage.staff import StaffError, StaffStore
+from bot import redaction
 
 logger = logging.getLogger("bot.console")
 
@@ -83,7 +84,7 @@ def main(argv: List[str]) -> int:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Administrator")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
+    redaction.configure_logging()
     try:
         settings = load_settings()
     except ConfigError as error:

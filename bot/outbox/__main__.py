@@ -107,8 +107,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     again = sub.add_parser("requeue", help="deliver a case again")
     again.add_argument("reference")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
-    redaction.install()
+    redaction.configure_logging()
     try:
         settings = load_settings()
         if args.command == "check-routing":

@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from aiohttp import web
 
 from bot.categories import BY_KEY
+from bot import redaction
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +361,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Stand-in Open311 GeoReport v2 back office")
     parser.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s - %(message)s")
+    redaction.configure_logging()
     settings = load_settings()
     routing = load_routing(settings.routing_file)
     sandbox = Sandbox(services_from_routing(routing), api_key=os.environ.get("OPEN311_SANDBOX_API_KEY") or None)

@@ -39,6 +39,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.sms_text import segments
 from bot.settings import Settings, load_settings
+from bot import redaction
 
 logger = logging.getLogger("twilio-sandbox")
 
@@ -339,7 +340,7 @@ def sandbox_url(settings: Settings) -> str:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    redaction.configure_logging()
     settings = load_settings()
     settings.require("twilio_account_sid", "twilio_auth_token", "twilio_number", "public_base_url")
     sandbox = Sandbox(

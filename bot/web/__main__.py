@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from bot.settings import ConfigError, load_settings
 from bot.web.app import run
+from bot import redaction
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+    redaction.configure_logging()
     try:
         settings = load_settings()
     except ConfigError as error:
