@@ -123,9 +123,8 @@ def _postcode_value(postcode: str, ctx: FormContext) -> Tuple[Any, Optional[str]
 
 
 def _read_postcode(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
-    found = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
-    if found:
-        return _postcode_value(found, ctx)
+    # Any postcode in the message was already taken (or refused as outside the
+    # area) by ReportFormValidator._values_from_entities; here there was none.
     return None, "utter_invalid_postcode"
 
 

@@ -242,3 +242,11 @@ def test_same_kind_or_later_answers_never_switch(environment, make_tracker):
                          form="missed_bin_form", slots={"requested_slot": "collection_day", "location": "x"})
     _, _, events = run(MISSED_BIN, later)
     assert ActiveLoop(None) not in events
+
+
+def test_postcode_question_answered_with_a_postcode(environment, make_tracker):
+    tracker = make_tracker(user_event("its an1 4gt", intent="inform"), form="missed_bin_form",
+                           slots={"requested_slot": "postcode", "location": "12 Mill Lane"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots["postcode"] == "AN1 4GT" and slots["requested_slot"] == "bin_type"
+    assert messages == []
