@@ -13,7 +13,7 @@ import pytest
 import redis
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
@@ -31,6 +31,101 @@ def test_tracker_store_keeps_conversations_in_the_configured_database(tmp_path: 
 
     again = asyncio.run(CouncilTrackerStore(domain=domain).retrieve("resident-7"))
     assert again is not None and again.latest_message.text == "hello"
+
+
+@pytest.fixture
+def domain() -> Domain:
+    return Domain.load(str(PROJECT_ROOT / "domain.yml"))
+
+
+@pytest.fixture
+def tracker_db(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "trackers.db"
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{path}")
+    return path
+
+
+def stored_rows(store: CouncilTrackerStore, sender_id: str) -> int:
+    with store.session_scope() as session:
+        return session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).count()
+
+
+def a_turn(text: str) -> list:
+    return [UserUttered(text, {"name": "greet", "confidence": 0.9}), ActionExecuted("utter_greet"), ActionExecuted("action_listen")]
+
+
+def test_each_turn_stores_only_its_new_events(tracker_db, domain):
+    store = CouncilTrackerStore(domain=domain)
+    tracker = DialogueStateTracker.from_events("resident-1", [ActionExecuted("action_listen")], domain.slots)
+    for text in ("hello", "my bin", "thanks"):
+        asyncio.run(store.save(tracker))
+        tracker = asyncio.run(store.retrieve("resident-1"))
+        for event in a_turn(text):
+            tracker.update(event)
+    asyncio.run(store.save(tracker))
+
+    assert stored_rows(store, "resident-1") == len(tracker.events) == 10
+    rebuilt = asyncio.run(CouncilTrackerStore(domain=domain).retrieve("resident-1"))
+    assert [e.as_dict()["event"] for e in rebuilt.events] == [e.as_dict()["event"] for e in tracker.events]
+    assert rebuilt.latest_message.text == "thanks"
+
+
+def test_another_servers_turn_is_seen_not_the_remembered_tracker(tracker_db, domain):
+    server_a, server_b = CouncilTrackerStore(domain=domain), CouncilTrackerStore(domain=domain)
+    tracker = DialogueStateTracker.from_events("resident-2", [ActionExecuted("action_listen"), *a_turn("hello")], domain.slots)
+    asyncio.run(server_a.save(tracker))
+    assert asyncio.run(server_a.retrieve("resident-2")) is tracker  # unchanged: no rebuild
+
+    # Server B handles the next message of the same conversation.
+    on_b = asyncio.run(server_b.retrieve("resident-2"))
+    for event in a_turn("my bin wasn't emptied"):
+        on_b.update(event)
+    asyncio.run(server_b.save(on_b))
+
+    on_a = asyncio.run(server_a.retrieve("resident-2"))
+    assert on_a is not tracker
+    assert on_a.latest_message.text == "my bin wasn't emptied"
+    assert stored_rows(server_a, "resident-2") == len(on_a.events) == 7
+
+
+def test_a_turn_that_failed_before_saving_is_not_handed_back(tracker_db, domain):
+    store = CouncilTrackerStore(domain=domain)
+    tracker = DialogueStateTracker.from_events("resident-3", [ActionExecuted("action_listen"), *a_turn("hello")], domain.slots)
+    asyncio.run(store.save(tracker))
+    # The turn changed the tracker, then failed: nothing of it was stored.
+    tracker.update(SlotSet("location", "Mill Lane"))
+
+    again = asyncio.run(store.retrieve("resident-3"))
+    assert again is not tracker
+    assert again.get_slot("location") is None
+    assert len(again.events) == 4
+
+
+def test_a_new_session_starts_from_the_database(tracker_db, domain):
+    store = CouncilTrackerStore(domain=domain)
+    tracker = DialogueStateTracker.from_events("resident-4", [ActionExecuted("action_listen"), *a_turn("hello")], domain.slots)
+    asyncio.run(store.save(tracker))
+    tracker = asyncio.run(store.retrieve("resident-4"))
+    for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"), *a_turn("back again")]:
+        tracker.update(event)
+    asyncio.run(store.save(tracker))
+
+    latest = asyncio.run(store.retrieve("resident-4"))
+    # Like Rasa's SQL store: only the latest session, all of it stored once.
+    assert latest is not tracker
+    assert [e.as_dict()["event"] for e in latest.events][:2] == ["session_started", "action"]
+    assert latest.latest_message.text == "back again"
+    assert stored_rows(store, "resident-4") == len(tracker.events)
+
+
+def test_only_recent_conversations_are_kept_in_memory(tracker_db, domain, monkeypatch):
+    store = CouncilTrackerStore(domain=domain)
+    monkeypatch.setattr(store, "remembered_conversations", 3)
+    for n in range(5):
+        asyncio.run(store.save(DialogueStateTracker.from_events(f"resident-{n}", a_turn("hi"), domain.slots)))
+    assert list(store._known) == ["resident-2", "resident-3", "resident-4"]
+    # A forgotten conversation is rebuilt from the database.
+    assert asyncio.run(store.retrieve("resident-0")).latest_message.text == "hi"
 
 
 def test_lock_store_is_in_memory_without_redis(monkeypatch):
