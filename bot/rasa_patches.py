@@ -1,23 +1,33 @@
 """Performance fixes for Rasa 3.6 internals, applied when the Rasa server builds our channels' routes
-(bot/channels/guard.py: guard_messages).
+(bot/channels/guard.py: guard_messages), which is before it loads the model.
 
-Measured with py-spy on the Rasa server during `python -m benchmarks.rest`:
-48% of its CPU went to ``RemoteAction._validate_action_result``, because
-``jsonschema.validate`` checks the *schema itself* against its meta-schema on
-every call (and on jsonschema 4.17 that is the slow draft 2020-12 one). The
-schema is a constant, so we compile a validator for it once. Responses are
-validated exactly as before; only the repeated meta-schema check goes.
+1. Action-server responses. Measured with py-spy on the Rasa server during
+   `python -m benchmarks.rest`: 48% of its CPU went to
+   ``RemoteAction._validate_action_result``, because ``jsonschema.validate``
+   checks the *schema itself* against its meta-schema on every call (and on
+   jsonschema 4.17 that is the slow draft 2020-12 one). The schema is a
+   constant, so we compile a validator for it once. Responses are validated
+   exactly as before; only the repeated meta-schema check goes.
+
+2. Loading TensorFlow models (DIET, ResponseSelector). To create the weights
+   before reading them from disk, Rasa *trains* each model for one step: that
+   traces the whole training graph (gradients, optimiser) and creates the
+   optimiser's state, none of which predicting uses. It took 530 MB of the
+   server's 1.16 GB. One forward pass creates the same weights; the loaded
+   model then predicts exactly as before (tests/bot/test_rasa_patches.py
+   compares them). Fine-tuning (``rasa train --finetune``) keeps Rasa's path.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text
 
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 
 _original_validate_action_result = RemoteAction._validate_action_result
+_original_model_load: Any = None
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +53,38 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
         raise error
 
 
+def _load_for_prediction(
+    cls: Any,
+    model_file_name: Text,
+    model_data_example: Any,
+    predict_data_example: Optional[Any] = None,
+    finetune_mode: bool = False,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """``RasaModel.load`` without the training step (see the module docstring)."""
+    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+
+    if finetune_mode:
+        return _original_model_load.__func__(
+            cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+        )
+    model = cls(*args, **kwargs)
+    batch_in, _ = RasaBatchDataGenerator(model_data_example, batch_size=1)[0]
+    model.batch_loss(batch_in)  # eagerly, once: every layer builds its weights
+    # The checkpoint also holds the optimiser's state, which predicting never reads.
+    model.load_weights(model_file_name).expect_partial()
+    if predict_data_example:
+        model.run_inference(predict_data_example)  # trace the prediction graph now, not on the first message
+    return model
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
+    global _original_model_load
+    from rasa.utils.tensorflow.models import RasaModel
+
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    if _original_model_load is None:
+        _original_model_load = RasaModel.__dict__["load"]
+        RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[assignment,method-assign]
