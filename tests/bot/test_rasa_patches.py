@@ -36,6 +36,55 @@ def test_invalid_responses_are_still_rejected(bad):
         rasa_patches._original_validate_action_result(_action(), bad)
 
 
+RESPONSES = [
+    {"events": [{"event": "slot", "name": "location", "value": "Mill Lane"}, {"event": "followup", "name": "pothole_form"},
+                {"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}],
+     "responses": [{"text": "Thanks", "buttons": [{"title": "Yes", "payload": "/affirm"}]}]},
+    {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 0.9},
+                 "entities": [{"entity": "location", "value": "Mill Lane", "start": 0, "end": 9}]}},
+                {"event": "action", "name": "utter_greet", "policy": None, "confidence": 1.0},
+                {"event": "bot", "text": "Hello"}, {"event": "session_started"}, {"event": "reset_slots"},
+                {"event": "restart", "timestamp": 1.5}, {"event": "action_execution_rejected", "name": "x"}]},
+    {"events": [], "responses": []},
+    {},
+    # Rejected:
+    {"events": [{"event": "slot", "name": "location"}]},  # no value
+    {"events": [{"event": "teleport"}]},  # not an event
+    {"events": [{"event": "user", "parse_data": {"intent": {"confidence": "high"}}}]},
+    {"events": [{"event": "entities", "entities": [{"entity": "postcode"}]}]},  # entity without value
+    {"events": [{"event": "slot", "name": 7, "value": 1}]},
+    {"events": [{"event": "bot", "timestamp": "yesterday"}]},
+    {"events": [{"event": "action", "hide_rule_turn": "yes"}]},
+    {"events": [7]},
+    {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": "hello"},
+]
+
+
+@pytest.mark.parametrize("response", RESPONSES)
+def test_responses_get_the_same_verdict_as_from_rasas_own_check(response):
+    def verdict(validate) -> bool:
+        try:
+            return validate(_action(), response)
+        except ValidationError:
+            return False
+
+    assert verdict(rasa_patches._validate_action_result) == verdict(rasa_patches._original_validate_action_result)
+
+
+def test_the_rejected_examples_really_are_rejected():
+    # ...and by the per-event check, not the fallback for unknown schema shapes.
+    assert len(rasa_patches._action_response_validator()._per_event) == 23
+    rejected = [r for r in RESPONSES if not _valid_for_rasa(r)]
+    assert len(rejected) == 9
+
+
+def _valid_for_rasa(response) -> bool:
+    try:
+        return rasa_patches._original_validate_action_result(_action(), response)
+    except ValidationError:
+        return False
+
+
 def test_models_loaded_for_prediction_predict_exactly_as_rasa_loads_them(monkeypatch):
     """The load without a training step gives the same intents, confidences,
     entities and FAQ answers as Rasa's own load, on held-out messages."""
