@@ -79,7 +79,9 @@ def core_services(settings: Settings, model: Path, endpoints: Path) -> List[Serv
                 "--logging-config-file", str(PROJECT_ROOT / "logging.yml"),
                 # The HTTP API lets the worker and console speak on a resident's channel.
                 "--enable-api",
-                "--auth-token", settings.rasa_api_token or "",
+                # One argument, "=" form: a token may begin with "-", which
+                # argparse would otherwise read as another option.
+                f"--auth-token={settings.rasa_api_token or ''}",
             ],
             health_url=f"http://{host}:{settings.rasa_port}/",
             banner=(
