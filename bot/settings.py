@@ -129,6 +129,10 @@ class Settings:
     web_chat_jwt_secret: Optional[str] = None
     # WEB_UPLOAD_MAX_BYTES: largest photo a resident may upload.
     web_upload_max_bytes: int = 10 * 1024 * 1024
+    # WEB_UPLOADS_MAX_TOTAL_BYTES: when the stored photos reach this, new
+    # uploads are refused politely (residents describe the problem instead)
+    # rather than filling the disk the databases live on.
+    web_uploads_max_total_bytes: int = 2 * 1024 * 1024 * 1024
     # WEB_PRIVACY_URL: the privacy notice linked at the start of every chat.
     web_privacy_url_override: Optional[str] = None
 
@@ -288,6 +292,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         web_chat_allowed_origins_override=_origins(env.get("WEB_CHAT_ALLOWED_ORIGINS")),
         web_chat_jwt_secret=env.get("WEB_CHAT_JWT_SECRET") or None,
         web_upload_max_bytes=_int(env, "WEB_UPLOAD_MAX_BYTES", defaults.web_upload_max_bytes),
+        web_uploads_max_total_bytes=_int(env, "WEB_UPLOADS_MAX_TOTAL_BYTES", defaults.web_uploads_max_total_bytes),
         web_privacy_url_override=env.get("WEB_PRIVACY_URL") or None,
         routing_file=Path(env.get("ROUTING_FILE") or defaults.routing_file),
         open311_sandbox_port=_int(env, "OPEN311_SANDBOX_PORT", defaults.open311_sandbox_port),

@@ -1,37 +1,27 @@
-"""Photos residents send by MMS: checked, stored under VAR_DIR, served back by us.
+"""Photos residents send by MMS: checked, cleaned, stored under VAR_DIR, served back by us.
 
 Twilio's media URLs need the account credentials, so a back office could not
 open them. We fetch each photo once, check its size and that it really is an
-image of an accepted type (by its first bytes, not only the declared type),
-store it under an unguessable name and pass our own URL on as the case's
-``media_url``.
+image of an accepted type (by its bytes, not the declared type), strip its
+metadata (bot/photos.py: EXIF GPS position and the like), store it under an
+unguessable name and pass our own URL on as the case's ``media_url``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
 from typing import Dict, Optional
 
-# Accepted types, the file extension we store them with, and their magic bytes.
-IMAGE_TYPES: Dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
-CONTENT_TYPES: Dict[str, str] = {ext: ctype for ctype, ext in IMAGE_TYPES.items()}
+from bot.photos import PhotoRejected, clean_photo
+
+# What MMS may bring; GIFs are stored as PNG (bot/photos.py).
+ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+CONTENT_TYPES: Dict[str, str] = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}\.(jpg|png|gif|webp)$")
 MEDIA_ROUTE = "/webhooks/sms/media"
-
-
-def sniff_image_type(data: bytes) -> Optional[str]:
-    """The image type the bytes really are, or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 class MediaRejected(ValueError):
@@ -47,17 +37,17 @@ class MediaStore:
         self.max_bytes = max_bytes
 
     def store(self, data: bytes, declared_type: str) -> str:
-        """Check and keep one photo; returns its public URL. Raises MediaRejected."""
-        if not data:
-            raise MediaRejected("empty attachment")
-        if len(data) > self.max_bytes:
-            raise MediaRejected("attachment too large")
-        actual = sniff_image_type(data)
-        if actual is None:
-            raise MediaRejected(f"not an accepted image (declared {declared_type[:40]!r})")
+        """Check, clean and keep one photo; returns its public URL. Raises MediaRejected."""
+        try:
+            photo = clean_photo(data, self.max_bytes, accepted=ACCEPTED_FORMATS)
+        except PhotoRejected as rejected:
+            # The declared type is the sender's claim: shortened, for the log only.
+            raise MediaRejected(f"{rejected.reason} (declared {declared_type[:40]!r})") from None
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{secrets.token_urlsafe(24)}.{IMAGE_TYPES[actual]}"
-        (self.directory / name).write_bytes(data)
+        name = f"{secrets.token_urlsafe(24)}.{photo.extension}"
+        partial = self.directory / f".{name}.part"
+        partial.write_bytes(photo.data)
+        os.replace(partial, self.directory / name)  # never serve a half-written file
         return f"{self.public_base_url}{MEDIA_ROUTE}/{name}"
 
     def path_for(self, name: str) -> Optional[Path]:

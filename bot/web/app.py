@@ -15,6 +15,7 @@ Routes:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from pathlib import Path
@@ -147,7 +148,11 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     async def upload(request: Request) -> HTTPResponse:
         headers = cors(request)
         try:
-            upload_id = uploads.store_photo(request.body or b"", uploads_dir, settings.web_upload_max_bytes)
+            # Decoding and re-encoding a large photo takes a while: off the event loop.
+            upload_id = await asyncio.get_running_loop().run_in_executor(
+                None, uploads.store_photo, request.body or b"", uploads_dir,
+                settings.web_upload_max_bytes, settings.web_uploads_max_total_bytes,
+            )
         except uploads.UploadRejected as rejected:
             return response.json({"error": rejected.reason}, status=rejected.status, headers=headers)
         except OSError:

@@ -1,4 +1,4 @@
-"""Photo uploads: only real JPEG/PNG/WebP images within the size limit are stored."""
+"""Photo uploads: only real JPEG/PNG/WebP images within the limits are stored, cleaned."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def test_a_real_photo_is_stored_under_a_random_name_with_its_real_type(tmp_path:
     data = photo_bytes(fmt)
     upload_id = uploads.store_photo(data, tmp_path, max_bytes=1_000_000)
     assert uploads.UPLOAD_ID.match(upload_id) and upload_id.endswith("." + extension)
-    assert (tmp_path / upload_id).read_bytes() == data
+    with Image.open(tmp_path / upload_id) as stored:  # re-encoded without metadata (tests/bot/test_photos.py)
+        assert stored.format == fmt and stored.size == (40, 30)
     assert uploads.photo_path(tmp_path, upload_id) == tmp_path / upload_id
     assert uploads.content_type(upload_id).startswith("image/")
     assert not list(tmp_path.glob(".*.part")), "no half-written files left behind"
@@ -61,3 +62,18 @@ def test_a_jpeg_renamed_as_png_is_stored_as_what_it_really_is(tmp_path: Path) ->
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "abc.jpg", "0" * 32 + ".html", "0" * 32 + ".jpg/../x", ""])
 def test_only_well_formed_ids_find_a_file(tmp_path: Path, bad: str) -> None:
     assert uploads.photo_path(tmp_path, bad) is None
+
+
+def test_uploads_stop_politely_when_the_folder_reaches_its_cap(tmp_path: Path) -> None:
+    first = uploads.store_photo(photo_bytes("PNG"), tmp_path, 1_000_000, max_total_bytes=10_000)
+    used = uploads.folder_bytes(tmp_path)
+    assert 0 < used == (tmp_path / first).stat().st_size
+
+    with pytest.raises(uploads.UploadRejected) as refused:
+        uploads.store_photo(photo_bytes("PNG"), tmp_path, 1_000_000, max_total_bytes=used + 10)
+    assert refused.value.status == 503
+    assert "describe the problem in words" in refused.value.reason
+    assert [p.name for p in tmp_path.iterdir()] == [first], "nothing stored, nothing lost"
+
+    # Room again (staff cleared old photos): accepted.
+    assert uploads.store_photo(photo_bytes("PNG"), tmp_path, 1_000_000, max_total_bytes=3 * used)
