@@ -9,29 +9,40 @@ cannot, so for those conversations the notification is recorded as
 
 One row per case and kind (``notifications`` table, unique), written before
 sending: two workers, or a retried poll, never tell a resident twice.
+
+A notification that failed (Rasa restarting, a network blip) is tried again
+with the text first written, after 1, 2, 4, 8 then 16 minutes
+(``RETRY_DELAYS``); after that it stays ``failed`` for staff to see. A retry
+is claimed by moving the row from ``failed`` to ``sending`` in one update, so
+two workers never send the same retry. A row left ``sending`` by a crash is
+not retried: the message may have gone, and texting a resident twice is
+worse than once too few.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Optional, Sequence
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import update
+from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
 from bot.outbox.store import Clock, utcnow
-from bot.storage.schema import notifications
+from bot.storage.schema import cases, notifications
 
 logger = logging.getLogger(__name__)
 
 ACCEPTED, CLOSED_KIND = "accepted", "closed"
-SENT, NO_PUSH, FAILED = "sent", "no_push_channel", "failed"
+SENDING, SENT, NO_PUSH, FAILED = "sending", "sent", "no_push_channel", "failed"
+# Minutes to wait before each retry of a failed notification.
+RETRY_DELAYS = (1, 2, 4, 8, 16)
 
 
 def kind_for(new_status: str) -> Optional[str]:
@@ -82,20 +93,23 @@ class RasaNotifier:
         if self._session is not None:
             await self._session.close()
 
-    def _claim(self, case: Case, kind: str) -> Optional[int]:
+    def _claim(self, case: Case, kind: str, text: str) -> Optional[int]:
         """Record the notification before sending; None if it was already sent or tried."""
         try:
             with self.engine.begin() as conn:
                 return conn.execute(
                     notifications.insert().values(
-                        case_id=case.id, kind=kind, channel=case.channel, state="sending", created_at=self.clock()
+                        case_id=case.id, kind=kind, channel=case.channel, state=SENDING, created_at=self.clock(),
+                        text=text, attempts=1,
                     )
                 ).inserted_primary_key[0]
         except IntegrityError:
             return None
 
-    def _record(self, row_id: int, state: str, channel: Optional[str], detail: str) -> None:
-        values = {"state": state, "detail": detail}
+    def _record(self, row_id: int, attempts: int, state: str, channel: Optional[str], detail: str) -> None:
+        values = {"state": state, "detail": detail, "next_attempt_at": None}
+        if state == FAILED and attempts <= len(RETRY_DELAYS):
+            values["next_attempt_at"] = self.clock() + timedelta(minutes=RETRY_DELAYS[attempts - 1])
         if channel:
             values["channel"] = channel[:30]
         with self.engine.begin() as conn:
@@ -105,23 +119,64 @@ class RasaNotifier:
         """Tell the resident (if they agreed to contact); returns the recorded state."""
         if not case.contact_consent:
             return None
-        row_id = self._claim(case, kind)
+        text = message_text(case, kind, note)
+        row_id = self._claim(case, kind, text)
         if row_id is None:
             return None
-        state, channel, detail = await self._send(case, message_text(case, kind, note))
-        self._record(row_id, state, channel, detail)
+        return await self._attempt(row_id, 1, case.reference, case.conversation_id, kind, text)
+
+    async def retry_due(self, limit: int = 20) -> int:
+        """Try again the failed notifications whose time has come; returns how many were tried."""
+        now = self.clock()
+        query = (
+            select(notifications.c.id, notifications.c.attempts, notifications.c.kind, notifications.c.text,
+                   cases.c.reference, cases.c.conversation_id)
+            .join(cases, cases.c.id == notifications.c.case_id)
+            .where(and_(notifications.c.state == FAILED, notifications.c.next_attempt_at <= now,
+                        notifications.c.text.is_not(None)))
+            .order_by(notifications.c.next_attempt_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            due = conn.execute(query).mappings().all()
+        tried = 0
+        for row in due:
+            attempts = (row["attempts"] or 1) + 1
+            if not self._claim_retry(row["id"], attempts):
+                continue  # another worker took it
+            tried += 1
+            await self._attempt(row["id"], attempts, row["reference"], row["conversation_id"], row["kind"], row["text"])
+        return tried
+
+    def _claim_retry(self, row_id: int, attempts: int) -> bool:
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                update(notifications)
+                .where(and_(notifications.c.id == row_id, notifications.c.state == FAILED))
+                .values(state=SENDING, attempts=attempts, next_attempt_at=None)
+            )
+            return claimed.rowcount == 1
+
+    async def _attempt(self, row_id: int, attempts: int, reference: str, conversation_id: str, kind: str,
+                       text: str) -> str:
+        state, channel, detail = await self._send(conversation_id, text)
+        self._record(row_id, attempts, state, channel, detail)
         if state == SENT:
-            logger.info("Told the resident of case %s it was %s (channel %s)", case.reference, kind, channel)
+            logger.info("Told the resident of case %s it was %s (channel %s, attempt %d)", reference, kind, channel,
+                        attempts)
+        elif state == FAILED and attempts <= len(RETRY_DELAYS):
+            logger.warning("Could not tell the resident of case %s it was %s (attempt %d, will retry): %s",
+                           reference, kind, attempts, detail)
         else:
-            logger.warning("Could not tell the resident of case %s it was %s: %s", case.reference, kind, detail)
+            logger.warning("Could not tell the resident of case %s it was %s: %s", reference, kind, detail)
         return state
 
-    async def _send(self, case: Case, text: str) -> tuple[str, Optional[str], str]:
+    async def _send(self, conversation_id: str, text: str) -> tuple[str, Optional[str], str]:
         if not self.api_token:
             return FAILED, None, "RASA_API_TOKEN is not set, so the worker cannot use Rasa's API"
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
-        conversation = f"{self.rasa_url}/conversations/{quote(case.conversation_id, safe='')}/tracker"
+        conversation = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/tracker"
         try:
             async with self._session.get(conversation, params={"include_events": "NONE", "token": self.api_token}) as response:
                 if response.status != 200:

@@ -284,7 +284,8 @@ class DeliveryWorker:
     async def run_once(self) -> Dict[str, int]:
         delivered = await self.deliver_due()
         polled = await self.poll_due()
-        return {"claimed": delivered, "polled": polled}
+        retried = await self.notifier.retry_due() if self.notifier else 0
+        return {"claimed": delivered, "polled": polled, "notifications_retried": retried}
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Work until ``stop`` is set; sleeps only when a round found nothing to do."""
@@ -293,7 +294,7 @@ class DeliveryWorker:
                 done = await self.run_once()
             except Exception:  # the database may be briefly unavailable; never die silently
                 logger.exception("Outbox round failed; trying again shortly")
-                done = {"claimed": 0, "polled": 0}
+                done = {}
             if not any(done.values()):
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=idle_seconds)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.schema import CreateColumn
 
 from bot.storage.schema import metadata
+
+logger = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -35,5 +39,33 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create any missing tables (idempotent)."""
+    """Create any missing tables, and add columns newer versions added (idempotent).
+
+    Only additive changes are made automatically: a column that a newer
+    version added to an existing table, when it may be empty (nullable) for
+    the rows already there. Anything else stops start-up with what to do.
+    """
     metadata.create_all(engine)
+    existing = inspect(engine)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in existing.get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        for column in missing:
+            if not column.nullable:
+                raise SchemaTooOld(
+                    f"The database's table {table.name} lacks the column {column.name}, which cannot be added "
+                    "to existing rows automatically. Back up the database and recreate it (`make clean` for "
+                    "the embedded SQLite files), or add the column by hand."
+                )
+            # The column's DDL is compiled by SQLAlchemy for this database, never pasted together from input.
+            definition = CreateColumn(column).compile(dialect=engine.dialect)
+            table_name = engine.dialect.identifier_preparer.format_table(table)
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table_name} ADD COLUMN {definition}"))
+            logger.info("Database: added column %s.%s", table.name, column.name)
+    for index in (index for table in metadata.sorted_tables for index in table.indexes):
+        index.create(engine, checkfirst=True)
+
+
+class SchemaTooOld(RuntimeError):
+    """The database predates a change that cannot be applied automatically."""

@@ -105,11 +105,18 @@ notifications = Table(
     Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(20), nullable=False),  # accepted | closed
     Column("channel", String(30), nullable=False),
-    Column("state", String(20), nullable=False),  # sent | no_push_channel | failed
+    Column("state", String(20), nullable=False),  # sending | sent | no_push_channel | failed
     Column("detail", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What we tell the resident, kept so a failed notification can be retried
+    # as it was first written; attempts so far and when to try again
+    # (empty once sent, or when no more attempts are due).
+    Column("text", Text),
+    Column("attempts", Integer),
+    Column("next_attempt_at", DateTime(timezone=True)),
     UniqueConstraint("case_id", "kind", name="uq_notifications_case_kind"),
 )
+Index("ix_notifications_retry", notifications.c.state, notifications.c.next_attempt_at)
 
 # ----- escalation to people and the staff console (issue 6) -----------------
 # Staff accounts of the console. Passwords are argon2 hashes; never plain text.

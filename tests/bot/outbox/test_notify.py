@@ -1,0 +1,120 @@
+"""Notifications to residents: sent once, and retried when Rasa could not take them."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from sqlalchemy import select
+
+from bot.outbox.notify import ACCEPTED, CLOSED_KIND, RETRY_DELAYS, RasaNotifier
+from bot.storage.schema import notifications
+from tests.support.delivery import FakeClock, new_case
+
+
+class RasaConversationApi:
+    """Rasa's conversation endpoints the notifier uses, failing the first ``failures`` sends."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.sent: List[Dict[str, Any]] = []
+
+    async def tracker(self, request: web.Request) -> web.Response:
+        assert request.query["token"] == "api-token"
+        return web.json_response({"sender_id": request.match_info["conversation"], "latest_input_channel": "twilio"})
+
+    async def events(self, request: web.Request) -> web.Response:
+        assert request.query["output_channel"] == "latest"
+        if self.failures > 0:
+            self.failures -= 1
+            return web.json_response({"status": "failure", "message": "restarting"}, status=503)
+        self.sent.append({"conversation": request.match_info["conversation"], "events": await request.json()})
+        return web.json_response({"sender_id": request.match_info["conversation"], "events": []})
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/conversations/{conversation}/tracker", self.tracker)
+        app.router.add_post("/conversations/{conversation}/tracker/events", self.events)
+        return app
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def notifier_for(api: RasaConversationApi, case_store, clock) -> tuple[RasaNotifier, TestServer]:
+    server = TestServer(api.app())
+    await server.start_server()
+    return RasaNotifier(case_store.engine, str(server.make_url("")), "api-token", ["twilio"], clock=clock), server
+
+
+def rows(case_store) -> List[Dict[str, Any]]:
+    with case_store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(notifications)).mappings()]
+
+
+async def test_a_failed_notification_is_sent_on_a_later_round_with_the_same_text(case_store, clock):
+    api = RasaConversationApi(failures=2)
+    notifier, server = await notifier_for(api, case_store, clock)
+    case = case_store.create(new_case(conversation="sms:+447700900123", channel="twilio"), "sms:+447700900123")
+    try:
+        assert await notifier.notify(case, CLOSED_KIND, note="Filled in on Tuesday") == "failed"
+        assert await notifier.retry_due() == 0, "not before its time"
+        clock.advance(RETRY_DELAYS[0] * 60)
+        assert await notifier.retry_due() == 1  # fails again
+        assert await notifier.retry_due() == 0
+        clock.advance(RETRY_DELAYS[1] * 60)
+        assert await notifier.retry_due() == 1  # Rasa is back
+        clock.advance(3600)
+        assert await notifier.retry_due() == 0, "sent: never again"
+    finally:
+        await notifier.close()
+        await server.close()
+
+    [sent] = api.sent
+    assert sent["conversation"] == "sms:+447700900123"
+    [event] = sent["events"]
+    assert event["event"] == "bot" and case.reference in event["text"] and "Filled in on Tuesday" in event["text"]
+    [row] = rows(case_store)
+    assert (row["state"], row["attempts"], row["next_attempt_at"]) == ("sent", 3, None)
+
+
+async def test_retries_stop_after_the_last_delay_and_the_failure_stays_for_staff(case_store, clock):
+    api = RasaConversationApi(failures=100)
+    notifier, server = await notifier_for(api, case_store, clock)
+    case = case_store.create(new_case(), "resident-1")
+    try:
+        await notifier.notify(case, ACCEPTED)
+        for delay in RETRY_DELAYS:
+            clock.advance(delay * 60)
+            assert await notifier.retry_due() == 1
+        clock.advance(24 * 3600)
+        assert await notifier.retry_due() == 0
+    finally:
+        await notifier.close()
+        await server.close()
+    [row] = rows(case_store)
+    assert (row["state"], row["attempts"], row["next_attempt_at"]) == ("failed", 1 + len(RETRY_DELAYS), None)
+    assert "503" in row["detail"]
+    assert api.sent == []
+
+
+async def test_two_workers_never_send_the_same_retry(case_store, clock):
+    api = RasaConversationApi(failures=1)
+    first, server = await notifier_for(api, case_store, clock)
+    second = RasaNotifier(case_store.engine, first.rasa_url, "api-token", ["twilio"], clock=clock)
+    case = case_store.create(new_case(), "resident-1")
+    try:
+        await first.notify(case, ACCEPTED)
+        clock.advance(RETRY_DELAYS[0] * 60)
+        # The second worker finds the row already claimed by the first.
+        assert first._claim_retry(rows(case_store)[0]["id"], 2)
+        assert await second.retry_due() == 0
+    finally:
+        await first.close()
+        await second.close()
+        await server.close()
+    assert rows(case_store)[0]["state"] == "sending"
