@@ -153,6 +153,13 @@ class Settings:
     # OUTBOX_STATUS_POLL_SECONDS: how often each open case's status is read
     # from its back office.
     outbox_status_poll_seconds: int = 300
+    # RETENTION_CONVERSATION_DAYS: conversations, SMS texts, escalation
+    # messages and unattached photos are removed this long after their last
+    # activity. RETENTION_CLOSED_CASE_DAYS: closed cases are anonymised this
+    # long after closing (bot/retention.py). Set them to the council's
+    # retention schedule.
+    retention_conversation_days: int = 365
+    retention_closed_case_days: int = 730
     # OUTBOX_BATCH_SIZE / OUTBOX_CONCURRENCY: cases claimed per round, and
     # deliveries in flight at once.
     outbox_batch_size: int = 50
@@ -301,6 +308,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         outbox_backoff_seconds=_int(env, "OUTBOX_BACKOFF_SECONDS", defaults.outbox_backoff_seconds),
         outbox_backoff_max_seconds=_int(env, "OUTBOX_BACKOFF_MAX_SECONDS", defaults.outbox_backoff_max_seconds),
         outbox_status_poll_seconds=_int(env, "OUTBOX_STATUS_POLL_SECONDS", defaults.outbox_status_poll_seconds),
+        retention_conversation_days=_int(env, "RETENTION_CONVERSATION_DAYS", defaults.retention_conversation_days),
+        retention_closed_case_days=_int(env, "RETENTION_CLOSED_CASE_DAYS", defaults.retention_closed_case_days),
         outbox_batch_size=_int(env, "OUTBOX_BATCH_SIZE", defaults.outbox_batch_size),
         outbox_concurrency=_int(env, "OUTBOX_CONCURRENCY", defaults.outbox_concurrency),
         notify_push_channels=tuple(

@@ -25,6 +25,7 @@ from bot.outbox.lock import WorkerLock, lock_path_for
 from bot.outbox.notify import RasaNotifier
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import DeliveryWorker
+from bot.retention import RetentionPolicy, apply_retention, photo_dirs, run_daily
 from bot.routing import load_routing
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.cases import CaseStore
@@ -75,7 +76,12 @@ async def serve(settings: Settings) -> int:
                 pass
         role["value"] = "active"
         logger.info("Delivering to %s", ", ".join(f"{n} ({s.adapter})" for n, s in routing.backoffices.items()))
+        # The active worker also removes personal data past its retention period, daily.
+        tracker_engine = make_engine(settings.tracker_store_url)
+        retention = asyncio.create_task(run_daily(stop, lambda: apply_retention(
+            engine, tracker_engine, photo_dirs(settings), RetentionPolicy.from_settings(settings))))
         await worker.run(stop)
+        await retention
     finally:
         await worker.close()
         await runner.cleanup()
