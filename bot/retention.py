@@ -3,11 +3,13 @@
 What residents tell the bot is kept while it is useful, then removed:
 
 * **Conversations** (Rasa's events, in the tracker store) are deleted once
-  their last message is ``RETENTION_CONVERSATION_DAYS`` old (default 365).
-  The case a conversation produced keeps what the back office needs.
+  their last message is ``RETENTION_CONVERSATION_DAYS`` old (default 365),
+  unless a case from them is still open or recently closed (the resident is
+  told on that conversation when the case moves on).
 * **SMS texts**: after the same period the message text and photos of each
   SMS row are removed (the row stays: when it was sent and whether it
-  arrived), and the phone number's link to its conversation is dropped.
+  arrived), and the phone number's link to its conversation is dropped
+  once the number has been quiet that long and has no open case.
   Numbers that texted STOP stay on the stop list: that is a legal duty.
 * **Escalations** that ended that long ago lose the message that triggered
   them, the phone number, and the staff notes on them.
@@ -100,13 +102,23 @@ def apply_retention(
     conversation_cutoff = now - timedelta(days=policy.conversation_days)
     case_cutoff = now - timedelta(days=policy.closed_case_days)
     report = RetentionReport()
+    # Conversations whose case is still open (or recently closed) are kept
+    # however quiet they are: the resident is told on that conversation's
+    # channel when the case moves on.
+    held_case = (cases.c.status != CLOSED) | (cases.c.updated_at >= case_cutoff)
+    with engine.connect() as conn:
+        held = {conversation for (conversation,) in conn.execute(select(cases.c.conversation_id).where(held_case))}
     if tracker_engine is not None:
-        report.add("conversations", _delete_old_conversations(tracker_engine, conversation_cutoff, dry_run))
+        report.add("conversations", _delete_old_conversations(tracker_engine, conversation_cutoff, held, dry_run))
     with engine.begin() as conn:
         old_sms = and_(sms_messages.c.updated_at < conversation_cutoff, sms_messages.c.body.is_not(None))
         report.add("sms texts", _run(conn, update(sms_messages).where(old_sms).values(body=None, media=[]), dry_run))
-        report.add("sms number links", _run(
-            conn, delete(sms_conversations).where(sms_conversations.c.updated_at < conversation_cutoff), dry_run))
+        recently_texting = select(sms_messages.c.conversation_id).where(sms_messages.c.updated_at >= conversation_cutoff)
+        report.add("sms number links", _run(conn, delete(sms_conversations).where(and_(
+            sms_conversations.c.updated_at < conversation_cutoff,
+            sms_conversations.c.conversation_id.not_in(recently_texting),
+            sms_conversations.c.conversation_id.not_in(select(cases.c.conversation_id).where(held_case)),
+        )), dry_run))
         ended = select(escalations.c.id).where(and_(escalations.c.ended_at.is_not(None),
                                                     escalations.c.ended_at < conversation_cutoff))
         report.add("escalation notes", _run(
@@ -146,7 +158,7 @@ def _run(conn, statement, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
     return conn.execute(statement).rowcount or 0
 
 
-def _delete_old_conversations(tracker_engine: Engine, cutoff: datetime, dry_run: bool) -> int:
+def _delete_old_conversations(tracker_engine: Engine, cutoff: datetime, keep: Set[str], dry_run: bool) -> int:
     if not inspect(tracker_engine).has_table("events"):
         return 0
     stale = (
@@ -155,7 +167,7 @@ def _delete_old_conversations(tracker_engine: Engine, cutoff: datetime, dry_run:
         .having(func.max(_rasa_events.c.timestamp) < cutoff.timestamp())
     )
     with tracker_engine.begin() as conn:
-        senders = [sender for (sender,) in conn.execute(stale)]
+        senders = [sender for (sender,) in conn.execute(stale) if sender not in keep]
         if not dry_run:
             for chunk in (senders[i:i + _BATCH] for i in range(0, len(senders), _BATCH)):
                 conn.execute(delete(_rasa_events).where(_rasa_events.c.sender_id.in_(chunk)))

@@ -57,14 +57,16 @@ def world(case_store, tmp_path: Path, monkeypatch):
     engine = case_store.engine
     old_closed = case_store.create(new_case("old-conversation", media_urls=["https://web/chat/uploads/old-case.jpg"]), "k1")
     recent_closed = case_store.create(new_case("recent-conversation"), "k2")
-    old_open = case_store.create(new_case("slow-case", media_urls=["https://web/chat/uploads/open-case.jpg"]), "k3")
+    old_open = case_store.create(new_case("sms-+447700900003", channel="twilio",
+                                          media_urls=["https://web/chat/uploads/open-case.jpg"]), "k3")
+    a_conversation(trackers, "sms-+447700900003", LONG_AGO)  # quiet for years, but its case is still open
     with engine.begin() as conn:
         conn.execute(update(cases).where(cases.c.id == old_closed.id).values(status=CLOSED, updated_at=LONG_AGO))
         conn.execute(update(cases).where(cases.c.id == recent_closed.id).values(status=CLOSED, updated_at=RECENTLY))
         conn.execute(update(cases).where(cases.c.id == old_open.id).values(status=OPEN, updated_at=LONG_AGO))
         conn.execute(notifications.insert().values(case_id=old_closed.id, kind="closed", channel="rest", state="sent",
                                                    created_at=LONG_AGO, text=f"Your report {old_closed.reference}"))
-        for phone, when in (("+447700900001", LONG_AGO), ("+447700900002", RECENTLY)):
+        for phone, when in (("+447700900001", LONG_AGO), ("+447700900002", RECENTLY), ("+447700900003", LONG_AGO)):
             conn.execute(sms_conversations.insert().values(phone=phone, conversation_id=f"sms-{phone}", options=[],
                                                            created_at=when, updated_at=when))
             conn.execute(sms_messages.insert().values(direction="inbound", conversation_id=f"sms-{phone}",
@@ -99,12 +101,13 @@ def run(world, dry_run: bool = False):
 
 def test_what_is_past_its_period_is_removed_and_nothing_else(world):
     report = run(world)
-    assert report.counts == {"conversations": 1, "sms texts": 1, "sms number links": 1, "escalation notes": 1,
+    assert report.counts == {"conversations": 1, "sms texts": 2, "sms number links": 1, "escalation notes": 1,
                              "escalation texts": 1, "closed cases anonymised": 1, "photos": 2}
 
     trackers = world["trackers"]
     assert asyncio.run(trackers.retrieve("old-conversation")) is None
     assert asyncio.run(trackers.retrieve("recent-conversation")).latest_message.text == "my bin at 14 Foxglove Way"
+    assert asyncio.run(trackers.retrieve("sms-+447700900003")) is not None, "its case is still open"
 
     engine = world["engine"]
     old_closed, recent_closed, old_open = world["cases"]
@@ -121,8 +124,11 @@ def test_what_is_past_its_period_is_removed_and_nothing_else(world):
         assert conn.execute(select(notifications.c.text)).scalar() is None
 
         texts = dict(conn.execute(select(sms_messages.c.conversation_id, sms_messages.c.body)).all())
-        assert texts == {"sms-+447700900001": None, "sms-+447700900002": "I live at 9 Elm Close"}
-        assert [p for (p,) in conn.execute(select(sms_conversations.c.phone))] == ["+447700900002"]
+        assert texts == {"sms-+447700900001": None, "sms-+447700900002": "I live at 9 Elm Close",
+                         "sms-+447700900003": None}
+        # The number with an open case stays linked to its conversation, to be told when it closes.
+        linked = sorted(p for (p,) in conn.execute(select(sms_conversations.c.phone)))
+        assert linked == ["+447700900002", "+447700900003"]
         assert [p for (p,) in conn.execute(select(sms_suppressions.c.phone))] == ["+447700900001"], "STOP kept"
 
         by_name = {r.conversation_id: r for r in conn.execute(select(escalations))}
