@@ -23,6 +23,9 @@ protocol: ``session_request`` -> ``session_confirm`` -> ``user_uttered`` ->
   would skip the phone question as SMS does) is dropped.
 * Every message passes the shared guard (bot/channels/guard.py).
 * Only the council's own origins may open a socket (``WEB_CHAT_ALLOWED_ORIGINS``).
+* Every message to a room carries a ``seq`` and is kept for a while; a
+  browser that sends ``last_seq`` in ``session_request`` gets what it missed
+  while its socket was away (bot/channels/web_replay.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.guard import guard_messages
+from bot.channels.web_replay import ReplayBuffer, parse_last_seq
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -109,11 +113,23 @@ def safe_metadata(raw: Any, upload_base_url: str) -> Dict[str, Any]:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Sends to a conversation's room (every open tab of that resident)."""
+    """Sends to a conversation's room (every open tab of that resident), numbered for replay."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: Optional[ReplayBuffer] = None) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.replay = replay
 
     @classmethod
     def name(cls) -> Text:
         return CHANNEL_NAME
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        """Numbers the message and keeps it for replay; ``socket_id`` is the conversation's room."""
+        if self.replay is None or not isinstance(response, dict):
+            await super()._send_message(socket_id, response)
+            return
+        async with self.replay.lock(socket_id):
+            await self.sio.emit(self.bot_message_evt, self.replay.record(socket_id, response), room=socket_id)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         # Rasa's version passes the JSON as keyword arguments to emit(); wrap it instead.
@@ -134,6 +150,7 @@ class WebChatInput(SocketIOInput):
 
     def __init__(self, settings: Optional[Settings] = None, socketio_path: Text = "/socket.io") -> None:
         self.settings = settings or load_settings()
+        self.replay = ReplayBuffer()
         super().__init__(
             user_message_evt="user_uttered",
             bot_message_evt="bot_uttered",
@@ -146,7 +163,7 @@ class WebChatInput(SocketIOInput):
         """Used by Rasa's API (``output_channel=latest``) to reach a resident live."""
         if self.sio is None:
             return None
-        return WebChatOutput(self.sio, self.bot_message_evt)
+        return WebChatOutput(self.sio, self.bot_message_evt, self.replay)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         guarded = guard_messages(on_new_message)
@@ -174,8 +191,9 @@ class WebChatInput(SocketIOInput):
             await sio.save_session(sid, {"subject": subject})
             return True
 
-        async def join(sid: Text, requested: Any) -> str:
-            """Bind the socket to a conversation and its room; returns the session id."""
+        async def join(sid: Text, requested: Any, last_seq: Optional[int] = None) -> str:
+            """Bind the socket to a conversation and its room, confirm, and replay what it missed
+            after ``last_seq`` (None: nothing); returns the session id."""
             state = await sio.get_session(sid)
             if state.get("subject"):
                 session_id = session_for_subject(state["subject"])
@@ -183,20 +201,29 @@ class WebChatInput(SocketIOInput):
                 session_id = requested
             else:
                 session_id = new_session_id()
-            previous = state.get("session_id")
-            if previous and previous != session_id:
-                sio.leave_room(sid, previous)
-            # python-socketio 5.8: enter_room is synchronous (see RASA-NOTES.md).
-            sio.enter_room(sid, session_id)
-            state["session_id"] = session_id
-            await sio.save_session(sid, state)
+            # Under the conversation's lock, no message reaches this socket between
+            # the confirmation and the replay, so it sees every seq in order.
+            async with self.replay.lock(session_id):
+                previous = state.get("session_id")
+                if previous and previous != session_id:
+                    sio.leave_room(sid, previous)
+                # python-socketio 5.8: enter_room is synchronous (see RASA-NOTES.md).
+                sio.enter_room(sid, session_id)
+                state["session_id"] = session_id
+                await sio.save_session(sid, state)
+                await sio.emit("session_confirm", session_id, room=sid)
+                missed = self.replay.since(session_id, last_seq) if last_seq is not None else []
+                for payload in missed:
+                    await sio.emit(self.bot_message_evt, payload, room=sid)
+            if missed:
+                logger.info("Web chat: replayed %d message(s) (session %s)", len(missed), session_id[:8])
             return session_id
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Any = None) -> None:
-            requested = data.get("session_id") if isinstance(data, dict) else None
-            session_id = await join(sid, requested)
-            await sio.emit("session_confirm", session_id, room=sid)
+            if not isinstance(data, dict):
+                data = {}
+            await join(sid, data.get("session_id"), parse_last_seq(data.get("last_seq")))
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any = None) -> None:
@@ -209,11 +236,10 @@ class WebChatInput(SocketIOInput):
                 # A message flushed by the client right after a reconnect can
                 # arrive before its session_request: join the session it names.
                 session_id = await join(sid, data.get("session_id"))
-                await sio.emit("session_confirm", session_id, room=sid)
             text = data.get("message")
             message = UserMessage(
                 text if isinstance(text, str) else "",
-                WebChatOutput(sio, self.bot_message_evt),
+                WebChatOutput(sio, self.bot_message_evt, self.replay),
                 session_id,
                 input_channel=self.name(),
                 metadata=safe_metadata(data.get("metadata"), settings.web_public_url),

@@ -79,8 +79,8 @@ class Client:
             if got == name:
                 return data
 
-    async def session(self, session_id: Any = None) -> str:
-        await self.sio.emit("session_request", {"session_id": session_id})
+    async def session(self, session_id: Any = None, **extra: Any) -> str:
+        await self.sio.emit("session_request", {"session_id": session_id, **extra})
         return await self.next("session_confirm")
 
 
@@ -178,3 +178,71 @@ async def test_signed_sessions_refuse_strangers_and_follow_the_resident(server: 
     assert await other.session(first) != first
     for client in (phone, laptop, other):
         await client.sio.disconnect()
+
+
+async def staff_reply(server: Server, session_id: str, text: str) -> None:
+    """What Rasa's API does for a staff reply (output_channel=latest)."""
+    output = server.channel.get_output_channel()
+    assert output is not None
+    await output.send_text_message(session_id, text)
+
+
+async def test_a_resident_who_was_away_gets_what_they_missed_once_in_order(server: Server) -> None:
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session()
+    await client.sio.emit("user_uttered", {"message": "hi", "session_id": session_id})
+    shown = (await client.next("bot_uttered"))["seq"]
+    await client.sio.disconnect()  # signal lost
+    await staff_reply(server, session_id, "Jo here.\n\nWe have your report.")
+    back = Client()
+    await back.connect(server.url)
+    assert await back.session(session_id, last_seq=shown) == session_id
+    missed = [await back.next("bot_uttered"), await back.next("bot_uttered")]
+    assert [m["text"] for m in missed] == ["Jo here.", "We have your report."]
+    assert shown < missed[0]["seq"] < missed[1]["seq"]
+    # Live messages carry on after the replay, numbered after it.
+    await back.sio.emit("user_uttered", {"message": "thanks", "session_id": session_id})
+    live = await back.next("bot_uttered")
+    assert live["text"] == "echo: thanks" and live["seq"] > missed[1]["seq"]
+    # A tab that had shown everything gets nothing again.
+    other_tab = Client()
+    await other_tab.connect(server.url)
+    await other_tab.session(session_id, last_seq=live["seq"])
+    await other_tab.sio.emit("user_uttered", {"message": "ok", "session_id": session_id})
+    assert (await other_tab.next("bot_uttered"))["text"] == "echo: ok"
+    for open_client in (back, other_tab):
+        await open_client.sio.disconnect()
+
+
+async def test_no_replay_without_last_seq_or_for_another_conversation(server: Server) -> None:
+    mine = Client()
+    await mine.connect(server.url)
+    session_id = await mine.session()
+    await mine.sio.disconnect()
+    await staff_reply(server, session_id, "Only for the resident of this conversation.")
+    for client, last_seq in ((Client(), None), (Client(), 0)):
+        await client.connect(server.url)
+        if last_seq is None:  # an older widget, or another client of Rasa's protocol
+            assert await client.session(session_id) == session_id
+        else:  # someone else's browser asks for everything since 0 in its own conversation
+            assert await client.session(None, last_seq=last_seq) != session_id
+        await client.sio.emit("user_uttered", {"message": "hello"})
+        assert (await client.next("bot_uttered"))["text"] == "echo: hello", "nothing replayed before the answer"
+        await client.sio.disconnect()
+
+
+@pytest.mark.parametrize("bad", [-1, 2**53, 10**40, "0", 1.5, True, None, [0], {"seq": 0}])
+async def test_a_bad_last_seq_is_ignored_politely(server: Server, bad: Any) -> None:
+    first = Client()
+    await first.connect(server.url)
+    session_id = await first.session()
+    await first.sio.emit("user_uttered", {"message": "hi", "session_id": session_id})
+    await first.next("bot_uttered")
+    await first.sio.disconnect()
+    client = Client()
+    await client.connect(server.url)
+    assert await client.session(session_id, last_seq=bad) == session_id
+    await client.sio.emit("user_uttered", {"message": "still here", "session_id": session_id})
+    assert (await client.next("bot_uttered"))["text"] == "echo: still here"
+    await client.sio.disconnect()
