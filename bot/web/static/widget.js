@@ -65,7 +65,8 @@
   })();
 
   function emptyState() {
-    return { sessionId: null, messages: [], open: false, ended: false };
+    // lastSeq: the highest seq of the assistant's messages shown (the server replays what came after it).
+    return { sessionId: null, lastSeq: null, messages: [], open: false, ended: false };
   }
 
   function loadState() {
@@ -338,10 +339,16 @@
         auth: authFor, reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 8000,
       });
       socket.on("connect", function () {
-        socket.emit("session_request", { session_id: state.sessionId });
+        var request = { session_id: state.sessionId };
+        if (typeof state.lastSeq === "number") request.last_seq = state.lastSeq; // replay what we missed
+        socket.emit("session_request", request);
       });
       socket.on("session_confirm", function (sessionId) {
         var starting = !state.sessionId || state.sessionId !== sessionId;
+        if (starting) {
+          // A new chat has shown nothing yet; a signed-in resident's chat may have started on another device.
+          state.lastSeq = !state.sessionId && !config.token && !config.getToken ? 0 : null;
+        }
         state.sessionId = sessionId;
         confirmed = true;
         saveState();
@@ -352,8 +359,13 @@
         }
       });
       socket.on("bot_uttered", function (data) {
+        if (data && typeof data.seq === "number") {
+          // Already shown (replayed after a reconnect, or sent to two tabs): once is enough.
+          if (typeof state.lastSeq === "number" && data.seq <= state.lastSeq) return;
+          state.lastSeq = data.seq;
+        }
         var message = fromBot(data);
-        if (!message) return;
+        if (!message) return saveState();
         stopWaiting();
         addMessage(message);
         touch();
