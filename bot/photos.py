@@ -16,6 +16,7 @@ offices, so both go through ``clean_photo``:
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from typing import Collection, Optional
 
@@ -53,6 +54,7 @@ class PhotoRejected(Exception):
 
 
 NOT_A_PHOTO = "That file isn't a photo we can accept. Please send a JPEG, PNG or WebP image."
+TOO_MANY_PIXELS = "The photo has too many pixels. Please send a smaller photo."
 
 
 def sniff_format(data: bytes) -> Optional[str]:
@@ -78,17 +80,23 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
     if sniffed is None or sniffed not in accepted:
         raise PhotoRejected(415, NOT_A_PHOTO)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            # Pillow only warns about a possible decompression bomb; we refuse it.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
             if image.format != sniffed:
                 raise PhotoRejected(415, NOT_A_PHOTO)
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise PhotoRejected(413, "The photo has too many pixels. Please send a smaller photo.")
+                raise PhotoRejected(413, TOO_MANY_PIXELS)
             image.load()  # decodes every byte: a truncated or corrupt file fails here
             return _reencoded(image, sniffed)
     except PhotoRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected(413, TOO_MANY_PIXELS) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise PhotoRejected(415, "That photo seems to be damaged. Please try another.") from None
 
 
