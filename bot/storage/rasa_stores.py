@@ -12,7 +12,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -123,14 +123,10 @@ class CouncilTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the sender's latest session (None for a new sender)."""
-        events_table = self.SQLEvent.__table__
-        with self.engine.connect() as connection:
-            known = self._known.get(sender_id)
-            if known is not None and len(known.tracker.events) == known.stored_events:
-                last_event_id = connection.execute(
-                    sa.select(sa.func.max(events_table.c.id)).where(events_table.c.sender_id == sender_id)
-                ).scalar()
-                if last_event_id == known.last_event_id:
+        known = self._known.get(sender_id)
+        if known is not None and len(known.tracker.events) == known.stored_events:
+            with self.engine.connect() as connection:
+                if self._last_event_id(connection, sender_id) == known.last_event_id:
                     self._known.move_to_end(sender_id)
                     return known.tracker
         self._known.pop(sender_id, None)
@@ -157,10 +153,7 @@ class CouncilTrackerStore(SQLTrackerStore):
                 new_events = list(self._additional_events(session, tracker))
             if new_events:
                 session.execute(sa.insert(self.SQLEvent.__table__), [self._row(tracker.sender_id, e) for e in new_events])
-            events_table = self.SQLEvent.__table__
-            last_event_id = session.execute(
-                sa.select(sa.func.max(events_table.c.id)).where(events_table.c.sender_id == tracker.sender_id)
-            ).scalar()
+            last_event_id = self._last_event_id(session, tracker.sender_id)
             session.commit()
 
         stored_before = len(tracker.events) - len(new_events)
@@ -170,6 +163,11 @@ class CouncilTrackerStore(SQLTrackerStore):
             self._known.pop(tracker.sender_id, None)
         else:
             self._remember(_KnownTracker(tracker, len(tracker.events), last_event_id))
+
+    def _last_event_id(self, connection: Any, sender_id: str) -> Optional[int]:
+        """The sender's highest event id: one indexed lookup, changed by any new event."""
+        events = self.SQLEvent.__table__
+        return connection.execute(sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sender_id)).scalar()
 
     def _remember(self, known: _KnownTracker) -> None:
         sender_id = known.tracker.sender_id
