@@ -53,8 +53,9 @@ logger = logging.getLogger(__name__)
 # Carrier keywords, as Twilio's own opt-out handling defines them: one word,
 # any case. Opt-in words only mean "opt in" from a number that opted out;
 # otherwise "yes" is an ordinary answer.
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
 HELP_WORDS = frozenset({"HELP"})
 MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
 
@@ -68,8 +69,15 @@ FAILURE_TEXT = "Sorry, something went wrong on our side. Please try again, or ca
 MEDIA_REJECTED_TEXT = "Sorry, I couldn't use your photo. Please send a JPEG or PNG picture under {max_mb} MB."
 
 
-def keyword(text: str) -> Optional[str]:
-    """ "stop", "start" or "help" when the message is just that keyword."""
+def keyword(text: str, opt_out_type: Optional[str] = None) -> Optional[str]:
+    """ "stop", "start" or "help" when the message is just that keyword.
+
+    ``opt_out_type`` is Twilio's own verdict (the webhook's ``OptOutType``,
+    sent when Advanced Opt-Out is on): it also covers keywords the council
+    added there, such as Welsh ones, so it wins over our word list.
+    """
+    if opt_out_type in OPT_OUT_TYPES:
+        return opt_out_type.lower()
     word = re.sub(r"[.!\s]+$", "", (text or "").strip()).upper()
     if word in STOP_WORDS:
         return "stop"
@@ -292,7 +300,11 @@ class SmsInput(InputChannel):
             if not sid or not phone or len(sid) > 64 or len(phone) > 32:
                 return response.text("MessageSid and From are required", status=400)
             media = _media_list(form)
-            inbound = await asyncio.to_thread(self.store.accept_inbound, sid, phone, form.get("Body") or "", media)
+            opt_out_type = (form.get("OptOutType") or "").strip().upper()
+            inbound = await asyncio.to_thread(
+                self.store.accept_inbound, sid, phone, form.get("Body") or "", media,
+                opt_out_type if opt_out_type in OPT_OUT_TYPES else None,
+            )
             if inbound is None:
                 logger.info("Duplicate SMS webhook %s ignored", sid)
             else:
@@ -368,7 +380,7 @@ class SmsInput(InputChannel):
     async def _handle(self, inbound: InboundMessage) -> str:
         """Keywords first, then the conversation. Returns the row's final status."""
         conversation, phone = inbound.conversation_id, inbound.phone
-        word = keyword(inbound.body)
+        word = keyword(inbound.body, inbound.opt_out_type)
         if word == "stop":
             await asyncio.to_thread(self.store.suppress, phone, inbound.body.strip().upper()[:20], "resident")
             logger.info("Conversation %s opted out of SMS", conversation)

@@ -238,6 +238,9 @@ sms_messages = Table(
     Column("error_message", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # inbound: Twilio's OptOutType (STOP | START | HELP) when its Advanced
+    # Opt-Out recognised the message as a keyword, including custom ones.
+    Column("opt_out_type", String(10)),
 )
 Index("ix_sms_messages_conversation", sms_messages.c.conversation_id, sms_messages.c.id)
 Index("ix_sms_messages_pending", sms_messages.c.direction, sms_messages.c.status)

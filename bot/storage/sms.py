@@ -44,6 +44,7 @@ class InboundMessage:
     conversation_id: str
     body: str
     media: List[Dict[str, str]]
+    opt_out_type: Optional[str] = None  # Twilio's keyword verdict: STOP, START or HELP
 
 
 class SmsStore:
@@ -100,7 +101,9 @@ class SmsStore:
             )
 
     # -- inbound -----------------------------------------------------------------
-    def accept_inbound(self, sid: str, phone: str, body: str, media: List[Dict[str, str]]) -> Optional[InboundMessage]:
+    def accept_inbound(
+        self, sid: str, phone: str, body: str, media: List[Dict[str, str]], opt_out_type: Optional[str] = None
+    ) -> Optional[InboundMessage]:
         """Record an inbound message; None when this MessageSid was seen before."""
         conversation_id = self.conversation_for(phone)
         now = utcnow()
@@ -115,13 +118,14 @@ class SmsStore:
                         status_rank=0,
                         body=body,
                         media=media,
+                        opt_out_type=opt_out_type,
                         created_at=now,
                         updated_at=now,
                     )
                 ).inserted_primary_key[0]
         except IntegrityError:
             return None
-        return InboundMessage(row_id, sid, phone, conversation_id, body, media)
+        return InboundMessage(row_id, sid, phone, conversation_id, body, media, opt_out_type)
 
     def unfinished_inbound(self) -> List[InboundMessage]:
         """Accepted messages never finished (the server stopped mid-way), oldest first."""
@@ -133,7 +137,8 @@ class SmsStore:
         )
         with self.engine.connect() as conn:
             return [
-                InboundMessage(r["id"], r["sid"], r["phone"], r["conversation_id"], r["body"] or "", list(r["media"] or []))
+                InboundMessage(r["id"], r["sid"], r["phone"], r["conversation_id"], r["body"] or "",
+                               list(r["media"] or []), r["opt_out_type"])
                 for r in conn.execute(query).mappings()
             ]
 

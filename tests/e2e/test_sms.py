@@ -119,6 +119,29 @@ def test_messages_from_one_number_are_handled_in_order(sms: SmsClient):
     assert replies[0]["index"] < replies[1]["index"] < replies[2]["index"]
 
 
+def test_a_custom_opt_out_keyword_twilio_recognised_is_honoured(sms: SmsClient):
+    # Advanced Opt-Out is set up with Welsh keywords; Twilio marks the webhook with OptOutType.
+    phone = "+447700900017"
+    sms.send_via_network(phone, "hello")
+    sms.wait_for_replies(phone, 1)
+    turns = len(sms.user_texts(phone))
+
+    stop = sms.params(phone, "STOPIO")
+    assert sms.webhook({**stop, "OptOutType": "STOP"})[0] == 200
+    sms.wait_until_processed(stop["MessageSid"])
+    assert sms.store.suppression(phone)["keyword"] == "STOPIO"
+    later = sms.params(phone, "helo eto")
+    sms.webhook(later)
+    assert sms.wait_until_processed(later["MessageSid"])["status"] == "ignored"
+    assert len(sms.user_texts(phone)) == turns, "the keyword never reached the bot"
+
+    start = sms.params(phone, "DECHRAU")
+    sms.webhook({**start, "OptOutType": "START"})
+    replies = sms.wait_for_replies(phone, 2)
+    assert "again" in replies[1]["body"]
+    assert sms.store.suppression(phone) is None
+
+
 def test_stop_silences_the_number_until_start(sms: SmsClient):
     phone = "+447700900006"
     sms.send_via_network(phone, "hello")

@@ -24,9 +24,20 @@ SID, TOKEN, NUMBER = "AC" + "0" * 32, "t" * 32, "+447700900000"
     ("STOP", "stop"), ("stop", "stop"), (" Stop. ", "stop"), ("unsubscribe", "stop"), ("Cancel", "stop"),
     ("end", "stop"), ("QUIT", "stop"), ("stopall", "stop"), ("start", "start"), ("YES", "start"),
     ("unstop", "start"), ("help", "help"), ("please stop", None), ("stop the noise", None), ("", None),
+    ("revoke", "stop"), ("OptOut", "stop"),  # the rest of Twilio's default opt-out words
 ])
 def test_keywords_are_single_words_in_any_case(text, expected):
     assert keyword(text) == expected
+
+
+@pytest.mark.parametrize("text,opt_out_type,expected", [
+    ("STOPIO", "STOP", "stop"),  # a keyword the council added in Twilio's Advanced Opt-Out (Welsh)
+    ("DECHRAU", "START", "start"), ("CYMORTH", "HELP", "help"),
+    ("stop the noise", None, None),  # no verdict: our own word list decides
+    ("STOP", "", "stop"), ("hello", "NONSENSE", None),
+])
+def test_twilios_opt_out_verdict_wins_over_the_word_list(text, opt_out_type, expected):
+    assert keyword(text, opt_out_type or None) == expected
 
 
 @pytest.fixture
