@@ -133,6 +133,12 @@ class Settings:
     # uploads are refused politely (residents describe the problem instead)
     # rather than filling the disk the databases live on.
     web_uploads_max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    # WEB_UPLOADS_PER_CLIENT_PER_HOUR: photos one client (IP address) may
+    # upload in any hour; a resident reporting a problem sends a handful.
+    web_uploads_per_client_per_hour: int = 30
+    # WEB_TRUSTED_PROXIES: reverse proxies in front of the website; their
+    # X-Forwarded-For tells us the client's address (0: none, use the peer).
+    web_trusted_proxies: int = 0
     # WEB_PRIVACY_URL: the privacy notice linked at the start of every chat.
     web_privacy_url_override: Optional[str] = None
 
@@ -212,7 +218,7 @@ class Settings:
             raise ConfigError(f"Missing configuration: set {variables} in the environment.")
 
 
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -220,8 +226,9 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, not {value}.")
+    if value < minimum:
+        raise ConfigError(f"{name} must be positive, not {value}." if minimum == 1
+                          else f"{name} must be at least {minimum}, not {value}.")
     return value
 
 
@@ -300,6 +307,10 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         web_chat_jwt_secret=env.get("WEB_CHAT_JWT_SECRET") or None,
         web_upload_max_bytes=_int(env, "WEB_UPLOAD_MAX_BYTES", defaults.web_upload_max_bytes),
         web_uploads_max_total_bytes=_int(env, "WEB_UPLOADS_MAX_TOTAL_BYTES", defaults.web_uploads_max_total_bytes),
+        web_uploads_per_client_per_hour=_int(
+            env, "WEB_UPLOADS_PER_CLIENT_PER_HOUR", defaults.web_uploads_per_client_per_hour
+        ),
+        web_trusted_proxies=_int(env, "WEB_TRUSTED_PROXIES", defaults.web_trusted_proxies, minimum=0),
         web_privacy_url_override=env.get("WEB_PRIVACY_URL") or None,
         routing_file=Path(env.get("ROUTING_FILE") or defaults.routing_file),
         open311_sandbox_port=_int(env, "OPEN311_SANDBOX_PORT", defaults.open311_sandbox_port),

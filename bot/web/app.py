@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 from bot.channels.web import socket_urls
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import uploads
+from bot.web.rate_limit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     # Sanic refuses bigger bodies itself (413) before our handler runs.
     app.config.REQUEST_MAX_SIZE = settings.web_upload_max_bytes + 64 * 1024
     app.config.KEEP_ALIVE_TIMEOUT = 15
+    # Behind the council's reverse proxy the client's address is in
+    # X-Forwarded-For; trust only as many hops as there are proxies.
+    app.config.PROXIES_COUNT = settings.web_trusted_proxies
+    upload_limiter = SlidingWindowLimiter(settings.web_uploads_per_client_per_hour, 3600)
     templates = Environment(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
     )
@@ -147,6 +152,11 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     @app.post("/chat/uploads")
     async def upload(request: Request) -> HTTPResponse:
         headers = cors(request)
+        client = request.remote_addr or request.ip
+        if not upload_limiter.allow(client):
+            headers["Retry-After"] = str(upload_limiter.retry_after(client))
+            return response.json({"error": "You've sent a lot of photos. Please wait a while before sending more, "
+                                           "or describe the problem in words."}, status=429, headers=headers)
         try:
             # Decoding and re-encoding a large photo takes a while: off the event loop.
             upload_id = await asyncio.get_running_loop().run_in_executor(
