@@ -69,8 +69,10 @@ def core_services(settings: Settings, model: Path, endpoints: Path) -> List[Serv
         ),
         Service(
             name="Rasa server",
+            # bot.rasa_server is `rasa run` with the API token (RASA_API_TOKEN)
+            # passed in-process, so it is not in the process list.
             argv=[
-                python, "-m", "rasa", "run",
+                python, "-m", "bot.rasa_server",
                 "--model", str(model),
                 "--endpoints", str(endpoints),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"),
@@ -79,10 +81,8 @@ def core_services(settings: Settings, model: Path, endpoints: Path) -> List[Serv
                 "--logging-config-file", str(PROJECT_ROOT / "logging.yml"),
                 # The HTTP API lets the worker and console speak on a resident's channel.
                 "--enable-api",
-                # One argument, "=" form: a token may begin with "-", which
-                # argparse would otherwise read as another option.
-                f"--auth-token={settings.rasa_api_token or ''}",
             ],
+            env={"RASA_API_TOKEN": settings.rasa_api_token} if settings.rasa_api_token else {},
             health_url=f"http://{host}:{settings.rasa_port}/",
             banner=(
                 f"Rasa server     http://{host}:{settings.rasa_port}  "
