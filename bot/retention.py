@@ -203,7 +203,7 @@ def _delete_photos(dirs: Iterable[Path], expired: Set[str], referenced: Set[str]
 
 def photo_dirs(settings: Settings) -> List[Path]:
     """Where residents' photos are kept (web chat uploads, MMS)."""
-    return [settings.var_dir / "uploads", settings.var_dir / "media" / "sms"]
+    return [settings.uploads_dir, settings.sms_media_dir]
 
 
 async def run_daily(stop: asyncio.Event, run: Callable[[], RetentionReport], every_seconds: float = 86_400) -> None:

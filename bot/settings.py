@@ -207,6 +207,16 @@ class Settings:
         return tuple(sorted(aliases))
 
     @property
+    def uploads_dir(self) -> Path:
+        """Photos residents uploaded in web chat (bot/web/uploads.py)."""
+        return self.var_dir / "uploads"
+
+    @property
+    def sms_media_dir(self) -> Path:
+        """Photos residents sent by MMS (bot/channels/sms_media.py)."""
+        return self.var_dir / "media" / "sms"
+
+    @property
     def web_privacy_url(self) -> str:
         return self.web_privacy_url_override or f"{self.web_public_url}/privacy"
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 from urllib.parse import parse_qsl
 
@@ -245,7 +244,7 @@ class SmsInput(InputChannel):
             str(settings.twilio_account_sid), str(settings.twilio_auth_token), settings.twilio_api_base_url
         )
         self.sender = SmsSender(self.client, self.store, str(settings.twilio_number), f"{self.webhook_prefix}/status")
-        self.media = MediaStore(Path(settings.var_dir) / "media" / "sms", base, settings.sms_media_max_bytes)
+        self.media = MediaStore(settings.sms_media_dir, base, settings.sms_media_max_bytes)
         self.work = OrderedWork(self._process)
         # Rasa predicts on its event loop, so unbounded concurrent turns make every
         # webhook acknowledgement queue behind them; a small cap keeps them fast

@@ -65,7 +65,7 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     templates = Environment(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
     )
-    uploads_dir = settings.var_dir / "uploads"
+    uploads_dir = settings.uploads_dir
     allowed_origins = set(settings.web_chat_allowed_origins)
 
     def page(template: str, **context: Any) -> HTTPResponse:
