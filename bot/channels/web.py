@@ -115,7 +115,7 @@ def safe_metadata(raw: Any, upload_base_url: str) -> Dict[str, Any]:
 class WebChatOutput(SocketIOOutput):
     """Sends to a conversation's room (every open tab of that resident), numbered for replay."""
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: Optional[ReplayBuffer] = None) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: ReplayBuffer) -> None:
         super().__init__(sio, bot_message_evt)
         self.replay = replay
 
@@ -125,7 +125,7 @@ class WebChatOutput(SocketIOOutput):
 
     async def _send_message(self, socket_id: Text, response: Any) -> None:
         """Numbers the message and keeps it for replay; ``socket_id`` is the conversation's room."""
-        if self.replay is None or not isinstance(response, dict):
+        if not isinstance(response, dict):
             await super()._send_message(socket_id, response)
             return
         async with self.replay.lock(socket_id):
