@@ -35,7 +35,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Set
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, and_, delete, func, inspect, select, update
 from sqlalchemy.engine import Engine
@@ -141,7 +141,7 @@ def apply_retention(
                     postcode=_district(row.postcode),
                 ))
             ids = [row.id for row in expiring]
-            for chunk in (ids[i:i + _BATCH] for i in range(0, len(ids), _BATCH)):
+            for chunk in _batches(ids):
                 conn.execute(update(case_updates).where(case_updates.c.case_id.in_(chunk)).values(note=None))
                 conn.execute(update(notifications).where(notifications.c.case_id.in_(chunk)).values(text=None))
         report.add("closed cases anonymised", len(expiring))
@@ -169,9 +169,15 @@ def _delete_old_conversations(tracker_engine: Engine, cutoff: datetime, keep: Se
     with tracker_engine.begin() as conn:
         senders = [sender for (sender,) in conn.execute(stale) if sender not in keep]
         if not dry_run:
-            for chunk in (senders[i:i + _BATCH] for i in range(0, len(senders), _BATCH)):
+            for chunk in _batches(senders):
                 conn.execute(delete(_rasa_events).where(_rasa_events.c.sender_id.in_(chunk)))
     return len(senders)
+
+
+def _batches(items: List[Any]) -> Iterator[List[Any]]:
+    """``items`` in slices of ``_BATCH``: keeps each statement's IN list short."""
+    for start in range(0, len(items), _BATCH):
+        yield items[start:start + _BATCH]
 
 
 def _district(postcode: Optional[str]) -> Optional[str]:
