@@ -22,16 +22,26 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 _LEADING_SLASHES = re.compile(r"^[\s/]+")
 # Control characters other than tab and newline (binary junk, NULs, escape codes).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# How much of a cut message is kept, as a multiple of the cut: a long letter
+# survives whole, but a 10 MB message does not become 10 MB in every copy of
+# the tracker (Rasa stores each event's metadata, and replays it every turn).
+KEPT_ORIGINAL_FACTOR = 8
 
 
 def clean_text(text: Optional[str], max_chars: int) -> Tuple[str, Dict[str, Any]]:
     """Plain text Rasa can safely parse, and notes for the message metadata.
 
     Returns the cleaned text and a dict describing what was changed (kept in
-    the tracker so nothing the resident sent is silently lost).
+    the tracker so nothing the resident sent is silently lost, up to
+    ``KEPT_ORIGINAL_FACTOR * max_chars`` characters of it).
     """
     notes: Dict[str, Any] = {}
     raw = text if isinstance(text, str) else ""
+    # Work on no more than can be kept (and one character to tell it was longer).
+    kept = KEPT_ORIGINAL_FACTOR * max_chars
+    if len(raw) > kept + 1:
+        notes["original_length"] = len(raw)
+        raw = raw[: kept + 1]
     # Lone surrogates (invalid UTF-16 halves) cannot be stored or encoded.
     cleaned = raw.encode("utf-8", "replace").decode("utf-8", "replace")
     cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", cleaned))
@@ -40,8 +50,10 @@ def clean_text(text: Optional[str], max_chars: int) -> Tuple[str, Dict[str, Any]
         cleaned = _LEADING_SLASHES.sub("", cleaned)
     cleaned = cleaned.strip()
     if len(cleaned) > max_chars:
-        notes["original_text"] = cleaned
-        notes["original_length"] = len(cleaned)
+        notes["original_text"] = cleaned[:kept]
+        notes.setdefault("original_length", len(cleaned))
+        if len(cleaned) > kept or notes["original_length"] > kept:
+            notes["original_truncated"] = True
         cleaned = cleaned[:max_chars]
     return cleaned, notes
 

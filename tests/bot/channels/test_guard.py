@@ -25,6 +25,17 @@ def test_huge_message_is_cut_but_kept_in_full():
     assert len(text) == 4000
     assert notes["original_length"] == len(original.strip())
     assert notes["original_text"] == original.strip()
+    assert "original_truncated" not in notes
+
+
+def test_a_ten_megabyte_message_is_not_kept_whole():
+    # Every copy of the tracker (each event's metadata, replayed every turn) would carry it.
+    original = "pothole " * (10 * 1024 * 1024 // 8)
+    text, notes = clean_text(original, 4000)
+    assert len(text) == 4000
+    assert len(notes["original_text"]) == 8 * 4000
+    assert notes["original_truncated"] is True
+    assert notes["original_length"] == len(original)
 
 
 def test_empty_and_none_become_empty_text():
