@@ -23,7 +23,8 @@ Duplicates: our reference goes with every request (as the
 ``attribute[<correlation_attribute>]`` and on the description's last line).
 Before any retry the worker calls :meth:`Open311CaseSystem.find_existing`,
 so a request the back office stored before the reply timed out is found
-instead of sent again.
+instead of sent again. Only those two places count (:func:`is_our_request`):
+the reference quoted in someone else's text is not our request.
 
 Nothing personal is logged: replies are redacted (bot/redaction.py) and cut
 short before they reach a log line or the case record.
@@ -212,13 +213,43 @@ def _id(value: Any) -> Optional[str]:
     return text or None
 
 
-def contains_reference(value: Any, reference: str) -> bool:
-    """True if any text anywhere in a record contains our reference."""
-    if isinstance(value, dict):
-        return any(contains_reference(v, reference) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_reference(v, reference) for v in value)
-    return isinstance(value, str) and reference in value
+REFERENCE_LINE = "Reference: {reference}"
+
+
+def reference_line(reference: str) -> str:
+    """The line we end every description with (build_description)."""
+    return REFERENCE_LINE.format(reference=reference)
+
+
+def is_our_request(record: Mapping[str, Any], reference: str, correlation_attribute: str) -> bool:
+    """True only when ``record`` carries ``reference`` where *we* put it.
+
+    That is our correlation attribute (top level, as an ``attributes`` map or
+    as a list of ``{code, value}``), or the description's last line written
+    exactly as :func:`build_description` writes it. The reference anywhere
+    else, e.g. in text another resident typed ("same one as report
+    AB7K-3FQ2"), is not ours: taking it would record our case as delivered
+    under someone else's request, and it would never be sent.
+    """
+    if _text(record.get(correlation_attribute)) == reference:
+        return True
+    attributes = record.get("attributes")
+    if isinstance(attributes, Mapping) and _text(attributes.get(correlation_attribute)) == reference:
+        return True
+    if isinstance(attributes, list):
+        for item in attributes:
+            if isinstance(item, Mapping) and item.get("code") == correlation_attribute:
+                if _text(item.get("value")) == reference:
+                    return True
+    description = record.get("description")
+    if isinstance(description, str):
+        lines = [line.strip() for line in description.strip().splitlines()]
+        return bool(lines) and lines[-1] == reference_line(reference)
+    return False
+
+
+def _text(value: Any) -> Optional[str]:
+    return value.strip() if isinstance(value, str) else None
 
 
 # ----- the request we send ------------------------------------------------------
@@ -251,7 +282,7 @@ def build_description(case: Case, limit: int = DESCRIPTION_MAX) -> str:
         lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
     for url in case.media_urls[1:]:
         lines.append(f"Photo: {url}")
-    tail = f"\nReference: {case.reference}"
+    tail = "\n" + reference_line(case.reference)
     body = "\n".join(lines)
     if len(body) + len(tail) > limit:
         body = body[: limit - len(tail) - 1] + "…"
@@ -446,7 +477,7 @@ class Open311CaseSystem:
         if status != 200:
             raise self._failure(status, body, ctype, "duplicate check", sending=False)
         for record in self._read(body, ctype, "service_requests", "duplicate check", sending=False):
-            if contains_reference(record, case.reference):
+            if is_our_request(record, case.reference, self.config.correlation_attribute):
                 request_id = _id(record.get("service_request_id"))
                 if request_id:
                     return Submission(backoffice_reference=request_id, status=SENT)

@@ -274,3 +274,16 @@ def test_error_shapes():
     assert errors_in({"errors": [{"code": 1, "message": "bad"}]}) == [("1", "bad")]
     assert errors_in({"error": "Service unavailable"}) == [("", "Service unavailable")]
     assert errors_in([{"service_request_id": 1}]) == []
+
+
+async def test_a_request_is_ours_only_by_our_attribute_or_our_last_line(adapter, replay):
+    replay.reply("GET", "requests", b'[{"service_request_id": 1, "description": "see AB7K-3FQ2"},'
+                 b' {"service_request_id": 2, "status_notes": "duplicate of AB7K-3FQ2"},'
+                 b' {"service_request_id": 3, "description": "Reference: AB7K-3FQ2\\nmore"},'
+                 b' {"service_request_id": 4, "attributes": [{"code": "other", "value": "AB7K-3FQ2"}]}]', fmt="json")
+    assert await adapter("json").find_existing(make_case()) is None
+    replay.reply("GET", "requests", b'[{"service_request_id": 5, "description": "x",'
+                 b' "attributes": [{"code": "council_reference", "value": "AB7K-3FQ2"}]}]', fmt="json")
+    assert (await adapter("json").find_existing(make_case())).backoffice_reference == "5"
+    replay.reply("GET", "requests", b'[{"service_request_id": 6, "council_reference": "AB7K-3FQ2"}]', fmt="json")
+    assert (await adapter("json").find_existing(make_case())).backoffice_reference == "6"

@@ -74,3 +74,30 @@ async def test_switches_reject_unknown_names_and_bad_bodies(sandbox):
             assert response.status == 200
         async with http.post(f"{admin}/requests/424242", json={"status": "closed"}) as response:
             assert response.status == 404
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+async def test_our_reference_quoted_by_another_resident_is_not_our_request(sandbox, fmt):
+    """Before a retry the adapter looks for the case it may already have sent; another
+    request that merely mentions our reference must not count, or our case would be
+    marked delivered without ever being sent (and its resident get someone else's updates)."""
+    system = Open311CaseSystem(
+        Open311Config(name="highways", endpoint=sandbox.url, api_key=API_KEY, format=fmt, timeout_seconds=5),
+        {"pothole": Open311Route("HW_POTHOLE")},
+    )
+    ours = make_case()
+    try:
+        # Another resident's report, sent by someone else, quoting our reference in their own words,
+        # and even on a line of its own in the middle.
+        other = await system.submit(make_case(
+            reference="QF92-KDCA",
+            description=f"Same one as report {ours.reference}, still not fixed.\nReference: {ours.reference} (theirs)",
+        ))
+        assert ours.reference in sandbox.sandbox.requests[other.backoffice_reference]["description"]
+        assert await system.find_existing(ours) is None
+
+        sent = await system.submit(ours)
+        found = await system.find_existing(ours)
+    finally:
+        await system.close()
+    assert found is not None and found.backoffice_reference == sent.backoffice_reference != other.backoffice_reference
