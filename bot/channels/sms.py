@@ -57,6 +57,11 @@ START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
 HELP_WORDS = frozenset({"HELP"})
 MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
+# Twilio's message SIDs: SM (text) or MM (with media) and 32 hex digits. Anything
+# else is refused even when signed: Twilio signs the concatenated keys and values,
+# so a captured webhook re-split ("MessageSid=SM...NumMedia0", without NumMedia)
+# keeps a valid signature but would be a new message id.
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 HELP_TEXT = (
@@ -294,10 +299,10 @@ class SmsInput(InputChannel):
             if not self._signed(request, form):
                 logger.warning("Rejected an SMS webhook with a missing or invalid signature")
                 return response.text("Forbidden", status=403)
-            sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
+            sid = message_sid(form)
             phone = (form.get("From") or "").strip()
-            if not sid or not phone or len(sid) > 64 or len(phone) > 32:
-                return response.text("MessageSid and From are required", status=400)
+            if sid is None or not phone or len(phone) > 32:
+                return response.text("A valid MessageSid and From are required", status=400)
             media = _media_list(form)
             opt_out_type = (form.get("OptOutType") or "").strip().upper()
             inbound = await asyncio.to_thread(
@@ -438,6 +443,17 @@ class SmsInput(InputChannel):
                 logger.warning("Photo on SMS %s could not be fetched: %s", inbound.sid, type(error).__name__)
                 rejected += 1
         return urls, rejected
+
+
+def message_sid(form: Any) -> Optional[str]:
+    """The webhook's MessageSid if it is a real Twilio SID (and agrees with SmsMessageSid), else None."""
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
+    if not MESSAGE_SID.match(sid):
+        return None
+    legacy = form.get("SmsMessageSid")
+    if legacy is not None and legacy != sid:
+        return None
+    return sid
 
 
 def _media_list(form: Any) -> List[Dict[str, str]]:

@@ -84,10 +84,17 @@ def test_forged_unsigned_and_tampered_webhooks_are_refused_and_not_recorded(sms:
     assert sms.webhook(wrong_url, signature=sms.sign("https://evil.example/webhooks/sms/webhook", wrong_url))[0] == 403
     forged_receipt = sms.post_form(sms.status_url, {"MessageSid": "SMx", "MessageStatus": "delivered"}, "AAAA")
     assert forged_receipt[0] == 403
+    # A captured webhook re-split: Twilio signs keys and values run together, so
+    # "MessageSid=SM...NumMedia0" without NumMedia keeps the signature, as a new SID.
+    captured = sms.params(phone, "hello")
+    signature = sms.sign(sms.webhook_url, captured)
+    resplit = {k: v for k, v in captured.items() if k != "NumMedia"}
+    resplit["MessageSid"] = captured["MessageSid"] + "NumMedia0"
+    assert sms.webhook(resplit, signature=signature)[0] == 400
 
     time.sleep(1.0)
     assert sms.user_texts(phone) == before
-    for params in (unsigned, forged, tampered, wrong_url):
+    for params in (unsigned, forged, tampered, wrong_url, resplit):
         assert sms.store.message(params["MessageSid"]) is None
     assert len(sms.replies(phone)) == 1
 

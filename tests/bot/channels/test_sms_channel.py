@@ -178,3 +178,28 @@ async def test_one_failing_message_does_not_stop_the_numbers_queue():
     while work.busy:
         await asyncio.sleep(0.01)
     assert handled == ["first", "second", "third"]
+
+
+def test_a_re_split_signed_webhook_is_not_a_new_message():
+    """Twilio signs keys and values run together, so moving text between them keeps the signature."""
+    from multidict import MultiDict
+    from twilio.request_validator import RequestValidator
+
+    from bot.channels.sms import message_sid
+
+    sid = "SM" + "0123456789abcdef" * 2
+    url = "https://bot.example/webhooks/sms/webhook"
+    genuine = {"Body": "hello", "From": "+447700900123", "MessageSid": sid, "NumMedia": "0", "SmsMessageSid": sid}
+    signature = RequestValidator(TOKEN).compute_signature(url, genuine)
+    resplit = {k: v for k, v in genuine.items() if k != "NumMedia"}
+    resplit["MessageSid"] = sid + "NumMedia0"
+    assert RequestValidator(TOKEN).validate(url, resplit, signature), "the attack really keeps the signature"
+
+    assert message_sid(MultiDict(genuine)) == sid
+    assert message_sid(MultiDict(resplit)) is None
+    only_new = {k: v for k, v in resplit.items() if k != "SmsMessageSid"}
+    assert message_sid(MultiDict(only_new)) is None  # not SM/MM + 32 hex digits
+    assert message_sid(MultiDict({**genuine, "SmsMessageSid": "MM" + "0" * 32})) is None
+    assert message_sid(MultiDict({"MessageSid": "MM" + "f" * 32})) == "MM" + "f" * 32
+    for bad in ("", "SM1", "SM" + "0" * 31, "SM" + "0" * 33, "XX" + "0" * 32, "SM" + "A" * 32, " SM" + "0" * 32):
+        assert message_sid(MultiDict({"MessageSid": bad})) is None, bad
