@@ -60,8 +60,20 @@ class Settings:
     # and the staff console use to speak on a resident's own channel. `make run`
     # generates a random one for the run when it is not set.
     rasa_api_token: Optional[str] = None
+    # ACTION_SERVER_TOKEN (secret): Rasa sends it to the action server on every
+    # call ("Authorization: Bearer ..."; the launcher's endpoints file names the
+    # variable, Rasa reads it from its environment) and the action server
+    # (bot/action_server.py) refuses to start without it and answers 401/403
+    # to calls without it. `make run` generates a random one per run.
+    action_server_token: Optional[str] = None
+    # REST_CHANNEL_ENABLED: Rasa's REST channel (/webhooks/rest/webhook), a
+    # developers' and tests' API. Off by default (production: web chat and SMS
+    # only); `make run` and the tests turn it on. When on, every call needs
+    # "Authorization: Bearer <RASA_API_TOKEN>" (bot/channels/rest.py).
+    rest_channel_enabled: bool = False
     # MAX_MESSAGE_CHARS: longer resident messages are cut for understanding;
-    # the full text is kept in the message metadata.
+    # the text as sent is kept in the message metadata, up to 8 times this
+    # (bot/channels/guard.py), so a huge message cannot fill the tracker store.
     max_message_chars: int = 4000
 
     # Twilio (SMS). TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN / TWILIO_NUMBER are
@@ -288,6 +300,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         action_server_port=_int(env, "ACTION_SERVER_PORT", defaults.action_server_port),
         action_server_url=env.get("ACTION_SERVER_URL") or "",
         rasa_api_token=env.get("RASA_API_TOKEN") or None,
+        action_server_token=env.get("ACTION_SERVER_TOKEN") or None,
+        rest_channel_enabled=env.get("REST_CHANNEL_ENABLED", "").lower() in ("1", "true", "yes"),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", defaults.max_message_chars),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
