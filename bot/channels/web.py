@@ -136,6 +136,28 @@ class WebChatOutput(SocketIOOutput):
         await self._send_message(recipient_id, {"custom": json_message})
 
 
+class WebChatBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint, with engine.io's route marked as a websocket route.
+
+    When a websocket closes, engine.io's request handler returns None (the
+    upgraded connection has nothing left to answer). Sanic accepts that only
+    from websocket routes; for any other route it logs an ERROR with a
+    traceback ("Invalid response type None") on every resident who leaves.
+    Long polling still gets engine.io's ordinary HTTP responses.
+    """
+
+    def register(self, app: Any, options: Dict[Text, Any]) -> None:
+        engineio = self.ctx.sio.eio
+
+        async def engineio_request(request: Request) -> Optional[HTTPResponse]:
+            return await engineio.handle_request(request)
+
+        engineio_request.is_websocket = True  # type: ignore[attr-defined]  # Sanic's own marker
+        app.add_route(engineio_request, f"/{self.ctx.socketio_path.strip('/')}/", methods=["GET", "POST", "OPTIONS"])
+        app.enable_websocket()
+        Blueprint.register(self, app, options)
+
+
 class WebChatInput(SocketIOInput):
     """The socket.io channel the web chat widget talks to (see module docs)."""
 
@@ -174,7 +196,7 @@ class WebChatInput(SocketIOInput):
             max_http_buffer_size=MAX_FRAME_BYTES,
         )
         self.sio = sio
-        blueprint = SocketBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
+        blueprint = WebChatBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -246,3 +246,21 @@ async def test_a_bad_last_seq_is_ignored_politely(server: Server, bad: Any) -> N
     await client.sio.emit("user_uttered", {"message": "still here", "session_id": session_id})
     assert (await client.next("bot_uttered"))["text"] == "echo: still here"
     await client.sio.disconnect()
+
+
+async def test_a_resident_leaving_is_not_logged_as_an_error(server: Server, caplog) -> None:
+    """Every web chat disconnect used to log an ERROR traceback ("Invalid response type None")."""
+    caplog.set_level("INFO")
+    for _ in range(3):
+        client = Client()
+        await client.connect(server.url)
+        await client.session()
+        await client.sio.disconnect()
+    await asyncio.sleep(0.5)  # the server notices the closed websocket
+    errors = [r for r in caplog.records if r.levelno >= 40]
+    assert not errors, [r.getMessage() for r in errors]
+    # Long polling (no websocket) still answers with ordinary HTTP responses.
+    polling = socketio.AsyncClient(reconnection=False)
+    await polling.connect(server.url, transports=["polling"])
+    await polling.disconnect()
+    assert not [r for r in caplog.records if r.levelno >= 40]
