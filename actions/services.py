@@ -9,6 +9,7 @@ from bot.settings import Settings, load_settings
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
 from bot.storage.escalations import EscalationStore
+from bot.storage.sms import SmsStore
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +30,12 @@ def escalation_store() -> EscalationStore:
 
 
 @lru_cache(maxsize=1)
+def sms_store() -> SmsStore:
+    """Phone numbers of SMS conversations (the tracker never holds them)."""
+    return SmsStore(case_store().engine)
+
+
+@lru_cache(maxsize=1)
 def bin_schedule() -> BinSchedule:
     return BinSchedule.load()
 
@@ -38,4 +45,5 @@ def reset() -> None:
     settings.cache_clear()
     case_store.cache_clear()
     escalation_store.cache_clear()
+    sms_store.cache_clear()
     bin_schedule.cache_clear()

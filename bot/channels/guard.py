@@ -3,17 +3,28 @@
 Each of our input channels wraps Rasa's ``on_new_message`` callback with
 :func:`guard_messages`, so whatever arrives (empty, huge, binary, hostile) is
 turned into plain text the same way on every channel.
+
+Card numbers, bank details and National Insurance numbers are masked here
+(bot/redaction.py), before Rasa stores or logs the message, and the resident
+is told not to send them (``utter_sensitive_data_masked`` in domain.yml).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
+import yaml
 from rasa.core.channels.channel import UserMessage
 
-from bot.settings import load_settings
+from bot.redaction import MASKS, mask_financial
+from bot.settings import PROJECT_ROOT, load_settings
+
+logger = logging.getLogger(__name__)
+MASKED_RESPONSE = "utter_sensitive_data_masked"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -45,6 +56,13 @@ def clean_text(text: Optional[str], max_chars: int) -> Tuple[str, Dict[str, Any]
     # Lone surrogates (invalid UTF-16 halves) cannot be stored or encoded.
     cleaned = raw.encode("utf-8", "replace").decode("utf-8", "replace")
     cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", cleaned))
+    # Before anything is kept: the original text in the notes is masked too.
+    cleaned, masked = mask_financial(cleaned)
+    # The SMS channel masks the text before it records it (bot/channels/sms.py);
+    # its placeholders still mean the resident sent such details.
+    masked = sorted(set(masked) | {kind for kind, mask in MASKS.items() if mask in cleaned})
+    if masked:
+        notes["masked"] = masked
     if cleaned.lstrip().startswith("/"):
         notes["leading_slash_removed"] = True
         cleaned = _LEADING_SLASHES.sub("", cleaned)
@@ -77,6 +95,23 @@ def guard_messages(on_new_message: OnNewMessage, max_chars: Optional[int] = None
             metadata = dict(message.metadata or {})
             metadata["guard"] = notes
             message.metadata = metadata
+        if notes.get("masked") and message.output_channel is not None:
+            # Before the bot's own reply, on the resident's channel (SMS sends both as one text).
+            try:
+                await message.output_channel.send_text_message(
+                    message.sender_id, masked_notice(message.output_channel.name()))
+            except Exception:  # the turn itself must still happen
+                logger.exception("Could not send the masked-details notice")
         return await on_new_message(message)
 
     return guarded
+
+
+@lru_cache(maxsize=8)
+def masked_notice(channel: Optional[str] = None) -> str:
+    """The text of ``utter_sensitive_data_masked`` (domain.yml) for ``channel``."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    variants = domain["responses"][MASKED_RESPONSE]
+    chosen = next((v for v in variants if v.get("channel") == channel), None)
+    chosen = chosen or next(v for v in variants if not v.get("channel"))
+    return str(chosen["text"])

@@ -13,7 +13,8 @@ of order) and drops photos. This channel:
    order they arrived;
 4. handles the carrier keywords (STOP..., START..., HELP) before any NLU;
 5. fetches MMS photos, checks and stores them, and passes our URLs on as
-   ``metadata["media_urls"]``; the resident's number goes in ``metadata["phone"]``;
+   ``metadata["media_urls"]``; the resident's number stays out of the tracker
+   (looked up by conversation id in bot/storage/sms.py when needed);
 6. sends all replies of a turn as one SMS body (so they arrive in order),
    rendered to GSM-7 with buttons as numbered options, never to a number that
    opted out;
@@ -43,6 +44,7 @@ from bot.channels.guard import OnNewMessage, guard_messages
 from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
 from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
 from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
+from bot.redaction import mask_financial
 from bot.settings import Settings, load_settings
 from bot.storage.database import create_schema, make_engine
 from bot.storage.sms import InboundMessage, SmsStore
@@ -305,8 +307,10 @@ class SmsInput(InputChannel):
                 return response.text("A valid MessageSid and From are required", status=400)
             media = _media_list(form)
             opt_out_type = (form.get("OptOutType") or "").strip().upper()
+            # Card numbers, bank details and NI numbers are never recorded (bot/redaction.py).
+            body = mask_financial(form.get("Body") or "")[0]
             inbound = await asyncio.to_thread(
-                self.store.accept_inbound, sid, phone, form.get("Body") or "", media,
+                self.store.accept_inbound, sid, phone, body, media,
                 opt_out_type if opt_out_type in OPT_OUT_TYPES else None,
             )
             if inbound is None:
@@ -405,7 +409,10 @@ class SmsInput(InputChannel):
         if rejected:
             output.messages.append({"text": self._text(MEDIA_REJECTED_TEXT)})
         text = inbound.body
-        metadata: Dict[str, Any] = {"phone": phone}
+        # Not the phone number: Rasa's tracker never holds it. Whoever needs it
+        # (actions asking for a contact number, the console) looks it up by
+        # the conversation id in bot/storage/sms.py.
+        metadata: Dict[str, Any] = {}
         options = await asyncio.to_thread(self.store.options, conversation)
         choice = chosen_option(text, options)
         if choice is not None:

@@ -91,9 +91,17 @@ async def test_urgent_outside_hours_also_points_to_the_out_of_hours_line(make_tr
 
 
 async def test_sms_number_is_kept_for_search(make_tracker) -> None:
-    tracker = make_tracker(user_event("person please", "talk_to_human", metadata={"phone": "+447700900123"}))
+    # Looked up by the pseudonymous conversation id: the tracker never holds the number.
+    conversation = services.sms_store().conversation_for("+447700900123")
+    tracker = make_tracker(user_event("person please", "talk_to_human"), sender_id=conversation)
     await run(ActionEscalate(), tracker)
     assert services.escalation_store().queue()[0].phone == "+447700900123"
+
+
+async def test_a_phone_number_in_message_metadata_is_not_believed(make_tracker) -> None:
+    tracker = make_tracker(user_event("person please", "talk_to_human", metadata={"phone": "+447700900123"}))
+    await run(ActionEscalate(), tracker)
+    assert services.escalation_store().queue()[0].phone is None
 
 
 async def test_first_fallback_apologises_without_escalating(make_tracker) -> None:

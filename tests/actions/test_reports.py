@@ -6,7 +6,7 @@ import pytest
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import reports
+from actions import reports, services
 from bot.categories import BY_KEY
 from tests.conftest import user_event
 
@@ -87,10 +87,19 @@ def test_no_contact_means_no_phone_or_email_questions(environment, make_tracker)
 
 
 def test_sms_phone_is_known_so_not_asked(environment, make_tracker):
+    # Looked up by the pseudonymous conversation id: the tracker never holds the number.
+    conversation = services.sms_store().conversation_for("+447700900123")
+    tracker = make_tracker(user_event("pothole on Mill Lane", intent="report_pothole"), form="pothole_form",
+                           sender_id=conversation)
+    slots, _, _ = run(POTHOLE, tracker)
+    assert slots["contact_phone"] == "+447700900123"
+
+
+def test_a_phone_number_in_message_metadata_is_not_believed(environment, make_tracker):
     tracker = make_tracker(user_event("pothole on Mill Lane", intent="report_pothole",
                                       metadata={"phone": "+447700900123"}), form="pothole_form")
     slots, _, _ = run(POTHOLE, tracker)
-    assert slots["contact_phone"] == "+447700900123"
+    assert slots.get("contact_phone") is None
 
 
 def test_faq_mid_form_is_answered_then_the_question_repeats(environment, make_tracker):

@@ -38,3 +38,12 @@ def test_every_entry_point_logs_through_the_filter():
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert "texting [phone] at [email]" in result.stderr
     assert "07700" not in result.stderr and "jo@example.com" not in result.stderr
+
+
+@pytest.mark.parametrize("financial, mask", [("4111 1111 1111 1111", "[card number]"),
+                                             ("AB 12 34 56 C", "[NI number]"),
+                                             ("12-34-56 12345678", "[bank details] [bank details]")])
+def test_financial_details_are_masked_in_logs(financial, mask):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "resident said %s", (financial,), None)
+    RedactingFilter().filter(record)
+    assert record.getMessage() == f"resident said {mask}"
