@@ -35,6 +35,7 @@ import logging
 import math
 import re
 import uuid
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import jwt
@@ -48,13 +49,12 @@ from socketio import AsyncServer
 from bot.channels.guard import guard_messages
 from bot.channels.web_replay import ReplayBuffer, parse_last_seq
 from bot.settings import Settings, load_settings
+from bot.web.uploads import UPLOAD_ID, photo_path
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "web"
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-# Photo ids the website's upload endpoint issues (bot/web/uploads.py).
-UPLOAD_ID = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|webp)$")
 MAX_PHOTOS_PER_MESSAGE = 5
 # Socket.io frames larger than this are refused by engine.io itself; the guard
 # cuts message text far below it anyway.
@@ -85,12 +85,15 @@ def verified_subject(token: Any, secret: str) -> Optional[str]:
     return str(subject) if subject not in (None, "") else None
 
 
-def safe_metadata(raw: Any, upload_base_url: str) -> Dict[str, Any]:
+def safe_metadata(raw: Any, upload_base_url: str, uploads_dir: Optional[Path] = None) -> Dict[str, Any]:
     """Message metadata a browser is allowed to set, validated.
 
     ``{"location": {"latitude", "longitude"}}`` from "share my location" and
     ``{"uploads": ["<id>.jpg", ...]}`` (photos the resident uploaded to our
     website) become ``location`` and ``media_urls``; everything else is dropped.
+    With ``uploads_dir`` (the website's VAR_DIR/uploads, shared with the Rasa
+    server), only ids of photos really stored there are kept: an id nobody
+    uploaded would otherwise reach a back office as a photo URL that leads nowhere.
     """
     if not isinstance(raw, dict):
         return {}
@@ -106,6 +109,11 @@ def safe_metadata(raw: Any, upload_base_url: str) -> Dict[str, Any]:
     uploads = raw.get("uploads")
     if isinstance(uploads, list):
         ids = [u for u in uploads if isinstance(u, str) and UPLOAD_ID.match(u)]
+        if uploads_dir is not None:
+            unknown = [u for u in ids if photo_path(uploads_dir, u) is None]
+            if unknown:
+                logger.info("Web chat: %d photo id(s) that were never uploaded ignored", len(unknown))
+                ids = [u for u in ids if u not in unknown]
         urls = [f"{upload_base_url}/chat/uploads/{u}" for u in dict.fromkeys(ids)][:MAX_PHOTOS_PER_MESSAGE]
         if urls:
             metadata["media_urls"] = urls
@@ -264,7 +272,7 @@ class WebChatInput(SocketIOInput):
                 WebChatOutput(sio, self.bot_message_evt, self.replay),
                 session_id,
                 input_channel=self.name(),
-                metadata=safe_metadata(data.get("metadata"), settings.web_public_url),
+                metadata=safe_metadata(data.get("metadata"), settings.web_public_url, settings.uploads_dir),
             )
             try:
                 await guarded(message)

@@ -23,6 +23,16 @@ def test_a_shared_location_and_our_own_photos_pass_through() -> None:
     }
 
 
+def test_photo_ids_nobody_uploaded_are_not_attached(tmp_path) -> None:
+    """An id that looks right but was never stored would reach a back office as a photo."""
+    stored = "fedcba9876543210fedcba9876543210.png"
+    (tmp_path / stored).write_bytes(b"a stored photo")
+    metadata = web.safe_metadata({"uploads": [PHOTO, stored]}, BASE, tmp_path)
+    assert metadata == {"media_urls": [f"{BASE}/chat/uploads/{stored}"]}
+    assert web.safe_metadata({"uploads": [PHOTO]}, BASE, tmp_path) == {}
+    assert web.safe_metadata({"uploads": [PHOTO]}, BASE, tmp_path / "missing") == {}
+
+
 def test_a_browser_cannot_claim_a_phone_number_or_other_channel_data() -> None:
     forged = {"phone": "+447700900123", "guard": {"x": 1}, "media_urls": ["https://evil.example/x.jpg"]}
     assert web.safe_metadata(forged, BASE) == {}

@@ -264,3 +264,15 @@ async def test_a_resident_leaving_is_not_logged_as_an_error(server: Server, capl
     await polling.connect(server.url, transports=["polling"])
     await polling.disconnect()
     assert not [r for r in caplog.records if r.levelno >= 40]
+
+
+async def test_a_message_naming_a_photo_nobody_uploaded_carries_no_photo(server: Server) -> None:
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session()
+    never_uploaded = uuid.uuid4().hex + ".jpg"
+    await client.sio.emit("user_uttered", {"message": "here is a photo", "session_id": session_id,
+                                           "metadata": {"uploads": [never_uploaded]}})
+    await client.next("bot_uttered")
+    assert "media_urls" not in (server.received[-1].metadata or {})
+    await client.sio.disconnect()
