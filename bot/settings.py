@@ -112,6 +112,10 @@ class Settings:
     # CONSOLE_MAX_FAILED_SIGN_INS (default 5) wrong passwords in a row.
     console_lockout_minutes: int = 15
     console_max_failed_sign_ins: int = 5
+    # CONSOLE_SIGN_IN_FAILURES_PER_CLIENT: wrong passwords one client address
+    # may send in CONSOLE_LOCKOUT_MINUTES before its sign-ins are refused
+    # (without touching any account), so nobody can lock every staff account.
+    console_sign_in_failures_per_client: int = 20
     # CONSOLE_SESSION_HOURS: how long a staff sign-in lasts.
     console_session_hours: int = 8
     # CONSOLE_PROXIES_COUNT: how many reverse proxies (TLS terminators) sit in
@@ -318,6 +322,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         console_admin_password=env.get("CONSOLE_ADMIN_PASSWORD") or None,
         console_lockout_minutes=_int(env, "CONSOLE_LOCKOUT_MINUTES", defaults.console_lockout_minutes),
         console_max_failed_sign_ins=_int(env, "CONSOLE_MAX_FAILED_SIGN_INS", defaults.console_max_failed_sign_ins),
+        console_sign_in_failures_per_client=_int(
+            env, "CONSOLE_SIGN_IN_FAILURES_PER_CLIENT", defaults.console_sign_in_failures_per_client, minimum=1),
         console_session_hours=_int(env, "CONSOLE_SESSION_HOURS", defaults.console_session_hours),
         # 0 (the default) is allowed here, unlike the other whole-number settings.
         console_proxies_count=0 if env.get("CONSOLE_PROXIES_COUNT") in (None, "", "0")

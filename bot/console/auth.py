@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
@@ -10,6 +12,8 @@ from bot.console.web import (
     set_cookie, sign, sign_in_csrf, unsign,
 )
 from bot.storage.staff import SignInResult
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth")
 
@@ -35,11 +39,28 @@ async def sign_in_form(request: Request) -> HTTPResponse:
     return _sign_in_page(request)
 
 
+def client_address(request: Request) -> str:
+    """The client's address: from X-Forwarded-For only through CONSOLE_PROXIES_COUNT trusted proxies
+    (Sanic's PROXIES_COUNT, as on the website), else the connection's own address."""
+    return request.remote_addr or request.ip
+
+
 @bp.post("/sign-in")
 async def sign_in(request: Request) -> HTTPResponse:
     app_console = console(request)
     expected = unsign(app_console.settings.console_secret_key or "", request.cookies.get(SIGN_IN_CSRF_COOKIE))
     check_csrf(request, expected)
+    client = client_address(request)
+    wait = app_console.sign_in_failures.retry_after(client)
+    if wait:
+        # Refused before any account is looked at: a client guessing passwords
+        # cannot go on to lock every staff account.
+        logger.warning("Sign-ins from one client refused for %d s after too many wrong passwords", wait)
+        error = (f"Too many wrong passwords from this computer. Please try again in {max(1, wait // 60)} "
+                 "minute(s), or ask an admin.")
+        resp = _sign_in_page(request, error, status=429)
+        resp.headers["Retry-After"] = str(wait)
+        return resp
     email = form_value(request, "email", 254).lower()
     result, member = app_console.staff.sign_in(email, form_value(request, "password", 1000))
     if result == SignInResult.OK and member is not None:
@@ -51,6 +72,7 @@ async def sign_in(request: Request) -> HTTPResponse:
         clear_cookie(resp, SIGN_IN_CSRF_COOKIE)
         return resp
     app_console.audit.record(member.id if member else None, "sign_in_failed", email=email[:254], result=result)
+    app_console.sign_in_failures.allow(client)  # counts this failure against the client
     if result == SignInResult.LOCKED:
         minutes = app_console.settings.console_lockout_minutes
         error = (f"Too many wrong passwords: this account is locked for {minutes} minutes. "

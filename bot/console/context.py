@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from bot.escalation.handoff import RasaConversations
 from bot.escalation.hours import StaffedHours
 from bot.escalation.transcript import TranscriptReader
+from bot.rate_limit import SlidingWindowLimiter
 from bot.settings import Settings
 from bot.storage.audit import AuditLog
 from bot.storage.cases import CaseStore
@@ -54,6 +55,8 @@ class Console:
     rasa: RasaConversations
     hours: StaffedHours
     templates: Environment
+    # Failed sign-ins per client address (the account lock-out alone let anyone lock every account).
+    sign_in_failures: SlidingWindowLimiter
 
     @classmethod
     def from_settings(cls, settings: Settings, rasa: Optional[RasaConversations] = None) -> "Console":
@@ -75,4 +78,6 @@ class Console:
             rasa=rasa or RasaConversations(settings.rasa_url, settings.rasa_api_token),
             hours=StaffedHours.parse(settings.staffed_hours, settings.staffed_timezone),
             templates=template_environment(settings.staffed_timezone),
+            sign_in_failures=SlidingWindowLimiter(
+                settings.console_sign_in_failures_per_client, settings.console_lockout_minutes * 60),
         )

@@ -29,7 +29,7 @@ from sanic.response import HTTPResponse
 from bot.channels.web import socket_urls
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import uploads
-from bot.web.rate_limit import SlidingWindowLimiter
+from bot.rate_limit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
 

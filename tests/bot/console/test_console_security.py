@@ -222,3 +222,28 @@ def test_create_admin_cli_has_no_default_password(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     store = StaffStore(make_engine(load_settings(env).database_url))
     assert store.by_email("first@anytown.gov.uk").role == "admin"
+
+
+def test_one_client_guessing_passwords_is_stopped_before_it_can_lock_every_account(console: Console) -> None:
+    """Lock-out is per account, so without a per-client limit anyone could lock every known staff email."""
+    emails = [f"target{n}@anytown.gov.uk" for n in range(5)]
+    for email in emails:
+        console.staff.create(email, "Target", "agent", "the right password")
+    attacker = console.client()
+    # Behind the trusted proxy (CONSOLE_PROXIES_COUNT=1) the client is the forwarded address.
+    attacker.http.headers.update({"X-Forwarded-For": "198.51.100.7"})
+    limit = console.settings.console_sign_in_failures_per_client
+    assert limit == 20
+    statuses = [attacker.sign_in(emails[n % 5], f"guess {n}").status_code for n in range(limit)]
+    assert statuses == [401] * limit  # 4 wrong passwords per account: none locked yet
+    # The next guesses are refused before any account is looked at: no account gets its 5th failure.
+    for email in emails:
+        refused = attacker.sign_in(email, "guess again")
+        assert refused.status_code == 429 and "from this computer" in refused.text
+        assert int(refused.headers["Retry-After"]) > 0
+    assert not any(console.staff.by_email(email).locked() for email in emails)
+    assert attacker.sign_in(emails[0], "the right password").status_code == 429  # even the right one, for now
+    # Staff at another address are not affected.
+    colleague = console.client()
+    colleague.http.headers.update({"X-Forwarded-For": "198.51.100.8"})
+    assert colleague.sign_in(emails[0], "the right password").status_code == 303

@@ -1,7 +1,7 @@
 """The per-client upload limit."""
 
-from bot.web import rate_limit
-from bot.web.rate_limit import SlidingWindowLimiter
+from bot import rate_limit
+from bot.rate_limit import SlidingWindowLimiter
 
 
 class Clock:

@@ -1,8 +1,10 @@
-"""How many photos one client may upload in a while (in memory, per website process).
+"""How often one client may do something in a while (in memory, per process).
 
-The uploads folder has a cap (WEB_UPLOADS_MAX_TOTAL_BYTES); without a
-per-client limit one script could fill it and leave every other resident
-unable to send a photo. A resident reporting a problem sends a handful.
+Used for photo uploads on the website (the uploads folder has a cap,
+WEB_UPLOADS_MAX_TOTAL_BYTES: without a per-client limit one script could fill
+it and leave every other resident unable to send a photo) and for failed
+sign-ins to the staff console (without one, anyone could lock every known
+staff account by guessing passwords).
 """
 
 from __future__ import annotations
