@@ -5,7 +5,15 @@ offices, so both go through ``clean_photo``:
 
 * the bytes must really be an image of an accepted type (magic numbers and a
   full decode by Pillow, whatever type the sender declared), within the size
-  and pixel limits (a decompression bomb is refused before it is decoded);
+  and pixel limits;
+* a decompression bomb is refused before it is decoded: the header is read
+  lazily first, and a canvas larger than any phone camera makes
+  (MAX_PIXELS, MAX_SIDE), or far more pixels than the file's bytes could hold
+  for a real photo (MAX_PIXELS_PER_BYTE: a 9.7 KB PNG claiming 8,900 x 8,900
+  pixels once cost 450 MB to decode), is refused with 413;
+* decoding happens at most DECODE_WORKERS at a time per process, however many
+  photos arrive at once: web uploads and MMS both go through
+  :func:`in_photo_pool`, and :func:`clean_photo` itself waits for a free slot;
 * the photo is turned upright and re-encoded *without* its metadata. Phone
   photos carry EXIF: the GPS position where it was taken (often the
   resident's home), the phone's make and serial numbers, the time. None of
@@ -15,10 +23,13 @@ offices, so both go through ``clean_photo``:
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Collection, Optional
+from typing import Any, Callable, Collection, Optional, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -30,9 +41,24 @@ STORED_AS = {
     "WEBP": ("webp", "image/webp"),
     "GIF": ("png", "image/png"),
 }
-# Larger than any phone camera; anything bigger is refused before decoding.
-MAX_PIXELS = 80_000_000
+# What phone cameras make: 50 megapixels at most (8,160 x 6,120), no side
+# longer than 12,000 pixels. Anything bigger is refused before decoding.
+MAX_PIXELS = 50_000_000
+MAX_SIDE = 12_000
+# Real photos hold at most a few hundred pixels per byte of file (a black frame
+# as WebP: ~560; as JPEG: ~65); a bomb holds thousands (1-bit PNG: ~8,000).
+# Checked for canvases above MIN_PIXELS_FOR_RATIO (small images cost little).
+MAX_PIXELS_PER_BYTE = 1_000
+MIN_PIXELS_FOR_RATIO = 1_000_000
+# Photos decoded at once per process. One decode of the largest photo takes
+# about 4 bytes per pixel (200 MB at 50 MP), so this bounds the memory
+# photos can take however many arrive together.
+DECODE_WORKERS = 2
 JPEG_QUALITY = 90
+
+_decode_slots = threading.BoundedSemaphore(DECODE_WORKERS)
+_pool = ThreadPoolExecutor(max_workers=DECODE_WORKERS, thread_name_prefix="photo-decode")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,8 +96,25 @@ def sniff_format(data: bytes) -> Optional[str]:
     return None
 
 
+async def in_photo_pool(function: Callable[..., T], *args: Any) -> T:
+    """Run ``function(*args)`` (which cleans a photo) in the shared photo pool, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, function, *args)
+
+
+def check_canvas(width: int, height: int, size_in_bytes: int) -> None:
+    """Refuse a canvas no phone makes, or one its bytes could not hold as a real photo (PhotoRejected)."""
+    pixels = width * height
+    if pixels > MAX_PIXELS or max(width, height) > MAX_SIDE:
+        raise PhotoRejected(413, TOO_MANY_PIXELS)
+    if pixels > MIN_PIXELS_FOR_RATIO and pixels > MAX_PIXELS_PER_BYTE * size_in_bytes:
+        raise PhotoRejected(413, TOO_MANY_PIXELS)
+
+
 def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG", "PNG", "WEBP")) -> CleanPhoto:
-    """The photo, upright and without metadata; raises PhotoRejected."""
+    """The photo, upright and without metadata; raises PhotoRejected.
+
+    Waits for one of the DECODE_WORKERS decode slots, whatever thread calls it.
+    """
     if not data:
         raise PhotoRejected(400, "The photo was empty.")
     if len(data) > max_bytes:
@@ -84,14 +127,13 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
             # Pillow only warns about a possible decompression bomb; we refuse it.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-        with image:
+        with image:  # so far only the header is read
             if image.format != sniffed:
                 raise PhotoRejected(415, NOT_A_PHOTO)
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise PhotoRejected(413, TOO_MANY_PIXELS)
-            image.load()  # decodes every byte: a truncated or corrupt file fails here
-            return _reencoded(image, sniffed)
+            check_canvas(*image.size, len(data))
+            with _decode_slots:
+                image.load()  # decodes every byte: a truncated or corrupt file fails here
+                return _reencoded(image, sniffed)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -103,7 +145,9 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
 def _reencoded(image: Image.Image, source_format: str) -> CleanPhoto:
     """Upright, re-encoded without EXIF, XMP or text chunks (the colour profile is kept)."""
     icc_profile = image.info.get("icc_profile")
-    upright = ImageOps.exif_transpose(image) or image
+    # In place: no copy of the whole picture when it is already upright.
+    ImageOps.exif_transpose(image, in_place=True)
+    upright = image
     extension, content_type = STORED_AS[source_format]
     out = io.BytesIO()
     options = {"icc_profile": icc_profile} if icc_profile else {}

@@ -44,6 +44,7 @@ from bot.channels.guard import OnNewMessage, guard_messages
 from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
 from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
 from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
+from bot.photos import in_photo_pool
 from bot.redaction import mask_financial
 from bot.settings import Settings, load_settings
 from bot.storage.database import create_schema, make_engine
@@ -442,7 +443,8 @@ class SmsInput(InputChannel):
         for item in inbound.media:
             try:
                 data, served_type = await self.client.fetch_media(item["url"], self.media.max_bytes)
-                urls.append(await asyncio.to_thread(self.media.store, data, item.get("content_type") or served_type))
+                # Decoded in the shared photo pool: a few at a time, however many arrive.
+                urls.append(await in_photo_pool(self.media.store, data, item.get("content_type") or served_type))
             except (MediaRejected, ValueError, OSError, asyncio.TimeoutError) as error:
                 logger.warning("Photo on SMS %s not accepted: %s", inbound.sid, error)
                 rejected += 1

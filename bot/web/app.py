@@ -15,7 +15,6 @@ Routes:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from pathlib import Path
@@ -27,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.web import socket_urls
+from bot.photos import in_photo_pool
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import uploads
 from bot.rate_limit import SlidingWindowLimiter
@@ -158,9 +158,10 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
             return response.json({"error": "You've sent a lot of photos. Please wait a while before sending more, "
                                            "or describe the problem in words."}, status=429, headers=headers)
         try:
-            # Decoding and re-encoding a large photo takes a while: off the event loop.
-            upload_id = await asyncio.get_running_loop().run_in_executor(
-                None, uploads.store_photo, request.body or b"", uploads_dir,
+            # Decoding and re-encoding a large photo takes a while and much memory:
+            # off the event loop, in the shared photo pool (a few at a time).
+            upload_id = await in_photo_pool(
+                uploads.store_photo, request.body or b"", uploads_dir,
                 settings.web_upload_max_bytes, settings.web_uploads_max_total_bytes,
             )
         except uploads.UploadRejected as rejected:

@@ -7,7 +7,9 @@ import io
 import pytest
 from PIL import Image, ImageCms, PngImagePlugin
 
+from bot import photos
 from bot.photos import MAX_PIXELS, PhotoRejected, clean_photo, sniff_format
+from tests.support.photos import png_bomb
 
 GPS_IFD, ORIENTATION, MAKE, DATETIME = 0x8825, 0x0112, 0x010F, 0x0132
 
@@ -100,3 +102,114 @@ def test_the_type_is_read_from_the_bytes():
     with pytest.raises(PhotoRejected) as refused:
         clean_photo(b"<svg onload=alert(1)>", 1_000_000)
     assert refused.value.status == 415
+
+
+@pytest.mark.parametrize("width,height", [
+    (8_900, 8_900),  # the 9.7 KB file that cost 450 MB: 79 MP, under the old 80 MP cap
+    (9_000, 6_000),  # 54 MP: more than any phone camera makes
+    (12_001, 10),  # a side no phone camera makes
+    (6_000, 6_000),  # 36 MP in about 4 KB: thousands of pixels per byte, no photo is like that
+])
+def test_a_canvas_no_phone_makes_is_refused_from_its_header(width, height):
+    bomb = png_bomb(width, height)
+    assert len(bomb) < 20_000
+    with pytest.raises(PhotoRejected) as refused:
+        clean_photo(bomb, 10_000_000)
+    assert refused.value.status == 413 and "too many pixels" in refused.value.reason
+
+
+def test_a_plain_large_photo_still_passes():
+    # A dark 12 MP frame compresses well (about 280 pixels per byte as PNG), but is a photo.
+    out = io.BytesIO()
+    Image.new("RGB", (4_000, 3_000), (10, 10, 10)).save(out, format="PNG")
+    assert clean_photo(out.getvalue(), 10_000_000).extension == "png"
+
+
+def test_no_more_than_the_pool_size_decode_at_once(monkeypatch):
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    busy, most = [0], [0]
+    lock = threading.Lock()
+    real = photos._reencoded
+
+    def slow_reencode(image, source_format):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.05)
+        try:
+            return real(image, source_format)
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    monkeypatch.setattr(photos, "_reencoded", slow_reencode)
+    photo = phone_photo("JPEG")
+    with ThreadPoolExecutor(max_workers=8) as callers:  # eight photos arriving together
+        results = list(callers.map(lambda _: clean_photo(photo, 1_000_000), range(8)))
+    assert len(results) == 8
+    assert most[0] == photos.DECODE_WORKERS == 2
+
+
+async def test_the_shared_pool_runs_photo_work_off_the_event_loop():
+    import threading
+
+    name = await photos.in_photo_pool(lambda: threading.current_thread().name)
+    assert name.startswith("photo-decode")
+
+
+MEMORY_PROBE = """
+import json, sys, threading
+from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from bot.channels.sms_media import MediaRejected, MediaStore
+from bot.photos import PhotoRejected, clean_photo
+from bot.web.uploads import store_photo
+from tests.support.photos import png_bomb
+
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+folder = Path(sys.argv[1])
+bomb = png_bomb(8_900, 8_900)
+clean_photo(png_bomb(64, 64), 1_000_000)  # warm up: codecs loaded, pool made
+before = peak_mb()
+media = MediaStore(folder / "media", "https://bot.example", 5_000_000)
+
+def web_upload(_):
+    try:
+        return store_photo(bomb, folder / "uploads", 10_000_000)
+    except PhotoRejected as refused:
+        return refused.status
+
+def mms(_):
+    try:
+        return media.store(bomb, "image/png")
+    except MediaRejected:
+        return "rejected"
+
+# Four at once, as in the attack: two uploaded to the website, two by MMS.
+with ThreadPoolExecutor(max_workers=4) as senders:
+    outcomes = list(senders.map(lambda n: (web_upload if n % 2 else mms)(n), range(4)))
+print(json.dumps({"growth_mb": peak_mb() - before, "outcomes": outcomes}))
+"""
+
+
+def test_four_tiny_huge_pictures_at_once_keep_memory_bounded(tmp_path):
+    """The attack: 9.7 KB PNGs of 8,900 x 8,900 pixels, several at once (was +450 MB each)."""
+    import json
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+
+    probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(tmp_path)], cwd=PROJECT_ROOT,
+                           capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert result["outcomes"] == ["rejected", 413, "rejected", 413]
+    assert result["growth_mb"] < 64, result  # generous: refusing them needs almost nothing
