@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.backoffice import references
 from bot.backoffice.base import RECEIVED, STATUS_ORDER, Case, NewCase
-from bot.storage.schema import case_updates, cases, outbox
+from bot.storage.schema import case_updates, cases, notifications, outbox
 from bot.storage.times import utcnow
 
 
@@ -164,3 +164,65 @@ class CaseStore:
                 .where(cases.c.id == case_id)
                 .values(needs_attention=True, attention_reason=reason, updated_at=utcnow())
             )
+
+    # -- residents' data rights (bot/privacy) ---------------------------------------
+    # A case's record is the case and every row that hangs off it by case_id
+    # (its updates, its outbox row, the notifications about it): the case store
+    # answers for all of them.
+    def find_ids(
+        self,
+        conversation_ids: Iterable[str] = (),
+        phones: Iterable[str] = (),
+        emails: Iterable[str] = (),
+        references: Iterable[str] = (),
+    ) -> List[int]:
+        """Cases of these conversations, or with these contact details or references."""
+        conditions = []
+        for column, values in ((cases.c.conversation_id, conversation_ids), (cases.c.contact_phone, phones),
+                               (cases.c.reference, references)):
+            values = sorted(set(values))
+            if values:
+                conditions.append(column.in_(values))
+        emails = sorted({e.lower() for e in emails})
+        if emails:
+            conditions.append(func.lower(cases.c.contact_email).in_(emails))
+        if not conditions:
+            return []
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(select(cases.c.id).where(or_(*conditions)).order_by(cases.c.id))]
+
+    def export(self, case_ids: Sequence[int]) -> List[Dict[str, Any]]:
+        """Each case's full row, with its updates, delivery (outbox) row and notifications."""
+        found: List[Dict[str, Any]] = []
+        with self.engine.connect() as conn:
+            for case_id in case_ids:
+                row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+                if row is None:
+                    continue
+                record = dict(row)
+                record["updates"] = [dict(r) for r in conn.execute(
+                    select(case_updates).where(case_updates.c.case_id == case_id).order_by(case_updates.c.id)
+                ).mappings()]
+                delivery = conn.execute(select(outbox).where(outbox.c.case_id == case_id)).mappings().first()
+                record["delivery"] = dict(delivery) if delivery else None
+                record["notifications"] = [dict(r) for r in conn.execute(
+                    select(notifications).where(notifications.c.case_id == case_id).order_by(notifications.c.id)
+                ).mappings()]
+                found.append(record)
+        return found
+
+    def erase(self, case_ids: Sequence[int], dry_run: bool = False) -> Dict[str, int]:
+        """Delete these cases and everything hanging off them; how many rows of each went."""
+        ids = sorted(set(case_ids))
+        counts: Dict[str, int] = {}
+        with self.engine.begin() as conn:
+            for name, table in (("notifications", notifications), ("case updates", case_updates),
+                                ("deliveries", outbox), ("cases", cases)):
+                column = table.c.id if table is cases else table.c.case_id
+                if not ids:
+                    counts[name] = 0
+                elif dry_run:
+                    counts[name] = conn.execute(select(func.count()).select_from(table).where(column.in_(ids))).scalar() or 0
+                else:
+                    counts[name] = conn.execute(delete(table).where(column.in_(ids))).rowcount or 0
+        return counts

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from bot.storage.schema import escalation_notes, escalations, staff
@@ -238,3 +238,44 @@ class EscalationStore:
                 Note(r["id"], r["display_name"], r["text"], _aware(r["created_at"]))  # type: ignore[arg-type]
                 for r in conn.execute(query).mappings()
             ]
+
+    # -- residents' data rights (bot/privacy) ---------------------------------------
+    @staticmethod
+    def _about(conversation_ids: Iterable[str], phones: Iterable[str]) -> Any:
+        return or_(escalations.c.conversation_id.in_(sorted(set(conversation_ids))),
+                   escalations.c.phone.in_(sorted(set(phones))))
+
+    def conversations_of(self, phones: Iterable[str]) -> List[str]:
+        """Conversations queued for staff with one of these numbers."""
+        query = select(escalations.c.conversation_id).where(escalations.c.phone.in_(sorted(set(phones)))).distinct()
+        with self.engine.connect() as conn:
+            return [c for (c,) in conn.execute(query)]
+
+    def export(self, conversation_ids: Iterable[str], phones: Iterable[str]) -> List[Dict[str, Any]]:
+        """Each escalation's full row, with the staff notes on it (and who wrote them)."""
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(
+                _query().where(self._about(conversation_ids, phones)).order_by(escalations.c.id)).mappings()]
+            notes = conn.execute(
+                select(escalation_notes, staff.c.display_name)
+                .select_from(escalation_notes.join(staff, staff.c.id == escalation_notes.c.staff_id))
+                .where(escalation_notes.c.escalation_id.in_([row["id"] for row in rows]))
+                .order_by(escalation_notes.c.id)
+            ).mappings().all()
+        for row in rows:
+            row["notes"] = [{"staff": n["display_name"], "text": n["text"], "created_at": n["created_at"]}
+                            for n in notes if n["escalation_id"] == row["id"]]
+        return rows
+
+    def erase(self, conversation_ids: Iterable[str], phones: Iterable[str], dry_run: bool = False) -> Dict[str, int]:
+        """Delete these escalations and the staff notes on them."""
+        about = select(escalations.c.id).where(self._about(conversation_ids, phones))
+        with self.engine.begin() as conn:
+            if dry_run:
+                ids = [i for (i,) in conn.execute(about)]
+                notes = conn.execute(select(func.count()).select_from(escalation_notes).where(
+                    escalation_notes.c.escalation_id.in_(ids))).scalar() if ids else 0
+                return {"escalations": len(ids), "staff notes": notes or 0}
+            notes = conn.execute(delete(escalation_notes).where(escalation_notes.c.escalation_id.in_(about))).rowcount
+            removed = conn.execute(delete(escalations).where(self._about(conversation_ids, phones))).rowcount
+        return {"escalations": removed or 0, "staff notes": notes or 0}

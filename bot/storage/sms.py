@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -77,6 +77,13 @@ class SmsStore:
         except IntegrityError:
             pass  # a concurrent first message from the same number created it
         return self.conversation_for(phone)
+
+    def conversation_of(self, phone: str) -> Optional[str]:
+        """The conversation id of a number that has texted us (None: never, or unlinked)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(sms_conversations.c.conversation_id).where(sms_conversations.c.phone == phone)
+            ).scalar()
 
     def phone_for(self, conversation_id: str) -> Optional[str]:
         with self.engine.connect() as conn:
@@ -269,3 +276,39 @@ class SmsStore:
         with self.engine.connect() as conn:
             row = conn.execute(select(sms_suppressions).where(sms_suppressions.c.phone == phone)).mappings().first()
         return dict(row) if row else None
+
+    # -- residents' data rights (bot/privacy) ---------------------------------------
+    def export(self, phones: Iterable[str], conversation_ids: Iterable[str]) -> Dict[str, List[Dict[str, Any]]]:
+        """Number links, every message in and out, and opt-outs of these numbers/conversations."""
+        phones, conversation_ids = sorted(set(phones)), sorted(set(conversation_ids))
+        with self.engine.connect() as conn:
+            links = [dict(r) for r in conn.execute(select(sms_conversations).where(or_(
+                sms_conversations.c.phone.in_(phones), sms_conversations.c.conversation_id.in_(conversation_ids),
+            )).order_by(sms_conversations.c.id)).mappings()]
+            conversations = sorted(set(conversation_ids) | {link["conversation_id"] for link in links})
+            messages = [dict(r) for r in conn.execute(
+                select(sms_messages).where(sms_messages.c.conversation_id.in_(conversations)).order_by(sms_messages.c.id)
+            ).mappings()]
+            numbers = sorted(set(phones) | {link["phone"] for link in links})
+            opt_outs = [dict(r) for r in conn.execute(
+                select(sms_suppressions).where(sms_suppressions.c.phone.in_(numbers))).mappings()]
+        return {"numbers": links, "messages": messages, "opt_outs": opt_outs}
+
+    def erase(self, phones: Iterable[str], conversation_ids: Iterable[str], dry_run: bool = False) -> Dict[str, int]:
+        """Delete the messages and number links of these numbers/conversations.
+
+        The stop list is kept: a number that opted out must never be texted
+        again, and that record is how we honour it (docs/privacy.md).
+        """
+        phones, conversation_ids = sorted(set(phones)), sorted(set(conversation_ids))
+        links = or_(sms_conversations.c.phone.in_(phones), sms_conversations.c.conversation_id.in_(conversation_ids))
+        with self.engine.begin() as conn:
+            linked = [c for (c,) in conn.execute(select(sms_conversations.c.conversation_id).where(links))]
+            conversations = sorted(set(conversation_ids) | set(linked))
+            messages = sms_messages.c.conversation_id.in_(conversations)
+            if dry_run:
+                count = conn.execute(select(func.count()).select_from(sms_messages).where(messages)).scalar() or 0
+                return {"sms messages": count, "sms number links": len(linked)}
+            count = conn.execute(delete(sms_messages).where(messages)).rowcount or 0
+            unlinked = conn.execute(delete(sms_conversations).where(links)).rowcount or 0
+        return {"sms messages": count, "sms number links": unlinked}
