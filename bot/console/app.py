@@ -2,7 +2,8 @@
 
 auth (sign-in/out), queue (the queue, claiming, live updates), conversations
 (transcript, reply, notes, hand back, close, search), staff_admin (accounts,
-admins only) and audit (the log, supervisors and admins). Request middleware
+admins only), audit (the log, supervisors and admins) and privacy (residents'
+subject access and erasure requests, supervisors and admins). Request middleware
 loads the staff session; response middleware adds security headers.
 """
 
@@ -15,7 +16,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import Forbidden, NotFound
 from sanic.response import HTTPResponse
 
-from bot.console import audit, auth, conversations, queue, staff_admin
+from bot.console import audit, auth, conversations, privacy, queue, staff_admin
 from bot.console.context import Console
 from bot.console.web import load_session, render
 
@@ -40,7 +41,7 @@ def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto/For (request.scheme -> https).
         app.config.PROXIES_COUNT = app_console.settings.console_proxies_count
     app.static("/static", str(STATIC), name="static")
-    for blueprint in (auth.bp, queue.bp, conversations.bp, staff_admin.bp, audit.bp):
+    for blueprint in (auth.bp, queue.bp, conversations.bp, staff_admin.bp, audit.bp, privacy.bp):
         app.blueprint(blueprint)
 
     @app.on_request

@@ -15,6 +15,7 @@ from bot.console.web import console, form_value, redirect, render, requires
 from bot.escalation.handoff import MAX_REPLY_CHARS, HandoffError
 from bot.storage.escalations import CLOSED, HANDED_BACK, Escalation
 from bot.storage.schema import cases
+from bot.storage.sms import SmsStore
 
 bp = Blueprint("conversations")
 
@@ -54,7 +55,9 @@ async def conversation(request: Request) -> HTTPResponse:
     if not context["transcript"].exists and not context["escalations"] and not context["cases"]:
         return render(request, "error.html", status=404, title="Not found", message="No conversation with that id.")
     console(request).audit.record(request.ctx.staff.id, "view_conversation", conversation_id)
-    return render(request, "conversation.html", **context)
+    # An SMS resident's number, from the SMS channel's link (Rasa's tracker never holds it).
+    phone = SmsStore(console(request).engine).phone_for(conversation_id)
+    return render(request, "conversation.html", phone=phone, **context)
 
 
 @bp.get("/conversation/transcript")
@@ -166,6 +169,10 @@ async def search(request: Request) -> HTTPResponse:
             with app_console.engine.connect() as conn:
                 conversation_ids = [r[0] for r in conn.execute(
                     select(cases.c.conversation_id).where(cases.c.contact_phone == phone).distinct())]
+            # The number's SMS conversation, through the SMS channel's link (Rasa never holds the number).
+            texted = SmsStore(app_console.engine).conversation_of(phone)
+            if texted and texted not in conversation_ids:
+                conversation_ids.append(texted)
         elif postcode:
             kind = "postcode"
             with app_console.engine.connect() as conn:
