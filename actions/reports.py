@@ -26,7 +26,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, services
-from actions.resident import known_phone
+from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, postcodes
 from bot.backoffice.base import NewCase
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
@@ -362,9 +362,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
     def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
         """Values only the opening message provides: channel data and a long description."""
         found: Dict[str, Any] = {}
-        phone = known_phone(tracker)
-        if phone and "contact_phone" in values and values.get("contact_phone") is None:
-            found["contact_phone"] = phone
+        if "contact_phone" in values and values.get("contact_phone") is None and known_phone(tracker):
+            found["contact_phone"] = THIS_NUMBER  # the SMS number, looked up when the case is made
         if (
             "description" in values
             and values.get("description") is None
@@ -551,7 +550,7 @@ def build_case(category: Category, tracker: Tracker) -> NewCase:
         longitude=slot("longitude"),
         description=slot("description"),
         details=details,
-        contact_phone=slot("contact_phone") if consent else None,
+        contact_phone=contact_phone(tracker, slot("contact_phone")) if consent else None,
         contact_email=slot("contact_email") if consent else None,
         contact_consent=consent,
         media_urls=list(tracker.get_slot("media_urls") or []),
