@@ -69,7 +69,7 @@ MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 HELP_TEXT = (
     "{council_name}: for help call {council_phone}, Monday to Friday 8am to 6pm, or visit {council_website}. "
-    "Reply STOP to stop messages."
+    "Reply STOP to stop messages. Privacy: {privacy_url}"
 )
 OPTED_IN_TEXT = "You will get messages from {council_name} again. Reply STOP to stop. What can I help with?"
 FAILURE_TEXT = "Sorry, something went wrong on our side. Please try again, or call us on {council_phone}."
@@ -383,6 +383,7 @@ class SmsInput(InputChannel):
             council_name=s.council_name,
             council_phone=s.council_phone,
             council_website=s.council_website,
+            privacy_url=s.web_privacy_url,
             max_mb=s.sms_media_max_bytes // (1024 * 1024),
         )
 

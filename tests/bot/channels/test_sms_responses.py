@@ -88,7 +88,8 @@ def test_response_fits_sms(name: str, variant: Dict[str, Any]):
 def test_channel_texts_fit_sms(template: str):
     settings = load_settings({})
     body = template.format(council_name=settings.council_name, council_phone=settings.council_phone,
-                           council_website=settings.council_website, max_mb=5)
+                           council_website=settings.council_website, max_mb=5,
+                           privacy_url=settings.web_privacy_url)
     _assert_sms_friendly(template[:30], body)
 
 
