@@ -26,8 +26,9 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, services
+from actions import choices, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
-from bot import answers, postcodes
+from bot import answers, postcodes, signposts
 from bot.backoffice.base import NewCase
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
 
@@ -57,6 +58,15 @@ GENERIC_REQUEST = re.compile(
 )
 # How sure NLU must be that an answer is a different kind of report to switch forms.
 SWITCH_REPORT_CONFIDENCE = 0.8
+# After this many unusable answers in a row to one question, offer a way on
+# (skip it where the back office can do without, describe the place, a person).
+FAILED_SLOT = "failed_answers"
+MAX_FAILED_ANSWERS = 3
+SKIPPABLE = {
+    "postcode": answers.SKIP, "contact_phone": answers.SKIP, "contact_email": answers.SKIP,
+    "vehicle_registration": answers.UNKNOWN, "collection_day": answers.UNKNOWN,
+    "defect_surface": answers.UNKNOWN, "bin_reason": answers.UNKNOWN,
+}
 
 SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "roundabout"),
             "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving")}
@@ -80,7 +90,10 @@ class Turn:
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Turn":
-        message = tracker.latest_message or {}
+        return cls.from_message(tracker.latest_message or {})
+
+    @classmethod
+    def from_message(cls, message: Dict[str, Any]) -> "Turn":
         intent = message.get("intent") or {}
         entities: Dict[str, str] = {}
         for entity in message.get("entities") or []:
@@ -235,11 +248,13 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        turn = Turn.from_tracker(tracker)
-        ctx = FormContext(self.category, tracker, dispatcher)
         requested = tracker.get_slot(REQUESTED_SLOT)
         values = {slot: tracker.get_slot(slot) for slot in self.category.required_slots}
         starting = requested is None
+        turn, start_events = self._opening_turn(tracker) if starting else (Turn.from_tracker(tracker), [])
+        ctx = FormContext(self.category, tracker, dispatcher)
+        if starting and tracker.get_latest_input_channel() == "sms":
+            dispatcher.utter_message(response="utter_sms_how_to_drop")
 
         if not starting:
             interruption = self._escalation(turn, requested, dispatcher, tracker)
@@ -263,12 +278,21 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # not also an answer to the current question, which is asked again.
             dispatcher.utter_message(text="Thanks, I've updated that.")
         elif requested and requested not in turn.updates and not turn.rejected:
-            reader = READERS.get(requested, _free_text)
-            value, explanation = reader(turn, ctx)
-            if explanation:
-                dispatcher.utter_message(response=explanation)
+            value = self._way_on_answer(turn, requested, tracker)
+            explanation = None
+            if value is None:
+                reader = READERS.get(requested, _free_text)
+                value, explanation = reader(turn, ctx)
             if value is not None:
                 turn.updates[requested] = value
+            elif explanation == "utter_what_to_change":
+                dispatcher.utter_message(response=explanation)  # "no" to the read-back is not a failed answer
+            elif explanation:
+                start_events += self._failed_answer(requested, explanation, tracker, dispatcher)
+        if turn.rejected and requested and requested not in turn.updates:
+            start_events += self._failed_answer(requested, None, tracker, dispatcher)
+        if requested in turn.updates and tracker.get_slot(FAILED_SLOT) is not None:
+            start_events.append(SlotSet(FAILED_SLOT, None))
 
         if turn.updates and CONFIRM_SLOT not in turn.updates and values.get(CONFIRM_SLOT) is not None:
             turn.updates[CONFIRM_SLOT] = None  # anything changed must be confirmed again
@@ -282,8 +306,61 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             events.append(SlotSet(requested, None))
         if starting:
             events.append(SlotSet("report_category", self.category.key))
+        events += start_events
         events.append(SlotSet(REQUESTED_SLOT, next_slot))
         return events
+
+    # -- the first message, and answers that fail ------------------------------------
+    def _opening_turn(self, tracker: Tracker) -> Tuple[Turn, List[EventType]]:
+        """The message the form starts from, and events that record where it came from.
+
+        Usually the latest message, less any further problems it reported
+        (kept for later, with their own places: actions/problems.py). A form
+        started from a choice or from a pending problem starts from the message
+        that choice carried, not from the "1" or "yes" that chose it.
+        """
+        latest = tracker.latest_message or {}
+        carried = problems.carried(tracker, self.category.intent)
+        if carried is not None:
+            message = {**latest, "text": carried.get("text") or "", "entities": carried.get("entities") or [],
+                       "intent": {"name": self.category.intent, "confidence": 1.0}}
+            return Turn.from_message(message), [SlotSet(problems.CARRIED_SLOT, None)]
+        first, further = problems.split(latest)
+        events: List[EventType] = []
+        if further:
+            events.append(SlotSet(problems.PENDING_SLOT, problems.pending(tracker) + further))
+        if tracker.get_slot(problems.CARRIED_SLOT) is not None:
+            events.append(SlotSet(problems.CARRIED_SLOT, None))
+        return Turn.from_message(first), events
+
+    @staticmethod
+    def _way_on_answer(turn: Turn, requested: str, tracker: Tracker) -> Any:
+        """After the way on was offered: "skip" leaves out a question the back office can do without."""
+        failed = tracker.get_slot(FAILED_SLOT)
+        offered = isinstance(failed, dict) and failed.get("slot") == requested and failed.get("count", 0) >= MAX_FAILED_ANSWERS
+        simple = " ".join(turn.text.lower().split())
+        if offered and requested in SKIPPABLE and (answers.is_skip(turn.text) or simple.startswith("skip")):
+            return SKIPPABLE[requested]
+        return None
+
+    @staticmethod
+    def _failed_answer(
+        requested: str, explanation: Optional[str], tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> List[EventType]:
+        """Count an unusable answer; the third in a row gets a way on instead of the same re-ask."""
+        failed = tracker.get_slot(FAILED_SLOT)
+        same = isinstance(failed, dict) and failed.get("slot") == requested
+        count = (failed.get("count", 0) if same else 0) + 1
+        if count >= MAX_FAILED_ANSWERS:
+            if requested in SKIPPABLE:
+                dispatcher.utter_message(response="utter_way_on_skip")
+            elif requested == "location":
+                dispatcher.utter_message(response="utter_way_on_location")
+            else:
+                dispatcher.utter_message(response="utter_way_on_person")
+        elif explanation:
+            dispatcher.utter_message(response=explanation)
+        return [SlotSet(FAILED_SLOT, {"slot": requested, "count": count})]
 
     # -- pieces of run(), in the order they apply --------------------------------
     def _escalation(
@@ -296,21 +373,28 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         form ends and its answers are cleared; staff see them in the transcript.
         """
         reason, category = escalation.reason_for(tracker)
-        if reason is None or reason == "repeated_fallback":
+        if reason != "urgent" and requested not in FREE_TEXT_SLOTS and answers.wants_person(turn.text):
+            # "talk to a person" (the way-on button) reaches a person whatever NLU made of it.
+            reason, category = "talk_to_human", None
+        elif reason is None or reason == "repeated_fallback":
             return None
-        if reason != "urgent":
+        elif reason != "urgent":
             free_text = requested in FREE_TEXT_SLOTS
             threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
             if turn.confidence < threshold:
                 return None
         end_form: List[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS if tracker.get_slot(slot) is not None]
-        end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(problems.PENDING_SLOT, None)]
         return end_form + escalation.escalate(dispatcher, tracker, reason, category)
 
     def _interruption(
         self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
     ) -> Optional[List[EventType]]:
         """Handle a question or request asked in the middle of the form."""
+        if answers.is_abandon(turn.text):
+            # "drop", "forget it": the way out the bot teaches by SMS, where "cancel"
+            # is a carrier opt-out keyword. Read without NLU, so it always works.
+            return [SlotSet(CONFIRM_SLOT, False), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
             return None
         if (turn.metadata.get("guard") or {}).get("leading_slash_removed"):
@@ -329,7 +413,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         elif turn.intent == "talk_to_human":
             dispatcher.utter_message(response="utter_talk_to_human")
         elif turn.intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
+            dispatcher.utter_message(response=signposts.signpost_for(turn.text)[1])
         else:
             dispatcher.utter_message(text="I can help with that once we've finished this report.")
         dispatcher.utter_message(response="utter_resume_form")
@@ -485,7 +569,7 @@ def summarise(category: Category, tracker: Tracker) -> str:
     """A short read-back of the report, SMS-friendly (one line per answer)."""
     where = tracker.get_slot("location") or ""
     postcode = tracker.get_slot("postcode")
-    if postcode and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
+    if postcode and postcode != answers.SKIP and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
         where = f"{where}, {postcode}"
     lines = [f"Your report: {category.title} at {where}."]
     for slot in category.detail_slots:
@@ -512,7 +596,7 @@ class ActionFinishReport(Action):
         reset = [SlotSet(slot, None) for slot in REPORT_SLOTS]
         if tracker.get_slot(CONFIRM_SLOT) is not True:
             dispatcher.utter_message(response="utter_report_cancelled")
-            return reset
+            return reset + choices.offer_next_problem(tracker)
         category = _current_category(tracker)
         new_case = build_case(category, tracker)
         message_id = (tracker.latest_message or {}).get("message_id") or str(len(tracker.events))
@@ -526,7 +610,8 @@ class ActionFinishReport(Action):
         dispatcher.utter_message(
             text=f"Thank you. Your {category.title} report has been received. Your reference is {case.reference}. {follow_up}"
         )
-        return reset + [SlotSet("case_reference", case.reference)]
+        # Then the next problem the resident's message mentioned, if any (actions/choices.py).
+        return reset + [SlotSet("case_reference", case.reference)] + choices.offer_next_problem(tracker)
 
 
 def build_case(category: Category, tracker: Tracker) -> NewCase:

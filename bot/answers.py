@@ -31,6 +31,18 @@ _UNKNOWN_WORDS = {
     "not sure", "dont know", "don't know", "i dont know", "i don't know", "idk", "no idea", "unsure",
     "dunno", "no clue", "cant see", "can't see", "cant remember", "can't remember", "not known", "unknown",
 }
+# Leaving a report. Not "cancel": by SMS that word is a carrier opt-out keyword
+# (bot/channels/sms.py), so the bot teaches "drop" and understands these.
+_ABANDON_WORDS = {
+    "drop", "drop it", "drop this", "drop that", "drop report", "drop the report", "drop this report",
+    "drop my report", "forget it", "forget this", "forget that", "forget about it", "forget the report",
+    "forget this report", "never mind", "nevermind", "never mind this", "dont bother", "don't bother",
+}
+_PERSON = re.compile(
+    r"\b(talk|speak|chat|put me through)\b.*\b(person|human|someone|somebody|agent|adviser|advisor|staff|operator)\b"
+    r"|^\W*(a\s+)?(real\s+)?(person|human|agent|adviser|advisor|operator)\W*(please)?\W*$",
+    re.IGNORECASE,
+)
 _WEEKDAYS = {
     "mon": "Monday", "tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "weds": "Wednesday",
     "thu": "Thursday", "thur": "Thursday", "thurs": "Thursday", "fri": "Friday", "sat": "Saturday",
@@ -63,6 +75,16 @@ def is_skip(text: str) -> bool:
 
 def is_unknown(text: str) -> bool:
     return _simple(text) in _UNKNOWN_WORDS
+
+
+def is_abandon(text: str) -> bool:
+    """ "drop", "forget it": the resident wants to leave the report they started."""
+    return _simple(text) in _ABANDON_WORDS
+
+
+def wants_person(text: str) -> bool:
+    """ "talk to a person", "person please": read without NLU, so it always works."""
+    return bool(_PERSON.search(text or ""))
 
 
 def parse_uk_phone(text: str) -> Optional[str]:

@@ -23,6 +23,19 @@ class Category:
     detail_slots: Tuple[str, ...]  # asked after the location, in order
     needs_postcode: bool = False  # property-based services need the exact address
     what_first: bool = False  # ask what the problem is before where (the general form)
+    # How the bot mentions one it has not started yet ("You also mentioned a street
+    # light fault on ..."); "a <title>" unless the title takes no article.
+    mention: str = ""
+    label: str = ""  # the button offering it, when "<Title>" would not do
+
+    @property
+    def mentioned(self) -> str:
+        return self.mention or f"a {self.title}"
+
+    @property
+    def choice_label(self) -> str:
+        """The button (and SMS option) offering this kind of report: "Street light fault"."""
+        return self.label or self.title[:1].upper() + self.title[1:]
 
     @property
     def intent(self) -> str:
@@ -44,11 +57,11 @@ class Category:
 CATEGORIES: Tuple[Category, ...] = (
     Category("missed_bin", "missed bin collection", ("bin_type", "collection_day"), needs_postcode=True),
     Category("pothole", "pothole or damaged path", ("defect_surface", "defect_size", "defect_danger", "description")),
-    Category("flytipping", "fly-tipping", ("description",)),
+    Category("flytipping", "fly-tipping", ("description",), mention="fly-tipping"),
     Category("streetlight", "street light fault", ("description",)),
-    Category("graffiti", "graffiti", ("description",)),
-    Category("dog_fouling", "dog fouling", ("description",)),
-    Category("litter", "litter or street cleaning", ("description",)),
+    Category("graffiti", "graffiti", ("description",), mention="graffiti"),
+    Category("dog_fouling", "dog fouling", ("description",), mention="dog fouling"),
+    Category("litter", "litter or street cleaning", ("description",), mention="litter"),
     Category("blocked_drain", "blocked drain or flooding", ("description",)),
     Category("tree", "tree problem", ("description",)),
     Category("parking", "parking problem", ("description",)),
@@ -57,9 +70,11 @@ CATEGORIES: Tuple[Category, ...] = (
         "abandoned_vehicle",
         "abandoned vehicle",
         ("vehicle_registration", "vehicle_make", "vehicle_colour", "vehicle_duration"),
+        mention="an abandoned vehicle",
     ),
     Category("housing_repair", "council home repair", ("description",), needs_postcode=True),
-    Category("other_problem", "problem", ("description",), what_first=True),
+    Category("other_problem", "problem", ("description",), what_first=True, mention="another problem",
+             label="Another kind of problem"),
     Category("bulky_waste", "bulky waste collection", ("bulky_items",), needs_postcode=True),
     Category("new_bin", "new or replacement bin", ("bin_type", "bin_reason"), needs_postcode=True),
 )
@@ -71,4 +86,4 @@ BY_INTENT: Dict[str, Category] = {c.intent: c for c in CATEGORIES}
 # Every slot a report form can fill; reset when a report is finished or cancelled.
 REPORT_SLOTS: Tuple[str, ...] = tuple(
     dict.fromkeys(slot for c in CATEGORIES for slot in c.required_slots)
-) + ("latitude", "longitude", "media_urls", "report_category")
+) + ("latitude", "longitude", "media_urls", "report_category", "failed_answers")

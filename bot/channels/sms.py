@@ -69,7 +69,14 @@ MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 HELP_TEXT = (
     "{council_name}: for help call {council_phone}, Monday to Friday 8am to 6pm, or visit {council_website}. "
-    "Reply STOP to stop messages. Privacy: {privacy_url}"
+    "Reply DROP to drop a report you've started, or STOP to stop all messages."
+)
+# The opt-out confirmation says how to come back. Sent before the number is
+# suppressed, and only when Twilio did not mark the message as an opt-out
+# itself (with Advanced Opt-Out, Twilio sends its own confirmation: docs/sms.md).
+OPTED_OUT_TEXT = (
+    "{council_name}: you won't get any more texts from us, including updates on your reports. "
+    "Reply START to get them again."
 )
 OPTED_IN_TEXT = "You will get messages from {council_name} again. Reply STOP to stop. What can I help with?"
 FAILURE_TEXT = "Sorry, something went wrong on our side. Please try again, or call us on {council_phone}."
@@ -383,7 +390,6 @@ class SmsInput(InputChannel):
             council_name=s.council_name,
             council_phone=s.council_phone,
             council_website=s.council_website,
-            privacy_url=s.web_privacy_url,
             max_mb=s.sms_media_max_bytes // (1024 * 1024),
         )
 
@@ -392,6 +398,8 @@ class SmsInput(InputChannel):
         conversation, phone = inbound.conversation_id, inbound.phone
         word = keyword(inbound.body, inbound.opt_out_type)
         if word == "stop":
+            if not inbound.opt_out_type and not await asyncio.to_thread(self.store.suppression, phone):
+                await self.sender.send(conversation, phone, self._text(OPTED_OUT_TEXT))
             await asyncio.to_thread(self.store.suppress, phone, inbound.body.strip().upper()[:20], "resident")
             logger.info("Conversation %s opted out of SMS", conversation)
             return "processed"

@@ -60,7 +60,8 @@ def test_malformed_postcode_is_re_asked(environment, make_tracker):
     tracker = make_tracker(user_event("AN1 4", intent="inform"), form="missed_bin_form",
                            slots={"requested_slot": "postcode", "location": "12 Mill Lane"})
     slots, messages, _ = run(MISSED_BIN, tracker)
-    assert slots == {"postcode": None, "requested_slot": "postcode"}
+    assert slots == {"postcode": None, "requested_slot": "postcode",
+                     "failed_answers": {"slot": "postcode", "count": 1}}
     assert messages[0]["response"] == "utter_invalid_postcode"
 
 
@@ -208,7 +209,8 @@ def test_address_outside_the_area_is_not_taken(environment, make_tracker):
                                       entities=[{"entity": "location", "value": "1 High St"}]),
                            form="missed_bin_form", slots={"requested_slot": "location"})
     slots, messages, _ = run(MISSED_BIN, tracker)
-    assert slots == {"location": None, "requested_slot": "location"}
+    assert slots == {"location": None, "requested_slot": "location",
+                     "failed_answers": {"slot": "location", "count": 1}}
     assert [m["response"] for m in messages] == ["utter_outside_area"]
 
 
@@ -264,3 +266,67 @@ def test_postcode_question_answered_with_a_postcode(environment, make_tracker):
     slots, messages, _ = run(MISSED_BIN, tracker)
     assert slots["postcode"] == "AN1 4GT" and slots["requested_slot"] == "bin_type"
     assert messages == []
+
+
+# ----- no dead ends, and leaving a report without "cancel" (issue 11) -------------------
+def _postcode_answer(make_tracker, text, failed=None, intent="inform", confidence=0.6):
+    return make_tracker(user_event(text, intent=intent, confidence=confidence), form="missed_bin_form",
+                        slots={"requested_slot": "postcode", "location": "14 Foxglove Way", "failed_answers": failed})
+
+
+def test_three_bad_postcodes_then_a_way_on_and_skip_moves_on(environment, make_tracker):
+    failed = None
+    for attempt, text in enumerate(["AN1", "AN1 4", "A1 4GTX"], start=1):
+        slots, messages, _ = run(MISSED_BIN, _postcode_answer(make_tracker, text, failed))
+        failed = slots["failed_answers"]
+        assert failed == {"slot": "postcode", "count": attempt}
+        assert slots["requested_slot"] == "postcode"
+    assert messages[0]["response"] == "utter_way_on_skip"
+    slots, _, _ = run(MISSED_BIN, _postcode_answer(make_tracker, "skip", failed))
+    assert slots["postcode"] == reports.answers.SKIP
+    assert slots["failed_answers"] is None
+    assert slots["requested_slot"] == "bin_type"
+
+
+def test_skip_is_not_offered_before_the_way_on(environment, make_tracker):
+    slots, messages, _ = run(MISSED_BIN, _postcode_answer(make_tracker, "skip"))
+    assert slots["postcode"] is None and messages[0]["response"] == "utter_invalid_postcode"
+
+
+def test_the_way_on_to_a_person_works_without_nlu(environment, make_tracker):
+    failed = {"slot": "postcode", "count": 3}
+    _, _, events = run(MISSED_BIN, _postcode_answer(make_tracker, "talk to a person", failed, intent="nlu_fallback",
+                                                    confidence=0.3))
+    assert any(e.get("event") == "pause" for e in events)
+
+
+def test_a_skipped_postcode_is_not_read_back(environment, make_tracker):
+    tracker = make_tracker(user_event("x"), form="missed_bin_form",
+                           slots={"location": "14 Foxglove Way", "postcode": reports.answers.SKIP})
+    assert "Your report: missed bin collection at 14 Foxglove Way." in reports.summarise(BY_KEY["missed_bin"], tracker)
+
+
+def test_drop_leaves_a_report_whatever_nlu_thinks(environment, make_tracker):
+    for text in ("DROP", "drop", "forget it"):
+        tracker = make_tracker(user_event(text, intent="inform", confidence=0.4), form="missed_bin_form",
+                               slots={"requested_slot": "bin_type", "location": "Mill Lane"})
+        slots, _, events = run(MISSED_BIN, tracker)
+        assert slots["report_confirmed"] is False and slots["requested_slot"] is None
+        assert {"event": "active_loop", "name": None} in [
+            {"event": e.get("event"), "name": e.get("name")} for e in events]
+
+
+def test_an_sms_report_teaches_drop_when_it_starts(environment, make_tracker):
+    sms = user_event("my bin wasnt collected", intent="report_missed_bin", metadata={"channel": "sms"})
+    _, messages, _ = run(MISSED_BIN, make_tracker(sms, form="missed_bin_form"))
+    assert messages[0]["response"] == "utter_sms_how_to_drop"
+    web = user_event("my bin wasnt collected", intent="report_missed_bin")
+    _, messages, _ = run(MISSED_BIN, make_tracker(web, form="missed_bin_form"))
+    assert "utter_sms_how_to_drop" not in [m.get("response") for m in messages]
+
+
+def test_out_of_scope_mid_form_says_where_to_go(environment, make_tracker):
+    tracker = make_tracker(user_event("how do I renew my passport", intent="out_of_scope", confidence=0.95),
+                           form="missed_bin_form", slots={"requested_slot": "bin_type", "location": "Mill Lane"})
+    _, messages, _ = run(MISSED_BIN, tracker)
+    assert messages[0]["response"] == "utter_signpost_passport"

@@ -48,3 +48,17 @@ def test_choose_needs_exactly_one_option():
     options = {"road": ("road",), "pavement": ("pavement",)}
     assert answers.choose("its in the road", options) == "road"
     assert answers.choose("road and pavement", options) is None
+
+
+def test_leaving_a_report_without_the_word_cancel():
+    for text in ("DROP", "drop", "Drop.", "forget it", "never mind"):
+        assert answers.is_abandon(text), text
+    for text in ("cancel", "drop kerb is broken", "stop"):
+        assert not answers.is_abandon(text), text
+
+
+def test_asking_for_a_person_is_read_without_nlu():
+    for text in ("Talk to a person", "talk to a person", "can I speak to someone", "person please", "a real person"):
+        assert answers.wants_person(text), text
+    for text in ("the person next door is noisy", "someone dumped a sofa", "personal"):
+        assert not answers.wants_person(text), text

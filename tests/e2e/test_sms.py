@@ -137,6 +137,7 @@ def test_a_custom_opt_out_keyword_twilio_recognised_is_honoured(sms: SmsClient):
     assert sms.webhook({**stop, "OptOutType": "STOP"})[0] == 200
     sms.wait_until_processed(stop["MessageSid"])
     assert sms.store.suppression(phone)["keyword"] == "STOPIO"
+    assert len(sms.replies(phone)) == 1, "Twilio confirmed this opt-out itself: no second confirmation"
     later = sms.params(phone, "helo eto")
     sms.webhook(later)
     assert sms.wait_until_processed(later["MessageSid"])["status"] == "ignored"
@@ -163,17 +164,19 @@ def test_stop_silences_the_number_until_start(sms: SmsClient):
     # Staff or the worker trying to reach the resident are blocked too, with the reason recorded.
     assert sms.push(conversation, "Your report has been updated.") == 200
     time.sleep(1.0)
-    assert len(sms.replies(phone)) == 1  # silence: no reply to STOP, nothing since
+    # One confirmation that says how to come back, then silence.
+    replies = sms.replies(phone)
+    assert len(replies) == 2 and "START" in replies[1]["body"]
     assert len(sms.user_texts(phone)) == turns  # no NLU either
     blocked = [m for m in sms.store.messages(conversation) if m["status"] == "blocked"]
     assert blocked and "opted out" in blocked[0]["error_message"]
     assert sms.store.suppression(phone)["source"] == "resident"
 
     sms.send_via_network(phone, "START")
-    replies = sms.wait_for_replies(phone, 2)
-    assert "again" in replies[1]["body"]
+    replies = sms.wait_for_replies(phone, 3)
+    assert "again" in replies[2]["body"]
     sms.send_via_network(phone, "hello")
-    assert "assistant" in sms.wait_for_replies(phone, 3)[2]["body"]
+    assert "assistant" in sms.wait_for_replies(phone, 4)[3]["body"]
 
 
 def test_help_gives_the_council_contact_details(sms: SmsClient):

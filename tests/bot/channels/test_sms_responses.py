@@ -9,6 +9,7 @@ channel renders them (buttons as numbered options).
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Tuple
@@ -84,7 +85,9 @@ def test_response_fits_sms(name: str, variant: Dict[str, Any]):
     _assert_sms_friendly(name, rendered.body)
 
 
-@pytest.mark.parametrize("template", [sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.MEDIA_REJECTED_TEXT, sms.FAILURE_TEXT])
+@pytest.mark.parametrize(
+    "template", [sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.OPTED_OUT_TEXT, sms.MEDIA_REJECTED_TEXT, sms.FAILURE_TEXT]
+)
 def test_channel_texts_fit_sms(template: str):
     settings = load_settings({})
     body = template.format(council_name=settings.council_name, council_phone=settings.council_phone,
@@ -168,3 +171,37 @@ async def test_bin_day_answer_fits_sms(make_tracker, environment):
     assert dispatcher.messages
     for message in dispatcher.messages:
         _assert_sms_friendly("bin day", render_message(message).body)
+
+
+# ----- opt-out keywords (issue 11) ----------------------------------------------------
+# By SMS "cancel" is a carrier opt-out keyword: a resident who typed it to leave a
+# report was unsubscribed from every text, case updates included.
+_CANCEL = re.compile(r"\bcancel", re.IGNORECASE)  # "cancelled" teaches it too
+
+
+def _sms_texts() -> List[Tuple[str, str]]:
+    texts = [(name, _fill(variant.get("text", ""))) for name, variant in RESPONSES]
+    texts += [(where, text) for where, text in ACTION_TEXTS]
+    for template in (sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.OPTED_OUT_TEXT, sms.MEDIA_REJECTED_TEXT, sms.FAILURE_TEXT):
+        texts.append((template[:30], _fill(template)))
+    return texts
+
+
+def test_nothing_sent_by_sms_says_cancel():
+    said = [(where, text) for where, text in _sms_texts() if _CANCEL.search(text)]
+    assert not said, said
+
+
+def test_the_word_taught_for_leaving_a_report_is_not_a_carrier_keyword_and_works():
+    from bot import answers
+
+    [variant] = _sms_variants(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]["utter_sms_how_to_drop"])
+    taught = re.search(r"Reply ([A-Z]+)", variant["text"]).group(1)
+    assert taught not in sms.STOP_WORDS | sms.START_WORDS | sms.HELP_WORDS
+    assert sms.keyword(taught) is None  # reaches the conversation
+    assert answers.is_abandon(taught) and answers.is_abandon(taught.lower() + ".")
+    assert taught in sms.HELP_TEXT
+
+
+def test_opt_out_confirmation_says_how_to_come_back():
+    assert "START" in sms.OPTED_OUT_TEXT and "START" in sms.START_WORDS

@@ -1,0 +1,299 @@
+"""Asking the resident to choose, instead of guessing.
+
+``choice_form`` asks one question with a few answers (buttons on the web,
+numbered options by SMS) and reads the answer without needing NLU:
+
+- **Which problem?** When NLU is unsure (``nlu_fallback``: low confidence, or
+  the top two intents close), the two or three likeliest kinds of report are
+  offered, plus "Something else". Choosing one starts that report as if the
+  first message had been understood, with its place and details
+  (``carried_message``); "Something else" asks the resident to say it again,
+  and a second miss passes them to a person. Nothing is learnt at run time.
+- **The next problem?** When a message reported several problems
+  (actions/problems.py), each one after the first is offered when the
+  report before it is finished or dropped ("You also mentioned a street light
+  fault on Station Road. Shall I report that too?").
+
+Answers are read against the options offered (a button's text, its number,
+"first", or words only one option has), so a typed answer can choose only
+among those: it cannot set any other slot or intent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import escalation, problems
+from bot import answers
+from bot.categories import BY_INTENT
+
+FORM = "choice_form"
+SLOT = "choice"
+OFFER_SLOT = "choice_offer"
+FAILED_SLOT = "failed_answers"
+REQUESTED_SLOT = "requested_slot"
+WHICH_PROBLEM = "which_problem"
+NEXT_PROBLEM = "next_problem"
+SOMETHING_ELSE = "something_else"
+SOMETHING_ELSE_LABEL = "Something else"
+
+MAX_OPTIONS = 3
+# Below this, NLU's guess is noise, not a candidate worth offering.
+MIN_CANDIDATE_CONFIDENCE = 0.1
+# How sure NLU must be to read an answer by its intent rather than its words.
+INTENT_ANSWER_CONFIDENCE = 0.5
+# How sure NLU must be that an answer is a new request to leave the question for it.
+SWITCH_CONFIDENCE = 0.8
+ESCALATION_CONFIDENCE = 0.7
+MAX_FAILED_ANSWERS = 3
+
+# Where a new request made instead of answering goes.
+OTHER_FORMS = {"bin_day_enquiry": "bin_day_form", "case_status": "case_status_form"}
+_ORDINALS = {
+    "1": 1, "one": 1, "first": 1, "1st": 1, "the first": 1, "the first one": 1, "first one": 1,
+    "2": 2, "two": 2, "second": 2, "2nd": 2, "the second": 2, "the second one": 2, "second one": 2,
+    "3": 3, "three": 3, "third": 3, "3rd": 3, "the third": 3, "the third one": 3, "third one": 3,
+    "4": 4, "four": 4, "fourth": 4, "4th": 4, "the fourth": 4, "the fourth one": 4, "fourth one": 4,
+}
+_SOMETHING_ELSE_WORDS = {
+    "something else", "none", "none of these", "none of them", "none of those", "neither", "neither of them",
+    "other", "something different", "its something else", "it's something else", "no", "nope", "not those",
+    "none of the above", "else",
+}
+_NOT_KEYWORDS = {"or", "and", "a", "an", "the", "of", "problem", "kind", "another", "new"}
+
+
+def _simple(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+# ----- which problem ------------------------------------------------------------
+def likeliest(message: Dict[str, Any]) -> List[str]:
+    """The 2 or 3 likeliest kinds of report in NLU's ranking (never dialogue acts)."""
+    ranking = message.get("intent_ranking") or []
+    found: List[str] = []
+    for entry in sorted(ranking, key=lambda e: -float(e.get("confidence") or 0.0)):
+        name = entry.get("name")
+        if name in BY_INTENT and name not in found and float(entry.get("confidence") or 0.0) >= MIN_CANDIDATE_CONFIDENCE:
+            found.append(name)
+    return found[:MAX_OPTIONS]
+
+
+def labels(options: List[str]) -> List[str]:
+    return [BY_INTENT[o].choice_label for o in options] + [SOMETHING_ELSE_LABEL]
+
+
+def read_option(text: str, options: List[str], intent: Optional[str] = None, confidence: float = 0.0) -> Optional[str]:
+    """The option (an intent, or "something_else") an answer chooses, or None if it chooses none."""
+    simple = _simple(text)
+    everything = list(options) + [SOMETHING_ELSE]
+    by_label = {_simple(label): option for label, option in zip(labels(options), everything)}
+    if simple in by_label:
+        return by_label[simple]
+    number = _ORDINALS.get(re.sub(r"^(option|number|no)\s+", "", simple))
+    if number is not None:
+        return everything[number - 1] if number <= len(everything) else None
+    if simple in _SOMETHING_ELSE_WORDS:
+        return SOMETHING_ELSE
+    # Words only one option's label has: "the light one", "potholes".
+    words = {_stem(w) for w in simple.split()}
+    keywords = {o: {_stem(w) for w in _simple(BY_INTENT[o].choice_label).split()} - _NOT_KEYWORDS for o in options}
+    shared = {w for o in options for w in keywords[o] if sum(w in k for k in keywords.values()) > 1}
+    hits = [o for o in options if words & (keywords[o] - shared)]
+    if len(hits) == 1:
+        return hits[0]
+    if intent in options and confidence >= INTENT_ANSWER_CONFIDENCE:
+        return intent
+    return None
+
+
+def _second_miss(tracker: Tracker) -> bool:
+    """The resident chose "something else" just before this message (so this is the second miss)."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "slot" and event.get("name") == SLOT:
+            return event.get("value") == SOMETHING_ELSE
+    return False
+
+
+# ----- the form -------------------------------------------------------------------
+def _end(extra: Optional[List[EventType]] = None) -> List[EventType]:
+    return [SlotSet(OFFER_SLOT, None), SlotSet(FAILED_SLOT, None), SlotSet(REQUESTED_SLOT, None), ActiveLoop(None)] + (
+        extra or []
+    )
+
+
+def _start(form: str, carried: Optional[Dict[str, Any]], chosen: str) -> List[EventType]:
+    """Leave the question and start ``form`` (from ``carried`` rather than the answer, if given)."""
+    return _end([SlotSet(SLOT, chosen), SlotSet(problems.CARRIED_SLOT, carried), FollowupAction(form)])
+
+
+def offer_next_problem(tracker: Tracker) -> List[EventType]:
+    """Events that ask about the next pending problem, if there is one (used by action_finish_report)."""
+    if not problems.pending(tracker):
+        return []
+    return [SlotSet(OFFER_SLOT, {"kind": NEXT_PROBLEM}), SlotSet(SLOT, None), FollowupAction(FORM)]
+
+
+class ValidateChoiceForm(Action):
+    """Sets up the question when the form starts, and reads the answer."""
+
+    def name(self) -> Text:
+        return f"validate_{FORM}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        offer = tracker.get_slot(OFFER_SLOT)
+        if tracker.get_slot(REQUESTED_SLOT) is None:
+            if isinstance(offer, dict) and offer.get("kind") == NEXT_PROBLEM:
+                return [SlotSet(REQUESTED_SLOT, SLOT)] if problems.pending(tracker) else _end()
+            return self._which_problem(dispatcher, tracker)
+        if not isinstance(offer, dict):
+            return _end([SlotSet(SLOT, None)])
+        return self._answer(dispatcher, tracker, offer)
+
+    # -- starting ----------------------------------------------------------------------
+    def _which_problem(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """NLU was unsure about the latest message: offer the likeliest readings."""
+        message = tracker.latest_message or {}
+        first, further = problems.split(message)
+        keep: List[EventType] = (
+            [SlotSet(problems.PENDING_SLOT, problems.pending(tracker) + further)] if further else []
+        )
+        reason, category = escalation.reason_for(tracker)
+        if reason == "urgent":
+            return _end(keep + escalation.escalate(dispatcher, tracker, reason, category))
+        if reason == "repeated_fallback" or _second_miss(tracker):
+            return _end(keep + escalation.escalate(dispatcher, tracker, "repeated_fallback"))
+        options = likeliest(message)
+        if not options:
+            dispatcher.utter_message(response="utter_default")
+            return _end(keep + [SlotSet(SLOT, None)])
+        asked = {"kind": WHICH_PROBLEM, "options": options,
+                 "message": {"text": first.get("text") or "", "entities": first.get("entities") or []}}
+        return keep + [SlotSet(OFFER_SLOT, asked), SlotSet(SLOT, None), SlotSet(FAILED_SLOT, None),
+                       SlotSet(REQUESTED_SLOT, SLOT)]
+
+    # -- answering ---------------------------------------------------------------------
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, offer: Dict[str, Any]) -> List[EventType]:
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "")
+        intent = (message.get("intent") or {}).get("name")
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        next_problem = offer.get("kind") == NEXT_PROBLEM
+
+        reason, category = escalation.reason_for(tracker)
+        if answers.wants_person(text) and reason != "urgent":
+            reason, category = "talk_to_human", None
+        if reason in ("urgent", "talk_to_human", "complaint") and (
+            reason == "urgent" or answers.wants_person(text) or confidence >= ESCALATION_CONFIDENCE
+        ):
+            return _end([SlotSet(SLOT, None)] + escalation.escalate(dispatcher, tracker, reason, category))
+
+        if next_problem:
+            return self._answer_next_problem(dispatcher, tracker, text, intent, confidence)
+
+        options = [o for o in offer.get("options") or [] if o in BY_INTENT]
+        if answers.is_abandon(text) or (intent == "cancel" and confidence >= ESCALATION_CONFIDENCE):
+            dispatcher.utter_message(response="utter_nothing_to_confirm")
+            return _end([SlotSet(SLOT, None)])
+        chosen = read_option(text, options, intent, confidence)
+        if chosen == SOMETHING_ELSE:
+            dispatcher.utter_message(response="utter_describe_again")
+            return _end([SlotSet(SLOT, SOMETHING_ELSE)])
+        if chosen is not None:
+            original = offer.get("message") or {}
+            carried = {"intent": chosen, "text": original.get("text") or "", "entities": original.get("entities") or []}
+            return _start(BY_INTENT[chosen].form, carried, chosen)
+        switched = self._new_request(intent, confidence)
+        if switched:
+            return switched
+        if intent == escalation.FALLBACK_INTENT:
+            # Still not understood: the second miss in a row goes to a person.
+            return _end([SlotSet(SLOT, None)] + escalation.escalate(dispatcher, tracker, "repeated_fallback"))
+        return self._failed(dispatcher, tracker, "utter_please_choose")
+
+    def _answer_next_problem(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: Optional[str], confidence: float
+    ) -> List[EventType]:
+        pending = problems.pending(tracker)
+        if not pending:
+            return _end([SlotSet(SLOT, None)])
+        problem, rest = pending[0], pending[1:]
+        yes = answers.yes_or_no(text, intent)
+        if answers.is_abandon(text) or (intent == "cancel" and confidence >= ESCALATION_CONFIDENCE):
+            yes = False
+        if yes is True:
+            return _start(BY_INTENT[problem["intent"]].form, problems.as_message(problem), "yes") + [
+                SlotSet(problems.PENDING_SLOT, rest)
+            ]
+        if yes is False:
+            dispatcher.utter_message(response="utter_next_problem_dropped")
+            if rest:
+                # The form asks again, now about the one after.
+                return [SlotSet(problems.PENDING_SLOT, rest), SlotSet(SLOT, None), SlotSet(FAILED_SLOT, None),
+                        SlotSet(REQUESTED_SLOT, SLOT)]
+            return _end([SlotSet(problems.PENDING_SLOT, []), SlotSet(SLOT, "no")])
+        switched = self._new_request(intent, confidence)
+        if switched:
+            return switched
+        return self._failed(dispatcher, tracker, "utter_yes_or_no")
+
+    @staticmethod
+    def _new_request(intent: Optional[str], confidence: float) -> Optional[List[EventType]]:
+        """A confident new request instead of an answer: leave the question and start it."""
+        form = BY_INTENT[intent].form if intent in BY_INTENT else OTHER_FORMS.get(intent or "")
+        if form and confidence >= SWITCH_CONFIDENCE:
+            return _start(form, None, "new_request")
+        return None
+
+    @staticmethod
+    def _failed(dispatcher: CollectingDispatcher, tracker: Tracker, explanation: str) -> List[EventType]:
+        """An answer that chooses nothing: explain and ask again; from the third, offer a person too."""
+        failed = tracker.get_slot(FAILED_SLOT)
+        count = failed.get("count", 0) + 1 if isinstance(failed, dict) and failed.get("slot") == SLOT else 1
+        dispatcher.utter_message(response="utter_way_on_person" if count >= MAX_FAILED_ANSWERS else explanation)
+        return [SlotSet(FAILED_SLOT, {"slot": SLOT, "count": count}), SlotSet(SLOT, None),
+                SlotSet(REQUESTED_SLOT, SLOT)]
+
+
+class ActionAskChoice(Action):
+    """Asks the question choice_form is waiting on, with its options as buttons."""
+
+    def name(self) -> Text:
+        return "action_ask_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        offer = tracker.get_slot(OFFER_SLOT) or {}
+        if offer.get("kind") == NEXT_PROBLEM:
+            pending = problems.pending(tracker)
+            if pending:
+                problem = pending[0]
+                dispatcher.utter_message(
+                    response="utter_offer_next_problem",
+                    problem=BY_INTENT[problem["intent"]].mentioned,
+                    place=problems.place_phrase(problem),
+                )
+            return []
+        options = [o for o in offer.get("options") or [] if o in BY_INTENT]
+        dispatcher.utter_message(
+            response="utter_choose_problem",
+            buttons=[{"title": label, "payload": label} for label in labels(options)],
+        )
+        return []

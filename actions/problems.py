@@ -1,0 +1,117 @@
+"""Several problems in one message: which part of the message belongs to which.
+
+The NLU marks every problem after the first with a ``further_problem``
+entity: its value is that problem's intent, its start/end the characters of
+its part of the message, and the message's intent is the first problem's.
+Places (``location``, ``postcode``) inside a further problem's span are that
+problem's; every other entity is the first problem's. The first problem
+goes through its form with only its own part of the message; the others are
+kept in the ``pending_problems`` slot and offered one by one afterwards
+(actions/choices.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+
+from bot import postcodes
+from bot.categories import BY_INTENT
+
+FURTHER_PROBLEM = "further_problem"
+PENDING_SLOT = "pending_problems"
+CARRIED_SLOT = "carried_message"
+PLACE_ENTITIES = ("location", "postcode")
+
+# Words left dangling at the end of the first problem's part once the others
+# are cut out: "my bin wasn't collected and also" -> "my bin wasn't collected".
+_DANGLING = re.compile(r"(?:[\s,;:.\-]|\b(?:and|also|plus|as well|too|then|but|another thing)\b)+$", re.IGNORECASE)
+
+
+def _span(entity: Dict[str, Any]) -> Optional[Tuple[int, int]]:
+    try:
+        start, end = int(entity["start"]), int(entity["end"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (start, end) if 0 <= start < end else None
+
+
+def _inside(entity: Dict[str, Any], span: Tuple[int, int]) -> bool:
+    own = _span(entity)
+    return own is not None and span[0] <= own[0] and own[1] <= span[1]
+
+
+def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    """(the first problem's message, the further problems) of one parsed message.
+
+    The first problem's message is the original with the other problems' parts
+    cut out of its text and their entities removed. Each further problem is
+    ``{"intent", "text", "location", "postcode"}`` (places may be None).
+    Further problems of a kind we cannot take a report for are ignored.
+    """
+    text = str(message.get("text") or "")
+    entities = [e for e in message.get("entities") or [] if isinstance(e, dict)]
+    further = [(e, _span(e)) for e in entities if e.get("entity") == FURTHER_PROBLEM]
+    further = [(e, span) for e, span in further if span is not None and span[1] <= len(text)]
+    if not further:
+        return message, []
+    spans = [span for _, span in further]
+    pending: List[Dict[str, Any]] = []
+    for entity, span in sorted(further, key=lambda item: item[1]):
+        part = text[span[0]:span[1]].strip()
+        own = {e.get("entity"): e.get("value") for e in entities if e.get("entity") in PLACE_ENTITIES and _inside(e, span)}
+        postcode = postcodes.find_postcode(str(own.get("postcode") or "")) or postcodes.find_postcode(part)
+        if str(entity.get("value")) in BY_INTENT:
+            pending.append({"intent": str(entity.get("value")), "text": part,
+                            "location": own.get("location"), "postcode": postcode})
+    first_entities = [
+        e for e in entities
+        if e.get("entity") != FURTHER_PROBLEM and not any(_inside(e, span) for span in spans)
+    ]
+    kept = []
+    cursor = 0
+    for start, end in sorted(spans):
+        if start >= cursor:
+            kept.append(text[cursor:start])
+            cursor = end
+        else:
+            cursor = max(cursor, end)
+    kept.append(text[cursor:])
+    first_text = _DANGLING.sub("", " ".join(" ".join(kept).split())).strip()
+    first = {**message, "text": first_text or text, "entities": first_entities}
+    return first, pending
+
+
+def carried(tracker: Tracker, intent: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The message a form for ``intent`` should start from, when it is not the latest one."""
+    message = tracker.get_slot(CARRIED_SLOT)
+    if isinstance(message, dict) and message.get("intent") == intent:
+        return message
+    return None
+
+
+def as_message(problem: Dict[str, Any]) -> Dict[str, Any]:
+    """A pending problem as a message its form can start from (its own place only)."""
+    entities = [
+        {"entity": name, "value": problem[name]} for name in PLACE_ENTITIES if problem.get(name)
+    ]
+    return {"intent": problem["intent"], "text": problem.get("text") or "", "entities": entities}
+
+
+def pending(tracker: Tracker) -> List[Dict[str, Any]]:
+    value = tracker.get_slot(PENDING_SLOT)
+    return [p for p in value if isinstance(p, dict) and p.get("intent") in BY_INTENT] if isinstance(value, list) else []
+
+
+def place_phrase(problem: Dict[str, Any]) -> str:
+    """ " on Station Road", " at 12 Mill Lane", " outside the Co-op", or "" when no place was given."""
+    place = str(problem.get("location") or problem.get("postcode") or "").strip()
+    if not place:
+        return ""
+    first = place.split()[0].lower()
+    if first in {"on", "at", "in", "by", "near", "outside", "behind", "opposite", "next", "beside", "along",
+                 "off", "round", "around", "under", "over", "between", "opp"}:
+        return f" {place}"
+    return f" at {place}" if first[:1].isdigit() or postcodes.find_postcode(place) else f" on {place}"

@@ -1,0 +1,62 @@
+"""Where to go for things the council's assistant does not do.
+
+When a message is out of scope, the first topic whose words it mentions picks
+the answer (a ``utter_signpost_*`` response in domain.yml, so the words stay
+with the other responses and are linted for SMS); anything else gets the
+general ``utter_out_of_scope``. Order matters: more specific topics first
+(an emergency before the police, a passport before "gov.uk" in general).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Pattern, Tuple
+
+GENERAL_RESPONSE = "utter_out_of_scope"
+
+
+def _words(*patterns: str) -> Pattern[str]:
+    return re.compile(r"\b(" + "|".join(patterns) + r")", re.IGNORECASE)
+
+
+# (topic, words that mean it, response)
+TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
+    ("emergency", _words(r"999", r"ambulance", r"fire brigade", r"heart attack", r"can'?t breathe"),
+     "utter_signpost_emergency"),
+    ("police", _words(r"police", r"crime", r"burglar", r"stolen (car|bike|phone|wallet|purse)",
+                      r"theft", r"assault", r"drug dealing", r"101\b"),
+     "utter_signpost_police"),
+    ("health", _words(r"nhs", r"doctor", r"gp\b", r"hospital", r"dentist", r"prescription", r"vaccin",
+                      r"covid", r"medical", r"111\b"),
+     "utter_signpost_health"),
+    ("benefits", _words(r"benefit", r"universal credit", r"\bpip\b", r"jobseeker", r"\bjsa\b", r"\besa\b",
+                        r"pension credit", r"state pension", r"dwp", r"child benefit", r"carer'?s allowance"),
+     "utter_signpost_benefits"),
+    ("passport", _words(r"passport"), "utter_signpost_passport"),
+    ("driving", _words(r"driving licen[cs]e", r"dvla", r"car tax", r"vehicle tax", r"road tax", r"\bmot\b",
+                       r"number plate", r"driving test"),
+     "utter_signpost_driving"),
+    ("immigration", _words(r"visa", r"immigration", r"citizenship", r"right to remain", r"asylum",
+                           r"settled status", r"brp\b"),
+     "utter_signpost_immigration"),
+    ("tax", _words(r"income tax", r"tax return", r"hmrc", r"tax code", r"self assessment", r"\bvat\b",
+                   r"national insurance"),
+     "utter_signpost_tax"),
+    ("power", _words(r"power cut", r"no electric", r"electricity (is )?(off|out|down)", r"power (is )?(off|out)"),
+     "utter_signpost_power"),
+    ("dispute", _words(r"landlord", r"private(ly)? rent", r"deposit back", r"letting agent", r"boundary",
+                       r"fence dispute", r"hedge dispute", r"consumer", r"refund", r"scam", r"debt",
+                       r"solicitor", r"legal advice", r"employer", r"sacked"),
+     "utter_signpost_advice"),
+    ("foi", _words(r"freedom of information", r"\bfoi\b", r"subject access", r"\bsar\b",
+                   r"data protection request"),
+     "utter_signpost_foi"),
+)
+
+
+def signpost_for(text: Optional[str]) -> Tuple[Optional[str], str]:
+    """(topic, response) for an out-of-scope message; (None, general response) if no topic fits."""
+    for topic, pattern, response in TOPICS:
+        if pattern.search(text or ""):
+            return topic, response
+    return None, GENERAL_RESPONSE

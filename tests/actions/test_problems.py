@@ -1,0 +1,60 @@
+"""Several problems in one message: splitting it by the NLU's further_problem spans."""
+
+from actions import problems
+from tests.conftest import user_event
+
+TEXT = "My bin wasn't collected on Mill Lane and also the street light on Station Road AN1 4GT is flickering"
+
+
+def _span(text: str, part: str) -> tuple[int, int]:
+    start = text.index(part)
+    return start, start + len(part)
+
+
+def two_problem_message(text: str = TEXT) -> dict:
+    """Parse data as the NLU's SeveralProblems component marks a second problem."""
+    further = "the street light on Station Road AN1 4GT is flickering"
+    s, e = _span(text, further)
+    ms, me = _span(text, "Mill Lane")
+    ss, se = _span(text, "Station Road")
+    ps, pe = _span(text, "AN1 4GT")
+    return user_event(text, intent="report_missed_bin", entities=[
+        {"entity": "location", "value": "Mill Lane", "start": ms, "end": me, "extractor": "CRFEntityExtractor"},
+        {"entity": "further_problem", "value": "report_streetlight", "start": s, "end": e,
+         "extractor": "SeveralProblems"},
+        {"entity": "location", "value": "Station Road", "start": ss, "end": se, "extractor": "CRFEntityExtractor"},
+        {"entity": "postcode", "value": "AN1 4GT", "start": ps, "end": pe, "extractor": "RegexEntityExtractor"},
+    ])
+
+
+def test_each_problem_keeps_its_own_place():
+    first, further = problems.split(two_problem_message()["parse_data"])
+    assert [(e["entity"], e["value"]) for e in first["entities"]] == [("location", "Mill Lane")]
+    assert first["text"] == "My bin wasn't collected on Mill Lane"
+    assert further == [{"intent": "report_streetlight", "text": "the street light on Station Road AN1 4GT is flickering",
+                        "location": "Station Road", "postcode": "AN1 4GT"}]
+
+
+def test_a_message_with_one_problem_is_unchanged():
+    message = user_event("pothole on Mill Lane", intent="report_pothole")["parse_data"]
+    assert problems.split(message) == (message, [])
+
+
+def test_a_further_problem_we_cannot_report_or_a_broken_span_is_ignored():
+    text = "pothole on Mill Lane and what day is my bin"
+    s, e = _span(text, "what day is my bin")
+    message = user_event(text, intent="report_pothole", entities=[
+        {"entity": "further_problem", "value": "bin_day_enquiry", "start": s, "end": e},
+        {"entity": "further_problem", "value": "report_graffiti", "start": 5, "end": 500},
+    ])["parse_data"]
+    first, further = problems.split(message)
+    assert further == []
+    assert first["text"] == "pothole on Mill Lane"
+
+
+def test_place_phrases_read_naturally():
+    assert problems.place_phrase({"location": "Station Road"}) == " on Station Road"
+    assert problems.place_phrase({"location": "12 Mill Lane"}) == " at 12 Mill Lane"
+    assert problems.place_phrase({"location": "outside the Co-op"}) == " outside the Co-op"
+    assert problems.place_phrase({"postcode": "AN1 4GT"}) == " at AN1 4GT"
+    assert problems.place_phrase({"location": None}) == ""

@@ -1,0 +1,46 @@
+"""Out-of-scope messages get the right place to go, and every signpost is a real response."""
+
+import pytest
+import yaml
+
+from bot import signposts
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.mark.parametrize("text,topic", [
+    ("how do I apply for universal credit", "benefits"),
+    ("my PIP payment hasn't arrived", "benefits"),
+    ("I need to renew my passport", "passport"),
+    ("can I get a GP appointment", "health"),
+    ("where is the nearest NHS dentist", "health"),
+    ("I want to report a burglary", "police"),
+    ("my landlord won't give my deposit back", "dispute"),
+    ("I'd like to make a freedom of information request", "foi"),
+    ("how do I tax my car, road tax", "driving"),
+    ("there's a power cut on our street", "power"),
+    ("what's the weather like", None),
+    ("tell me a joke", None),
+])
+def test_topic_is_read_from_the_words(text, topic):
+    found, response = signposts.signpost_for(text)
+    assert found == topic
+    assert response == (signposts.GENERAL_RESPONSE if topic is None else dict(
+        (t, r) for t, _, r in signposts.TOPICS)[topic])
+
+
+def test_every_signpost_is_a_domain_response():
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
+    for _, _, response in signposts.TOPICS:
+        assert response in responses, response
+    assert signposts.GENERAL_RESPONSE in responses
+
+
+async def test_out_of_scope_action_answers_with_the_signpost(make_tracker, environment):
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.scope import ActionOutOfScope
+    from tests.conftest import user_event
+
+    dispatcher = CollectingDispatcher()
+    await ActionOutOfScope().run(dispatcher, make_tracker(user_event("universal credit help", "out_of_scope")), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_signpost_benefits"]
