@@ -111,7 +111,9 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
 
     @app.get("/privacy")
     async def privacy(_request: Request) -> HTTPResponse:
-        return page("privacy.html", title="Privacy notice for the online assistant")
+        return page("privacy.html", title="Privacy notice for the online assistant",
+                    conversation_days=settings.retention_conversation_days,
+                    closed_case_days=settings.retention_closed_case_days)
 
     @app.get("/health")
     async def health(_request: Request) -> HTTPResponse:
