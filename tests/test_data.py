@@ -3,8 +3,13 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.settings import PROJECT_ROOT
+
+OUT_OF_SCOPE_HELD_OUT = PROJECT_ROOT / "tests" / "nlu" / "out_of_scope.yml"
 
 
 def _responses_used_in_code() -> str:
@@ -37,3 +42,39 @@ def test_rasa_data_validate_is_clean():
             continue
         unexplained.append(line)
     assert not unexplained, "\n".join(unexplained)
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _examples(path: Path) -> list:
+    """(normalised text, intent) of every intent example in one NLU file."""
+    return [(_normalised(m.get("text")), m.get("intent")) for m in load_data(str(path)).intent_examples]
+
+
+def _near_copies(held_out: set, training: set) -> list:
+    """Held-out texts that are in training, or share their first 8 words with a training text."""
+    openings = {" ".join(t.split()[:8]) for t in training if len(t.split()) >= 8}
+    return sorted(t for t in held_out
+                  if t in training or (len(t.split()) >= 8 and " ".join(t.split()[:8]) in openings))
+
+
+def test_out_of_scope_held_out_set_is_never_trained_on():
+    """tests/nlu/out_of_scope.yml measures out-of-scope recall only if no training file holds its texts."""
+    held_out = _examples(OUT_OF_SCOPE_HELD_OUT)
+    assert {intent for _, intent in held_out} == {"out_of_scope"}
+    texts = {text for text, _ in held_out}
+    assert len(texts) >= 170, f"only {len(texts)} distinct held-out out-of-scope messages"
+    training = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        training |= {text for text, _ in _examples(path)}
+    copied = _near_copies(texts, training)
+    assert not copied, f"held-out out-of-scope messages (near-)copied into data/nlu: {copied[:5]}"
+
+
+def test_near_copies_are_found():
+    training = {"my universal credit payment is late again this month sorry", "hello"}
+    assert _near_copies({"hello", "my universal credit payment is late again this month, any news?"},
+                        training) == ["hello", "my universal credit payment is late again this month, any news?"]
+    assert _near_copies({"my universal credit is late", "hi"}, training) == []
