@@ -21,6 +21,7 @@ from bot.backoffice.base import CLOSED
 from bot.privacy.archive import photo_files, photo_urls
 from bot.privacy.subject import DataStores, Subject
 from bot.storage import tracker_events
+from bot.storage.database import flush_deleted
 
 
 @dataclass
@@ -77,6 +78,8 @@ def erase_subject(stores: DataStores, subject: Subject, operator: Optional[int],
     if not dry_run:
         for _url, path in photos:
             path.unlink(missing_ok=True)
+        flush_deleted(stores.engine)
+        flush_deleted(stores.tracker_engine)
     stores.audit.record(operator, "privacy_erase_dry_run" if dry_run else "privacy_erase", None, by=operator_name,
                         selector=subject.selector.kind, subject=subject.selector.digest(), forced=bool(force and open_cases),
                         counts={k: v for k, v in report.counts.items() if v})

@@ -32,6 +32,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten, not just unlinked: an erased
+            # resident's data does not linger in free pages of the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -65,6 +68,20 @@ def create_schema(engine: Engine) -> None:
             logger.info("Database: added column %s.%s", table.name, column.name)
     for index in (index for table in metadata.sorted_tables for index in table.indexes):
         index.create(engine, checkfirst=True)
+
+
+def flush_deleted(engine: Engine) -> None:
+    """After erasing, make sure the deleted rows are gone from the files too.
+
+    SQLite in WAL mode keeps earlier versions of changed pages in the
+    ``-wal`` file until a checkpoint; this checkpoints and empties it (best
+    effort: a reader in the middle of a transaction can keep a few pages
+    until the next checkpoint). PostgreSQL: its own VACUUM reclaims them.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class SchemaTooOld(RuntimeError):
