@@ -202,7 +202,9 @@ class ValidateChoiceForm(Action):
         if reason in ("urgent", "talk_to_human", "complaint") and (
             reason == "urgent" or answers.wants_person(text) or confidence >= ESCALATION_CONFIDENCE
         ):
-            return _end([SlotSet(SLOT, None)] + escalation.escalate(dispatcher, tracker, reason, category))
+            # Staff take it from here, the problems still waiting included.
+            return _end([SlotSet(SLOT, None), SlotSet(problems.PENDING_SLOT, None)]
+                        + escalation.escalate(dispatcher, tracker, reason, category))
 
         if next_problem:
             return self._answer_next_problem(dispatcher, tracker, text, intent, confidence)

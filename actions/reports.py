@@ -334,10 +334,13 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         return Turn.from_message(first), events
 
     @staticmethod
-    def _way_on_answer(turn: Turn, requested: str, tracker: Tracker) -> Any:
-        """After the way on was offered: "skip" leaves out a question the back office can do without."""
+    def _way_on_offered(tracker: Tracker, requested: Optional[str]) -> bool:
         failed = tracker.get_slot(FAILED_SLOT)
-        offered = isinstance(failed, dict) and failed.get("slot") == requested and failed.get("count", 0) >= MAX_FAILED_ANSWERS
+        return isinstance(failed, dict) and failed.get("slot") == requested and failed.get("count", 0) >= MAX_FAILED_ANSWERS
+
+    def _way_on_answer(self, turn: Turn, requested: str, tracker: Tracker) -> Any:
+        """After the way on was offered: "skip" leaves out a question the back office can do without."""
+        offered = self._way_on_offered(tracker, requested)
         simple = " ".join(turn.text.lower().split())
         if offered and requested in SKIPPABLE and (answers.is_skip(turn.text) or simple.startswith("skip")):
             return SKIPPABLE[requested]
@@ -373,7 +376,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         form ends and its answers are cleared; staff see them in the transcript.
         """
         reason, category = escalation.reason_for(tracker)
-        if reason != "urgent" and requested not in FREE_TEXT_SLOTS and answers.wants_person(turn.text):
+        way_on_offered = self._way_on_offered(tracker, requested)
+        if reason != "urgent" and (requested not in FREE_TEXT_SLOTS or way_on_offered) and answers.wants_person(turn.text):
             # "talk to a person" (the way-on button) reaches a person whatever NLU made of it.
             reason, category = "talk_to_human", None
         elif reason is None or reason == "repeated_fallback":

@@ -330,3 +330,10 @@ def test_out_of_scope_mid_form_says_where_to_go(environment, make_tracker):
                            form="missed_bin_form", slots={"requested_slot": "bin_type", "location": "Mill Lane"})
     _, messages, _ = run(MISSED_BIN, tracker)
     assert messages[0]["response"] == "utter_signpost_passport"
+
+
+def test_talk_to_a_person_after_the_way_on_to_a_place_works_without_nlu(environment, make_tracker):
+    tracker = make_tracker(user_event("talk to a person", intent="inform", confidence=0.5), form="pothole_form",
+                           slots={"requested_slot": "location", "failed_answers": {"slot": "location", "count": 3}})
+    _, _, events = run(POTHOLE, tracker)
+    assert any(e.get("event") == "pause" for e in events)
