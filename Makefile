@@ -57,8 +57,11 @@ bench: model
 validate: setup
 	@$(PY) -m rasa data validate
 
+# The launcher's endpoints file: actions are called with ACTION_SERVER_TOKEN, which
+# must be exported here and in the `make run` terminal (docs/security.md).
 shell: model
-	@$(PY) -m rasa shell --model "$$($(PY) -m bot.model path)"
+	@$(PY) -m rasa shell --model "$$($(PY) -m bot.model path)" \
+	  --endpoints "$$($(PY) -c 'from bot.launcher import render_endpoints as r; from bot.settings import load_settings as l; s = l(); print(r(s, s.var_dir))')"
 
 # Text the bot as a resident's phone through the local Twilio stand-in.
 sms: setup

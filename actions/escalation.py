@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions import services, trust
 from actions.resident import known_phone
 from bot.escalation.hours import HoursError, StaffedHours, when_text
 from bot.escalation.urgent import urgent_category
@@ -88,14 +88,24 @@ def escalate(
     """Tell the resident what happens, queue the conversation, and pause the bot."""
     now = now or datetime.now(timezone.utc)
     urgent = reason == "urgent"
+    channel = tracker.get_latest_input_channel() or "unknown"
+    # The action server is a network service: a call naming another channel's
+    # conversation (staff would reply into it) queues nothing.
+    problem = trust.conversation_problem(channel, tracker.sender_id)
+    if problem:
+        logger.warning("Escalation refused for conversation %s: %s", tracker.sender_id[:12], problem)
+        dispatcher.utter_message(response="utter_talk_to_human")
+        return []
     dispatcher.utter_message(response=OPENING_RESPONSE[reason])
     message = tracker.latest_message or {}
+    text = message.get("text")
     escalation = services.escalation_store().open(
         conversation_id=tracker.sender_id,
-        channel=tracker.get_latest_input_channel() or "unknown",
+        channel=channel,
         reason=reason,
         priority=URGENT if urgent else NORMAL,
-        trigger_text=message.get("text"),
+        # No longer than any message the channels pass on (bot/channels/guard.py).
+        trigger_text=text[: services.settings().max_message_chars] if isinstance(text, str) else None,
         phone=known_phone(tracker),
         urgent_category=category,
     )

@@ -25,7 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import escalation, services
+from actions import escalation, services, trust
 from actions import choices, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, postcodes, signposts
@@ -602,7 +602,16 @@ class ActionFinishReport(Action):
             dispatcher.utter_message(response="utter_report_cancelled")
             return reset + choices.offer_next_problem(tracker)
         category = _current_category(tracker)
-        new_case = build_case(category, tracker)
+        try:
+            # The action server is a network service: check again what the form checked.
+            new_case = trust.checked_case(build_case(category, tracker), services.settings())
+        except trust.Untrusted as refused:
+            logger.warning("No case created for conversation %s: %s", tracker.sender_id[:12], refused.reason)
+            if refused.postcode:
+                dispatcher.utter_message(response="utter_outside_area", postcode=refused.postcode)
+            else:
+                dispatcher.utter_message(response="utter_talk_to_human")
+            return reset
         message_id = (tracker.latest_message or {}).get("message_id") or str(len(tracker.events))
         case = services.case_store().create(new_case, idempotency_key=f"{tracker.sender_id}:{message_id}")
         logger.info("Case %s created (category %s, channel %s)", case.reference, case.category, case.channel)

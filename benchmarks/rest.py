@@ -67,7 +67,12 @@ async def play(session: aiohttp.ClientSession, url: str, script: Sequence[str], 
     return timings
 
 
-async def run_load(url: str, conversations: int, concurrency: int) -> Dict[str, float]:
+def rest_session(token: str, **kwargs: object) -> aiohttp.ClientSession:
+    """A client session that sends the REST channel's token (bot/channels/rest.py) on every call."""
+    return aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}, **kwargs)  # type: ignore[arg-type]
+
+
+async def run_load(url: str, token: str, conversations: int, concurrency: int) -> Dict[str, float]:
     semaphore = asyncio.Semaphore(concurrency)
     timings: List[float] = []
 
@@ -76,7 +81,7 @@ async def run_load(url: str, conversations: int, concurrency: int) -> Dict[str, 
             timings.extend(await play(session, url, SCRIPTS[index % len(SCRIPTS)], f"bench-{uuid.uuid4().hex}"))
 
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
+    async with rest_session(token, connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
         await play(session, url, SCRIPTS[0], "warm-up")
         started = time.perf_counter()
         await asyncio.gather(*(one(i, session) for i in range(conversations)))
@@ -89,10 +94,10 @@ async def run_load(url: str, conversations: int, concurrency: int) -> Dict[str, 
     }
 
 
-async def run_long(url: str, turns: int) -> Dict[str, float]:
+async def run_long(url: str, token: str, turns: int) -> Dict[str, float]:
     cycle = ("hi", "how do i pay my council tax", "thanks", "what time does the tip open", "ok")
     sender = f"bench-long-{uuid.uuid4().hex}"
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+    async with rest_session(token, timeout=aiohttp.ClientTimeout(total=120)) as session:
         timings = await play(session, url, [cycle[i % len(cycle)] for i in range(turns)], sender)
     return {
         "first_10_p50_ms": statistics.median(timings[:10]),
@@ -136,9 +141,10 @@ def main() -> None:
         stack = Stack(Path(var_dir)).start()
         try:
             url = f"{stack.rasa_url}/webhooks/rest/webhook"
-            results["sequential"] = asyncio.run(run_load(url, max(6, args.conversations // 4), 1))
-            results["concurrent"] = asyncio.run(run_load(url, args.conversations, args.concurrency))
-            results["long_conversation"] = asyncio.run(run_long(url, args.long_turns))
+            token = str(stack.settings.rasa_api_token)
+            results["sequential"] = asyncio.run(run_load(url, token, max(6, args.conversations // 4), 1))
+            results["concurrent"] = asyncio.run(run_load(url, token, args.conversations, args.concurrency))
+            results["long_conversation"] = asyncio.run(run_long(url, token, args.long_turns))
             results["rss_mb"] = {s.name: round(rss_mb(s.process.pid), 1) for s in stack.services if s.process}
         finally:
             stack.stop()

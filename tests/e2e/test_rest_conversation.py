@@ -2,6 +2,7 @@
 
 import json
 import re
+import urllib.error
 import urllib.request
 import uuid
 
@@ -130,3 +131,63 @@ def test_report_a_problem_then_saying_what_it_is_starts_the_right_form(stack):
     assert "address where the bin wasn't collected" in reply.lower()
     reply = stack.say_text(me, "14 Foxglove Way, AN1 4GT")
     assert "which bin" in reply.lower()
+
+
+def _post(stack, body: bytes, headers=None):
+    """A raw REST channel call: (status, JSON answer)."""
+    request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
+                                     headers=stack.rest_headers if headers is None else headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _tracker(stack, sender: str):
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{sender}/tracker",
+                                     headers={"Authorization": f"Bearer {stack.settings.rasa_api_token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_rest_calls_need_the_api_token(stack):
+    body = json.dumps({"sender": _sender(), "message": "hi"}).encode()
+    assert _post(stack, body, {"Content-Type": "application/json"})[0] == 401
+    assert _post(stack, body, {"Content-Type": "application/json", "Authorization": "Bearer wrong"})[0] == 403
+    # A web page can post text/plain cross-site without a preflight (and without the token).
+    assert _post(stack, body, {**stack.rest_headers, "Content-Type": "text/plain"})[0] == 415
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"[]", b'"hello"', b"{not json", b'{"sender": "x", "message": 42}', b'{"message": "hi"}',
+    b'{"sender": "sms-0123456789abcdef0123", "message": "hi"}',  # an SMS resident's conversation
+    b'{"sender": "0123456789abcdef0123456789abcdef", "message": "hi"}',  # a web chat's
+])
+def test_bad_rest_calls_get_400_and_a_reason(stack, body):
+    status, answer = _post(stack, body)
+    assert status == 400 and answer["error"]
+
+
+def test_rest_metadata_and_channel_name_cannot_pretend_to_be_sms(stack):
+    me = _sender()
+    status, _ = _post(stack, json.dumps({
+        "sender": me, "message": "hello", "input_channel": "sms",
+        "metadata": {"phone": "+447700900999", "media_urls": ["https://attacker.example/x.jpg"],
+                     "location": {"latitude": 52.1, "longitude": -1.2}},
+    }).encode())
+    assert status == 200
+    [event] = [e for e in _tracker(stack, me)["events"] if e["event"] == "user"]
+    assert event["input_channel"] == "rest"
+    assert event["metadata"] == {"location": {"latitude": 52.1, "longitude": -1.2}}
+
+
+def test_a_huge_message_is_refused_and_a_long_one_is_not_kept_whole(stack):
+    me = _sender()
+    huge = json.dumps({"sender": me, "message": "pothole " * (10 * 1024 * 1024 // 8)}).encode()
+    assert _post(stack, huge)[0] == 413
+    long = "there is a pothole " * 12_000  # 216,000 characters, under the body limit
+    assert _post(stack, json.dumps({"sender": me, "message": long}).encode())[0] == 200
+    [event] = [e for e in _tracker(stack, me)["events"] if e["event"] == "user"]
+    assert len(event["text"]) == stack.settings.max_message_chars
+    assert len(event["metadata"]["guard"]["original_text"]) == 8 * stack.settings.max_message_chars

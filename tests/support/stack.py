@@ -73,11 +73,16 @@ class Stack:
         texts = (p.read_text(errors="replace") for p in sorted(self.var_dir.glob("*.log")))
         return "\n".join(t[-tail:] if tail else t for t in texts)
 
+    @property
+    def rest_headers(self) -> Dict[str, str]:
+        """What a REST channel call needs (bot/channels/rest.py): JSON, and the API token."""
+        return {"Content-Type": "application/json", "Authorization": f"Bearer {self.settings.rasa_api_token}"}
+
     def say(self, sender: str, text: str, metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """One turn over the REST channel; returns the bot's messages."""
         body = json.dumps({"sender": sender, "message": text, "metadata": metadata or {}}).encode()
         request = urllib.request.Request(
-            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers=self.rest_headers
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
