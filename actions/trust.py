@@ -102,7 +102,8 @@ def checked_case(case: NewCase, settings: Settings) -> NewCase:
         _check_text(f"detail {str(name)[:40]}", value, limit)
     if not case.location_text:
         raise Untrusted("no location")
-    if case.postcode is not None or category.needs_postcode:
+    # No postcode is possible: a resident who cannot give one may skip it (the way on).
+    if case.postcode is not None:
         if not isinstance(case.postcode, str) or postcodes.find_postcode(case.postcode) != case.postcode:
             raise Untrusted("postcode missing or malformed")
         if not postcodes.in_area(case.postcode, settings.postcode_areas):

@@ -73,8 +73,8 @@ def test_a_postcode_outside_the_area_creates_no_case(environment, make_tracker):
 
 
 @pytest.mark.parametrize("changes", [
-    {"postcode": None},  # a missed bin needs the exact address
     {"postcode": "not a postcode"},
+    {"postcode": "an1 4gt"},  # the form always stores it formatted
     {"location": None},
     {"contact_consent": True, "contact_phone": "+19005550100"},  # anyone's number, for our texts
     {"contact_consent": True, "contact_email": "x@"},
@@ -99,6 +99,12 @@ def test_slots_no_form_could_have_filled_create_no_case(environment, make_tracke
 def test_a_photo_that_is_not_ours_creates_no_case(sms_settings, make_tracker, url):
     _, cases = finish(make_tracker, missed_bin(media_urls=[url]))
     assert cases == []
+
+
+def test_a_postcode_the_resident_skipped_still_makes_a_case(environment, make_tracker):
+    # After three unusable postcodes the form offers to go on without one (actions/reports.py).
+    _, [case] = finish(make_tracker, missed_bin(postcode=reports.answers.SKIP))
+    assert case.postcode is None
 
 
 def test_one_of_our_photos_that_is_gone_is_left_out(environment, make_tracker):
