@@ -93,7 +93,8 @@ async def test_urgent_outside_hours_also_points_to_the_out_of_hours_line(make_tr
 async def test_sms_number_is_kept_for_search(make_tracker) -> None:
     # Looked up by the pseudonymous conversation id: the tracker never holds the number.
     conversation = services.sms_store().conversation_for("+447700900123")
-    tracker = make_tracker(user_event("person please", "talk_to_human"), sender_id=conversation)
+    tracker = make_tracker(user_event("person please", "talk_to_human", metadata={"channel": "sms"}),
+                           sender_id=conversation)
     await run(ActionEscalate(), tracker)
     assert services.escalation_store().queue()[0].phone == "+447700900123"
 
