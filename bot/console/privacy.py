@@ -24,8 +24,13 @@ bp = Blueprint("privacy")
 
 
 def _stores(request: Request) -> DataStores:
-    app_console = console(request)
-    return DataStores.from_settings(app_console.settings, engine=app_console.engine)
+    """Made on first use and kept (one engine on the tracker store for the app's life)."""
+    stores = getattr(request.app.ctx, "privacy_stores", None)
+    if stores is None:
+        app_console = console(request)
+        stores = DataStores.from_settings(app_console.settings, engine=app_console.engine)
+        request.app.ctx.privacy_stores = stores
+    return stores
 
 
 def _selector(request: Request) -> Selector:
