@@ -4,6 +4,9 @@
           (--out PATH; default ./subject-access-<hash>.zip, readable by you only)
   erase   removes it; --dry-run counts only; a case still open holds the
           erasure unless --force
+  strip-tracker-phones
+          once, after upgrading: removes the SMS numbers older versions
+          wrote into every SMS message's metadata in Rasa's tracker
 
 Both are recorded in the audit log (who ran it, the selector's kind and a
 hash of it, the counts), never the data itself.
@@ -25,6 +28,9 @@ from bot.privacy.subject import DataStores, Selector, SelectorError, find_subjec
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.privacy", description="Residents' data rights.")
     commands = parser.add_subparsers(dest="command", required=True)
+    strip = commands.add_parser(
+        "strip-tracker-phones", help="once, after upgrading: remove SMS numbers older versions put in the tracker")
+    strip.add_argument("--dry-run", action="store_true", help="count them; change nothing")
     for name, text in (("export", "subject access: one zip with everything held"),
                        ("erase", "erasure: remove everything held")):
         command = commands.add_parser(name, help=text, description=text)
@@ -46,6 +52,16 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     args = _parser().parse_args(argv)
     redaction.configure_logging()
+    if args.command == "strip-tracker-phones":
+        from bot.storage.database import flush_deleted, make_engine
+        from bot.storage.tracker_events import strip_phone_metadata
+
+        tracker_engine = make_engine(load_settings().tracker_store_url)
+        count = strip_phone_metadata(tracker_engine, dry_run=args.dry_run)
+        if not args.dry_run:
+            flush_deleted(tracker_engine)
+        print(f"{'Would remove' if args.dry_run else 'Removed'} the phone number from {count} stored messages")
+        return 0
     kind = next(k for k in ("phone", "email", "reference") if getattr(args, k))
     try:
         selector = Selector.parse(kind, getattr(args, kind))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, List, Sequence
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, or_, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 
 # The columns of Rasa's SQLTrackerStore table (rasa/core/tracker_store.py, SQLEvent).
@@ -102,6 +102,38 @@ def erase(engine: Engine, conversation_ids: Sequence[str], dry_run: bool = False
             else:
                 removed += conn.execute(delete(events).where(where)).rowcount or 0
     return removed
+
+
+def strip_phone_metadata(engine: Engine, dry_run: bool = False) -> int:
+    """Remove ``metadata.phone`` from every stored message; how many messages had it.
+
+    Before the SMS number was kept out of the tracker, the SMS channel put it
+    in each message's metadata. Run once after upgrading
+    (``python -m bot.privacy strip-tracker-phones``); a Rasa server may keep
+    running (it only appends events).
+    """
+    if not _has_events(engine):
+        return 0
+    query = select(events.c.id, events.c.data).where(
+        events.c.type_name == "user", events.c.data.contains('"phone"', autoescape=True))
+    changed = 0
+    with engine.begin() as conn:
+        for row_id, raw in conn.execute(query).all():
+            try:
+                data = json.loads(raw or "{}")
+            except ValueError:
+                continue
+            # Rasa keeps the metadata twice: on the event and in its parse data.
+            holders = [m for m in (data.get("metadata"), (data.get("parse_data") or {}).get("metadata"))
+                       if isinstance(m, dict) and "phone" in m]
+            if not holders:
+                continue
+            changed += 1
+            if not dry_run:
+                for metadata in holders:
+                    del metadata["phone"]
+                conn.execute(update(events).where(events.c.id == row_id).values(data=json.dumps(data)))
+    return changed
 
 
 def _batches(items: List[str]) -> Iterable[List[str]]:

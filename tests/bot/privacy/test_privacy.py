@@ -25,6 +25,7 @@ from bot.privacy.erasure import erase_subject
 from bot.privacy.subject import DataStores, Selector, SelectorError, find_subject
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.storage.audit import AuditLog
+from bot.storage import tracker_events
 from bot.storage.cases import CaseStore
 from bot.storage.escalations import EscalationStore
 from bot.storage.rasa_stores import CouncilTrackerStore
@@ -276,3 +277,25 @@ def test_command_line_exports_then_erases(world: World, tmp_path: Path, capsys: 
     assert actions[:2] == ["privacy_erase", "privacy_erase_dry_run"] and "privacy_export" in actions
     assert all(EMAIL not in json.dumps(e.detail) for e in world.audit.recent(10))
     assert cli.main(["erase", "--phone", "not a phone"]) == 2
+
+
+def test_numbers_older_versions_put_in_the_tracker_are_stripped(world: World) -> None:
+    # As the SMS channel stored messages before the number was kept out of the tracker.
+    events = [ActionExecuted("action_listen"),
+              UserUttered("old message", {"name": "greet", "confidence": 0.9}, input_channel="sms",
+                          metadata={"phone": PHONE, "sms_option": "1"})]
+    asyncio.run(world.trackers.save(DialogueStateTracker.from_events("sms-00000000000000000000", events)))
+    world.checkpoint()
+    assert cli.main(["strip-tracker-phones", "--dry-run"]) == 0
+    assert PHONE in world.database_rows()
+    assert cli.main(["strip-tracker-phones"]) == 0
+    assert PHONE not in _tracker_rows(world), [r for r in _tracker_rows(world).splitlines() if PHONE in r]
+    assert PHONE.encode() not in (world.settings.var_dir / "tracker.db").read_bytes()
+    [stored] = [e for e in tracker_events.export(world.stores.tracker_engine, ["sms-00000000000000000000"])
+                ["sms-00000000000000000000"] if e["event"] == "user"]
+    assert stored["metadata"] == {"sms_option": "1"} and stored["text"] == "old message"
+
+
+def _tracker_rows(world: World) -> str:
+    with sqlite3.connect(world.settings.var_dir / "tracker.db") as conn:
+        return "\n".join(repr(r) for r in conn.execute("select * from events"))
