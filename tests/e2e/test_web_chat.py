@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -379,3 +380,24 @@ def test_a_message_sent_while_the_resident_is_offline_arrives_once_when_they_are
     expect(bots.nth(shown)).to_be_visible(timeout=REPLY_TIMEOUT)
     expect(from_staff).to_have_count(1)
     context.close()
+
+
+def test_an_unsure_message_is_answered_by_pressing_a_button(site: Stack, page: Page) -> None:
+    """Issue 11: the likeliest reports as buttons; pressing one continues as if understood."""
+    from bot.categories import BY_INTENT
+    from tests.e2e.test_recovery import _active_form, _vague_message
+
+    text, options = _vague_message(site)
+    open_chat(page, site.settings.web_public_url + "/")
+    type_and_send(page, text)
+    bot_says(page, "Is it about one of these?")
+    replies = page.get_by_role("group", name="Suggested replies")
+    for option in options:
+        expect(replies.get_by_role("button", name=BY_INTENT[option].choice_label)).to_be_visible()
+    expect(replies.get_by_role("button", name="Something else")).to_be_visible()
+    click_reply(page, BY_INTENT[options[0]].choice_label)
+    expect(page.locator(".cc-from-user").last).to_contain_text(BY_INTENT[options[0]].choice_label)
+    deadline = time.monotonic() + REPLY_TIMEOUT / 1000
+    while _active_form(site, session_id(page)) != BY_INTENT[options[0]].form and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _active_form(site, session_id(page)) == BY_INTENT[options[0]].form
