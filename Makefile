@@ -1,5 +1,8 @@
 # The one entry point. `make run` starts everything; `make test` runs all tests.
 SHELL := /bin/bash
+# Rasa's usage telemetry and Sentry error reports off for every rasa command
+# run from here (make shell, make validate, training): bot/telemetry.py.
+export RASA_TELEMETRY_ENABLED := false
 .DEFAULT_GOAL := help
 
 VENV := .venv

@@ -21,11 +21,13 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from bot import private_files
 from bot.model import model_path
 from bot.routing import load_routing
 from bot.sandbox.twilio_api import sandbox_environment
 from bot.settings import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.storage.database import create_schema, make_engine
+from bot.telemetry import no_telemetry
 
 
 @dataclass
@@ -266,6 +268,8 @@ def main() -> int:
     if not model.exists():
         print("No trained model for the current data: run `make run` (it trains first).", file=sys.stderr)
         return 2
+    # VAR_DIR 0700, its files 0600, and umask 0o077 for everything started from here.
+    private_files.restrict(settings.var_dir)
     create_schema(make_engine(settings.database_url))
     endpoints = render_endpoints(settings, settings.var_dir)
     services = core_services(settings, model, endpoints) + delivery_services(settings)
@@ -275,7 +279,8 @@ def main() -> int:
         services.append(twilio_sandbox_service(settings))
     log_dir = settings.var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    # Rasa's telemetry and Sentry error reports off in every service (bot/telemetry.py).
+    env = no_telemetry({**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
     try:
         for service in services:
             log = open(log_dir / f"{service.name.replace(' ', '-').lower()}.log", "ab")

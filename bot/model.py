@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable
 
 from bot.settings import PROJECT_ROOT
+from bot.telemetry import no_telemetry
 
 MODELS_DIR = PROJECT_ROOT / "models"
 
@@ -79,6 +80,8 @@ def _train(root: Path, path: Path) -> Path:
             ],
             cwd=root,
             check=True,
+            # Training reports nothing to Rasa's telemetry or Sentry (bot/telemetry.py).
+            env=no_telemetry(dict(os.environ)),
         )
         os.replace(Path(scratch) / path.name, path)
     print(f"Trained in {time.monotonic() - started:.0f} s: {path.relative_to(root)}", flush=True)

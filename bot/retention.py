@@ -227,7 +227,7 @@ async def run_daily(stop: asyncio.Event, run: Callable[[], RetentionReport], eve
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from bot import redaction
+    from bot import private_files, redaction
     from bot.settings import ConfigError, load_settings
     from bot.storage.database import create_schema, make_engine
 
@@ -240,6 +240,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    private_files.restrict(settings.var_dir)
     engine = make_engine(settings.database_url)
     create_schema(engine)
     tracker_engine = make_engine(settings.tracker_store_url)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 from bot.photos import PhotoRejected, clean_photo
+from bot.private_files import private_dir, write_private
 
 # What MMS may bring; GIFs are stored as PNG (bot/photos.py).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
@@ -43,10 +44,10 @@ class MediaStore:
         except PhotoRejected as rejected:
             # The declared type is the sender's claim: shortened, for the log only.
             raise MediaRejected(f"{rejected.reason} (declared {declared_type[:40]!r})") from None
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         name = f"{secrets.token_urlsafe(24)}.{photo.extension}"
         partial = self.directory / f".{name}.part"
-        partial.write_bytes(photo.data)
+        write_private(partial, photo.data)  # 0600: our user only
         os.replace(partial, self.directory / name)  # never serve a half-written file
         return f"{self.public_base_url}{MEDIA_ROUTE}/{name}"
 

@@ -20,7 +20,7 @@ from typing import List, Optional
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.database import create_schema, make_engine
 from bot.storage.staff import StaffError, StaffStore
-from bot import redaction
+from bot import private_files, redaction
 
 logger = logging.getLogger("bot.console")
 
@@ -90,6 +90,7 @@ def main(argv: List[str]) -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    private_files.restrict(settings.var_dir)
     if args.command == "serve":
         return serve(settings)
     return create_admin(settings, args.email, args.name)

@@ -19,7 +19,7 @@ from typing import List, Optional
 
 from aiohttp import web
 
-from bot import redaction
+from bot import private_files, redaction
 from bot.backoffice import references
 from bot.outbox.lock import WorkerLock, lock_path_for
 from bot.outbox.notify import RasaNotifier
@@ -116,6 +116,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     redaction.configure_logging()
     try:
         settings = load_settings()
+        private_files.restrict(settings.var_dir)
         if args.command == "check-routing":
             routing = load_routing(settings.routing_file, os.environ)
             for category, route in routing.routes.items():

@@ -6,7 +6,7 @@ import sys
 
 from bot.settings import ConfigError, load_settings
 from bot.web.app import run
-from bot import redaction
+from bot import private_files, redaction
 
 
 def main() -> int:
@@ -16,6 +16,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
+    private_files.restrict(settings.var_dir)
     run(settings)
     return 0
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from bot.photos import PhotoRejected, clean_photo
+from bot.private_files import private_dir, write_private
 
 # Extension -> MIME type of what we store.
 PHOTO_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -40,15 +41,13 @@ def store_photo(data: bytes, uploads_dir: Path, max_bytes: int, max_total_bytes:
     photo = clean_photo(data, max_bytes)
     if max_total_bytes is not None and folder_bytes(uploads_dir) + len(photo.data) > max_total_bytes:
         raise UploadRejected(503, FOLDER_FULL)
-    uploads_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(uploads_dir)
     upload_id = f"{uuid.uuid4().hex}.{photo.extension}"
     final = uploads_dir / upload_id
     partial = uploads_dir / f".{upload_id}.part"
-    # Written under a temporary name and renamed, so a half-written file is never served.
-    with open(partial, "wb") as handle:
-        handle.write(photo.data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    # Written (0600: our user only) under a temporary name and renamed, so a
+    # half-written file is never served.
+    write_private(partial, photo.data, sync=True)
     os.replace(partial, final)
     return upload_id
 
