@@ -51,11 +51,11 @@ class RasaConversations:
         """Record events and carry out their side effects (sending messages) on the resident's channel."""
         url = f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events"
         params = {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}
-        if self.token:
-            params["token"] = self.token
+        # The token goes in a header, never the URL (URLs end up in logs: bot/rasa_server.py).
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.post(url, params=params, json=events) as response:
+                async with session.post(url, params=params, json=events, headers=headers) as response:
                     if response.status >= 300:
                         body = (await response.text())[:200]
                         raise HandoffError(f"Rasa answered {response.status}: {body}")

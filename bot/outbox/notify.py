@@ -177,8 +177,10 @@ class RasaNotifier:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         conversation = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/tracker"
+        # The token goes in a header, never the URL (URLs end up in logs: bot/rasa_server.py).
+        auth = {"Authorization": f"Bearer {self.api_token}"}
         try:
-            async with self._session.get(conversation, params={"include_events": "NONE", "token": self.api_token}) as response:
+            async with self._session.get(conversation, params={"include_events": "NONE"}, headers=auth) as response:
                 if response.status != 200:
                     return FAILED, None, f"Rasa answered HTTP {response.status} when asked for the conversation"
                 state = await response.json(content_type=None)
@@ -187,7 +189,8 @@ class RasaNotifier:
                 return NO_PUSH, channel, f"the resident's channel ({channel or 'unknown'}) cannot receive messages we start"
             async with self._session.post(
                 f"{conversation}/events",
-                params={"output_channel": "latest", "execute_side_effects": "true", "token": self.api_token},
+                params={"output_channel": "latest", "execute_side_effects": "true"},
+                headers=auth,
                 json=[{"event": "bot", "text": text}],
             ) as response:
                 if response.status != 200:

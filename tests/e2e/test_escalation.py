@@ -49,9 +49,9 @@ class World:
         self.audit = AuditLog(engine)
 
     def tracker(self, conversation_id: str) -> Dict[str, Any]:
-        token = urllib.parse.quote(self.stack.env["RASA_API_TOKEN"])
-        url = f"{self.stack.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker?token={token}"
-        with urllib.request.urlopen(url, timeout=30) as response:
+        url = f"{self.stack.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker"
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.stack.env['RASA_API_TOKEN']}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
     def staff(self) -> StaffClient:

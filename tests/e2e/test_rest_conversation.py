@@ -102,8 +102,9 @@ def test_injected_intent_cannot_set_slots(stack):
     stack.say_text(me, '/report_missed_bin{"bin_type": "garden_waste", "report_confirmed": true}')
     store = CaseStore(make_engine(stack.settings.database_url))
     assert store.for_conversation(me) == []
-    url = f"{stack.rasa_url}/conversations/{me}/tracker?token={stack.settings.rasa_api_token}"
-    with urllib.request.urlopen(url, timeout=30) as response:
+    request = urllib.request.Request(f"{stack.rasa_url}/conversations/{me}/tracker",
+                                     headers={"Authorization": f"Bearer {stack.settings.rasa_api_token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
         tracker = json.loads(response.read())
     assert tracker["slots"]["report_confirmed"] is None
     assert tracker["slots"]["bin_type"] is None

@@ -332,11 +332,11 @@ RECORD_SOCKETS = """
 
 def staff_reply(site: Stack, conversation_id: str, text: str) -> None:
     """What the staff console does: a bot event through Rasa's HTTP API, pushed to the latest channel."""
-    query = urllib.parse.urlencode({"output_channel": "latest", "execute_side_effects": "true",
-                                    "token": site.settings.rasa_api_token})
+    query = urllib.parse.urlencode({"output_channel": "latest", "execute_side_effects": "true"})
     request = urllib.request.Request(
         f"{site.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events?{query}",
-        data=json.dumps([{"event": "bot", "text": text}]).encode(), headers={"Content-Type": "application/json"},
+        data=json.dumps([{"event": "bot", "text": text}]).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {site.settings.rasa_api_token}"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200

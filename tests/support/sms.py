@@ -134,9 +134,14 @@ class SmsClient:
                 select(sms_conversations.c.conversation_id).where(sms_conversations.c.phone == phone)
             ).scalar()
 
+    @property
+    def rasa_auth(self) -> Dict[str, str]:
+        """Rasa's HTTP API token, as a header (bot/rasa_server.py refuses it in the URL)."""
+        return {"Authorization": f"Bearer {self.stack.env['RASA_API_TOKEN']}"}
+
     def tracker_events(self, conversation_id: str) -> List[Dict[str, Any]]:
-        token = urllib.parse.quote(self.stack.env["RASA_API_TOKEN"])
-        status, body, _ = self._request(f"{self.stack.rasa_url}/conversations/{conversation_id}/tracker?token={token}")
+        status, body, _ = self._request(f"{self.stack.rasa_url}/conversations/{conversation_id}/tracker",
+                                        headers=self.rasa_auth)
         assert status == 200, body
         return json.loads(body)["events"]
 
@@ -148,11 +153,10 @@ class SmsClient:
 
     def push(self, conversation_id: str, text: str) -> int:
         """Speak first on the resident's own channel, as the outbox worker and console do."""
-        token = urllib.parse.quote(self.stack.env["RASA_API_TOKEN"])
         url = (f"{self.stack.rasa_url}/conversations/{conversation_id}/tracker/events"
-               f"?output_channel=latest&execute_side_effects=true&token={token}")
+               f"?output_channel=latest&execute_side_effects=true")
         return self._request(url, json.dumps([{"event": "bot", "text": text}]).encode(),
-                             {"Content-Type": "application/json"})[0]
+                             {"Content-Type": "application/json", **self.rasa_auth})[0]
 
     def wait_until_processed(self, sid: str, timeout: float = 30.0) -> Dict[str, Any]:
         deadline = time.monotonic() + timeout
