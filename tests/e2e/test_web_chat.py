@@ -396,7 +396,7 @@ def test_an_unsure_message_is_answered_by_pressing_a_button(site: Stack, page: P
         expect(replies.get_by_role("button", name=BY_INTENT[option].choice_label)).to_be_visible()
     expect(replies.get_by_role("button", name="Something else")).to_be_visible()
     click_reply(page, BY_INTENT[options[0]].choice_label)
-    expect(page.locator(".cc-from-user").last).to_contain_text(BY_INTENT[options[0]].choice_label)
+    expect(page.locator(".cc-from-me").last).to_contain_text(BY_INTENT[options[0]].choice_label)
     deadline = time.monotonic() + REPLY_TIMEOUT / 1000
     while _active_form(site, session_id(page)) != BY_INTENT[options[0]].form and time.monotonic() < deadline:
         time.sleep(0.2)
