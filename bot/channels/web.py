@@ -19,8 +19,9 @@ protocol: ``session_request`` -> ``session_confirm`` -> ``user_uttered`` ->
   resident gets the same conversation on every device.
 * Message metadata is rebuilt from an allow-list: a browser may share a
   location (validated numbers) and photos it uploaded to our own website
-  (validated ids, turned into our own URLs). A forged ``{"phone": ...}`` (which
-  would skip the phone question as SMS does) is dropped.
+  (validated ids, turned into our own URLs). Anything else, such as a forged
+  ``{"phone": ...}``, is dropped (the actions never take a number from
+  metadata anyway: an SMS number is looked up by conversation id).
 * Every message passes the shared guard (bot/channels/guard.py).
 * Only the council's own origins may open a socket (``WEB_CHAT_ALLOWED_ORIGINS``).
 * Every message to a room carries a ``seq`` and is kept for a while; a
