@@ -46,6 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user() -> str:
+    """Who ran the command, for the audit log (the account name; "unknown" in a bare container)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry
+        return "unknown"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     from bot import redaction
     from bot.settings import ConfigError, load_settings
@@ -71,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     stores = DataStores.from_settings(settings)
     subject = find_subject(stores, selector)
-    operator = f"command line ({getpass.getuser()})"
+    operator = f"command line ({_user()})"
     if args.command == "export":
         out = args.out or Path(f"subject-access-{selector.digest()}.zip")
         _content, counts = export_subject(stores, subject, settings.council_name, out)
