@@ -5,23 +5,15 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import escalation, services
-from bot import answers
+from actions import exits, services
 from bot.backoffice import references
 from bot.backoffice.base import STATUS_DESCRIPTIONS, Case
-from bot.categories import BY_INTENT, BY_KEY
+from bot.categories import BY_KEY
 
 INVALID = "invalid"
-FAILED_SLOT = "failed_answers"
-# A reference that still can't be read after this many tries ends the search
-# with a way on (a person, or something else), so no resident is stuck here.
-MAX_FAILED_ANSWERS = 3
-# How sure NLU must be that a message is a different request to leave for it.
-NEW_REQUEST_CONFIDENCE = 0.7
-OTHER_FORMS = {"bin_day_enquiry": "bin_day_form"}
 
 
 def reference_in(text: str, entity: Optional[str]) -> Optional[str]:
@@ -58,42 +50,24 @@ class ValidateCaseStatusForm(Action):
         found = reference_in(message.get("text") or "", entity)
         starting = tracker.get_slot("requested_slot") is None
         if found and found != INVALID:
-            return [SlotSet("case_reference", found), SlotSet(FAILED_SLOT, None), SlotSet("requested_slot", None)]
+            return [SlotSet("case_reference", found), *exits.clear_failures(tracker), SlotSet("requested_slot", None)]
         if starting and found is None:
             # "any news on my report?": this conversation's latest case, if it has one.
             own = services.case_store().for_conversation(tracker.sender_id)
             if own:
                 return [SlotSet("case_reference", own[-1].reference), SlotSet("requested_slot", None)]
             return [SlotSet("requested_slot", "case_reference")]
-        text = message.get("text") or ""
-        intent = (message.get("intent") or {}).get("name")
-        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
-        stop: List[EventType] = [SlotSet("case_reference", None), SlotSet(FAILED_SLOT, None),
-                                 SlotSet("requested_slot", None)]
-        if intent == "cancel" or answers.is_abandon(text):
-            dispatcher.utter_message(response="utter_nothing_to_confirm")
-            return stop
-        # Whatever else was asked for while we waited for a reference, it is not a
-        # reference: a person, or a new request, leaves the question at once.
-        reason, category = escalation.reason_for(tracker)
-        if answers.wants_person(text) and reason != "urgent":
-            reason, category = "talk_to_human", None
-        if reason == "urgent" or (
-            reason in ("talk_to_human", "complaint")
-            and (answers.wants_person(text) or confidence >= NEW_REQUEST_CONFIDENCE)
-        ):
-            return stop + [ActiveLoop(None)] + escalation.escalate(dispatcher, tracker, reason, category)
-        form = BY_INTENT[intent].form if intent in BY_INTENT else OTHER_FORMS.get(intent or "")
-        if found is None and form and confidence >= NEW_REQUEST_CONFIDENCE:
-            return stop + [ActiveLoop(None), FollowupAction(form)]
-        failed = tracker.get_slot(FAILED_SLOT)
-        same = isinstance(failed, dict) and failed.get("slot") == "case_reference"
-        count = (failed.get("count", 0) if same else 0) + 1
-        if count >= MAX_FAILED_ANSWERS:
+        # Whatever else was asked for while we waited (a person, a new report), it
+        # is not a reference: it leaves the question at once (actions/exits.py).
+        left = exits.leave(dispatcher, tracker, "case_reference", "case_status_form") if found is None else None
+        if left is not None:
+            return left
+        count = exits.failures(tracker, "case_reference")
+        if count >= exits.MAX_FAILED_ANSWERS:
             dispatcher.utter_message(response="utter_reference_way_on")
-            return stop
+            return exits.stop("case_reference")
         dispatcher.utter_message(response="utter_invalid_reference")
-        return [SlotSet("case_reference", None), SlotSet(FAILED_SLOT, {"slot": "case_reference", "count": count}),
+        return [SlotSet("case_reference", None), exits.failed("case_reference", count),
                 SlotSet("requested_slot", "case_reference")]
 
 

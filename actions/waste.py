@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions import exits, services
 from bot import postcodes
 
 
@@ -28,14 +28,22 @@ class ValidateBinDayForm(Action):
             if not postcodes.in_area(found, services.settings().postcode_areas):
                 dispatcher.utter_message(response="utter_outside_area", postcode=found)
                 return [SlotSet("postcode", None), SlotSet("requested_slot", None)]
-            return [SlotSet("postcode", found), SlotSet("requested_slot", None)]
+            return [SlotSet("postcode", found), *exits.clear_failures(tracker), SlotSet("requested_slot", None)]
         if starting and tracker.get_slot("postcode"):
             return [SlotSet("requested_slot", None)]
-        if (message.get("intent") or {}).get("name") == "cancel":
-            return [SlotSet("postcode", None), SlotSet("requested_slot", None)]
-        if not starting:
-            dispatcher.utter_message(response="utter_invalid_postcode")
-        return [SlotSet("postcode", None), SlotSet("requested_slot", "postcode")]
+        if starting:
+            return [SlotSet("postcode", None), SlotSet("requested_slot", "postcode")]
+        # Not a postcode: a person or a new request leaves the question, and the
+        # third unusable answer ends it with a way on (actions/exits.py).
+        left = exits.leave(dispatcher, tracker, "postcode", "bin_day_form")
+        if left is not None:
+            return left
+        count = exits.failures(tracker, "postcode")
+        if count >= exits.MAX_FAILED_ANSWERS:
+            dispatcher.utter_message(response="utter_bin_day_way_on")
+            return exits.stop("postcode")
+        dispatcher.utter_message(response="utter_invalid_postcode")
+        return [SlotSet("postcode", None), exits.failed("postcode", count), SlotSet("requested_slot", "postcode")]
 
 
 class ActionBinDay(Action):

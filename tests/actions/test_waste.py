@@ -28,3 +28,34 @@ def test_outside_the_area_is_refused(environment, make_tracker):
     slots, messages = _run(waste.ValidateBinDayForm(), make_tracker(user_event("SW1A 1AA", intent="inform")))
     assert slots["postcode"] is None
     assert messages[0]["response"] == "utter_outside_area"
+
+
+# ----- no trap on the postcode question (issue 11) --------------------------------------
+def _waiting_for_postcode(make_tracker, text, intent="inform", confidence=0.6, failed=None):
+    return make_tracker(user_event(text, intent=intent, confidence=confidence, message_id="m2"),
+                        slots={"requested_slot": "postcode", "failed_answers": failed}, form="bin_day_form",
+                        history=[user_event("when is my bin day", intent="bin_day_enquiry")])
+
+
+def test_talk_to_a_person_on_the_postcode_question_reaches_a_person(environment, make_tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(waste.ValidateBinDayForm().run(
+        dispatcher, _waiting_for_postcode(make_tracker, "talk to a person", "nlu_fallback", 0.3), {}))
+    assert any(e.get("event") == "pause" for e in events)
+
+
+def test_a_report_instead_of_a_postcode_starts_it(environment, make_tracker):
+    dispatcher = CollectingDispatcher()
+    tracker = _waiting_for_postcode(make_tracker, "there's a pothole on Mill Lane", "report_pothole", 0.95)
+    events = asyncio.run(waste.ValidateBinDayForm().run(dispatcher, tracker, {}))
+    assert ("followup", "pothole_form") in [(e.get("event"), e.get("name")) for e in events]
+
+
+def test_third_unreadable_postcode_ends_the_question_with_a_way_on(environment, make_tracker):
+    failed = None
+    for attempt in range(1, 4):
+        slots, messages = _run(waste.ValidateBinDayForm(), _waiting_for_postcode(make_tracker, "AN1", failed=failed))
+        failed = slots.get("failed_answers")
+        expected = "utter_bin_day_way_on" if attempt == 3 else "utter_invalid_postcode"
+        assert messages[0]["response"] == expected
+    assert slots["requested_slot"] is None
