@@ -87,7 +87,8 @@ def _text(messages: List[Dict[str, Any]]) -> str:
 
 
 # ----- web (REST: what the widget sends) ----------------------------------------------
-ANSWERS = [("which bin", "the green bin"), ("which day", "tuesday"), ("postcode", "AN1 4GT"),
+ANSWERS = [("address where the bin", "Mill Lane"), ("which bin", "the green bin"), ("which day", "tuesday"),
+           ("postcode", "AN1 4GT"), ("where is it", "outside 5 Station Road"),
            ("what's wrong with the light", "it flickers all night"), ("contact you", "no")]
 
 
