@@ -25,9 +25,12 @@ PENDING_SLOT = "pending_problems"
 CARRIED_SLOT = "carried_message"
 PLACE_ENTITIES = ("location", "postcode")
 
-# Words left dangling at the end of the first problem's part once the others
-# are cut out: "my bin wasn't collected and also" -> "my bin wasn't collected".
-_DANGLING = re.compile(r"(?:[\s,;:.\-]|\b(?:and|also|plus|as well|too|then|but|another thing)\b)+$", re.IGNORECASE)
+# Words left dangling at either end of the first problem's part once the others
+# are cut out: "my bin wasn't collected and also" -> "my bin wasn't collected",
+# "and also the street light is out" -> "the street light is out".
+_CONNECTORS = r"(?:[\s,;:.\-]|\b(?:and|also|plus|as well|too|then|but|another thing)\b)+"
+_DANGLING = re.compile(_CONNECTORS + "$", re.IGNORECASE)
+_LEADING = re.compile("^" + _CONNECTORS, re.IGNORECASE)
 
 
 def _span(entity: Dict[str, Any]) -> Optional[Tuple[int, int]]:
@@ -46,9 +49,13 @@ def _inside(entity: Dict[str, Any], span: Tuple[int, int]) -> bool:
 def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
     """(the first problem's message, the further problems) of one parsed message.
 
+    "First" is the problem the message's intent names, wherever it is in the
+    text; the further problems are the marked spans, before or after it.
+
     The first problem's message is the original with the other problems' parts
     cut out of its text and their entities removed. Each further problem is
-    ``{"intent", "text", "location", "postcode"}`` (places may be None).
+    ``{"intent", "text", "location", "postcode", "entities"}`` (places may be
+    None; ``entities`` are the other details inside its part, such as a bin type).
     Further problems of a kind we cannot take a report for are ignored.
     """
     text = str(message.get("text") or "")
@@ -61,11 +68,15 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
     pending: List[Dict[str, Any]] = []
     for entity, span in sorted(further, key=lambda item: item[1]):
         part = text[span[0]:span[1]].strip()
-        own = {e.get("entity"): e.get("value") for e in entities if e.get("entity") in PLACE_ENTITIES and _inside(e, span)}
+        inside = [e for e in entities if e.get("entity") != FURTHER_PROBLEM and _inside(e, span)]
+        own = {e.get("entity"): e.get("value") for e in inside if e.get("entity") in PLACE_ENTITIES}
         postcode = postcodes.find_postcode(str(own.get("postcode") or "")) or postcodes.find_postcode(part)
+        # Other details in its part ("green bin", a registration) are its own too.
+        details = [{"entity": e.get("entity"), "value": e.get("value")} for e in inside
+                   if e.get("entity") not in PLACE_ENTITIES]
         if str(entity.get("value")) in BY_INTENT:
             pending.append({"intent": str(entity.get("value")), "text": part,
-                            "location": own.get("location"), "postcode": postcode})
+                            "location": own.get("location"), "postcode": postcode, "entities": details})
     first_entities = [
         e for e in entities
         if e.get("entity") != FURTHER_PROBLEM and not any(_inside(e, span) for span in spans)
@@ -79,7 +90,7 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
         else:
             cursor = max(cursor, end)
     kept.append(text[cursor:])
-    first_text = _DANGLING.sub("", " ".join(" ".join(kept).split())).strip()
+    first_text = _LEADING.sub("", _DANGLING.sub("", " ".join(" ".join(kept).split()))).strip()
     first = {**message, "text": first_text or text, "entities": first_entities}
     return first, pending
 
@@ -96,7 +107,7 @@ def as_message(problem: Dict[str, Any]) -> Dict[str, Any]:
     """A pending problem as a message its form can start from (its own place only)."""
     entities = [
         {"entity": name, "value": problem[name]} for name in PLACE_ENTITIES if problem.get(name)
-    ]
+    ] + [e for e in problem.get("entities") or [] if isinstance(e, dict)]
     return {"intent": problem["intent"], "text": problem.get("text") or "", "entities": entities}
 
 

@@ -154,7 +154,7 @@ def test_two_problem_message_starts_the_first_with_only_its_own_place(environmen
     assert "postcode" not in slots  # AN1 4GT is the street light's
     assert slots["pending_problems"] == [{"intent": "report_streetlight",
                                           "text": "the street light on Station Road AN1 4GT is flickering",
-                                          "location": "Station Road", "postcode": "AN1 4GT"}]
+                                          "location": "Station Road", "postcode": "AN1 4GT", "entities": []}]
     assert slots["requested_slot"] == "postcode"
 
 

@@ -32,7 +32,7 @@ def test_each_problem_keeps_its_own_place():
     assert [(e["entity"], e["value"]) for e in first["entities"]] == [("location", "Mill Lane")]
     assert first["text"] == "My bin wasn't collected on Mill Lane"
     assert further == [{"intent": "report_streetlight", "text": "the street light on Station Road AN1 4GT is flickering",
-                        "location": "Station Road", "postcode": "AN1 4GT"}]
+                        "location": "Station Road", "postcode": "AN1 4GT", "entities": []}]
 
 
 def test_a_message_with_one_problem_is_unchanged():
@@ -58,3 +58,25 @@ def test_place_phrases_read_naturally():
     assert problems.place_phrase({"location": "outside the Co-op"}) == " outside the Co-op"
     assert problems.place_phrase({"postcode": "AN1 4GT"}) == " at AN1 4GT"
     assert problems.place_phrase({"location": None}) == ""
+
+
+def test_the_further_problem_may_come_first_in_the_text():
+    text = "My green bin wasn't emptied on Mill Lane this week and also the street light outside 5 Station Road flickers"
+    s, e = _span(text, "My green bin wasn't emptied on Mill Lane this week")
+    ms, me = _span(text, "Mill Lane")
+    ss, se = _span(text, "5 Station Road")
+    bs, be = _span(text, "green bin")
+    message = user_event(text, intent="report_streetlight", entities=[
+        {"entity": "further_problem", "value": "report_missed_bin", "start": s, "end": e},
+        {"entity": "bin_type", "value": "green bin", "start": bs, "end": be},
+        {"entity": "location", "value": "Mill Lane", "start": ms, "end": me},
+        {"entity": "location", "value": "5 Station Road", "start": ss, "end": se},
+    ])["parse_data"]
+    first, further = problems.split(message)
+    assert first["text"] == "the street light outside 5 Station Road flickers"
+    assert [e["value"] for e in first["entities"]] == ["5 Station Road"]
+    assert further == [{"intent": "report_missed_bin", "text": "My green bin wasn't emptied on Mill Lane this week",
+                        "location": "Mill Lane", "postcode": None,
+                        "entities": [{"entity": "bin_type", "value": "green bin"}]}]
+    assert problems.as_message(further[0])["entities"] == [{"entity": "location", "value": "Mill Lane"},
+                                                          {"entity": "bin_type", "value": "green bin"}]
