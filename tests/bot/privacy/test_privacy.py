@@ -10,10 +10,12 @@ import json
 import sqlite3
 import zipfile
 from pathlib import Path
-from typing import Dict, List
+import uuid
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
+from sqlalchemy import MetaData, create_engine, select
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -33,6 +35,7 @@ from bot.storage.schema import notifications
 from bot.storage.sms import SmsStore
 from bot.storage.staff import StaffStore
 from bot.storage.times import utcnow
+from tests.support.postgres import ThrowawayPostgres, server_bin_dir
 
 PHONE, EMAIL = "+447700900123", "jo.resident@example.com"
 OTHER_PHONE = "+447700900999"
@@ -42,10 +45,14 @@ SECRET_TEXT = "there is a dead fox <script>alert(1)</script> outside number 12"
 class World:
     """One resident who used SMS and web chat, was handed to staff, and sent photos; and a stranger."""
 
-    def __init__(self, var_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, var_dir: Path, monkeypatch: pytest.MonkeyPatch, database_url: Optional[str] = None) -> None:
         monkeypatch.setenv("VAR_DIR", str(var_dir))
         for name in ("DATABASE_URL", "TRACKER_STORE_URL"):
-            monkeypatch.delenv(name, raising=False)
+            if database_url:  # PostgreSQL: both in one database, as a small deployment might
+                monkeypatch.setenv(name, database_url)
+            else:
+                monkeypatch.delenv(name, raising=False)
+        self.sqlite = database_url is None
         self.settings = load_settings()
         self.stores = DataStores.from_settings(self.settings)
         self.cases = CaseStore(self.stores.engine)
@@ -122,12 +129,16 @@ class World:
         return find_subject(self.stores, Selector.parse(kind, value))
 
     def checkpoint(self) -> None:
+        if not self.sqlite:
+            return
         for path in self.settings.var_dir.glob("*.db"):
             with sqlite3.connect(path) as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def database_rows(self) -> str:
-        """Every row of every table of both SQLite files, as text."""
+        """Every row of every table of both databases, as text."""
+        if not self.sqlite:
+            return _all_rows(self.stores.engine)
         text = []
         for path in (self.settings.var_dir / "council.db", self.settings.var_dir / "tracker.db"):
             with sqlite3.connect(path) as conn:
@@ -137,9 +148,38 @@ class World:
         return "\n".join(text)
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    return World(tmp_path, monkeypatch)
+def _all_rows(engine) -> str:  # type: ignore[no-untyped-def]
+    reflected = MetaData()
+    reflected.reflect(engine)
+    with engine.connect() as conn:
+        return "\n".join(repr(tuple(row)) for table in reflected.sorted_tables for row in conn.execute(select(table)))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
+    if server_bin_dir() is None:
+        yield None
+        return
+    cluster = ThrowawayPostgres().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    if request.param == "sqlite":
+        return World(tmp_path, monkeypatch)
+    cluster = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
+    name = f"privacy_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return World(tmp_path, monkeypatch, cluster.url.rsplit("/", 1)[0] + f"/{name}")
 
 
 def test_each_selector_finds_what_it_links_to_and_nothing_of_the_stranger(world: World) -> None:
@@ -226,7 +266,7 @@ def test_erasure_leaves_nothing_about_the_person_and_keeps_the_stranger(world: W
         assert trace not in rows, trace
     assert not world.sms_photo.exists() and not world.web_photo.exists()
     # Not in the files' bytes either (free pages, the write-ahead log).
-    files = b"".join(f.read_bytes() for f in world.settings.var_dir.glob("*.db*"))
+    files = b"" if not world.sqlite else b"".join(f.read_bytes() for f in world.settings.var_dir.glob("*.db*"))
     for trace in [PHONE, EMAIL, "dead fox", "Called Jo back", world.sms_conversation, *references]:
         assert trace.encode() not in files, trace
     # Nothing is found by the searches either.
@@ -290,12 +330,13 @@ def test_numbers_older_versions_put_in_the_tracker_are_stripped(world: World) ->
     assert PHONE in world.database_rows()
     assert cli.main(["strip-tracker-phones"]) == 0
     assert PHONE not in _tracker_rows(world), [r for r in _tracker_rows(world).splitlines() if PHONE in r]
-    assert PHONE.encode() not in (world.settings.var_dir / "tracker.db").read_bytes()
+    if world.sqlite:
+        assert PHONE.encode() not in (world.settings.var_dir / "tracker.db").read_bytes()
     [stored] = [e for e in tracker_events.export(world.stores.tracker_engine, ["sms-00000000000000000000"])
                 ["sms-00000000000000000000"] if e["event"] == "user"]
     assert stored["metadata"] == {"sms_option": "1"} and stored["text"] == "old message"
 
 
 def _tracker_rows(world: World) -> str:
-    with sqlite3.connect(world.settings.var_dir / "tracker.db") as conn:
-        return "\n".join(repr(r) for r in conn.execute("select * from events"))
+    with world.stores.tracker_engine.connect() as conn:
+        return "\n".join(repr(tuple(r)) for r in conn.exec_driver_sql("select * from events"))
