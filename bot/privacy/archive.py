@@ -38,8 +38,8 @@ def collect(stores: DataStores, subject: Subject) -> Dict[str, Any]:
             "case_references": sorted(subject.references),
             "conversation_ids": sorted(subject.conversation_ids),
         },
-        "conversations": [{"conversation_id": c, "events": conversations.get(c, [])}
-                          for c in sorted(subject.conversation_ids)],
+        "conversations": [{"conversation_id": c, "channel": _channel(conversations.get(c, [])),
+                           "events": conversations.get(c, [])} for c in sorted(subject.conversation_ids)],
         "cases": cases,
         "sms": stores.sms.export(subject.phones, subject.conversation_ids),
         "escalations": stores.escalations.export(subject.conversation_ids, subject.phones),
@@ -47,6 +47,11 @@ def collect(stores: DataStores, subject: Subject) -> Dict[str, Any]:
         "photos": [{"url": url, "file": f"photos/{path.name}"}
                    for url, path in photo_files(stores.photo_dirs, photo_urls(cases, conversations.values()))],
     }
+
+
+def _channel(events: List[Dict[str, Any]]) -> Optional[str]:
+    """How the resident wrote (web, sms, ...): the channel of their first message."""
+    return next((str(e["input_channel"]) for e in events if e.get("event") == "user" and e.get("input_channel")), None)
 
 
 def photo_urls(cases: List[Dict[str, Any]], conversations: Iterable[List[Dict[str, Any]]]) -> List[str]:

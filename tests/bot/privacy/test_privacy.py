@@ -216,6 +216,7 @@ def test_export_holds_every_kind_of_data_and_the_summary_escapes_what_was_typed(
     data = json.loads(archive.read("data.json"))
     texts = [e.get("text") for c in data["conversations"] for e in c["events"]]
     assert SECRET_TEXT in texts and "my bin was not emptied" in texts
+    assert {c["channel"] for c in data["conversations"]} == {"sms", "web"}
     assert "stranger's pothole on Mill Lane" not in json.dumps(data)
     assert {c["reference"] for c in data["cases"]} >= {world.sms_case.reference, world.web_case.reference}
     assert any(u["status"] == "received" for c in data["cases"] for u in c["updates"])
@@ -232,6 +233,7 @@ def test_export_holds_every_kind_of_data_and_the_summary_escapes_what_was_typed(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in summary
     assert "Called Jo back about the fox" in summary and world.web_case.reference in summary
     assert f'src="photos/{world.web_photo.name}"' in summary
+    assert "(text messages)" in summary and "(web chat)" in summary
 
 
 def test_erasure_is_held_while_a_case_is_open(world: World) -> None:
