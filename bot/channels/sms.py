@@ -69,7 +69,7 @@ MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 HELP_TEXT = (
     "{council_name}: for help call {council_phone}, Monday to Friday 8am to 6pm, or visit {council_website}. "
-    "Reply DROP to drop a report you've started, or STOP to stop all messages."
+    "Reply DROP to drop a report you've started, or STOP to stop all messages. Privacy: {privacy_url}"
 )
 # The opt-out confirmation says how to come back. Sent before the number is
 # suppressed, and only when Twilio did not mark the message as an opt-out
@@ -390,6 +390,7 @@ class SmsInput(InputChannel):
             council_name=s.council_name,
             council_phone=s.council_phone,
             council_website=s.council_website,
+            privacy_url=s.web_privacy_url,
             max_mb=s.sms_media_max_bytes // (1024 * 1024),
         )
 
