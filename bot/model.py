@@ -1,6 +1,6 @@
 """The trained model, cached by a hash of everything it is trained from.
 
-``python -m bot.model ensure`` trains only when config.yml, domain.yml or
+``python -m bot.model ensure`` trains only when config.yml, domain.yml, our NLU components (bot/nlu/) or
 anything under data/ changed since the model in models/ was trained, and
 prints the model's path. ``python -m bot.model path`` prints it without
 training (exit 1 if it is missing).
@@ -28,6 +28,8 @@ def training_inputs(root: Path = PROJECT_ROOT) -> Iterable[Path]:
     yield root / "config.yml"
     yield root / "domain.yml"
     yield from sorted(p for p in (root / "data").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt"))
+    # Our own NLU components: changing how they train changes the model.
+    yield from sorted((root / "bot" / "nlu").glob("*.py"))
 
 
 def fingerprint(root: Path = PROJECT_ROOT) -> str:

@@ -78,3 +78,21 @@ def test_near_copies_are_found():
     assert _near_copies({"hello", "my universal credit payment is late again this month, any news?"},
                         training) == ["hello", "my universal credit payment is late again this month, any news?"]
     assert _near_copies({"my universal credit is late", "hi"}, training) == []
+
+
+def test_no_training_example_copies_a_real_report():
+    """The real reports in ../shared/nlu-dev are for measuring only: nothing in data/nlu may copy one
+    (the same text, or the same first 8 words)."""
+    import pytest
+    import yaml
+
+    from bot.nlu_evaluation import REAL_REPORTS
+
+    if not REAL_REPORTS.exists():
+        pytest.skip(f"no real reports at {REAL_REPORTS}")
+    real = {_normalised(str(e["text"])) for e in yaml.safe_load(REAL_REPORTS.read_text())["examples"]}
+    training = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        training |= {text for text, _ in _examples(path)}
+    copied = _near_copies(training, real)
+    assert not copied, f"training examples that copy real reports: {copied[:5]}"

@@ -1,5 +1,6 @@
 """NLU quality on the held-out set (tests/nlu/holdout.yml), which training never sees."""
 
+from collections import Counter
 from pathlib import Path
 
 from rasa.shared.nlu.training_data.loading import load_data
@@ -8,7 +9,7 @@ from bot.model import ensure_model
 from bot.nlu_evaluation import HOLDOUT, evaluate, score
 from bot.settings import PROJECT_ROOT
 
-MIN_MACRO_F1 = 0.85
+MIN_MACRO_F1 = 0.92
 
 
 def _texts(path: Path) -> set:
@@ -21,7 +22,11 @@ def test_holdout_is_separate_and_large_enough():
         training |= _texts(path)
     holdout = _texts(HOLDOUT)
     assert not holdout & training, f"held-out examples copied into training data: {sorted(holdout & training)[:5]}"
-    assert len(holdout) >= 0.15 * (len(training) + len(holdout))
+    # Large enough to measure each intent (the real reports in ../shared/nlu-dev
+    # are the measure that counts; this set checks we still fit our own style).
+    assert len(holdout) >= 500
+    per_intent = Counter(m.get("intent") for m in load_data(str(HOLDOUT)).intent_examples)
+    assert min(per_intent.values()) >= 12, per_intent
 
 
 def test_scoring_counts_fallbacks_as_misses():

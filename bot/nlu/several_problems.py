@@ -1,0 +1,55 @@
+"""Finding the parts of a message that may each report a different problem.
+
+"The bin wasn't emptied on Mill Lane. Also the street light outside number 12
+flickers all night" reports two problems. The message is cut into parts at
+sentence ends and at words that start another subject ("also", "and another
+thing", "plus"); the intent classifier then reads each part on its own and
+reports every part whose problem differs from the message's as a
+``further_problem`` entity (bot/nlu/intent_classifier.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Tuple
+
+FURTHER_PROBLEM_ENTITY = "further_problem"
+
+# Intents that are a problem to report, as opposed to questions and dialogue acts.
+PROBLEM_INTENT_PREFIXES = ("report_", "request_")
+
+_BOUNDARY = re.compile(
+    r"(?<=[.!?])\s+|\n+|;\s*|\s+-\s+"
+    r"|(?<!\band)[,\s]+(?=(?:and\s+)?also\b)"
+    r"|(?<!\band)[,\s]+(?=(?:and\s+)?(?:another\s+thing|while\s+i'?m\s+at\s+it|on\s+another\s+note|separately|plus)\b)",
+    re.IGNORECASE,
+)
+# A part shorter than this says too little to be a problem of its own.
+MIN_PART_WORDS = 4
+
+
+def is_problem_intent(intent: str) -> bool:
+    return intent.startswith(PROBLEM_INTENT_PREFIXES)
+
+
+def parts(text: str) -> List[Tuple[int, int]]:
+    """Character spans of the message's parts worth classifying on their own."""
+    spans: List[Tuple[int, int]] = []
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        spans.append((start, boundary.start()))
+        start = boundary.end()
+    spans.append((start, len(text)))
+    # Too-short parts join the part before them ("Bins missed. Again!").
+    merged: List[Tuple[int, int]] = []
+    for begin, end in spans:
+        if not text[begin:end].strip():
+            continue
+        if merged and len(text[begin:end].split()) < MIN_PART_WORDS:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((begin, end))
+    if len(merged) > 1 and len(text[merged[0][0]:merged[0][1]].split()) < MIN_PART_WORDS:
+        merged[1] = (merged[0][0], merged[1][1])
+        merged.pop(0)
+    return [(b, e) for b, e in merged if len(text[b:e].split()) >= MIN_PART_WORDS] or [(0, len(text))]

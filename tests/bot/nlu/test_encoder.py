@@ -1,0 +1,55 @@
+"""The ONNX sentence encoder gives what the TensorFlow original gives (to 8-bit precision)."""
+
+import numpy as np
+import pytest
+
+from bot.model import MODELS_DIR
+from bot.nlu.encoder import DIMENSION, SentenceEncoder, package_model_dir
+from bot.nlu.intent_classifier import encoder_cache
+
+TEXTS = ["massive pothole on Mill Lane", "hole in the road outside number 4", "my green bin was not emptied",
+         "Hi there, the lamp post outside the school has been flickering all week. Thanks"]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceEncoder:
+    return SentenceEncoder(encoder_cache(MODELS_DIR / ".encoder"), package_model_dir() / "tokenizer.json")
+
+
+def _reference(texts):
+    """all-MiniLM-L6-v2 as its authors pool it: the mean of the token vectors, L2-normalised."""
+    from transformers import BertTokenizerFast, TFBertModel
+
+    tokenizer = BertTokenizerFast.from_pretrained(str(package_model_dir()))
+    model = TFBertModel.from_pretrained(str(package_model_dir()))
+    out = []
+    for text in texts:
+        batch = tokenizer(text, return_tensors="tf", truncation=True, max_length=128)
+        tokens = model(**batch).last_hidden_state.numpy()[0]
+        vector = tokens.mean(axis=0)
+        out.append(vector / np.linalg.norm(vector))
+    return np.array(out)
+
+
+def test_vectors_match_the_original_model(encoder):
+    ours = encoder.encode(TEXTS)
+    assert ours.shape == (len(TEXTS), DIMENSION)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+    cosines = (ours * _reference(TEXTS)).sum(axis=1)
+    assert cosines.min() > 0.9, cosines
+
+
+def test_similar_reports_are_close(encoder):
+    pothole, hole, bin_, _ = encoder.encode(TEXTS)
+    assert pothole @ hole > pothole @ bin_ + 0.1
+
+
+def test_a_text_gets_the_same_vector_alone_or_among_others(encoder):
+    """Training encodes thousands of texts, the server one: both must see the same vectors."""
+    together = encoder.encode(TEXTS)
+    alone = np.array([encoder.encode([t])[0] for t in TEXTS])
+    assert np.array_equal(together, alone)
+
+
+def test_an_empty_list_encodes_to_nothing(encoder):
+    assert encoder.encode([]).shape == (0, DIMENSION)

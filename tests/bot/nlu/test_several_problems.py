@@ -1,0 +1,31 @@
+"""Messages are cut into the parts that may each report a problem."""
+
+from bot.nlu.several_problems import is_problem_intent, parts
+
+
+def _texts(text):
+    return [text[b:e] for b, e in parts(text)]
+
+
+def test_sentences_and_also_start_new_parts():
+    assert _texts("The bin was not emptied on Mill Lane. Also the street light outside number 12 flickers all night") == [
+        "The bin was not emptied on Mill Lane.", "Also the street light outside number 12 flickers all night"]
+    assert _texts("my recycling wasnt collected this week and also the street light on station road is flickering") == [
+        "my recycling wasnt collected this week", "and also the street light on station road is flickering"]
+
+
+def test_short_pieces_join_their_neighbour():
+    assert _texts("Bins missed. Again!") == ["Bins missed. Again!"]
+    text = "Hi. Black bin not collected at 4 ash road, third time. Please sort it. Thanks"
+    assert _texts(text) == [text]
+
+
+def test_spans_point_into_the_message():
+    text = "Pothole on Elm Road is getting deeper; plus the lamp by the school is out every night"
+    spans = parts(text)
+    assert len(spans) == 2 and all(0 <= b < e <= len(text) for b, e in spans)
+
+
+def test_only_reports_and_requests_are_problems():
+    assert is_problem_intent("report_streetlight") and is_problem_intent("request_bulky_waste")
+    assert not is_problem_intent("thank") and not is_problem_intent("faq") and not is_problem_intent("case_status")
