@@ -38,7 +38,8 @@ TWO_PROBLEMS = ("My green bin wasn't emptied on Mill Lane AN1 4GT this week and 
                 "outside 5 Station Road keeps flickering all night")
 # Messages a resident might send that say too little to be sure of.
 VAGUE = [
-    "the light thing by the park", "its broken again", "theres a problem with the one outside",
+    "bin and light", "noise from the drain", "the light and the tree", "tree fell on the street light",
+    "the bins again", "bollard", "the light thing by the park", "its broken again", "theres a problem with the one outside",
     "it's been left there for weeks", "something on the road by the shops", "mess everywhere on Elm Road",
     "it needs sorting out, third time now", "the corner of Mill Lane again", "can someone look at the path",
     "rubbish", "theres water everywhere", "dangerous", "the bins and the lights", "someone keeps dumping",
