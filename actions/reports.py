@@ -376,13 +376,14 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         form ends and its answers are cleared; staff see them in the transcript.
         """
         reason, category = escalation.reason_for(tracker)
-        way_on_offered = self._way_on_offered(tracker, requested)
-        if reason != "urgent" and (requested not in FREE_TEXT_SLOTS or way_on_offered) and answers.wants_person(turn.text):
-            # "talk to a person" (the way-on button) reaches a person whatever NLU made of it.
+        # "talk to a person" (also the way-on button) reaches a person whatever NLU
+        # made of it, even where almost any text is an answer (a place, a description).
+        person = answers.wants_person(turn.text)
+        if reason is None or reason == "repeated_fallback":
+            if not person:
+                return None
             reason, category = "talk_to_human", None
-        elif reason is None or reason == "repeated_fallback":
-            return None
-        elif reason != "urgent":
+        elif reason != "urgent" and not person:
             free_text = requested in FREE_TEXT_SLOTS
             threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
             if turn.confidence < threshold:

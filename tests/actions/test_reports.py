@@ -337,3 +337,17 @@ def test_talk_to_a_person_after_the_way_on_to_a_place_works_without_nlu(environm
                            slots={"requested_slot": "location", "failed_answers": {"slot": "location", "count": 3}})
     _, _, events = run(POTHOLE, tracker)
     assert any(e.get("event") == "pause" for e in events)
+
+
+def test_asking_for_a_person_where_any_text_is_an_answer_still_reaches_a_person(environment, make_tracker):
+    # NLU only 0.6 sure: below the bar for free-text questions, but the words are unmistakable.
+    tracker = make_tracker(user_event("I want to talk to a real person", intent="talk_to_human", confidence=0.6),
+                           form="pothole_form", slots={"requested_slot": "location"})
+    _, _, events = run(POTHOLE, tracker)
+    assert any(e.get("event") == "pause" for e in events)
+    # A place that merely mentions people is still a place.
+    tracker = make_tracker(user_event("outside the house where the nice person lives", intent="inform"),
+                           form="pothole_form", slots={"requested_slot": "location"})
+    slots, _, events = run(POTHOLE, tracker)
+    assert slots["location"] == "outside the house where the nice person lives"
+    assert not any(e.get("event") == "pause" for e in events)
