@@ -43,6 +43,7 @@ from sqlalchemy.engine import Engine
 from bot.backoffice.base import CLOSED
 from bot.settings import Settings
 from bot.storage.schema import (
+    case_notes,
     case_updates,
     cases,
     escalation_notes,
@@ -144,6 +145,8 @@ def apply_retention(
             for chunk in _batches(ids):
                 conn.execute(update(case_updates).where(case_updates.c.case_id.in_(chunk)).values(note=None))
                 conn.execute(update(notifications).where(notifications.c.case_id.in_(chunk)).values(text=None))
+                # Staff's notes may quote the resident: they go with the rest.
+                conn.execute(delete(case_notes).where(case_notes.c.case_id.in_(chunk)))
         report.add("closed cases anonymised", len(expiring))
         referenced = {_file_name(url) for (urls,) in conn.execute(select(cases.c.media_urls)) for url in (urls or [])}
     report.add("photos", _delete_photos(photo_dirs, photos_to_delete, referenced, conversation_cutoff, dry_run))

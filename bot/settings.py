@@ -29,6 +29,9 @@ class Settings:
 
     # COUNCIL_NAME: shown to residents and staff.
     council_name: str = "Anytown Borough Council"
+    # COUNCIL_TEAM_NAME: who residents are told is speaking when staff reply or post
+    # an update (web chat and SMS), instead of "Assistant". Default: "<COUNCIL_NAME> team".
+    council_team_name: str = "Anytown Borough Council team"
     # COUNCIL_PHONE: the contact-centre number residents are given.
     council_phone: str = "01632 960000"
     # COUNCIL_OUT_OF_HOURS_PHONE: the emergency out-of-hours line.
@@ -290,6 +293,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     var_dir = Path(env.get("VAR_DIR") or defaults.var_dir)
     return Settings(
         council_name=env.get("COUNCIL_NAME") or defaults.council_name,
+        council_team_name=(env.get("COUNCIL_TEAM_NAME") or "").strip()[:60]
+        or f"{env.get('COUNCIL_NAME') or defaults.council_name} team",
         council_phone=env.get("COUNCIL_PHONE") or defaults.council_phone,
         council_out_of_hours_phone=env.get("COUNCIL_OUT_OF_HOURS_PHONE")
         or defaults.council_out_of_hours_phone,

@@ -177,8 +177,9 @@ class SmsTurnOutput(OutputChannel):
 class SmsPushOutput(OutputChannel):
     """Sends each message at once: used when the worker or console speaks first."""
 
-    def __init__(self, sender: SmsSender) -> None:
+    def __init__(self, sender: SmsSender, team_name: Optional[str] = None) -> None:
         self.sender = sender
+        self.team_name = team_name
 
     @classmethod
     def name(cls) -> Text:
@@ -189,14 +190,18 @@ class SmsPushOutput(OutputChannel):
         if phone is None:
             logger.warning("No phone number known for conversation %s; message not sent", recipient_id)
             return
-        rendered = render_message(dict(message))
+        message = dict(message)
+        if message.get("from_staff") and self.team_name and message.get("text"):
+            # Staff speaking (a reply, a hand-back, a case update): say who, not the assistant.
+            message["text"] = f"{self.team_name}: {message['text']}"
+        rendered = render_message(message)
         if rendered.options:
             await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
         if rendered.body:
             await self.sender.send(recipient_id, phone, rendered.body)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
+        await self.send_response(recipient_id, {"text": text, "from_staff": kwargs.get("from_staff")})
 
 
 class OrderedWork:
@@ -268,7 +273,7 @@ class SmsInput(InputChannel):
         self._on_new_message: Optional[OnNewMessage] = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return SmsPushOutput(self.sender)
+        return SmsPushOutput(self.sender, self.settings.council_team_name)
 
     # -- HTTP ------------------------------------------------------------------
     @staticmethod

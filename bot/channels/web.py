@@ -124,9 +124,11 @@ def safe_metadata(raw: Any, upload_base_url: str, uploads_dir: Optional[Path] = 
 class WebChatOutput(SocketIOOutput):
     """Sends to a conversation's room (every open tab of that resident), numbered for replay."""
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: ReplayBuffer) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: ReplayBuffer,
+                 team_name: Optional[str] = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.replay = replay
+        self.team_name = team_name
 
     @classmethod
     def name(cls) -> Text:
@@ -139,6 +141,15 @@ class WebChatOutput(SocketIOOutput):
             return
         async with self.replay.lock(socket_id):
             await self.sio.emit(self.bot_message_evt, self.replay.record(socket_id, response), room=socket_id)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Staff's messages (``from_staff`` in the event's metadata) carry the team's name as ``sender``,
+        so the widget says who is talking instead of "Assistant"."""
+        if not kwargs.get("from_staff") or not self.team_name:
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": part, "sender": self.team_name})
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         # Rasa's version passes the JSON as keyword arguments to emit(); wrap it instead.
@@ -194,7 +205,7 @@ class WebChatInput(SocketIOInput):
         """Used by Rasa's API (``output_channel=latest``) to reach a resident live."""
         if self.sio is None:
             return None
-        return WebChatOutput(self.sio, self.bot_message_evt, self.replay)
+        return WebChatOutput(self.sio, self.bot_message_evt, self.replay, self.settings.council_team_name)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         guarded = guard_messages(on_new_message)

@@ -1,6 +1,7 @@
 """The console's sanic app factory: one blueprint per concern.
 
-auth (sign-in/out), queue (the queue, claiming, live updates), conversations
+auth (sign-in/out), queue (the queue, claiming, live updates), cases (the case list,
+a case's page and what staff do to it), conversations
 (transcript, reply, notes, hand back, close, search), staff_admin (accounts,
 admins only), audit (the log, supervisors and admins) and privacy (residents'
 subject access and erasure requests, supervisors and admins). Request middleware
@@ -16,7 +17,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import Forbidden, NotFound
 from sanic.response import HTTPResponse
 
-from bot.console import audit, auth, conversations, privacy, queue, staff_admin
+from bot.console import audit, auth, cases, conversations, privacy, queue, staff_admin
 from bot.console.context import Console
 from bot.console.web import load_session, render
 
@@ -41,7 +42,7 @@ def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto/For (request.scheme -> https).
         app.config.PROXIES_COUNT = app_console.settings.console_proxies_count
     app.static("/static", str(STATIC), name="static")
-    for blueprint in (auth.bp, queue.bp, conversations.bp, staff_admin.bp, audit.bp, privacy.bp):
+    for blueprint in (auth.bp, queue.bp, cases.bp, conversations.bp, staff_admin.bp, audit.bp, privacy.bp):
         app.blueprint(blueprint)
 
     @app.on_request

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Optional
+from typing import FrozenSet, Optional
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from bot.escalation.handoff import RasaConversations
 from bot.escalation.hours import StaffedHours
 from bot.escalation.transcript import TranscriptReader
+from bot.outbox.notify import RasaNotifier
 from bot.rate_limit import SlidingWindowLimiter
+from bot.routing import RoutingError, load_routing
 from bot.settings import Settings
 from bot.storage.audit import AuditLog
 from bot.storage.cases import CaseStore
@@ -57,6 +59,10 @@ class Console:
     templates: Environment
     # Failed sign-ins per client address (the account lock-out alone let anyone lock every account).
     sign_in_failures: SlidingWindowLimiter
+    # Tells residents about status changes and public updates from the case page (as the worker does).
+    notifier: Optional[RasaNotifier] = None
+    # Back offices whose cases are worked here (adapter builtin): only their status is changed in the console.
+    builtin_backoffices: FrozenSet[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings, rasa: Optional[RasaConversations] = None) -> "Console":
@@ -80,4 +86,16 @@ class Console:
             templates=template_environment(settings.staffed_timezone),
             sign_in_failures=SlidingWindowLimiter(
                 settings.console_sign_in_failures_per_client, settings.console_lockout_minutes * 60),
+            notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
+                                  team_name=settings.council_team_name),
+            builtin_backoffices=_builtin_backoffices(settings),
         )
+
+
+def _builtin_backoffices(settings: Settings) -> FrozenSet[str]:
+    """Names of the routing file's built-in back offices (none if the file cannot be read: the worker says why)."""
+    try:
+        routing = load_routing(settings.routing_file)
+    except RoutingError:
+        return frozenset()
+    return frozenset(name for name, spec in routing.backoffices.items() if spec.adapter == "builtin")

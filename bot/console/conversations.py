@@ -12,14 +12,12 @@ from sanic.response import HTTPResponse
 from bot import answers, postcodes
 from bot.backoffice import references
 from bot.console.web import console, form_value, redirect, render, requires
-from bot.escalation.handoff import MAX_REPLY_CHARS, HandoffError
+from bot.escalation.handoff import CLOSING_MESSAGE, HANDED_BACK_NOTICE, MAX_REPLY_CHARS, HandoffError
 from bot.storage.escalations import CLOSED, HANDED_BACK, Escalation
 from bot.storage.schema import cases
 from bot.storage.sms import SmsStore
 
 bp = Blueprint("conversations")
-
-CLOSING_MESSAGE = "This conversation with our team has ended. If you need anything else, just send a message."
 
 
 def _link(conversation_id: str) -> str:
@@ -125,7 +123,9 @@ async def _end(request: Request, escalation_id: int, state: str) -> HTTPResponse
     member = request.ctx.staff
     message = form_value(request, "text", MAX_REPLY_CHARS) or (CLOSING_MESSAGE if state == CLOSED else "")
     try:
-        await console(request).rasa.hand_back(escalation.conversation_id, message, member.id, member.display_name)
+        # Either way the resident is told: closing in the team's words, a hand-back by the assistant.
+        await console(request).rasa.hand_back(escalation.conversation_id, message, member.id, member.display_name,
+                                              notice=HANDED_BACK_NOTICE if state == HANDED_BACK else None)
     except HandoffError as error:
         return redirect(request, _link(escalation.conversation_id), f"Nothing changed: {error}")
     console(request).escalations.end(escalation.id, state)

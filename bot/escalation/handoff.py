@@ -18,6 +18,12 @@ import aiohttp
 
 MAX_REPLY_CHARS = 1600  # ten SMS segments; longer replies belong in an email or letter
 
+# What the resident is told when staff end their part (the words of the hand-over in one place).
+# Closing is staff speaking (labelled with the team's name); the hand-back notice is the assistant's.
+CLOSING_MESSAGE = "This conversation with our team has ended. If you need anything else, just send a message."
+HANDED_BACK_NOTICE = ("Our team has handed you back to the automated assistant. "
+                      "I can take a report, tell you your bin day or check on a report. To talk to a person again, just ask.")
+
 
 class HandoffError(RuntimeError):
     """Rasa did not accept the events; the message says why (shown to staff, no secrets)."""
@@ -66,6 +72,9 @@ class RasaConversations:
         await self.append(conversation_id, [staff_reply_event(text, staff_id, staff_name)])
 
     async def hand_back(self, conversation_id: str, message: Optional[str] = None,
-                        staff_id: int = 0, staff_name: str = "") -> None:
+                        staff_id: int = 0, staff_name: str = "", notice: Optional[str] = None) -> None:
+        """Staff's last word (if any), then ``notice`` from the assistant (if any), then the bot resumes."""
         events = [staff_reply_event(message, staff_id, staff_name)] if message else []
+        if notice:
+            events.append({"event": "bot", "text": notice, "timestamp": time.time()})
         await self.append(conversation_id, events + resume_events())

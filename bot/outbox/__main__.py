@@ -45,7 +45,8 @@ async def serve(settings: Settings) -> int:
         routing,
         routing.build(os.environ, CaseStore(engine)),
         settings,
-        notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels),
+        notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
+                              team_name=settings.council_team_name),
     )
     lock_path = lock_path_for(settings.database_url)
     lock = WorkerLock(lock_path) if lock_path else None

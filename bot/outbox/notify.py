@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import timedelta
 from typing import Optional, Sequence
 from urllib.parse import quote
@@ -40,6 +41,10 @@ from bot.storage.schema import cases, notifications
 logger = logging.getLogger(__name__)
 
 ACCEPTED, CLOSED_KIND = "accepted", "closed"
+# A public update staff wrote on the case page: each its own kind ("update-" + random), so
+# there can be many per case while the (case, kind) uniqueness still stops double sends.
+UPDATE_PREFIX = "update-"
+MAX_UPDATE_CHARS = 1000
 SENDING, SENT, NO_PUSH, FAILED = "sending", "sent", "no_push_channel", "failed"
 # Minutes to wait before each retry of a failed notification.
 RETRY_DELAYS = (1, 2, 4, 8, 16)
@@ -69,6 +74,16 @@ def message_text(case: Case, kind: str, note: Optional[str] = None) -> str:
     return text
 
 
+def update_text(case: Case, text: str) -> str:
+    """A public update from staff, with the report it is about."""
+    title = BY_KEY[case.category].title if case.category in BY_KEY else "report"
+    return f"Update on your {title} report {case.reference}: {' '.join(text.split())[:MAX_UPDATE_CHARS]}"
+
+
+def is_update(kind: str) -> bool:
+    return kind.startswith(UPDATE_PREFIX)
+
+
 class RasaNotifier:
     """Sends notifications through Rasa's API and records each outcome."""
 
@@ -80,12 +95,15 @@ class RasaNotifier:
         push_channels: Sequence[str],
         clock: Clock = utcnow,
         timeout_seconds: float = 10.0,
+        team_name: Optional[str] = None,
     ) -> None:
         self.engine = engine
         self.rasa_url = rasa_url.rstrip("/")
         self.api_token = api_token
         self.push_channels = set(push_channels)
         self.clock = clock
+        # Public updates are staff speaking: the channels label them with the team's name.
+        self.team_name = team_name
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: Optional[aiohttp.ClientSession] = None
 
@@ -125,6 +143,16 @@ class RasaNotifier:
             return None
         return await self._attempt(row_id, 1, case.reference, case.conversation_id, kind, text)
 
+    async def notify_update(self, case: Case, text: str) -> Optional[str]:
+        """Send staff's public update to the resident (if they agreed to contact); returns the recorded state."""
+        if not case.contact_consent:
+            return None
+        message = update_text(case, text)
+        row_id = self._claim(case, UPDATE_PREFIX + secrets.token_hex(6), message)
+        if row_id is None:
+            return None
+        return await self._attempt(row_id, 1, case.reference, case.conversation_id, UPDATE_PREFIX, message)
+
     async def retry_due(self, limit: int = 20) -> int:
         """Try again the failed notifications whose time has come; returns how many were tried."""
         now = self.clock()
@@ -159,7 +187,7 @@ class RasaNotifier:
 
     async def _attempt(self, row_id: int, attempts: int, reference: str, conversation_id: str, kind: str,
                        text: str) -> str:
-        state, channel, detail = await self._send(conversation_id, text)
+        state, channel, detail = await self._send(conversation_id, text, from_staff=is_update(kind))
         self._record(row_id, attempts, state, channel, detail)
         if state == SENT:
             logger.info("Told the resident of case %s it was %s (channel %s, attempt %d)", reference, kind, channel,
@@ -171,7 +199,7 @@ class RasaNotifier:
             logger.warning("Could not tell the resident of case %s it was %s: %s", reference, kind, detail)
         return state
 
-    async def _send(self, conversation_id: str, text: str) -> tuple[str, Optional[str], str]:
+    async def _send(self, conversation_id: str, text: str, from_staff: bool = False) -> tuple[str, Optional[str], str]:
         if not self.api_token:
             return FAILED, None, "RASA_API_TOKEN is not set, so the worker cannot use Rasa's API"
         if self._session is None or self._session.closed:
@@ -191,10 +219,16 @@ class RasaNotifier:
                 f"{conversation}/events",
                 params={"output_channel": "latest", "execute_side_effects": "true"},
                 headers=auth,
-                json=[{"event": "bot", "text": text}],
+                json=[self._event(text, from_staff)],
             ) as response:
                 if response.status != 200:
                     return FAILED, channel, f"Rasa answered HTTP {response.status} when sending"
             return SENT, channel, "sent"
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             return FAILED, None, f"Rasa could not be reached ({type(error).__name__})"
+
+    def _event(self, text: str, from_staff: bool) -> dict:
+        event: dict = {"event": "bot", "text": text}
+        if from_staff:
+            event["metadata"] = {"from_staff": True, "staff_name": self.team_name or "Council staff"}
+        return event

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.backoffice import references
 from bot.backoffice.base import RECEIVED, STATUS_ORDER, Case, NewCase
-from bot.storage.schema import case_updates, cases, notifications, outbox
+from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox
 from bot.storage.times import utcnow
 
 
@@ -165,6 +165,21 @@ class CaseStore:
                 .values(needs_attention=True, attention_reason=reason, updated_at=utcnow())
             )
 
+    def clear_attention(self, case_id: int) -> bool:
+        """Staff dealt with the problem the flag was about; True if the case was flagged."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(cases)
+                .where(cases.c.id == case_id, cases.c.needs_attention.is_(True))
+                .values(needs_attention=False, attention_reason=None, updated_at=utcnow())
+            )
+            return result.rowcount == 1
+
+    def add_note(self, case_id: int, staff_id: Optional[int], text: str) -> None:
+        """An internal note by staff (never sent to the resident)."""
+        with self.engine.begin() as conn:
+            conn.execute(case_notes.insert().values(case_id=case_id, staff_id=staff_id, text=text, created_at=utcnow()))
+
     # -- residents' data rights (bot/privacy) ---------------------------------------
     # A case's record is the case and every row that hangs off it by case_id
     # (its updates, its outbox row, the notifications about it): the case store
@@ -208,6 +223,9 @@ class CaseStore:
                 record["notifications"] = [dict(r) for r in conn.execute(
                     select(notifications).where(notifications.c.case_id == case_id).order_by(notifications.c.id)
                 ).mappings()]
+                record["staff_notes"] = [dict(r) for r in conn.execute(
+                    select(case_notes).where(case_notes.c.case_id == case_id).order_by(case_notes.c.id)
+                ).mappings()]
                 found.append(record)
         return found
 
@@ -217,6 +235,7 @@ class CaseStore:
         counts: Dict[str, int] = {}
         with self.engine.begin() as conn:
             for name, table in (("notifications", notifications), ("case updates", case_updates),
+                                ("staff notes", case_notes),
                                 ("deliveries", outbox), ("cases", cases)):
                 column = table.c.id if table is cases else table.c.case_id
                 if not ids:

@@ -56,6 +56,14 @@ cases = Table(
 )
 Index("ix_cases_conversation", cases.c.conversation_id)
 Index("ix_cases_postcode", cases.c.postcode)
+# The console's case list (bot/storage/case_list.py): each filter it offers, newest first.
+Index("ix_cases_created", cases.c.created_at)
+Index("ix_cases_updated", cases.c.updated_at)
+Index("ix_cases_status_created", cases.c.status, cases.c.created_at)
+Index("ix_cases_category_created", cases.c.category, cases.c.created_at)
+Index("ix_cases_backoffice_created", cases.c.backoffice, cases.c.created_at)
+Index("ix_cases_channel_created", cases.c.channel, cases.c.created_at)
+Index("ix_cases_attention_created", cases.c.needs_attention, cases.c.created_at)
 
 # Every status a case has been through, newest last.
 case_updates = Table(
@@ -69,6 +77,18 @@ case_updates = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_case_updates_case", case_updates.c.case_id)
+
+# Staff's internal notes on a case (the console's case page; never sent to the resident).
+case_notes = Table(
+    "case_notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_case_notes_case", case_notes.c.case_id)
 
 # Transactional outbox: written in the same transaction as the case, read by
 # the delivery worker (python -m bot.outbox).

@@ -219,8 +219,8 @@
 
   // ----- rendering messages --------------------------------------------------------
   function renderMessage(message) {
-    var who = message.who === "me" ? "You" : message.who === "bot" ? "Assistant" : "";
-    var item = el("div", { className: "cc-message cc-from-" + message.who });
+    var who = message.who === "me" ? "You" : message.who === "bot" ? (message.sender || "Assistant") : "";
+    var item = el("div", { className: "cc-message cc-from-" + message.who + (message.sender ? " cc-from-staff" : "") });
     if (who) {
       item.appendChild(el("p", { className: "cc-meta" }, [
         el("span", { className: "cc-sender", text: who }), " ",
@@ -296,6 +296,8 @@
   function fromBot(data) {
     if (!data || typeof data !== "object") return null;
     var message = { who: "bot", text: typeof data.text === "string" ? data.text : "", time: new Date().toISOString() };
+    // Staff speaking: the server names the team (COUNCIL_TEAM_NAME); shown as text, never as HTML.
+    if (typeof data.sender === "string" && data.sender) message.sender = data.sender.slice(0, 60);
     if (Array.isArray(data.quick_replies)) {
       message.quick = data.quick_replies.filter(function (r) { return r && typeof r.title === "string"; })
         .map(function (r) { return { title: r.title, payload: typeof r.payload === "string" ? r.payload : r.title }; });
@@ -556,7 +558,7 @@
     var lines = [config.councilName + " online assistant: chat transcript", "Saved " + new Date().toString(), ""];
     state.messages.forEach(function (m) {
       if (m.intro) return;
-      var who = m.who === "me" ? "You" : m.who === "bot" ? "Assistant" : "Note";
+      var who = m.who === "me" ? "You" : m.who === "bot" ? (m.sender || "Assistant") : "Note";
       var text = m.text || "";
       (m.images || []).forEach(function (image) { text += (text ? " " : "") + "[image: " + image.src + "]"; });
       lines.push("[" + clock(m.time) + "] " + who + ": " + text);

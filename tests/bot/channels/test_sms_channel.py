@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from PIL import Image
 
-from bot.channels.sms import SmsInput, SmsSender, keyword
+from bot.channels.sms import SmsInput, SmsPushOutput, SmsSender, keyword
 from bot.channels.sms_media import MediaRejected, MediaStore
 from bot.channels.twilio_client import TwilioClient
 from bot.sandbox.twilio_api import Sandbox, sandbox_environment
@@ -203,3 +203,14 @@ def test_a_re_split_signed_webhook_is_not_a_new_message():
     assert message_sid(MultiDict({"MessageSid": "MM" + "f" * 32})) == "MM" + "f" * 32
     for bad in ("", "SM1", "SM" + "0" * 31, "SM" + "0" * 33, "XX" + "0" * 32, "SM" + "A" * 32, " SM" + "0" * 32):
         assert message_sid(MultiDict({"MessageSid": bad})) is None, bad
+
+
+async def test_staff_messages_pushed_by_sms_say_which_team_is_talking(twilio, store):
+    sandbox, client = twilio
+    output = SmsPushOutput(SmsSender(client, store, NUMBER, ""), "Anytown Borough Council team")
+    conversation = store.conversation_for("+447700900123")
+    # As Rasa passes a staff reply's event metadata (bot/escalation/handoff.py) to the output channel.
+    await output.send_response(conversation, {"text": "Hi, Jo here.", "from_staff": True, "staff_name": "Jo"})
+    await output.send_response(conversation, {"text": "Your report has been closed."})
+    assert [m["body"] for m in sandbox.messages] == [
+        "Anytown Borough Council team: Hi, Jo here.", "Your report has been closed."]

@@ -84,3 +84,28 @@ def test_a_signed_in_resident_keeps_one_conversation_that_looks_like_any_other()
     first, again = web.session_for_subject("resident-42"), web.session_for_subject("resident-42")
     assert first == again and web.SESSION_ID.match(first)
     assert web.session_for_subject("resident-43") != first
+
+
+class RecordingSocketServer:
+    """What WebChatOutput needs of python-socketio's server: emit to a room."""
+
+    def __init__(self) -> None:
+        self.emitted: list = []
+
+    async def emit(self, event: str, data: object, room: str) -> None:
+        self.emitted.append((event, data, room))
+
+
+async def test_staff_messages_carry_the_teams_name_and_the_bots_do_not() -> None:
+    from bot.channels.web import WebChatOutput
+    from bot.channels.web_replay import ReplayBuffer
+
+    sio = RecordingSocketServer()
+    output = WebChatOutput(sio, "bot_uttered", ReplayBuffer(), "Anytown Borough Council team")  # type: ignore[arg-type]
+    room = "0" * 32
+    # As Rasa passes a staff reply's event metadata (bot/escalation/handoff.py) to the output channel.
+    await output.send_response(room, {"text": "Hi, Jo here.", "from_staff": True, "staff_name": "Jo"})
+    await output.send_response(room, {"text": "What can I help with?"})
+    staff, bot = (data for _event, data, _room in sio.emitted)
+    assert staff["text"] == "Hi, Jo here." and staff["sender"] == "Anytown Borough Council team"
+    assert bot["text"] == "What can I help with?" and "sender" not in bot

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, Optional
 
 import pytest
 
@@ -20,13 +20,14 @@ from tests.support.stack import free_port
 
 
 class Console:
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, extra_env: Optional[Dict[str, str]] = None) -> None:
         self.port = free_port()
         self.env = with_run_secrets({
             **os.environ, "PYTHONPATH": str(PROJECT_ROOT), "VAR_DIR": str(var_dir),
             "RASA_PORT": str(free_port()), **console_env(self.port),
             # As behind one TLS-terminating proxy (X-Forwarded-Proto trusted).
             "CONSOLE_PROXIES_COUNT": "1",
+            **(extra_env or {}),
         })
         for inherited in ("DATABASE_URL", "TRACKER_STORE_URL"):
             self.env.pop(inherited, None)

@@ -120,3 +120,21 @@ async def test_two_workers_never_send_the_same_retry(case_store, clock):
         await second.close()
         await server.close()
     assert rows(case_store)[0]["state"] == "sending"
+
+
+async def test_a_public_update_goes_out_as_the_team_and_each_is_its_own_row(case_store, clock):
+    api = RasaConversationApi()
+    notifier, server = await notifier_for(api, case_store, clock)
+    notifier.team_name = "Anytown Borough Council team"
+    case = case_store.create(new_case(conversation="sms:+447700900124", channel="twilio"), "update-test")
+    try:
+        assert await notifier.notify_update(case, "We'll  be there\non Tuesday.") == "sent"
+        assert await notifier.notify_update(case, "Done.") == "sent"
+    finally:
+        await notifier.close()
+        await server.close()
+    [event] = api.sent[0]["events"]
+    assert event["text"].startswith("Update on your ") and event["text"].endswith(
+        f"report {case.reference}: We'll be there on Tuesday.")  # spaces and line breaks tidied for SMS
+    assert event["metadata"] == {"from_staff": True, "staff_name": "Anytown Borough Council team"}
+    assert [r["state"] for r in rows(case_store)] == ["sent", "sent"]  # two updates, two rows
