@@ -7,7 +7,8 @@ cases created or conversations queued for staff. This runs the same
 application (``rasa_sdk.endpoint.create_app``, same arguments) with:
 
 * the host from BIND_HOST;
-* every request except ``GET /health`` requiring
+* every request except ``GET /health``, ``/ready`` and ``/metrics`` (which
+  takes METRICS_TOKEN instead: bot/endpoints.py) requiring
   ``Authorization: Bearer <ACTION_SERVER_TOKEN>`` (401 without it, 403 when
   wrong; compared in constant time). Rasa sends it: the launcher's endpoints
   file gives the action endpoint that header, filled from Rasa's environment;
@@ -27,11 +28,13 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.json_logs import set_conversation
 from bot.settings import ConfigError, Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/health"})
+# /metrics checks its own token (METRICS_TOKEN, bot/endpoints.py).
+OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 def authorization_problem(header: Optional[str], token: str) -> Optional[int]:
@@ -64,6 +67,14 @@ def guard_app(app: Sanic, token: str) -> Sanic:
             )
         if request.method == "POST" and not is_json(request.headers.get("Content-Type")):
             return response.json({"error": "Content-Type must be application/json"}, status=415)
+        if request.method == "POST":
+            # What the action logs names its conversation (LOG_FORMAT=json: bot/json_logs.py).
+            try:
+                body = request.json
+            except Exception:
+                body = None  # rasa_sdk answers the malformed body itself
+            if isinstance(body, dict) and isinstance(body.get("sender_id"), str):
+                set_conversation(body["sender_id"])
         return None
 
     return app
@@ -73,9 +84,16 @@ def create_app(actions: str, settings: Settings) -> Sanic:
     """rasa_sdk's application for the ``actions`` package, guarded (see module docs)."""
     from rasa_sdk.endpoint import create_app as sdk_app
 
+    from bot import health
+    from bot.endpoints import add_sanic_routes
+
     settings.require("action_server_token")
     # cors_origins=None: no Access-Control-* headers at all.
-    return guard_app(sdk_app(actions, cors_origins=None), str(settings.action_server_token))
+    app = sdk_app(actions, cors_origins=None)
+    # rasa_sdk has its own /health; /ready: the actions write cases to the database.
+    add_sanic_routes(app, [health.database("database", settings.database_url)], settings.metrics_token,
+                     health=False)
+    return guard_app(app, str(settings.action_server_token))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

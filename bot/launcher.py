@@ -115,7 +115,7 @@ def core_services(settings: Settings, model: Path, endpoints: Path) -> List[Serv
                 "--enable-api",
             ],
             env={**({"RASA_API_TOKEN": settings.rasa_api_token} if settings.rasa_api_token else {}), **action_token},
-            health_url=f"http://{host}:{settings.rasa_port}/",
+            health_url=f"http://{host}:{settings.rasa_port}/health",
             banner=f"Rasa server     http://{host}:{settings.rasa_port}  ({rest})",
         ),
     ]

@@ -80,9 +80,15 @@ def main() -> None:
     from bot.settings import load_settings
 
     no_telemetry(os.environ)  # before Rasa reads it
-    private_files.restrict(load_settings().var_dir)
+    settings = load_settings()
+    private_files.restrict(settings.var_dir)
     redaction.install()
     import rasa.server
+
+    from bot import rasa_observability
+
+    # /health, /ready, /metrics and the NLU and SMS series (docs/operations.md).
+    rasa_observability.install(settings)
     from rasa.__main__ import main as rasa_main
 
     rasa.server.requires_auth = header_auth(rasa.server.requires_auth)

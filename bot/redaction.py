@@ -181,8 +181,14 @@ THIRD_PARTY_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.serve
 
 def configure_logging(level: int = logging.INFO) -> None:
     """Logging for our own processes (worker, console, website, stand-ins): the
-    project's format, with personal data and secrets masked in every record."""
+    project's format (JSON lines with LOG_FORMAT=json: bot/json_logs.py), with
+    personal data and secrets masked in every record."""
+    from bot.json_logs import JsonFormatter, json_wanted
+
     logging.basicConfig(level=level, format=LOG_FORMAT)
+    if json_wanted():
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     install()
 
 

@@ -78,6 +78,13 @@ class Settings:
     # the text as sent is kept in the message metadata, up to 8 times this
     # (bot/channels/guard.py), so a huge message cannot fill the tracker store.
     max_message_chars: int = 4000
+    # METRICS_TOKEN (secret, optional): every service's /metrics (Prometheus)
+    # answers only "Authorization: Bearer <METRICS_TOKEN>"; unset, /metrics
+    # is off (404). See docs/operations.md.
+    metrics_token: Optional[str] = None
+    # LOG_FORMAT: "text" (default) or "json" (one JSON object per line, with
+    # the conversation id when there is one; bot/json_logs.py).
+    log_format: str = "text"
 
     # Twilio (SMS). TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN / TWILIO_NUMBER are
     # secrets or account data: no defaults. TWILIO_API_BASE_URL points the
@@ -286,6 +293,13 @@ def _areas(raw: Optional[str], default: Tuple[str, ...]) -> Tuple[str, ...]:
     return areas
 
 
+def _log_format(raw: Optional[str]) -> str:
+    value = (raw or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be 'text' or 'json', not {raw!r}.")
+    return value
+
+
 def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     """Read settings from ``environ`` (default: the process environment)."""
     env = os.environ if environ is None else environ
@@ -312,6 +326,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         action_server_token=env.get("ACTION_SERVER_TOKEN") or None,
         rest_channel_enabled=env.get("REST_CHANNEL_ENABLED", "").lower() in ("1", "true", "yes"),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", defaults.max_message_chars),
+        metrics_token=env.get("METRICS_TOKEN") or None,
+        log_format=_log_format(env.get("LOG_FORMAT")),
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         twilio_number=env.get("TWILIO_NUMBER") or None,

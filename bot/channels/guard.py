@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
@@ -20,6 +21,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 import yaml
 from rasa.core.channels.channel import UserMessage
 
+from bot import metrics
+from bot.json_logs import set_conversation
 from bot.redaction import MASKS, mask_financial
 from bot.settings import PROJECT_ROOT, load_settings
 
@@ -102,7 +105,13 @@ def guard_messages(on_new_message: OnNewMessage, max_chars: Optional[int] = None
                     message.sender_id, masked_notice(message.output_channel.name()))
             except Exception:  # the turn itself must still happen
                 logger.exception("Could not send the masked-details notice")
-        return await on_new_message(message)
+        # Every record logged during this turn names its conversation (LOG_FORMAT=json).
+        set_conversation(message.sender_id)
+        started = time.perf_counter()
+        try:
+            return await on_new_message(message)
+        finally:
+            metrics.TURN_SECONDS.labels(metrics.label(message.input_channel)).observe(time.perf_counter() - started)
 
     return guarded
 

@@ -17,9 +17,11 @@ from sanic import Request, Sanic
 from sanic.exceptions import Forbidden, NotFound
 from sanic.response import HTTPResponse
 
+from bot import health, metrics
 from bot.console import audit, auth, cases, conversations, privacy, queue, staff_admin
 from bot.console.context import Console
 from bot.console.web import load_session, render
+from bot.endpoints import add_sanic_routes
 
 STATIC = Path(__file__).resolve().parent / "static"
 SECURITY_HEADERS = {
@@ -33,6 +35,21 @@ SECURITY_HEADERS = {
 }
 
 
+def add_observability(app: Sanic, app_console: Console) -> None:
+    """/ready (database, Rasa: staff reply through it) and /metrics with the escalation queue's gauges."""
+    settings = app_console.settings
+
+    def refresh() -> None:
+        for priority, (count, oldest) in app_console.escalations.waiting_summary().items():
+            metrics.ESCALATIONS_WAITING.labels(metrics.label(priority)).set(count)
+            metrics.ESCALATION_OLDEST_SECONDS.labels(metrics.label(priority)).set(oldest)
+
+    checks = [health.database("database", settings.database_url), health.http("rasa", f"{settings.rasa_url}/"),
+              *health.optional_redis(settings.redis_url)]
+    # The queue blueprint has the console's /health.
+    add_sanic_routes(app, checks, settings.metrics_token, refresh, health=False)
+
+
 def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
     app = Sanic(name or "council_console")
     app.ctx.console = app_console
@@ -44,6 +61,7 @@ def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
     app.static("/static", str(STATIC), name="static")
     for blueprint in (auth.bp, queue.bp, cases.bp, conversations.bp, staff_admin.bp, audit.bp, privacy.bp):
         app.blueprint(blueprint)
+    add_observability(app, app_console)
 
     @app.on_request
     async def session(request: Request) -> None:

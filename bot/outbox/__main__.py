@@ -19,10 +19,12 @@ from typing import List, Optional
 
 from aiohttp import web
 
-from bot import private_files, redaction
+from bot import health as health_checks
+from bot import metrics, private_files, redaction
+from bot.endpoints import add_aiohttp_routes
 from bot.backoffice import references
 from bot.outbox.lock import WorkerLock, lock_path_for
-from bot.outbox.notify import RasaNotifier
+from bot.outbox.notify import METRIC_KINDS, RasaNotifier
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import DeliveryWorker
 from bot.retention import RetentionPolicy, apply_retention, photo_dirs, run_daily
@@ -53,11 +55,29 @@ async def serve(settings: Settings) -> int:
     role = {"value": "starting"}
 
     async def health(_request: web.Request) -> web.Response:
-        counts = await asyncio.to_thread(store.counts)
-        return web.json_response({"status": "ok", "role": role["value"], **counts})
+        # Liveness only: nothing else is consulted (readiness is /ready).
+        return web.json_response({"status": "ok", "role": role["value"]})
+
+    def refresh_gauges() -> None:
+        pending = store.pending_by_backoffice(routing.backoffice_for)
+        for name in set(routing.backoffices) | set(pending):
+            count, oldest = pending.get(name, (0, 0.0))
+            metrics.OUTBOX_PENDING.labels(metrics.label(name)).set(count)
+            metrics.OUTBOX_OLDEST_SECONDS.labels(metrics.label(name)).set(oldest)
+
+    # Every series present from the start, at zero, so alerts on rates see the first failure.
+    for name in routing.backoffices:
+        for outcome in ("retry", "rejected"):
+            metrics.DELIVERY_FAILURES.labels(metrics.label(name), outcome)
+    for kind in METRIC_KINDS:
+        metrics.NOTIFICATION_FAILURES.labels(kind)
 
     app = web.Application()
     app.add_routes([web.get("/health", health)])
+    # Ready: it can read and write the outbox, and reach Rasa to tell residents of status changes.
+    checks = [health_checks.database("database", settings.database_url),
+              health_checks.http("rasa", f"{settings.rasa_url}/"), *health_checks.optional_redis(settings.redis_url)]
+    add_aiohttp_routes(app, checks, settings.metrics_token, refresh_gauges, health=False)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.bind_host, settings.outbox_worker_port).start()

@@ -33,6 +33,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
 from bot.outbox.store import Clock, utcnow
@@ -48,6 +49,14 @@ MAX_UPDATE_CHARS = 1000
 SENDING, SENT, NO_PUSH, FAILED = "sending", "sent", "no_push_channel", "failed"
 # Minutes to wait before each retry of a failed notification.
 RETRY_DELAYS = (1, 2, 4, 8, 16)
+
+
+def metric_kind(kind: str) -> str:
+    """The kind as a metrics label: every staff update is one "update" (their kinds are random)."""
+    return "update" if kind.startswith(UPDATE_PREFIX) else metrics.label(kind)
+
+
+METRIC_KINDS = (ACCEPTED, CLOSED_KIND, "update")
 
 
 def kind_for(new_status: str) -> Optional[str]:
@@ -189,6 +198,8 @@ class RasaNotifier:
                        text: str) -> str:
         state, channel, detail = await self._send(conversation_id, text, from_staff=is_update(kind))
         self._record(row_id, attempts, state, channel, detail)
+        if state == FAILED:
+            metrics.NOTIFICATION_FAILURES.labels(metric_kind(kind)).inc()
         if state == SENT:
             logger.info("Told the resident of case %s it was %s (channel %s, attempt %d)", reference, kind, channel,
                         attempts)

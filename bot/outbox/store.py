@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.backoffice.base import CLOSED, SENT, STATUS_ORDER, Case, Submission
 from bot.storage.cases import CaseStore, _row_to_case
 from bot.storage.schema import cases, outbox
-from bot.storage.times import utcnow
+from bot.storage.times import aware, utcnow
 
 Clock = Callable[[], datetime]
 
@@ -234,6 +234,26 @@ class OutboxStore:
         found = {state: count for state, count in rows}
         return {PENDING: found.get(PENDING, 0), DELIVERED: found.get(DELIVERED, 0), FAILED: found.get(FAILED, 0),
                 "flagged": flagged}
+
+    def pending_by_backoffice(self, route: Callable[[str], Optional[str]]) -> Dict[str, Tuple[int, float]]:
+        """For each back office: cases not yet delivered, and the oldest one's age in seconds.
+
+        A case not yet sent names no back office; ``route`` says where its category goes.
+        """
+        now = self.clock()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(cases.c.backoffice, cases.c.category, func.count(), func.min(outbox.c.created_at))
+                .join(cases, cases.c.id == outbox.c.case_id)
+                .where(outbox.c.state == PENDING).group_by(cases.c.backoffice, cases.c.category)
+            ).all()
+        found: Dict[str, Tuple[int, float]] = {}
+        for backoffice, category, count, oldest in rows:
+            name = backoffice or route(category) or "unrouted"
+            age = max(0.0, (now - aware(oldest)).total_seconds()) if oldest else 0.0
+            total, older = found.get(name, (0, 0.0))
+            found[name] = (total + count, max(older, age))
+        return found
 
     def row(self, case_id: int) -> Optional[Dict[str, object]]:
         with self.engine.connect() as conn:

@@ -29,6 +29,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Dict, List, Optional
 
+from bot import metrics
 from bot.backoffice.base import STATUS_ORDER, SENT, CaseSystem, Submission
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
 from bot.outbox.notify import RasaNotifier, kind_for
@@ -202,6 +203,7 @@ class DeliveryWorker:
         )
         next_at = self.clock() + timedelta(seconds=delay)
         self.store.mark_failed(job, self.worker_id, reason, next_at)
+        metrics.DELIVERY_FAILURES.labels(metrics.label(name), "retry").inc()
         if trip:
             self._failing.setdefault(name, self.clock())
             logger.warning(
@@ -219,6 +221,7 @@ class DeliveryWorker:
     def _rejected(self, job: Job, name: str, reason: str) -> None:
         case = job.case
         self.store.mark_rejected(job, self.worker_id, reason)
+        metrics.DELIVERY_FAILURES.labels(metrics.label(name), "rejected").inc()
         self.cases.flag_for_attention(
             case.id,
             f"{name} refused the case (attempt {job.attempts}): {reason}. Not retried automatically; "

@@ -169,6 +169,19 @@ class EscalationStore:
             ).one()
         return f"{count}:{latest}:{top}"
 
+    def waiting_summary(self, now: Optional[datetime] = None) -> Dict[str, tuple]:
+        """For each priority: how many conversations wait for staff, and the oldest wait in seconds."""
+        now = now or utcnow()
+        summary: Dict[str, tuple] = {URGENT: (0, 0.0), NORMAL: (0, 0.0)}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(escalations.c.priority, func.count(), func.min(escalations.c.created_at))
+                .where(escalations.c.state == WAITING).group_by(escalations.c.priority)
+            ).all()
+        for priority, count, oldest in rows:
+            summary[priority] = (count, max(0.0, (now - _aware(oldest)).total_seconds()) if oldest else 0.0)
+        return summary
+
     def find(self, conversation_ids: Sequence[str] = (), phone: Optional[str] = None) -> List[Escalation]:
         conditions = []
         if conversation_ids:

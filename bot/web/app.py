@@ -10,7 +10,7 @@ Routes:
   GET  /chat/vendor/socket.io.min.js      socket.io-client from node_modules (npm ci)
   POST /chat/uploads                      a photo (raw body), checked and stored
   GET  /chat/uploads/<id>                 a stored photo (for staff and back offices)
-  GET  /health
+  GET  /health, /ready, /metrics (bot/endpoints.py)
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import health as health_checks
 from bot.channels.web import socket_urls
+from bot.endpoints import add_sanic_routes
 from bot.photos import in_photo_pool
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import uploads
@@ -118,6 +120,10 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     @app.get("/health")
     async def health(_request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    # Ready: the chat the pages embed talks to the Rasa server.
+    add_sanic_routes(app, [health_checks.http("rasa", f"{settings.rasa_url}/")], settings.metrics_token,
+                     health=False)
 
     @app.get("/static/site.css")
     async def site_css(_request: Request) -> HTTPResponse:
