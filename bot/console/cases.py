@@ -48,7 +48,7 @@ async def case_list(request: Request) -> HTTPResponse:
     wanted = CaseFilter.parse({k: request.args.get(k) for k in request.args})
     zone = ZoneInfo(app_console.settings.staffed_timezone)
     page = await asyncio.to_thread(list_cases, app_console.engine, wanted, zone)
-    options = await asyncio.to_thread(choices, app_console.engine)
+    options = choices(list(app_console.backoffices))
 
     def link(**override: object) -> str:
         return "/cases?" + urlencode(wanted.query_args(**override))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import FrozenSet, Optional
+from typing import Dict, FrozenSet, Optional
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader
@@ -61,8 +61,13 @@ class Console:
     sign_in_failures: SlidingWindowLimiter
     # Tells residents about status changes and public updates from the case page (as the worker does).
     notifier: Optional[RasaNotifier] = None
-    # Back offices whose cases are worked here (adapter builtin): only their status is changed in the console.
-    builtin_backoffices: FrozenSet[str] = frozenset()
+    # The routing file's back offices, by name: their adapters. Only the status of cases in a
+    # built-in one is changed in the console (the others' statuses come from the back office).
+    backoffices: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def builtin_backoffices(self) -> FrozenSet[str]:
+        return frozenset(name for name, adapter in self.backoffices.items() if adapter == "builtin")
 
     @classmethod
     def from_settings(cls, settings: Settings, rasa: Optional[RasaConversations] = None) -> "Console":
@@ -88,14 +93,14 @@ class Console:
                 settings.console_sign_in_failures_per_client, settings.console_lockout_minutes * 60),
             notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
                                   team_name=settings.council_team_name),
-            builtin_backoffices=_builtin_backoffices(settings),
+            backoffices=_backoffices(settings),
         )
 
 
-def _builtin_backoffices(settings: Settings) -> FrozenSet[str]:
-    """Names of the routing file's built-in back offices (none if the file cannot be read: the worker says why)."""
+def _backoffices(settings: Settings) -> Dict[str, str]:
+    """The routing file's back offices and their adapters (none if it cannot be read: the worker says why)."""
     try:
         routing = load_routing(settings.routing_file)
     except RoutingError:
-        return frozenset()
-    return frozenset(name for name, spec in routing.backoffices.items() if spec.adapter == "builtin")
+        return {}
+    return {name: spec.adapter for name, spec in routing.backoffices.items()}

@@ -18,6 +18,8 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.engine import Engine
 
 from bot.backoffice.base import STATUS_ORDER, Case
+from bot.categories import CATEGORIES
+from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
 from bot.storage.cases import _row_to_case
 from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox, staff
 
@@ -180,14 +182,13 @@ def list_cases(engine: Engine, wanted: CaseFilter, zone: Any = timezone.utc, pag
     )
 
 
-def choices(engine: Engine) -> Dict[str, List[str]]:
-    """The values the list's drop-downs offer: categories, back offices and channels in use."""
-    found: Dict[str, List[str]] = {}
-    with engine.connect() as conn:
-        for name, column in (("category", cases.c.category), ("backoffice", cases.c.backoffice),
-                             ("channel", cases.c.channel)):
-            found[name] = sorted(v for v in conn.execute(select(column).distinct()).scalars() if v)
-    return found
+def choices(backoffices: List[str]) -> Dict[str, List[str]]:
+    """The values the list's drop-downs offer (known lists, not a DISTINCT over every case)."""
+    return {
+        "category": [c.key for c in CATEGORIES],
+        "backoffice": sorted(backoffices),
+        "channel": [WEB_CHANNEL, SMS_CHANNEL, REST_CHANNEL],
+    }
 
 
 @dataclass(frozen=True)
