@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional
 
 CONVERSATION_ID: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("conversation_id", default=None)
 PLAIN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s - %(message)s"
@@ -55,6 +55,19 @@ class JsonFormatter(logging.Formatter):
 def json_wanted(environ: Optional[Any] = None) -> bool:
     """LOG_FORMAT=json in the environment (bot/settings.py validates the value for services)."""
     return (environ or os.environ).get("LOG_FORMAT", "").strip().lower() == "json"
+
+
+def apply_to_handlers(logger_names: Iterable[str] = ()) -> None:
+    """With LOG_FORMAT=json, format every handler of the root logger (and of ``logger_names``) as JSON lines.
+
+    For processes whose logging a library set up (Rasa installs its own
+    coloured console handler after reading logging.yml).
+    """
+    if not json_wanted():
+        return
+    for logger in [logging.getLogger(), *(logging.getLogger(name) for name in logger_names)]:
+        for handler in logger.handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 def formatter_from_environment(**_options: Any) -> logging.Formatter:

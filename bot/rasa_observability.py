@@ -22,6 +22,8 @@ from typing import Any, Callable, List
 from bot import health, metrics
 from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
 from bot.endpoints import add_sanic_routes
+from bot.json_logs import apply_to_handlers
+from bot.redaction import THIRD_PARTY_LOGGERS
 from bot.settings import Settings
 
 # The SMS channel's Twilio webhook (credentials.yml: bot.channels.sms.SmsInput, name "sms").
@@ -56,6 +58,8 @@ def readiness_checks(settings: Settings, app: Any) -> List[health.Check]:
 def instrument_app(app: Any, settings: Settings) -> Any:
     """Add the routes and the SMS acknowledgement timer to Rasa's Sanic app."""
     add_sanic_routes(app, readiness_checks(settings, app), settings.metrics_token)
+    # Rasa has set up its logging by now (its coloured handler replaces logging.yml's formatter).
+    apply_to_handlers(THIRD_PARTY_LOGGERS)
     for channel in CHANNELS:  # present from the start, at zero
         metrics.TURN_SECONDS.labels(channel)
         metrics.FALLBACKS.labels(channel)

@@ -183,12 +183,10 @@ def configure_logging(level: int = logging.INFO) -> None:
     """Logging for our own processes (worker, console, website, stand-ins): the
     project's format (JSON lines with LOG_FORMAT=json: bot/json_logs.py), with
     personal data and secrets masked in every record."""
-    from bot.json_logs import JsonFormatter, json_wanted
+    from bot.json_logs import apply_to_handlers
 
     logging.basicConfig(level=level, format=LOG_FORMAT)
-    if json_wanted():
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(JsonFormatter())
+    apply_to_handlers()
     install()
 
 
