@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 from typing import Dict, Optional
 
 import requests
 
+from bot.categories import CATEGORIES
 from bot.launcher import Service
 
 ADMIN_EMAIL = "admin@anytown.gov.uk"
@@ -28,6 +30,13 @@ def console_service(port: int, host: str = "127.0.0.1") -> Service:
         health_url=f"http://{host}:{port}/health",
         banner="",
     )
+
+
+def builtin_routing(path: Path) -> Path:
+    """A routing file sending every category to the built-in back office (cases worked in the console)."""
+    routes = "\n".join(f"  {c.key}: {{backoffice: council}}" for c in CATEGORIES)
+    path.write_text(f"backoffices:\n  council:\n    adapter: builtin\nroutes:\n{routes}\n", encoding="utf-8")
+    return path
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -9,22 +9,15 @@ from typing import Iterator
 import pytest
 
 from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, NewCase
-from bot.categories import CATEGORIES
 from bot.launcher import stop_all
 from bot.outbox.store import OutboxStore
 from bot.storage.audit import AuditLog
 from bot.storage.cases import CaseStore
 from tests.bot.console.test_console_security import Console
+from tests.support.console import builtin_routing
 
 AGENT = ("agent@anytown.gov.uk", "agent password 123")
 SUPERVISOR = ("super@anytown.gov.uk", "super password 123")
-
-
-def builtin_routing(path: Path) -> Path:
-    """Every category to the built-in back office (cases worked in the console)."""
-    routes = "\n".join(f"  {c.key}: {{backoffice: council}}" for c in CATEGORIES)
-    path.write_text(f"backoffices:\n  council:\n    adapter: builtin\nroutes:\n{routes}\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
