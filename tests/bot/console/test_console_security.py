@@ -56,7 +56,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     stop_all([running.service])
 
 
-@pytest.mark.parametrize("path", ["/queue", "/queue/rows", "/conversation?id=x", "/search?q=AN1", "/staff", "/audit", "/events"])
+@pytest.mark.parametrize("path", ["/queue", "/queue/rows", "/conversation?id=x", "/search?q=AN1", "/staff", "/audit", "/events",
+                                  "/cases", "/cases/AB7K-3FQ2"])
 def test_pages_without_sign_in_redirect_to_sign_in(console: Console, path: str) -> None:
     response = console.client().get(path)
     assert response.status_code == 303
