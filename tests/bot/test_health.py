@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
+import subprocess
 import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -105,7 +107,6 @@ def test_redis_is_checked_only_when_configured() -> None:
 def test_a_running_redis_is_ready() -> None:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (.ci/services.sh installs it)")
-    import subprocess
     import time
 
     port = free_port()
@@ -120,3 +121,20 @@ def test_a_running_redis_is_ready() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_postgresql_ready_while_it_runs_and_not_when_it_stops() -> None:
+    from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+
+    if server_bin_dir() is None:
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
+    cluster = ThrowawayPostgres().start()
+    try:
+        check = health.database("database", cluster.url)
+        assert health.run_checks([check]) == (True, {"database": "ok"})
+        cluster._run(str(cluster.bin / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop")
+        ready, results = health.run_checks([check])
+        assert not ready and results["database"] == "unavailable (OperationalError)"
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped; its files go all the same
+            cluster.stop()

@@ -219,6 +219,12 @@ def test_ready_follows_the_database_and_the_rasa_server(world: World) -> None:
     for service in ("delivery worker", "staff console", "action server"):
         eventually(lambda: get(f"{world.urls[service]}/ready")[0] == 200)
 
+    actions = next(s for s in world.stack.services if s.name == "action server")
+    stop_all([actions])
+    status, body = get(f"{world.urls['rasa']}/ready")
+    assert status == 503 and json.loads(body)["checks"]["action_server"].startswith("unavailable")
+    assert get(f"{world.urls['rasa']}/health")[0] == 200
+
     rasa = next(s for s in world.stack.services if s.name == "Rasa server")
     stop_all([rasa])
     for service in ("delivery worker", "staff console", "website"):

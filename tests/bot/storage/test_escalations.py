@@ -95,3 +95,15 @@ def test_passwords_are_argon2_hashed_and_sessions_stored_as_hashes(engine) -> No
 def test_bad_accounts_are_refused_with_a_reason(engine, email, role, password) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(StaffError):
         StaffStore(engine).create(email, "X", role, password)
+
+
+def test_waiting_summary_counts_only_waiting_conversations_per_priority(engine, people) -> None:  # type: ignore[no-untyped-def]
+    store = EscalationStore(engine)
+    start = datetime(2026, 7, 1, 9, 0, tzinfo=timezone.utc)
+    assert store.waiting_summary(start) == {"urgent": (0, 0.0), "normal": (0, 0.0)}
+    store.open("a", "sms", "talk_to_human", "normal", now=start)
+    store.open("b", "web", "complaint", "normal", now=start + timedelta(minutes=1))
+    claimed = store.open("c", "rest", "urgent", "urgent", urgent_category="gas", now=start + timedelta(minutes=2))
+    store.open("d", "rest", "urgent", "urgent", urgent_category="gas", now=start + timedelta(minutes=3))
+    store.claim(claimed.id, people[1][0].id)
+    assert store.waiting_summary(start + timedelta(minutes=10)) == {"urgent": (1, 420.0), "normal": (2, 600.0)}
