@@ -20,7 +20,8 @@ class BuiltinCaseSystem:
         self.store = store
 
     async def submit(self, case: Case) -> Submission:
-        self.store.record_status(case.id, OPEN, source=self.name, backoffice_reference=case.reference)
+        # The worker records "open" with the delivery, in one transaction: recording it here first
+        # made the worker see no change, so the resident was never told their case was accepted.
         return Submission(backoffice_reference=case.reference, status=OPEN)
 
     async def fetch_status(self, case: Case) -> Optional[StatusUpdate]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -299,6 +300,24 @@ async def test_notifications_are_recorded_even_when_they_cannot_be_sent(case_sto
         rows = conn.execute(select(notifications)).mappings().all()
     assert [(r["kind"], r["state"]) for r in rows] == [("accepted", "failed")]
     assert "RASA_API_TOKEN" in rows[0]["detail"]
+
+
+async def test_a_case_delivered_to_the_built_in_back_office_is_opened_and_the_resident_told(
+        case_store, make_worker, sandbox, clock):
+    from bot.backoffice.builtin import BuiltinCaseSystem
+
+    case = case_store.create(new_case(), "conv:builtin")  # consented to contact
+    worker = make_worker()
+    for category in list(worker.routing.routes):
+        worker.routing.routes[category] = replace(worker.routing.routes[category], backoffice="council")
+    worker.systems["council"] = BuiltinCaseSystem(case_store, "council")
+    worker.notifier = RasaNotifier(case_store.engine, "http://127.0.0.1:1", None, ["socketio"])
+    await worker.run_once()
+    opened = case_store.get(case.id)
+    assert (opened.status, opened.backoffice, opened.backoffice_reference) == ("open", "council", case.reference)
+    with case_store.engine.connect() as conn:
+        rows = conn.execute(select(notifications)).mappings().all()
+    assert [r["kind"] for r in rows] == ["accepted"]  # tried (no Rasa here), not silently skipped
 
 
 # ----- one worker per SQLite database ----------------------------------------------------------
