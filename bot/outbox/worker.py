@@ -32,6 +32,7 @@ from typing import Dict, List, Optional
 from bot import metrics
 from bot.backoffice.base import STATUS_ORDER, SENT, CaseSystem, Submission
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
+from bot.json_logs import set_conversation
 from bot.outbox.notify import RasaNotifier, kind_for
 from bot.outbox.store import Clock, Job, OutboxStore, utcnow
 from bot.routing import Routing
@@ -101,6 +102,7 @@ class DeliveryWorker:
         limit = asyncio.Semaphore(self.settings.outbox_concurrency)
 
         async def one(job: Job) -> None:
+            set_conversation(job.case.conversation_id)  # this task's log lines name the case's conversation
             async with limit:
                 if outage:
                     self._failed(job, name, f"not tried: {name} is failing this round ({outage['reason']})", trip=False)
@@ -236,6 +238,7 @@ class DeliveryWorker:
         limit = asyncio.Semaphore(self.settings.outbox_concurrency)
 
         async def one(job: Job) -> None:
+            set_conversation(job.case.conversation_id)
             async with limit:
                 await self._poll(job)
 

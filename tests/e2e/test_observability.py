@@ -197,6 +197,10 @@ def test_logs_are_json_lines_with_the_conversation_and_no_personal_data(world: W
         entries += found
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert any(e.get("conversation_id") == me for e in entries), "no line names the conversation"
+    # The worker's lines about the case delivered earlier (its back office was down) name that conversation.
+    worker_lines = [json.loads(line) for line in (world.stack.var_dir / "delivery-worker.log").read_text().splitlines()
+                    if line.startswith("{")]
+    assert any(e.get("conversation_id", "").startswith("observed-") and "failed" in e["message"] for e in worker_lines)
     text = "\n".join(json.dumps(e) for e in entries)
     for personal in (PHONE, PHONE.replace(" ", ""), EMAIL, "+447700900456"):
         assert personal not in text
