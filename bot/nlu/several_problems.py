@@ -3,9 +3,10 @@
 "The bin wasn't emptied on Mill Lane. Also the street light outside number 12
 flickers all night" reports two problems. The message is cut into parts at
 sentence ends and at words that start another subject ("also", "and another
-thing", "plus"); the intent classifier then reads each part on its own and
-reports every part whose problem differs from the message's as a
-``further_problem`` entity (bot/nlu/intent_classifier.py).
+thing", "plus"); the intent classifier then reads each part on its own. The
+first problem told becomes the message's intent and each later one a
+``further_problem`` entity (bot/nlu/intent_classifier.py), so the dialogue
+takes them in the resident's order.
 """
 
 from __future__ import annotations

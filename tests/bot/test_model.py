@@ -8,6 +8,7 @@ def _copy_training_inputs(tmp_path):
     for name in ("config.yml", "domain.yml"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
+    shutil.copytree(PROJECT_ROOT / "bot" / "nlu", tmp_path / "bot" / "nlu")
     return tmp_path
 
 
@@ -19,8 +20,13 @@ def test_fingerprint_is_stable_and_changes_with_any_training_input(tmp_path):
         (root / "data" / "rules" / "conversation.yml").read_text() + "\n# a comment\n")
     second = fingerprint(root)
     assert second != first
-    (root / "config.yml").write_text((root / "config.yml").read_text().replace("epochs: 60", "epochs: 61"))
-    assert fingerprint(root) not in (first, second)
+    (root / "config.yml").write_text((root / "config.yml").read_text().replace("epochs: 40", "epochs: 41"))
+    third = fingerprint(root)
+    assert third not in (first, second)
+    # Our own NLU components are trained too: changing one retrains.
+    component = root / "bot" / "nlu" / "intent_classifier.py"
+    component.write_text(component.read_text() + "\n# a comment\n")
+    assert fingerprint(root) not in (first, second, third)
 
 
 def test_files_outside_the_training_inputs_do_not_retrain(tmp_path):

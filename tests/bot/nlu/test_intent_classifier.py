@@ -54,3 +54,47 @@ def test_a_second_problem_in_the_message_is_found_with_its_span(agent):
 def test_one_problem_told_at_length_is_one_problem(agent, text):
     parsed = _parse(agent, text)
     assert not [e for e in parsed["entities"] if e["entity"] == "further_problem"]
+
+
+def test_problems_are_taken_in_the_order_they_were_told():
+    from bot.nlu.intent_classifier import EncoderIntentClassifier as Classifier
+
+    ranking = [{"name": "report_streetlight", "confidence": 0.7}, {"name": "report_missed_bin", "confidence": 0.2}]
+    told = [("report_missed_bin", 0.9, 0, 30), ("report_streetlight", 0.8, 31, 70)]
+    ranked, further = Classifier._in_order_told(ranking, told)
+    assert ranked[0] == {"name": "report_missed_bin", "confidence": 0.9}
+    assert [r["name"] for r in ranked] == ["report_missed_bin", "report_streetlight"]
+    assert [(e["value"], e["start"], e["end"]) for e in further] == [("report_streetlight", 31, 70)]
+
+
+def test_a_whole_message_problem_no_part_names_stays_first():
+    from bot.nlu.intent_classifier import EncoderIntentClassifier as Classifier
+
+    ranking = [{"name": "report_flytipping", "confidence": 0.6}]
+    ranked, further = Classifier._in_order_told(ranking, [("report_streetlight", 0.8, 20, 50)])
+    assert ranked == ranking and [e["value"] for e in further] == ["report_streetlight"]
+    assert Classifier._in_order_told(ranking, [("report_flytipping", 0.9, 0, 20)]) == (ranking, [])
+
+
+def test_probabilities_are_the_logistic_regressions_own(agent):
+    """The block-by-block softmax gives what scikit-learn's predict_proba gives."""
+    import numpy as np
+
+    from bot.nlu.courtesy import without_courtesy
+    from bot.nlu.intent_classifier import EncoderIntentClassifier
+
+    classifier = _classifier(agent, EncoderIntentClassifier)
+    texts = ["Hi, bins not emptied on Ash Road again. Thanks", "massive pothole", "", "thank you"]
+    cores = [without_courtesy(t) for t in texts]
+    expected = classifier.model.predict_proba(classifier._features(cores, classifier.encoder.encode(cores)))
+    assert np.allclose(classifier.probabilities(texts), expected, atol=1e-9)
+
+
+def _classifier(agent, kind):
+    """The trained component instance inside the loaded model's graph runner."""
+    runner = agent.processor.graph_runner
+    for instance in getattr(runner, "_instantiated_nodes", {}).values():
+        component = getattr(instance, "_component", None)
+        if isinstance(component, kind):
+            return component
+    raise AssertionError("no trained EncoderIntentClassifier in the model")

@@ -1,0 +1,73 @@
+"""Ask instead of guessing when NLU is unsure which problem a resident reports.
+
+Rasa's FallbackClassifier asks only when the model is unsure of anything at
+all (below 0.3). A report the model reads as "fly-tipping 0.45, litter 0.35"
+is a guess worth checking: this component turns it into ``nlu_fallback``, the
+same way FallbackClassifier does, and the dialogue then offers the likeliest
+kinds of report as choices (actions/choices.py). Dialogue acts ("yes",
+"thanks") are never questioned here: for them a wrong guess costs little and
+a question would be odd.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent
+
+
+def unsure(ranking: List[Dict[str, Any]], told: set, threshold: float, margin: float) -> bool:
+    """Whether the top reading is a problem the model is not sure enough of.
+
+    ``told``: problems the message reports besides the first (their closeness
+    is no doubt about the first one).
+    """
+    if not ranking or not is_problem_intent(ranking[0]["name"]):
+        return False
+    top = float(ranking[0]["confidence"])
+    rivals = [float(r["confidence"]) for r in ranking[1:] if is_problem_intent(r["name"]) and r["name"] not in told]
+    return top < threshold or (bool(rivals) and top - max(rivals) < margin)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class UnsureReportFallback(GraphComponent):
+    """Turns an uncertain reading of a problem into ``nlu_fallback``."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # Chosen on the real reports' outcomes (docs/nlu-evaluation.md).
+        return {"threshold": 0.5, "margin": 0.2}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.threshold = float(config["threshold"])
+        self.margin = float(config["margin"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "UnsureReportFallback":
+        return cls({**cls.get_default_config(), **config})
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            if (message.get(INTENT) or {}).get("name") == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                continue
+            told = {e["value"] for e in message.get(ENTITIES) or [] if e.get("entity") == FURTHER_PROBLEM_ENTITY}
+            if unsure(ranking, told, self.threshold, self.margin):
+                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": self.threshold}
+                message.set(INTENT, fallback, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
+        return messages

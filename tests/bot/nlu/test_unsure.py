@@ -1,0 +1,40 @@
+"""An uncertain reading of a problem becomes a question; dialogue acts and clear reports do not."""
+
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.unsure import UnsureReportFallback, unsure
+
+
+def _ranking(*pairs):
+    return [{"name": n, "confidence": c} for n, c in pairs]
+
+
+def test_a_weak_or_close_reading_of_a_report_is_unsure():
+    assert unsure(_ranking(("report_flytipping", 0.45), ("report_litter", 0.2)), set(), 0.5, 0.2)
+    assert unsure(_ranking(("report_flytipping", 0.55), ("report_litter", 0.4)), set(), 0.5, 0.2)
+    assert not unsure(_ranking(("report_flytipping", 0.8), ("report_litter", 0.1)), set(), 0.5, 0.2)
+
+
+def test_dialogue_acts_and_other_intents_are_never_questioned():
+    assert not unsure(_ranking(("affirm", 0.35), ("report_pothole", 0.3)), set(), 0.5, 0.2)
+    # A rival that is not a problem is no doubt about which problem it is.
+    assert not unsure(_ranking(("report_pothole", 0.6), ("inform", 0.3)), set(), 0.5, 0.2)
+
+
+def test_a_second_problem_the_message_also_reports_is_no_doubt():
+    ranking = _ranking(("report_missed_bin", 0.6), ("report_streetlight", 0.5))
+    assert unsure(ranking, set(), 0.5, 0.2)
+    assert not unsure(ranking, {"report_streetlight"}, 0.5, 0.2)
+
+
+def test_the_component_sets_nlu_fallback_and_keeps_the_ranking():
+    component = UnsureReportFallback({"threshold": 0.5, "margin": 0.2})
+    ranking = _ranking(("report_flytipping", 0.45), ("report_litter", 0.3))
+    message = Message(data={"text": "stuff on the pavement", "intent": ranking[0], "intent_ranking": ranking})
+    component.process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback", "report_flytipping", "report_litter"]
+    clear = Message(data={"text": "yes", "intent": {"name": "affirm", "confidence": 0.4},
+                          "intent_ranking": _ranking(("affirm", 0.4))})
+    component.process([clear])
+    assert clear.get("intent")["name"] == "affirm"
