@@ -90,7 +90,7 @@ class CaseFilter:
             sort=sort if sort in SORTS else DEFAULT_SORT, page=page, problems=problems,
         )
 
-    def conditions(self, zone: timezone | Any = timezone.utc) -> List[Any]:
+    def conditions(self, zone: timezone | Any = timezone.utc, dialect: str = "sqlite") -> List[Any]:
         found: List[Any] = []
         if self.status:
             found.append(cases.c.status == self.status)
@@ -109,9 +109,14 @@ class CaseFilter:
             end = datetime.combine(self.date_to + timedelta(days=1), time(), zone).astimezone(timezone.utc)
             found.append(cases.c.created_at < end)
         if self.district:
-            # Postcodes are stored as "AN1 4GT": the district's range of the postcode index
-            # ("AN1 " up to "AN1!", the next character), never a LIKE that scans.
-            found.append(and_(cases.c.postcode >= f"{self.district} ", cases.c.postcode < f"{self.district}!"))
+            # Postcodes are stored as "AN1 4GT". SQLite compares bytes, so the district is a range of
+            # the index ("AN1 " up to "AN1!", the next character); its LIKE would scan. Elsewhere
+            # (PostgreSQL) a locale's collation may ignore the space, so LIKE (the district is
+            # letters and digits only: no wildcards).
+            if dialect == "sqlite":
+                found.append(and_(cases.c.postcode >= f"{self.district} ", cases.c.postcode < f"{self.district}!"))
+            else:
+                found.append(cases.c.postcode.like(f"{self.district} %"))
         return found
 
     def query_args(self, **override: Any) -> Dict[str, str]:
@@ -162,7 +167,7 @@ LIST_COLUMNS = (cases.c.id, cases.c.reference, cases.c.category, cases.c.status,
 
 def list_cases(engine: Engine, wanted: CaseFilter, zone: Any = timezone.utc, page_size: int = PAGE_SIZE) -> CasePage:
     """One page of cases matching ``wanted``, and how many match in all."""
-    conditions = wanted.conditions(zone)
+    conditions = wanted.conditions(zone, engine.dialect.name)
     where = and_(true(), *conditions)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(cases).where(where)).scalar_one()

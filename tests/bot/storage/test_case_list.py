@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import and_, func, select, true, update
+from sqlalchemy import and_, create_engine, func, select, true, update
 
 from bot.backoffice.base import NewCase
 from bot.storage.case_list import SORTS, CaseFilter, case_record, coordinates, list_cases
+from bot.storage.cases import CaseStore
+from bot.storage.database import create_schema, make_engine
 from bot.storage.schema import cases
+from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
+    if server_bin_dir() is None:
+        yield None
+        return
+    cluster = ThrowawayPostgres().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> CaseStore:
+    """The case store on SQLite and on PostgreSQL (whose collation may order "AN1 4GT" differently)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cases.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres")
+        if cluster is None:
+            pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
+        name = f"cases_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        admin.dispose()
+        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    create_schema(engine)
+    return CaseStore(engine)
 
 
 def _case(store, key: str, created: datetime, **fields):  # type: ignore[no-untyped-def]
@@ -26,7 +64,8 @@ def refs(page) -> list:  # type: ignore[no-untyped-def]
     return [row.reference for row in page.rows]
 
 
-def test_a_district_is_its_own_postcodes_not_a_prefix(case_store) -> None:
+def test_a_district_is_its_own_postcodes_not_a_prefix(any_store) -> None:
+    case_store = any_store
     moment = datetime(2026, 3, 1, tzinfo=timezone.utc)
     an1 = _case(case_store, "a", moment, postcode="AN1 4GT")
     an12 = _case(case_store, "b", moment, postcode="AN12 3XY")
@@ -34,7 +73,8 @@ def test_a_district_is_its_own_postcodes_not_a_prefix(case_store) -> None:
     assert refs(list_cases(case_store.engine, CaseFilter.parse({"district": "AN12"}))) == [an12.reference]
 
 
-def test_dates_are_the_councils_days(case_store) -> None:
+def test_dates_are_the_councils_days(any_store) -> None:
+    case_store = any_store
     # 23:30 UTC on 31 May is 00:30 on 1 June in London (BST): a June case there.
     late = _case(case_store, "late", datetime(2026, 5, 31, 23, 30, tzinfo=timezone.utc))
     london = ZoneInfo("Europe/London")
@@ -44,7 +84,8 @@ def test_dates_are_the_councils_days(case_store) -> None:
     assert refs(list_cases(case_store.engine, may, london)) == []
 
 
-def test_filters_combine_sort_and_page(case_store) -> None:
+def test_filters_combine_sort_and_page(any_store) -> None:
+    case_store = any_store
     made = [_case(case_store, f"c{n}", datetime(2026, 1, 1 + n, tzinfo=timezone.utc),
                   channel="sms" if n % 2 else "web") for n in range(7)]
     case_store.flag_for_attention(made[3].id, "refused")
