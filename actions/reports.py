@@ -402,6 +402,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             return [SlotSet(CONFIRM_SLOT, False), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
             return None
+        if turn.metadata.get("location"):
+            # "Shared my location (52.48620, -1.89040)": the widget's words for a
+            # shared position answer the question, whatever NLU makes of them.
+            return None
         if (turn.metadata.get("guard") or {}).get("leading_slash_removed"):
             # "/restart", "/cancel": a command-shaped message is never obeyed as a
             # command (bot/channels/guard.py); it is read as an answer like any text.

@@ -154,6 +154,18 @@ def test_shared_location_and_photo_come_from_metadata(environment, make_tracker)
     assert slots["media_urls"] == ["http://x/photo.jpg"]
 
 
+def test_a_shared_location_is_an_answer_even_if_nlu_reads_its_words_otherwise(environment, make_tracker):
+    """The widget sends "Shared my location (..)" with the position: NLU may call those words
+    out of scope, but they answer the place question."""
+    tracker = make_tracker(user_event("Shared my location (52.48620, -1.89040)", intent="out_of_scope", metadata={
+        "location": {"latitude": 52.4862, "longitude": -1.8904}}), form="pothole_form",
+        slots={"requested_slot": "location"})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert slots["latitude"] == "52.486200"
+    assert slots["location"].startswith("Shared location")
+    assert not any("signpost" in (m.get("response") or "") for m in messages)
+
+
 def _confirmed_pothole_slots() -> Dict[str, Any]:
     return {"location": "Mill Lane", "postcode": None, "defect_surface": "road", "defect_size": "plate",
             "defect_danger": True, "description": "deep hole", "contact_consent": True,
