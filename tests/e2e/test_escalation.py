@@ -124,14 +124,17 @@ def test_sms_resident_gets_a_person_and_then_the_bot_back(world: World, browser:
     page.fill("textarea[name=text]", "Hello, this is Anytown council. How can I help?")
     page.get_by_role("button", name="Send reply").click()
     replies = world.sms.wait_for_replies(phone, 3)
-    assert replies[2]["body"].endswith("Hello, this is Anytown council. How can I help?")
+    # Labelled with the team's name (COUNCIL_TEAM_NAME), so the resident knows a person is talking.
+    assert replies[2]["body"] == "Anytown Borough Council team: Hello, this is Anytown council. How can I help?"
     expect(transcript).to_contain_text("Staff: Administrator")
 
     page.get_by_role("button", name="Hand back to the bot").click()
     expect(page).to_have_url(world.console_url + "/queue")
-    world.sms.send_via_network(phone, "hello")
     replies = world.sms.wait_for_replies(phone, 4)
-    assert "assistant" in replies[3]["body"]
+    assert "handed you back to the automated assistant" in replies[3]["body"]  # announced, unprompted
+    world.sms.send_via_network(phone, "hello")
+    replies = world.sms.wait_for_replies(phone, 5)
+    assert "assistant" in replies[4]["body"]
 
     conversation = world.sms.conversation(phone)
     [escalation] = world.escalations.for_conversation(conversation)

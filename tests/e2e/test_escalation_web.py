@@ -71,8 +71,11 @@ def test_web_resident_gets_a_live_reply_from_staff_then_the_bot_again(world: Web
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in transcript and "<script>alert(1)" not in transcript
     staff.post(f"/escalations/{escalation.id}/reply", {"text": "Hi, Jo from the council here."})
     expect(log).to_contain_text("Hi, Jo from the council here.", timeout=15000)  # live, no reload
+    # Labelled with the team's name (COUNCIL_TEAM_NAME), not "Assistant".
+    expect(page.locator(".cc-from-staff .cc-sender").last).to_have_text("Anytown Borough Council team")
 
     staff.post(f"/escalations/{escalation.id}/hand-back")
+    expect(log).to_contain_text("handed you back to the automated assistant", timeout=15000)  # announced
     page.fill("#cc-input", "hello")
     page.locator(".cc-send").click()
     expect(log).to_contain_text("What can I help with?", timeout=20000)
