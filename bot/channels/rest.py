@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
 from rasa.core.channels import rest
@@ -63,7 +64,7 @@ def check_token(header: Optional[str], token: str) -> None:
 
 
 def parse_call(
-    content_type: Optional[str], body: bytes, upload_base_url: str
+    content_type: Optional[str], body: bytes, upload_base_url: str, uploads_dir: Optional[Path] = None
 ) -> Tuple[str, str, Dict[str, Any]]:
     """(sender, message, metadata) of a REST call, or RequestRefused saying why not."""
     if (content_type or "").split(";", 1)[0].strip().lower() != "application/json":
@@ -82,7 +83,8 @@ def parse_call(
     message = call.get("message")
     if not isinstance(message, str):
         raise RequestRefused(400, "message must be a string")
-    return call["sender"], message, safe_metadata(call.get("metadata"), upload_base_url)
+    # Photo ids that were never uploaded are dropped, as on the web chat.
+    return call["sender"], message, safe_metadata(call.get("metadata"), upload_base_url, uploads_dir)
 
 
 class RestInput(rest.RestInput):
@@ -118,7 +120,9 @@ class RestInput(rest.RestInput):
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             try:
                 check_token(request.headers.get("Authorization"), token)
-                sender, text, metadata = parse_call(request.headers.get("Content-Type"), request.body, upload_base_url)
+                sender, text, metadata = parse_call(
+                    request.headers.get("Content-Type"), request.body, upload_base_url, self.settings.uploads_dir
+                )
             except RequestRefused as refused:
                 return response.json({"error": refused.reason}, status=refused.status)
             if request.args.get("stream", "").lower() == "true":

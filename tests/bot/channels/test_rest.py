@@ -81,3 +81,17 @@ def test_it_is_off_unless_switched_on():
 def test_switched_on_without_an_api_token_it_refuses_to_start():
     with pytest.raises(ConfigError, match="RASA_API_TOKEN"):
         RestInput(load_settings({"REST_CHANNEL_ENABLED": "true"}))
+
+
+def test_photo_ids_that_were_never_uploaded_are_dropped(tmp_path):
+    """As on the web chat: only photos in our own uploads folder reach a case."""
+    from bot.web.uploads import photo_path
+
+    real = "0123456789abcdef0123456789abcdef.jpg"
+    missing = "fedcba9876543210fedcba9876543210.jpg"
+    (tmp_path / real).write_bytes(b"\xff\xd8 a photo")
+    assert photo_path(tmp_path, real) is not None
+    metadata = {"uploads": [real, missing]}
+    body = json.dumps({"sender": "a", "message": "hi", "metadata": metadata}).encode()
+    _, _, kept = parse_call(JSON, body, BASE, tmp_path)
+    assert kept["media_urls"] == [f"{BASE}/chat/uploads/{real}"]
