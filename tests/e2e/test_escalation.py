@@ -181,26 +181,8 @@ def test_urgent_words_give_emergency_numbers_and_jump_the_queue(world: World) ->
     assert world.escalations.queue()[0].conversation_id == "rest-urgent-1"
 
 
-# Keyboard mash; the test uses two the real model does not understand (nlu_fallback),
-# so it keeps testing the escalation whatever the model makes of any one of them.
-MASH = ("zzqv wxkp", "xkcd qwp", "qwzx plvk", "vvbn mmq", "ppql zzkx", "jjqz wq")
-
-
-def _not_understood(world: World, count: int) -> List[str]:
-    found = []
-    for text in MASH:
-        request = urllib.request.Request(
-            f"{world.stack.rasa_url}/model/parse", data=json.dumps({"text": text}).encode(),
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {world.stack.env['RASA_API_TOKEN']}"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            if json.loads(response.read())["intent"]["name"] == "nlu_fallback":
-                found.append(text)
-    assert len(found) >= count, f"the model reads too many of {MASH} as something: add other mash"
-    return found[:count]
-
-
 def test_two_fallbacks_in_a_row_escalate(world: World) -> None:
-    one, two = _not_understood(world, 2)
+    one, two = world.stack.not_understood(2)
     first = world.stack.say_text("rest-fallback-1", one)
     # Not understood: the plain answer, or the likeliest reports to choose from (actions/choices.py).
     assert "didn't understand" in first or "not sure I've understood" in first

@@ -89,3 +89,22 @@ class Stack:
 
     def say_text(self, sender: str, text: str) -> str:
         return "\n".join(m.get("text", "") for m in self.say(sender, text))
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """The model's reading of a text (Rasa's /model/parse, token in a header)."""
+        request = urllib.request.Request(
+            f"{self.rasa_url}/model/parse", data=json.dumps({"text": text}).encode(), headers=self.rest_headers
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def not_understood(self, count: int) -> List[str]:
+        """``count`` bits of keyboard mash the real model does not understand (nlu_fallback),
+        so a test of "not understood" keeps working whatever the model makes of any one."""
+        found = [text for text in MASH if self.parse(text)["intent"]["name"] == "nlu_fallback"]
+        assert len(found) >= count, f"the model reads too many of {MASH} as something: add other mash"
+        return found[:count]
+
+
+MASH = ("zzqv wxkp", "xkcd qwp", "qwzx plvk", "vvbn mmq", "ppql zzkx", "jjqz wq", "qwzx plvk vbnm")
+
