@@ -30,6 +30,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, problems
 from bot import answers
+from bot import categories
 from bot.categories import BY_INTENT
 
 FORM = "choice_form"
@@ -42,9 +43,6 @@ NEXT_PROBLEM = "next_problem"
 SOMETHING_ELSE = "something_else"
 SOMETHING_ELSE_LABEL = "Something else"
 
-MAX_OPTIONS = 3
-# Below this, NLU's guess is noise, not a candidate worth offering.
-MIN_CANDIDATE_CONFIDENCE = 0.1
 # How sure NLU must be to read an answer by its intent rather than its words.
 INTENT_ANSWER_CONFIDENCE = 0.5
 # How sure NLU must be that an answer is a new request to leave the question for it.
@@ -79,13 +77,7 @@ def _stem(word: str) -> str:
 # ----- which problem ------------------------------------------------------------
 def likeliest(message: Dict[str, Any]) -> List[str]:
     """The 2 or 3 likeliest kinds of report in NLU's ranking (never dialogue acts)."""
-    ranking = message.get("intent_ranking") or []
-    found: List[str] = []
-    for entry in sorted(ranking, key=lambda e: -float(e.get("confidence") or 0.0)):
-        name = entry.get("name")
-        if name in BY_INTENT and name not in found and float(entry.get("confidence") or 0.0) >= MIN_CANDIDATE_CONFIDENCE:
-            found.append(name)
-    return found[:MAX_OPTIONS]
+    return categories.likeliest(message.get("intent_ranking") or [])
 
 
 def labels(options: List[str]) -> List[str]:

@@ -14,18 +14,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from pathlib import Path
 from typing import List, Tuple
 
+from benchmarks.rest import percentile
 from bot.model import ensure_model
 from bot.nlu_evaluation import (
     HOLDOUT, LENGTH_BUCKETS, OUT_OF_SCOPE, REAL_REPORTS, Parser, RealEvaluation, evaluate, evaluate_real,
     out_of_scope_recall,
 )
-
-
-def _percentile(values: List[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def parse_times(real: RealEvaluation) -> List[Tuple[str, int, float, float]]:
@@ -34,7 +31,7 @@ def parse_times(real: RealEvaluation) -> List[Tuple[str, int, float, float]]:
     for name, low, high in LENGTH_BUCKETS:
         times = [p.seconds * 1000 for e, p in zip(real.examples, real.parsed) if low <= e.words <= high]
         if times:
-            rows.append((name, len(times), statistics.median(times), _percentile(times, 0.95)))
+            rows.append((name, len(times), statistics.median(times), percentile(times, 0.95)))
     return rows
 
 
@@ -42,7 +39,6 @@ def main() -> int:
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--real", default=str(REAL_REPORTS))
     options = args.parse_args()
-    from pathlib import Path
 
     parser = Parser(ensure_model())
     parser.parse(["warm up", "pothole on Mill Lane"] * 5)

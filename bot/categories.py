@@ -7,7 +7,7 @@ This is the one list that forms (domain.yml), actions and routing agree on;
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 # Asked at the end of every report form, in this order (see actions/reports.py
 # for which are skipped: phone when the channel already knows it, phone and
@@ -87,3 +87,20 @@ BY_INTENT: Dict[str, Category] = {c.intent: c for c in CATEGORIES}
 REPORT_SLOTS: Tuple[str, ...] = tuple(
     dict.fromkeys(slot for c in CATEGORIES for slot in c.required_slots)
 ) + ("latitude", "longitude", "media_urls", "report_category", "failed_answers")
+
+# When NLU is unsure, the dialogue offers at most this many kinds of report,
+# each at least this likely (actions/choices.py; bot/nlu_evaluation.py counts
+# a choice offered this way as "right after one question").
+MAX_CHOICES = 3
+MIN_CHOICE_CONFIDENCE = 0.1
+
+
+def likeliest(ranking: Sequence[Dict[str, Any]]) -> List[str]:
+    """The likeliest kinds of report in an NLU intent ranking (never dialogue acts)."""
+    found: List[str] = []
+    for entry in sorted(ranking, key=lambda e: -float(e.get("confidence") or 0.0)):
+        name = entry.get("name")
+        if name in BY_INTENT and name not in found and float(entry.get("confidence") or 0.0) >= MIN_CHOICE_CONFIDENCE:
+            found.append(name)
+    return found[:MAX_CHOICES]
+

@@ -33,7 +33,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.categories import BY_INTENT
+from bot.categories import likeliest
 from bot.settings import PROJECT_ROOT
 
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
@@ -42,10 +42,6 @@ REAL_REPORTS = PROJECT_ROOT.parent / "shared" / "nlu-dev" / "real_reports.yml"
 RESULTS = PROJECT_ROOT / "results"
 
 FALLBACK = "nlu_fallback"
-# What the dialogue offers when NLU is unsure (actions/choices.py): the
-# likeliest kinds of report, at most this many, each at least this likely.
-MAX_CHOICES = 3
-MIN_CHOICE_CONFIDENCE = 0.1
 LENGTH_BUCKETS: Tuple[Tuple[str, int, int], ...] = (
     ("1-10 words", 1, 10), ("11-20 words", 11, 20), ("21-40 words", 21, 40), ("over 40 words", 41, 10**9),
 )
@@ -121,11 +117,7 @@ class Parsed:
     @property
     def choices(self) -> List[str]:
         """What the bot offers when it asks (the likeliest kinds of report)."""
-        found = [
-            r["name"] for r in sorted(self.ranking, key=lambda r: -float(r.get("confidence") or 0))
-            if r.get("name") in BY_INTENT and float(r.get("confidence") or 0) >= MIN_CHOICE_CONFIDENCE
-        ]
-        return list(dict.fromkeys(found))[:MAX_CHOICES]
+        return likeliest(self.ranking)
 
 
 class Parser:
