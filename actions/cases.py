@@ -9,8 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import exits, services
-from bot.backoffice import references
-from bot.backoffice.base import STATUS_DESCRIPTIONS, Case
+from bot.cases import references
+from bot.cases.model import STATUS_DESCRIPTIONS, Case
 from bot.categories import BY_KEY
 
 INVALID = "invalid"

@@ -29,7 +29,7 @@ from actions import escalation, services, trust
 from actions import choices, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, postcodes, signposts
-from bot.backoffice.base import NewCase
+from bot.cases.model import NewCase
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from bot import answers, postcodes
-from bot.backoffice.base import NewCase
+from bot.cases.model import NewCase
 from bot.categories import BY_KEY
 from bot.conversations import SMS_ID, belongs_to
 from bot.settings import Settings

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Dict, List
 from urllib.parse import urlencode
 
-from bot.backoffice.base import STATUS_ORDER
+from bot.cases.model import STATUS_ORDER
 from bot.categories import CATEGORIES
 from bot.launcher import stop_all, wait_until_healthy, with_run_secrets
 from bot.settings import PROJECT_ROOT, load_settings

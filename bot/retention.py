@@ -40,7 +40,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, and_, delete, func, inspect, select, update
 from sqlalchemy.engine import Engine
 
-from bot.backoffice.base import CLOSED
+from bot.cases.model import CLOSED
 from bot.settings import Settings
 from bot.storage.schema import (
     case_notes,

@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from bot.backoffice.base import STATUS_ORDER, CaseSystem
+from bot.backoffice.base import CaseSystem
+from bot.cases.model import STATUS_ORDER
 from bot.backoffice.email import EmailCaseSystem, EmailConfig
 from bot.backoffice.open311 import Open311CaseSystem, Open311Config, Open311Route
 from bot.categories import BY_KEY, CATEGORIES

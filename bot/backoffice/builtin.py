@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from bot.backoffice.base import OPEN, Case, StatusUpdate, Submission
+from bot.cases.model import OPEN, Case, StatusUpdate, Submission
 from bot.storage.cases import CaseStore
 
 

@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Dict, Optional
 
-from bot.backoffice.base import SENT, Case, StatusUpdate, Submission
+from bot.cases.model import SENT, Case, StatusUpdate, Submission
 from bot.backoffice.errors import Rejected, TemporaryFailure, Uncertain
 from bot.categories import BY_KEY
 

@@ -44,7 +44,7 @@ import aiohttp
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, SENT, Case, StatusUpdate, Submission
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, SENT, Case, StatusUpdate, Submission
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
 from bot.categories import BY_KEY
 from bot.redaction import redact

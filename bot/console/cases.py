@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
-from bot.backoffice import references
-from bot.backoffice.base import STATUS_DESCRIPTIONS, STATUS_ORDER, Case
+from bot.cases import references
+from bot.cases.model import STATUS_DESCRIPTIONS, STATUS_ORDER, Case
 from bot.console.web import console, form_value, redirect, render, requires
 from bot.outbox.notify import MAX_UPDATE_CHARS, SENT, kind_for
 from bot.outbox.store import OutboxStore

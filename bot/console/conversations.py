@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sanic.response import HTTPResponse
 
 from bot import answers, postcodes
-from bot.backoffice import references
+from bot.cases import references
 from bot.console.web import console, form_value, redirect, render, requires
 from bot.escalation.handoff import CLOSING_MESSAGE, HANDED_BACK_NOTICE, MAX_REPLY_CHARS, HandoffError
 from bot.storage.escalations import CLOSED, HANDED_BACK, Escalation

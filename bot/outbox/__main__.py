@@ -22,7 +22,7 @@ from aiohttp import web
 from bot import health as health_checks
 from bot import metrics, private_files, redaction
 from bot.endpoints import add_aiohttp_routes
-from bot.backoffice import references
+from bot.cases import references
 from bot.outbox.lock import WorkerLock, lock_path_for
 from bot.outbox.notify import METRIC_KINDS, RasaNotifier
 from bot.outbox.store import OutboxStore

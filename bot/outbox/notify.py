@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot import metrics
-from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, Case
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
 from bot.outbox.store import Clock, utcnow
 from bot.storage.schema import cases, notifications

@@ -23,7 +23,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from bot.backoffice.base import CLOSED, SENT, STATUS_ORDER, Case, Submission
+from bot.cases.model import CLOSED, SENT, STATUS_ORDER, Case, Submission
 from bot.storage.cases import CaseStore, _row_to_case
 from bot.storage.schema import cases, outbox
 from bot.storage.times import aware, utcnow

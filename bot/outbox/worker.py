@@ -30,7 +30,8 @@ from datetime import datetime, timedelta
 from typing import Dict, List, Optional
 
 from bot import metrics
-from bot.backoffice.base import STATUS_ORDER, SENT, CaseSystem, Submission
+from bot.backoffice.base import CaseSystem
+from bot.cases.model import STATUS_ORDER, SENT, Submission
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
 from bot.json_logs import set_conversation
 from bot.outbox.notify import RasaNotifier, kind_for

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from bot.backoffice.base import CLOSED
+from bot.cases.model import CLOSED
 from bot.privacy.archive import photo_files, photo_urls
 from bot.privacy.subject import DataStores, Subject
 from bot.storage import tracker_events

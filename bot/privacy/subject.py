@@ -10,7 +10,7 @@ from typing import List, Optional, Set, Tuple
 from sqlalchemy.engine import Engine
 
 from bot import answers
-from bot.backoffice import references
+from bot.cases import references
 from bot.settings import Settings
 from bot.storage import tracker_events
 from bot.storage.audit import AuditLog

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.engine import Engine
 
-from bot.backoffice.base import STATUS_ORDER, Case
+from bot.cases.model import STATUS_ORDER, Case
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
 from bot.storage.cases import _row_to_case

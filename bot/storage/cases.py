@@ -9,8 +9,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.backoffice import references
-from bot.backoffice.base import RECEIVED, STATUS_ORDER, Case, NewCase
+from bot.cases import references
+from bot.cases.model import RECEIVED, STATUS_ORDER, Case, NewCase
 from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox
 from bot.storage.times import utcnow
 

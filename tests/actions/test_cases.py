@@ -3,8 +3,8 @@ import asyncio
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import cases, services
-from bot.backoffice import references
-from bot.backoffice.base import NewCase
+from bot.cases import references
+from bot.cases.model import NewCase
 from tests.conftest import user_event
 
 

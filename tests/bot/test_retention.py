@@ -13,7 +13,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import select, update
 
-from bot.backoffice.base import CLOSED, OPEN
+from bot.cases.model import CLOSED, OPEN
 from bot.retention import RetentionPolicy, apply_retention, main
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import make_engine

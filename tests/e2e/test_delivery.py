@@ -13,7 +13,7 @@ from typing import Callable
 import pytest
 from sqlalchemy import select
 
-from bot.backoffice.base import CLOSED, OPEN
+from bot.cases.model import CLOSED, OPEN
 from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
 from bot.storage.schema import notifications

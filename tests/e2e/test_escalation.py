@@ -207,7 +207,7 @@ def test_a_complaint_goes_to_a_person(world: World) -> None:
 
 
 def test_staff_find_a_conversation_by_case_reference_or_postcode_and_keep_notes(world: World) -> None:
-    from bot.backoffice.base import NewCase
+    from bot.cases.model import NewCase
     from bot.storage.cases import CaseStore
 
     sender = "rest-with-case-1"

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from bot.backoffice.base import OPEN
+from bot.cases.model import OPEN
 from bot.launcher import delivery_services, twilio_sandbox_service
 from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine

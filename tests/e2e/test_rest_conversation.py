@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.backoffice.base import STATUS_DESCRIPTIONS
+from bot.cases.model import STATUS_DESCRIPTIONS
 from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bot.backoffice.base import NewCase
+from bot.cases.model import NewCase
 from bot.routing import Routing, load_routing
 from bot.sandbox.open311 import Sandbox, services_from_routing, start
 from bot.settings import PROJECT_ROOT

@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Tuple
 import pytest
 from aiohttp import web
 
-from bot.backoffice.base import CLOSED, OPEN, SENT, Case
+from bot.cases.model import CLOSED, OPEN, SENT, Case
 from bot.backoffice.errors import Rejected, TemporaryFailure, Uncertain
 from bot.backoffice.open311 import (
     DESCRIPTION_MAX,

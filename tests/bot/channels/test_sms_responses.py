@@ -19,7 +19,7 @@ import yaml
 
 from actions.cases import describe
 from actions.reports import ActionAskReportConfirmed
-from bot.backoffice.base import Case
+from bot.cases.model import Case
 from bot.categories import CATEGORIES
 from bot.channels import sms
 from bot.channels.sms_text import is_gsm7, render_message, segments

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, NewCase
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, NewCase
 from bot.launcher import stop_all
 from bot.outbox.store import OutboxStore
 from bot.storage.audit import AuditLog

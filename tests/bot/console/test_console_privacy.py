@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.backoffice.base import CLOSED, NewCase
+from bot.cases.model import CLOSED, NewCase
 from bot.launcher import stop_all
 from bot.storage.audit import AuditLog
 from bot.storage.cases import CaseStore

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from actions import services
 from actions.cases import describe
 from actions.reports import ActionFinishReport
-from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, RECEIVED, SENT
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, RECEIVED, SENT
 from bot.outbox.lock import WorkerLock, lock_path_for
 from bot.outbox.notify import RasaNotifier
 from bot.outbox.store import DELIVERED, FAILED, PENDING

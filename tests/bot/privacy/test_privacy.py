@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, create_engine, select
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.backoffice.base import CLOSED, NewCase
+from bot.cases.model import CLOSED, NewCase
 from bot.outbox.notify import RasaNotifier  # noqa: F401  (the notifications table's writer)
 from bot.privacy import __main__ as cli
 from bot.privacy.archive import export_subject

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import and_, create_engine, func, select, true, update
 
-from bot.backoffice.base import NewCase
+from bot.cases.model import NewCase
 from bot.storage.case_list import SORTS, CaseFilter, case_record, coordinates, list_cases
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine

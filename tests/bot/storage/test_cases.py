@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from bot.backoffice.base import CLOSED, IN_PROGRESS, OPEN, RECEIVED, NewCase
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, RECEIVED, NewCase
 from bot.backoffice.builtin import BuiltinCaseSystem
 from bot.storage.schema import case_updates, outbox
 

@@ -6,7 +6,7 @@ recognised as mistyped instead of pointing at someone else's case.
 
 The check is a weighted sum modulo 31. The alphabet has exactly 31 characters
 and 31 is prime, so every single wrong character and every swap of two
-neighbouring characters changes the check (tests/bot/backoffice/test_references.py
+neighbouring characters changes the check (tests/bot/cases/test_references.py
 tries them all).
 """
 

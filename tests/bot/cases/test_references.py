@@ -1,6 +1,6 @@
 import re
 
-from bot.backoffice import references
+from bot.cases import references
 
 
 def test_new_references_are_readable_and_valid():
