@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
@@ -84,8 +84,13 @@ def escalate(
     reason: str,
     category: Optional[str] = None,
     now: Optional[datetime] = None,
+    draft: Optional[Dict[str, Any]] = None,
 ) -> List[EventType]:
-    """Tell the resident what happens, queue the conversation, and pause the bot."""
+    """Tell the resident what happens, queue the conversation, and pause the bot.
+
+    ``draft``: what a report form had collected (slot -> value), kept with the
+    escalation so staff can make the case without asking again.
+    """
     now = now or datetime.now(timezone.utc)
     urgent = reason == "urgent"
     channel = tracker.get_latest_input_channel() or "unknown"
@@ -108,6 +113,7 @@ def escalate(
         trigger_text=text[: services.settings().max_message_chars] if isinstance(text, str) else None,
         phone=known_phone(tracker),
         urgent_category=category,
+        draft=draft,
     )
     logger.info("Escalation %s queued (reason %s, priority %s)", escalation.id, reason, escalation.priority)
     hours = staffed_hours()
@@ -122,6 +128,30 @@ def escalate(
         if urgent:
             dispatcher.utter_message(response="utter_handoff_urgent_out_of_hours")
     return [ConversationPaused()]
+
+
+# Slots of a report form that are bookkeeping, not the report.
+NOT_THE_REPORT = ("failed_answers", "report_confirmed", "requested_slot")
+MAX_DRAFT_PHOTOS = 20
+
+
+def report_draft(tracker: Tracker, category: str, slots: Sequence[str]) -> Dict[str, Any]:
+    """What a report form had collected, for the escalation to keep (staff see it escaped, and the
+    console checks it again before it becomes a case): plain values only, no longer than a message."""
+    limit = services.settings().max_message_chars
+    draft: Dict[str, Any] = {}
+    for name in slots:
+        value = tracker.get_slot(name)
+        if name in NOT_THE_REPORT or value is None:
+            continue
+        if name == "media_urls" and isinstance(value, list):
+            draft[name] = [u[:limit] for u in value if isinstance(u, str)][:MAX_DRAFT_PHOTOS]
+        elif isinstance(value, (bool, int, float)):
+            draft[name] = value
+        elif isinstance(value, str):
+            draft[name] = value[:limit]
+    draft["report_category"] = category  # the form's own kind, whatever the slot says
+    return draft
 
 
 def reason_for(tracker: Tracker) -> tuple[Optional[str], Optional[str]]:

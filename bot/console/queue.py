@@ -1,4 +1,9 @@
-"""The queue of escalated conversations, with live updates (blueprint ``queue``)."""
+"""The queue of escalated conversations, with live updates (blueprint ``queue``).
+
+Each row says what is known of the report (its case's reference, category and place, or what
+the form had collected when it handed over) and, for SMS residents, offers their number: shown
+only on request, to signed-in staff (agents and above), and audited (``show_phone``).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import asyncio
 import json
 import time
 from datetime import datetime, timezone
+from typing import Any, Dict, Optional
 from urllib.parse import quote
 
 from sanic import Blueprint, Request, response
 from sanic.response import HTTPResponse
 
 from bot.console.web import console, redirect, render, requires
+from bot.storage.escalations import Escalation
 
 bp = Blueprint("queue")
 # Each event stream lasts this long; the browser's EventSource reconnects by itself.
@@ -19,11 +26,25 @@ STREAM_SECONDS = 300
 POLL_SECONDS = 1.0
 
 
+def known(item: Escalation, case: Optional[Dict[str, Any]]) -> Dict[str, Optional[str]]:
+    """What the queue row says about the report: its case when there is one, else what the form had."""
+    draft = item.draft or {}
+    category = (case or {}).get("category") or draft.get("report_category")
+    if case and (case.get("location_text") or case.get("postcode")):
+        where = " ".join(p for p in (case.get("location_text"), case.get("postcode")) if p)
+    else:
+        where = " ".join(str(draft[p]) for p in ("location", "postcode") if draft.get(p) and draft[p] != "none")
+    return {"reference": (case or {}).get("reference"), "category": category, "where": where or None}
+
+
 def queue_context(request: Request) -> dict:
     app_console = console(request)
     now = datetime.now(timezone.utc)
+    items = app_console.escalations.queue()
+    latest = app_console.escalations.latest_cases([e.conversation_id for e in items])
     return {
-        "items": app_console.escalations.queue(),
+        "items": items,
+        "known": {e.id: known(e, latest.get(e.conversation_id)) for e in items},
         "now": now,
         "staffed": app_console.hours.is_open(now),
         "hours": app_console.hours.describe(),
@@ -60,6 +81,19 @@ async def claim(request: Request, escalation_id: int) -> HTTPResponse:
         app_console.audit.record(member.id, "claim", escalation.conversation_id, escalation_id=escalation_id)
         return redirect(request, f"/conversation?id={quote(escalation.conversation_id, safe='')}")
     return redirect(request, "/queue", flash="Someone else has already claimed that conversation.")
+
+
+@bp.post("/escalations/<escalation_id:int>/phone")
+@requires("agent")
+async def show_phone(request: Request, escalation_id: int) -> HTTPResponse:
+    """An SMS resident's number, to ring them back; each showing is audited (a POST, so nothing prefetches it)."""
+    app_console = console(request)
+    escalation = app_console.escalations.get(escalation_id)
+    if escalation is None or not escalation.phone:
+        return render(request, "error.html", status=404, title="Not found", message="No number for that conversation.")
+    app_console.audit.record(request.ctx.staff.id, "show_phone", escalation.conversation_id, escalation_id=escalation_id)
+    return render(request, "phone.html", escalation=escalation,
+                  conversation_link=f"/conversation?id={quote(escalation.conversation_id, safe='')}")
 
 
 @bp.get("/events")

@@ -9,7 +9,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 
-from bot.storage.schema import escalation_notes, escalations, staff
+from bot.storage.schema import cases, escalation_notes, escalations, staff
 from bot.storage.times import utcnow, aware as _aware
 
 WAITING, CLAIMED, HANDED_BACK, CLOSED = "waiting", "claimed", "handed_back", "closed"
@@ -35,6 +35,8 @@ class Escalation:
     claimed_at: Optional[datetime]
     ended_at: Optional[datetime]
     updated_at: datetime
+    # The half-collected report (slot name -> value) when a report form handed over, else None.
+    draft: Optional[Dict[str, Any]] = None
 
     @property
     def is_open(self) -> bool:
@@ -70,6 +72,7 @@ def _row(row: Mapping[str, Any]) -> Escalation:
         claimed_at=_aware(row["claimed_at"]),
         ended_at=_aware(row["ended_at"]),
         updated_at=_aware(row["updated_at"]),  # type: ignore[arg-type]
+        draft=dict(row["draft"]) if row.get("draft") else None,
     )
 
 
@@ -95,8 +98,13 @@ class EscalationStore:
         phone: Optional[str] = None,
         urgent_category: Optional[str] = None,
         now: Optional[datetime] = None,
+        draft: Optional[Dict[str, Any]] = None,
     ) -> Escalation:
-        """Queue the conversation, or return its open escalation (raised to urgent if this one is)."""
+        """Queue the conversation, or return its open escalation (raised to urgent if this one is).
+
+        ``draft``: the report the resident had started, kept for staff (an open escalation keeps
+        the one it has, or takes this one).
+        """
         if reason not in REASONS or priority not in (URGENT, NORMAL):
             raise ValueError(f"unknown escalation reason/priority {reason!r}/{priority!r}")
         now = now or utcnow()
@@ -107,6 +115,9 @@ class EscalationStore:
                 )
             ).first()
             if existing is not None:
+                if draft:
+                    conn.execute(update(escalations).where(escalations.c.id == existing.id,
+                                                           escalations.c.draft.is_(None)).values(draft=draft))
                 if priority == URGENT and existing.priority != URGENT:
                     conn.execute(
                         update(escalations)
@@ -125,6 +136,7 @@ class EscalationStore:
                         state=WAITING,
                         trigger_text=trigger_text,
                         phone=phone,
+                        draft=draft or None,
                         created_at=now,
                         updated_at=now,
                     )
@@ -160,6 +172,19 @@ class EscalationStore:
         )
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query).mappings()]
+
+    def latest_cases(self, conversation_ids: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+        """Each conversation's newest case (reference, category, place), for the queue's rows.
+
+        Read-only (the case store writes cases); led by ``ix_cases_conversation``.
+        """
+        if not conversation_ids:
+            return {}
+        query = (select(cases.c.conversation_id, cases.c.reference, cases.c.category, cases.c.location_text,
+                        cases.c.postcode)
+                 .where(cases.c.conversation_id.in_(sorted(set(conversation_ids)))).order_by(cases.c.id))
+        with self.engine.connect() as conn:
+            return {r["conversation_id"]: dict(r) for r in conn.execute(query).mappings()}
 
     def version(self) -> str:
         """Changes whenever the queue changes (for live updates)."""
