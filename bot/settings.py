@@ -192,6 +192,12 @@ class Settings:
     # retention schedule.
     retention_conversation_days: int = 365
     retention_closed_case_days: int = 730
+    # DUPLICATE_DISTANCE_METRES, DUPLICATE_DAYS: before a report becomes a case, open
+    # cases of the same kind this close (street-level when there are no coordinates)
+    # and this recent are offered to the resident to follow instead
+    # (bot/storage/duplicates.py). DUPLICATE_DAYS=0 turns the offer off.
+    duplicate_distance_metres: int = 50
+    duplicate_days: int = 30
     # OUTBOX_BATCH_SIZE / OUTBOX_CONCURRENCY: cases claimed per round, and
     # deliveries in flight at once.
     outbox_batch_size: int = 50
@@ -372,6 +378,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         outbox_status_poll_seconds=_int(env, "OUTBOX_STATUS_POLL_SECONDS", defaults.outbox_status_poll_seconds),
         retention_conversation_days=_int(env, "RETENTION_CONVERSATION_DAYS", defaults.retention_conversation_days),
         retention_closed_case_days=_int(env, "RETENTION_CLOSED_CASE_DAYS", defaults.retention_closed_case_days),
+        duplicate_distance_metres=_int(env, "DUPLICATE_DISTANCE_METRES", defaults.duplicate_distance_metres),
+        duplicate_days=_int(env, "DUPLICATE_DAYS", defaults.duplicate_days, minimum=0),
         outbox_batch_size=_int(env, "OUTBOX_BATCH_SIZE", defaults.outbox_batch_size),
         outbox_concurrency=_int(env, "OUTBOX_CONCURRENCY", defaults.outbox_concurrency),
         notify_push_channels=tuple(

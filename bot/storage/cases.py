@@ -9,10 +9,12 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot import geocell
 from bot.cases import references
 from bot.cases.model import RECEIVED, STATUS_ORDER, Case, NewCase
 from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox
 from bot.storage.times import utcnow
+from bot.street_key import street_key
 
 
 def _row_to_case(row: Mapping[str, Any]) -> Case:
@@ -48,17 +50,24 @@ class CaseStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def create(self, new_case: NewCase, idempotency_key: str, backoffice: Optional[str] = None) -> Case:
+    def create(
+        self, new_case: NewCase, idempotency_key: str, backoffice: Optional[str] = None,
+        duplicate_of: Optional[int] = None,
+    ) -> Case:
         """Store a case and its outbox row in one transaction.
 
         Idempotent: a second call with the same ``idempotency_key`` (the action
         retried, the resident's confirmation replayed) returns the first case.
+        ``duplicate_of``: the open case the resident said theirs differs from.
         """
         existing = self.get_by_idempotency_key(idempotency_key)
         if existing is not None:
             return existing
         now = utcnow()
         values = asdict(new_case)
+        # Where it is, for finding later reports of the same problem (bot/storage/duplicates.py).
+        values.update(geocell=geocell.cell_for(new_case.latitude, new_case.longitude),
+                      street_key=street_key(new_case.location_text), duplicate_of=duplicate_of)
         for _attempt in range(5):
             values.update(
                 reference=references.new_reference(),

@@ -1,0 +1,123 @@
+"""Finding an open case that a new report probably duplicates.
+
+Same category, not closed, made within the last ``days``, and either
+
+- within ``distance_m`` of the new report's coordinates: the cells around the
+  point (bot/geocell.py) are read as integer ranges of the ``(category,
+  geocell)`` index, then the real distance decides; or
+- on the same street, when one side has no coordinates: the normalised street
+  (bot/street_key.py, ``(category, street_key)`` index), or the USRN when the
+  gazetteer gave the cases one (a ``usrn`` column on cases).
+
+The nearest match wins (then the most recent). A read-only query: the dialogue
+asks the resident before anything is written (actions/duplicates.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, List, Optional, Tuple
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Engine
+
+from bot import geocell
+from bot.cases.model import CLOSED, STATUS_ORDER, Case
+from bot.storage.cases import _row_to_case
+from bot.storage.schema import cases
+from bot.storage.times import aware, utcnow
+from bot.street_key import street_key
+
+OPEN_STATUSES = tuple(s for s in STATUS_ORDER if s != CLOSED)
+# Enough street-level candidates to pick the most recent from without reading a whole street's history.
+STREET_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Match:
+    """An open case the new report may duplicate, and how it was found."""
+
+    case: Case
+    how: str  # "distance" | "street" | "usrn"
+    distance_m: Optional[float] = None
+
+
+class DuplicateFinder:
+    """Looks for open cases like a new report (see the module's docstring)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def find(
+        self,
+        category: str,
+        latitude: Any = None,
+        longitude: Any = None,
+        location_text: Optional[str] = None,
+        usrn: Optional[str] = None,
+        *,
+        distance_m: float = 50,
+        days: int = 30,
+        now: Optional[datetime] = None,
+    ) -> Optional[Match]:
+        """The best match for a report of ``category`` at this place, or None."""
+        if days <= 0:
+            return None
+        since = (now or utcnow()) - timedelta(days=days)
+        recent_open = and_(cases.c.category == category, cases.c.status.in_(OPEN_STATUSES),
+                           cases.c.created_at >= since)
+        point = geocell.parse_point(latitude, longitude)
+        key = street_key(location_text)
+        usrn_column = cases.c.get("usrn")
+        with self.engine.connect() as conn:
+            if point is not None:
+                found = self._nearest(conn, recent_open, point, distance_m)
+                if found is not None:
+                    return found
+            # Street level: against every case when the report has no coordinates, otherwise
+            # only against cases that have none (those with coordinates were measured above).
+            no_point = cases.c.geocell.is_(None) if point is not None else None
+            for how, condition in (
+                ("usrn", usrn_column == str(usrn) if usrn is not None and usrn_column is not None else None),
+                ("street", cases.c.street_key == key if key else None),
+            ):
+                if condition is None:
+                    continue
+                where = [recent_open, condition] + ([no_point] if no_point is not None else [])
+                row = conn.execute(
+                    select(cases).where(*where).order_by(cases.c.created_at.desc()).limit(1)
+                ).mappings().first()
+                if row is not None:
+                    return Match(_row_to_case(row), how)
+        return None
+
+    @staticmethod
+    def _nearest(conn: Any, recent_open: Any, point: Tuple[float, float], distance_m: float) -> Optional[Match]:
+        ranges = [geocell.cell_range(prefix) for prefix in geocell.search_cells(point[0], point[1], distance_m)]
+        in_cells = or_(*(and_(cases.c.geocell >= low, cases.c.geocell < high) for low, high in _merged(ranges)))
+        best: Optional[Tuple[float, float, Any]] = None
+        for row in conn.execute(select(cases).where(recent_open, in_cells)).mappings():
+            other = geocell.parse_point(row["latitude"], row["longitude"])
+            if other is None:
+                continue
+            metres = geocell.distance_m(point[0], point[1], other[0], other[1])
+            if metres > distance_m:
+                continue
+            rank = (metres, -aware(row["created_at"]).timestamp())
+            if best is None or rank < best[:2]:
+                best = (rank[0], rank[1], row)
+        if best is None:
+            return None
+        return Match(_row_to_case(best[2]), "distance", round(best[0], 1))
+
+
+def _merged(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """Adjacent ranges joined, so neighbouring cells cost one index range scan, not two."""
+    merged: List[Tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
+        else:
+            merged.append((low, high))
+    return merged
