@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -53,8 +55,19 @@ cases = Table(
     Column("attention_reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Where it is, for finding reports of the same problem (bot/storage/duplicates.py):
+    # the geohash of its coordinates as an integer (bot/geocell.py) and the street its
+    # place names, normalised (bot/street_key.py).
+    Column("geocell", BigInteger),
+    Column("street_key", String(120)),
+    # The resident said their report differs from this open case, which looked the same:
+    # staff see it on the case page.
+    Column("duplicate_of", Integer, ForeignKey("cases.id", ondelete="SET NULL")),
 )
 Index("ix_cases_conversation", cases.c.conversation_id)
+# Duplicate lookups: same category, then nearby cells (ranges) or the same street.
+Index("ix_cases_geocell", cases.c.category, cases.c.geocell)
+Index("ix_cases_street", cases.c.category, cases.c.street_key)
 Index("ix_cases_postcode", cases.c.postcode)
 # The console's case list (bot/storage/case_list.py): one index led by each filter it offers
 # (then the date, for newest first), each also carrying every other filter column, so
@@ -146,9 +159,51 @@ notifications = Table(
     Column("text", Text),
     Column("attempts", Integer),
     Column("next_attempt_at", DateTime(timezone=True)),
+    # Set when the message went to a follower of the case (kind then names the follower).
+    Column("follower_id", Integer, ForeignKey("followers.id", ondelete="CASCADE")),
     UniqueConstraint("case_id", "kind", name="uq_notifications_case_kind"),
 )
 Index("ix_notifications_retry", notifications.c.state, notifications.c.next_attempt_at)
+
+# Residents who said "me too" to an open case (bot/storage/followers.py): each gets the
+# case's updates on their own channel, and the back office hears of each as an extra report.
+followers = Table(
+    "followers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("conversation_id", String(255), nullable=False),
+    Column("channel", String(30), nullable=False),
+    Column("language", String(10)),  # for updates in the follower's language (not used yet)
+    # What the follower told us about the place and the problem (for the back office).
+    Column("location_text", Text),
+    Column("description", Text),
+    # The extra report's way to the back office: pending | sent | not_supported | failed.
+    Column("backoffice_state", String(20), nullable=False),
+    Column("backoffice_detail", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "conversation_id", name="uq_followers_case_conversation"),
+)
+Index("ix_followers_conversation", followers.c.conversation_id)
+Index("ix_followers_backoffice", followers.c.backoffice_state)
+
+# One-time photo upload links sent by SMS (bot/photo_links; issue 13): one row per
+# link, for one case. The link's token (signed, in the URL) carries only the id and
+# its expiry; the row says which case it is for and whether it has been used.
+photo_links = Table(
+    "photo_links",
+    metadata,
+    Column("id", String(16), primary_key=True),  # 8 random bytes, hex
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    # Set, in the same transaction that adds the photos to the case, when it is used.
+    Column("used_at", DateTime(timezone=True)),
+    Column("photos", Integer),
+)
+Index("ix_photo_links_case", photo_links.c.case_id)
+Index("ix_photo_links_expires", photo_links.c.expires_at)
 
 # ----- escalation to people and the staff console (issue 6) -----------------
 # Staff accounts of the console. Passwords are argon2 hashes; never plain text.
@@ -289,4 +344,43 @@ sms_suppressions = Table(
     Column("keyword", String(20), nullable=False),
     Column("source", String(20), nullable=False),  # resident | twilio
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# ----- service analytics (issue 12; bot/analytics/rollup.py owns these) ---------
+# One row per conversation (a Rasa session with at least one resident message),
+# summarised from Rasa's events table, so the dashboard never reads millions of
+# events. No words and no contact details: the resident is a one-way hash of
+# the conversation id (to recognise a return within 7 days), times are epoch
+# seconds (UTC) so intervals and hour buckets are plain arithmetic on any database.
+analytics_conversations = Table(
+    "analytics_conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("resident", String(32), nullable=False),
+    Column("session_at", Float, nullable=False),  # the session's first event
+    Column("started_at", Float),  # the first resident message (NULL: none yet, not counted)
+    Column("last_at", Float, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("messages", Integer, nullable=False, default=0),
+    Column("fallbacks", Integer, nullable=False, default=0),
+    # Resident messages by NLU confidence of the chosen intent: [0, 0.1), ..., [0.9, 1].
+    *[Column(f"confidence_{n}", Integer, nullable=False, default=0) for n in range(10)],
+    Column("cases", Integer, nullable=False, default=0),  # cases the bot made
+    Column("answers", Integer, nullable=False, default=0),  # FAQ answers, bin days, case statuses
+    # What it was about first (a report category, bin_day, faq, ...) and everything it touched.
+    Column("topic", String(60)),
+    Column("topics", String(400), nullable=False, default=""),
+    Column("escalated_at", Float),  # first hand-over to staff
+    Column("first_staff_reply_at", Float),  # first staff message after it
+    Column("last_event_id", Integer, nullable=False),
+)
+Index("ix_analytics_conversations_started", analytics_conversations.c.started_at, analytics_conversations.c.channel)
+Index("ix_analytics_conversations_resident", analytics_conversations.c.resident, analytics_conversations.c.started_at)
+
+# How far the rollup has read Rasa's events table (the last event id summarised).
+analytics_state = Table(
+    "analytics_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Integer, nullable=False),
 )
