@@ -373,7 +373,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
         Urgent phrases escalate whatever the form asked (actions/escalation.py
         matches them on the text); the others need the usual confidence. The
-        form ends and its answers are cleared; staff see them in the transcript.
+        form ends and its answers are cleared from the dialogue, but kept with
+        the escalation (``draft``): staff make the case from them in the console.
         """
         reason, category = escalation.reason_for(tracker)
         # "talk to a person" (also the way-on button) reaches a person whatever NLU
@@ -388,9 +389,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
             if turn.confidence < threshold:
                 return None
+        draft = escalation.report_draft(tracker, self.category.key, REPORT_SLOTS)
         end_form: List[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS if tracker.get_slot(slot) is not None]
         end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(problems.PENDING_SLOT, None)]
-        return end_form + escalation.escalate(dispatcher, tracker, reason, category)
+        return end_form + escalation.escalate(dispatcher, tracker, reason, category, draft=draft)
 
     def _interruption(
         self, turn: Turn, requested: str, dispatcher: CollectingDispatcher

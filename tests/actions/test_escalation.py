@@ -37,8 +37,8 @@ def staffed_now(environment, monkeypatch: pytest.MonkeyPatch) -> None:  # type: 
     original = escalation.escalate
 
     def at(now: datetime):  # type: ignore[no-untyped-def]
-        def call(dispatcher, tracker, reason, category=None, now_=None):  # type: ignore[no-untyped-def]
-            return original(dispatcher, tracker, reason, category, now=now)
+        def call(dispatcher, tracker, reason, category=None, now_=None, **kwargs):  # type: ignore[no-untyped-def]
+            return original(dispatcher, tracker, reason, category, now=now, **kwargs)
         monkeypatch.setattr(escalation, "escalate", call)
 
     at(OPEN)
@@ -150,6 +150,24 @@ async def test_asking_for_a_person_mid_form_ends_the_form_and_escalates(make_tra
     assert paused(events)
     assert responses(dispatcher) == ["utter_escalate_person", "utter_handoff_staffed"]
     assert services.escalation_store().queue()[0].reason == "talk_to_human"
+
+
+async def test_escalating_mid_form_keeps_the_half_collected_report_for_staff(make_tracker) -> None:
+    tracker = make_tracker(
+        user_event("can I talk to someone", "talk_to_human", 0.95),
+        slots={"requested_slot": "defect_danger", "location": "Mill Lane", "defect_surface": "road",
+               "defect_size": "x" * 10_000, "failed_answers": {"slot": "defect_danger", "count": 1},
+               "media_urls": ["https://example.org/a.jpg", {"not": "a url"}]},
+        form="pothole_form",
+    )
+    _dispatcher, events = await run(pothole_validator(), tracker)
+    assert paused(events)
+    assert {"event": "slot", "name": "location", "value": None, "timestamp": None} in events  # the dialogue forgets
+    draft = services.escalation_store().queue()[0].draft  # the escalation keeps it
+    assert draft is not None
+    assert draft["report_category"] == "pothole" and draft["location"] == "Mill Lane" and draft["defect_surface"] == "road"
+    assert len(draft["defect_size"]) == services.settings().max_message_chars  # no longer than a message
+    assert draft["media_urls"] == ["https://example.org/a.jpg"] and "failed_answers" not in draft
 
 
 async def test_urgent_words_as_a_form_answer_escalate(make_tracker) -> None:
