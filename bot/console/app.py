@@ -1,7 +1,8 @@
 """The console's sanic app factory: one blueprint per concern.
 
-auth (sign-in/out), queue (the queue, claiming, live updates), cases (the case list,
-a case's page and what staff do to it), conversations
+auth (sign-in/out), queue (the queue, claiming, live updates, an SMS resident's number),
+cases (the case list, a case's page and what staff do to it), new_case (a case made for a
+resident from an escalated conversation), attention (what needs a person), conversations
 (transcript, reply, notes, hand back, close, search), staff_admin (accounts,
 admins only), audit (the log, supervisors and admins) and privacy (residents'
 subject access and erasure requests, supervisors and admins). Request middleware
@@ -18,7 +19,7 @@ from sanic.exceptions import Forbidden, NotFound
 from sanic.response import HTTPResponse
 
 from bot import health, metrics
-from bot.console import audit, auth, cases, conversations, privacy, queue, staff_admin
+from bot.console import attention, audit, auth, cases, conversations, new_case, privacy, queue, staff_admin
 from bot.console.context import Console
 from bot.console.web import load_session, render
 from bot.endpoints import add_sanic_routes
@@ -59,7 +60,8 @@ def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto/For (request.scheme -> https).
         app.config.PROXIES_COUNT = app_console.settings.console_proxies_count
     app.static("/static", str(STATIC), name="static")
-    for blueprint in (auth.bp, queue.bp, cases.bp, conversations.bp, staff_admin.bp, audit.bp, privacy.bp):
+    for blueprint in (auth.bp, queue.bp, cases.bp, new_case.bp, attention.bp, conversations.bp, staff_admin.bp, audit.bp,
+                      privacy.bp):
         app.blueprint(blueprint)
     add_observability(app, app_console)
 
