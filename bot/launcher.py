@@ -170,6 +170,10 @@ def with_run_secrets(environ: Dict[str, str]) -> Dict[str, str]:
     # `python -m bot.console serve` on its own (production) requires it set.
     if not env.get("CONSOLE_SECRET_KEY"):
         env["CONSOLE_SECRET_KEY"] = secrets.token_urlsafe(32)
+    # Signs the one-time photo upload links sent by SMS (bot/photo_links); per run
+    # here, so links sent in one run stop working in the next.
+    if not env.get("PHOTO_LINK_SECRET"):
+        env["PHOTO_LINK_SECRET"] = secrets.token_urlsafe(32)
     # The local Open311 sandbox's API key (council/routing.yml names this variable).
     if not env.get("OPEN311_SANDBOX_API_KEY"):
         env["OPEN311_SANDBOX_API_KEY"] = secrets.token_urlsafe(24)

@@ -167,6 +167,16 @@ class Settings:
     web_trusted_proxies: int = 0
     # WEB_PRIVACY_URL: the privacy notice linked at the start of every chat.
     web_privacy_url_override: Optional[str] = None
+    # Photos by SMS without MMS (bot/photo_links, docs/sms.md): one-time upload links.
+    # PHOTO_LINK_SECRET (secret): signs the links (HMAC-SHA256). Unset: no links are
+    # offered and the upload page says photos can't be taken (`make run` sets a random
+    # one per run; a deployment sets one shared by the action server, the Rasa server
+    # and the website, and changing it voids every link already sent).
+    photo_link_secret: Optional[str] = None
+    # PHOTO_LINK_HOURS: how long a link works (it also stops working once used).
+    photo_link_hours: int = 24
+    # PHOTO_LINKS_PER_CASE_PER_HOUR: links one report may be sent in any hour.
+    photo_links_per_case_per_hour: int = 3
 
     # Delivery to back offices (bot/outbox, bot/routing.py, bot/sandbox/open311.py).
     # ROUTING_FILE: which back office each category goes to.
@@ -369,6 +379,9 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         ),
         web_trusted_proxies=_int(env, "WEB_TRUSTED_PROXIES", defaults.web_trusted_proxies, minimum=0),
         web_privacy_url_override=env.get("WEB_PRIVACY_URL") or None,
+        photo_link_secret=env.get("PHOTO_LINK_SECRET") or None,
+        photo_link_hours=_int(env, "PHOTO_LINK_HOURS", defaults.photo_link_hours),
+        photo_links_per_case_per_hour=_int(env, "PHOTO_LINKS_PER_CASE_PER_HOUR", defaults.photo_links_per_case_per_hour),
         routing_file=Path(env.get("ROUTING_FILE") or defaults.routing_file),
         open311_sandbox_port=_int(env, "OPEN311_SANDBOX_PORT", defaults.open311_sandbox_port),
         outbox_worker_port=_int(env, "OUTBOX_WORKER_PORT", defaults.outbox_worker_port),

@@ -45,6 +45,8 @@ ACCEPTED, CLOSED_KIND = "accepted", "closed"
 # A public update staff wrote on the case page: each its own kind ("update-" + random), so
 # there can be many per case while the (case, kind) uniqueness still stops double sends.
 UPDATE_PREFIX = "update-"
+# Photos arrived through an upload link: "photos-" + the link's id (bot/photo_links).
+PHOTOS_PREFIX = "photos-"
 MAX_UPDATE_CHARS = 1000
 SENDING, SENT, NO_PUSH, FAILED = "sending", "sent", "no_push_channel", "failed"
 # Minutes to wait before each retry of a failed notification.
@@ -53,10 +55,12 @@ RETRY_DELAYS = (1, 2, 4, 8, 16)
 
 def metric_kind(kind: str) -> str:
     """The kind as a metrics label: every staff update is one "update" (their kinds are random)."""
+    if kind.startswith(PHOTOS_PREFIX):
+        return "photos"
     return "update" if kind.startswith(UPDATE_PREFIX) else metrics.label(kind)
 
 
-METRIC_KINDS = (ACCEPTED, CLOSED_KIND, "update")
+METRIC_KINDS = (ACCEPTED, CLOSED_KIND, "update", "photos")
 
 
 def kind_for(new_status: str) -> Optional[str]:
@@ -161,6 +165,18 @@ class RasaNotifier:
         if row_id is None:
             return None
         return await self._attempt(row_id, 1, case.reference, case.conversation_id, UPDATE_PREFIX, message)
+
+    async def notify_photos(self, case: Case, link_id: str, text: str) -> Optional[str]:
+        """Tell the resident the photos they sent through an upload link arrived (bot/photo_links).
+
+        Sent whatever ``contact_consent`` says: it answers what the resident has just
+        done, like a reply, and is no update on the case. Once per link (its own kind).
+        """
+        kind = PHOTOS_PREFIX + link_id[:12]
+        row_id = self._claim(case, kind, text)
+        if row_id is None:
+            return None
+        return await self._attempt(row_id, 1, case.reference, case.conversation_id, kind, text)
 
     async def retry_due(self, limit: int = 20) -> int:
         """Try again the failed notifications whose time has come; returns how many were tried."""

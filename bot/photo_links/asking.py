@@ -1,0 +1,37 @@
+"""Does a text ask to send a photo? ("I've got a photo", "can I send a pic", "PHOTO").
+
+Read without NLU, by the SMS channel, like its keywords: the model has no
+intent for it, and MMS cannot carry the photo in the UK, so the answer is an
+upload link (bot/photo_links/service.py). Only short messages that are about
+sending a photo and nothing else match: "I have a photo of the pothole on Mill
+Lane" is a report (it names the problem and the place), not a request for a link.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PHOTO = r"(?:photo|foto|picture|pic|image|snap|pictur)s?"
+_ASKING = re.compile(
+    rf"""^\s*
+    (?:(?:hi|hello|ok|okay|yes|yeah|also|and|oh)[\s,]+)?
+    (?:
+        {_PHOTO}                                                   # "PHOTO", "photos"
+      | (?:send|add|attach|upload|share)\s+(?:a\s+|an\s+|some\s+|my\s+|the\s+)?{_PHOTO}   # "send photo"
+      | (?:i\s*(?:'ve|ve|\s+have)?\s*(?:got|have|took|taken|can\s+send)|i\s+have)\s+
+        (?:a\s+|an\s+|some\s+|the\s+|few\s+|a\s+few\s+|two\s+|2\s+)?{_PHOTO}                 # "I've got a photo"
+      | (?:can|could|may|shall|how\s+(?:do|can)|where\s+(?:do|can))\s+i\s+
+        (?:send|add|attach|upload|share|give)\s+(?:you\s+)?(?:a\s+|an\s+|some\s+|the\s+|my\s+)?{_PHOTO}
+      | (?:do|would)\s+you\s+(?:want|need|like)\s+(?:a\s+|an\s+|some\s+)?{_PHOTO}
+    )
+    (?:\s+(?:of\s+it|of\s+that|of\s+them|too|as\s+well|also|to\s+send|for\s+you|for\s+it))?
+    (?:\s+(?:please|pls|plz))?
+    [\s?.!,:)]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def asks_to_send_photo(text: str) -> bool:
+    """True when the whole message asks how to send a photo, or says the resident has one."""
+    cleaned = " ".join((text or "").replace("\u2019", "'").split())
+    return len(cleaned) <= 80 and bool(_ASKING.match(cleaned))
