@@ -47,6 +47,13 @@ class NewCase:
     contact_email: Optional[str] = None
     contact_consent: bool = False
     media_urls: List[str] = field(default_factory=list)
+    # From the council's gazetteer (bot/places), when the place was found there: the
+    # street's USRN and position (latitude/longitude above are only what the resident
+    # shared), and, when it was not, a note telling staff to check the place.
+    usrn: Optional[str] = None
+    place_latitude: Optional[str] = None
+    place_longitude: Optional[str] = None
+    place_note: Optional[str] = None
 
 
 @dataclass(frozen=True)

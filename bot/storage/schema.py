@@ -63,11 +63,18 @@ cases = Table(
     # The resident said their report differs from this open case, which looked the same:
     # staff see it on the case page.
     Column("duplicate_of", Integer, ForeignKey("cases.id", ondelete="SET NULL")),
+    # The place in the council's gazetteer (bot/places): the street's USRN and position,
+    # or a note for staff when the place was not found there (shown on the case page).
+    Column("usrn", String(12)),
+    Column("place_latitude", String(20)),
+    Column("place_longitude", String(20)),
+    Column("place_note", Text),
 )
 Index("ix_cases_conversation", cases.c.conversation_id)
 # Duplicate lookups: same category, then nearby cells (ranges) or the same street.
 Index("ix_cases_geocell", cases.c.category, cases.c.geocell)
 Index("ix_cases_street", cases.c.category, cases.c.street_key)
+Index("ix_cases_usrn", cases.c.category, cases.c.usrn)
 Index("ix_cases_postcode", cases.c.postcode)
 # The console's case list (bot/storage/case_list.py): one index led by each filter it offers
 # (then the date, for newest first), each also carrying every other filter column, so
