@@ -181,6 +181,12 @@ class Settings:
     # Delivery to back offices (bot/outbox, bot/routing.py, bot/sandbox/open311.py).
     # ROUTING_FILE: which back office each category goes to.
     routing_file: Path = PROJECT_ROOT / "council" / "routing.yml"
+    # GAZETTEER_FILE: the council's street list (CSV; columns in docs/places.md),
+    # read by the action server to recognise streets in residents' words, ask
+    # "which one?" when a name is in several localities, and give cases a USRN and
+    # a position. The demo one is made by `python -m bot.places.demo`. Set it
+    # empty to run without a gazetteer (places are then kept only as typed).
+    gazetteer_file: Optional[Path] = PROJECT_ROOT / "council" / "gazetteer.csv"
     # OPEN311_SANDBOX_PORT: the local stand-in Open311 back office `make run` starts.
     open311_sandbox_port: int = 5085
     # OUTBOX_WORKER_PORT: the delivery worker's health/statistics endpoint.
@@ -383,6 +389,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         photo_link_hours=_int(env, "PHOTO_LINK_HOURS", defaults.photo_link_hours),
         photo_links_per_case_per_hour=_int(env, "PHOTO_LINKS_PER_CASE_PER_HOUR", defaults.photo_links_per_case_per_hour),
         routing_file=Path(env.get("ROUTING_FILE") or defaults.routing_file),
+        gazetteer_file=(Path(env["GAZETTEER_FILE"]) if env["GAZETTEER_FILE"].strip() else None)
+        if "GAZETTEER_FILE" in env else defaults.gazetteer_file,
         open311_sandbox_port=_int(env, "OPEN311_SANDBOX_PORT", defaults.open311_sandbox_port),
         outbox_worker_port=_int(env, "OUTBOX_WORKER_PORT", defaults.outbox_worker_port),
         outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts),
