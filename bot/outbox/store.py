@@ -127,6 +127,8 @@ class OutboxStore:
                 backoffice_reference=submission.backoffice_reference, conn=conn,
             )
             conn.execute(update(cases).where(cases.c.id == job.case.id).values(backoffice=backoffice))
+            # A flag raised while delivery failed is about nothing any more (the console's needs-attention view).
+            case_store.clear_delivery_flag(job.case.id, backoffice, conn)
             result = conn.execute(
                 update(outbox)
                 .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)

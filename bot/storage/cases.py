@@ -188,6 +188,21 @@ class CaseStore:
             )
             return result.rowcount == 1
 
+    def clear_delivery_flag(self, case_id: int, backoffice: str, conn: Connection) -> bool:
+        """The case reached ``backoffice`` after all: its flag is cleared (in the caller's transaction,
+        with the delivery) and what the flag said stays as a note. True if it was flagged."""
+        flagged = conn.execute(select(cases.c.attention_reason).where(
+            cases.c.id == case_id, cases.c.needs_attention.is_(True))).first()
+        if flagged is None:
+            return False
+        now = utcnow()
+        conn.execute(update(cases).where(cases.c.id == case_id)
+                     .values(needs_attention=False, attention_reason=None, updated_at=now))
+        conn.execute(case_notes.insert().values(
+            case_id=case_id, staff_id=None, created_at=now,
+            text=f"Delivered to {backoffice}, so the flag was cleared. It said: {flagged[0] or '-'}"))
+        return True
+
     def add_note(self, case_id: int, staff_id: Optional[int], text: str) -> None:
         """An internal note by staff (never sent to the resident)."""
         with self.engine.begin() as conn:

@@ -144,6 +144,11 @@ async def test_repeated_failures_flag_the_case_with_count_and_reason_and_retries
     await sandbox.start()
     await run_for(worker, clock, 900)
     assert len(sandbox.requests_for(case.reference)) == 1
+    # Delivered after all: the flag clears by itself, and what it said stays as a note.
+    delivered = case_store.get(case.id)
+    assert not delivered.needs_attention and delivered.attention_reason is None
+    assert any("flag was cleared" in note["text"] and "failed 3 times" in note["text"]
+               for note in case_store.export([case.id])[0]["staff_notes"])
 
 
 async def test_stored_then_timed_out_is_found_by_reference_not_sent_again(case_store, make_worker, sandbox, clock):
@@ -200,6 +205,7 @@ async def test_refused_api_key_flags_at_once_and_is_not_retried_until_requeued(c
     assert worker.store.requeue(case.id)
     await worker.run_once()
     assert len(sandbox.requests_for(case.reference)) == 1
+    assert not case_store.get(case.id).needs_attention  # the re-queued case was delivered: no flag left
 
 
 async def test_server_error_is_retried(case_store, make_worker, sandbox, clock):
