@@ -126,8 +126,9 @@ def apply_retention(
             conn, delete(escalation_notes).where(escalation_notes.c.escalation_id.in_(ended)), dry_run))
         report.add("escalation texts", _run(conn, update(escalations).where(and_(
             escalations.c.id.in_(ended),
-            escalations.c.trigger_text.is_not(None) | escalations.c.phone.is_not(None),
-        )).values(trigger_text=None, phone=None), dry_run))
+            escalations.c.trigger_text.is_not(None) | escalations.c.phone.is_not(None)
+            | escalations.c.draft.is_not(None),
+        )).values(trigger_text=None, phone=None, draft=None), dry_run))
 
         closed_long_ago = and_(cases.c.status == CLOSED, cases.c.updated_at < case_cutoff,
                                cases.c.description.is_not(None) | cases.c.contact_phone.is_not(None)

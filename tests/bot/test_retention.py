@@ -83,6 +83,7 @@ def world(case_store, tmp_path: Path, monkeypatch):
                 conversation_id=f"{name}-escalation", channel="twilio", reason="talk_to_human", priority="normal",
                 state="closed" if ended else "waiting", trigger_text="call me on 07700 900123",
                 phone="+447700900123", created_at=LONG_AGO, ended_at=ended, updated_at=LONG_AGO,
+                draft={"location": "12 Mill Lane", "contact_phone": "07700 900123"},
             )).inserted_primary_key[0]
             conn.execute(escalation_notes.insert().values(escalation_id=escalation, staff_id=staff_id,
                                                           text="Resident is Mrs Smith", created_at=LONG_AGO))
@@ -133,6 +134,7 @@ def test_what_is_past_its_period_is_removed_and_nothing_else(world):
 
         by_name = {r.conversation_id: r for r in conn.execute(select(escalations))}
         assert by_name["old-escalation"].trigger_text is None and by_name["old-escalation"].phone is None
+        assert by_name["old-escalation"].draft is None and by_name["recent-escalation"].draft  # the report it kept
         assert by_name["recent-escalation"].trigger_text and by_name["open-escalation"].phone
         noted = {n.escalation_id for n in conn.execute(select(escalation_notes))}
         assert noted == {by_name["recent-escalation"].id, by_name["open-escalation"].id}
