@@ -384,10 +384,10 @@ analytics_conversations = Table(
 Index("ix_analytics_conversations_started", analytics_conversations.c.started_at, analytics_conversations.c.channel)
 Index("ix_analytics_conversations_resident", analytics_conversations.c.resident, analytics_conversations.c.started_at)
 
-# How far the rollup has read Rasa's events table (the last event id summarised).
+# How far the rollup has read Rasa's events table (the last event id summarised, and its time).
 analytics_state = Table(
     "analytics_state",
     metadata,
     Column("name", String(40), primary_key=True),
-    Column("value", Integer, nullable=False),
+    Column("value", BigInteger, nullable=False),
 )

@@ -1,0 +1,460 @@
+"""The service's figures for a range of days: one computation for the console's dashboard and the CLI.
+
+Every figure is a few SQL aggregates: over the analytics rollup (one row per
+conversation, bot/analytics/rollup.py) and over our own tables (cases,
+case_updates, escalations, outbox, notifications). Days are the council's
+(STAFFED_TIMEZONE): rows are counted per UTC hour in SQL and the hours are
+given to local days here, so summer time is right on SQLite and PostgreSQL
+alike. Definitions: docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import ColumnElement
+
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN
+from bot.categories import CATEGORIES
+from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
+from bot.storage.schema import analytics_conversations as conv
+from bot.storage.schema import case_updates, cases, escalations, notifications, outbox
+
+RETURN_WINDOW_SECONDS = 7 * 24 * 3600
+DEFAULT_DAYS = 30
+MAX_DAYS = 731
+CHANNELS = (WEB_CHANNEL, SMS_CHANNEL, REST_CHANNEL)
+CHANNEL_NAMES = {WEB_CHANNEL: "Web chat", SMS_CHANNEL: "SMS", REST_CHANNEL: "REST (developers)"}
+CATEGORY_NAMES = {c.key: c.title[:1].upper() + c.title[1:] for c in CATEGORIES}
+REASON_NAMES = {"talk_to_human": "Asked for a person", "repeated_fallback": "Not understood twice",
+                "complaint": "Complaint", "urgent": "Urgent or safeguarding"}
+NOTIFICATION_NAMES = {"sent": "Sent", "failed": "Failed", "no_push_channel": "No way to reach them",
+                      "sending": "Being sent"}
+ACCEPTED_STATUSES = (OPEN, IN_PROGRESS, CLOSED)
+# Time to first staff reply, in these bands (upper bounds in seconds).
+REPLY_BANDS: Tuple[Tuple[str, float], ...] = (
+    ("Under 5 minutes", 300), ("5 to 15 minutes", 900), ("15 to 60 minutes", 3600), ("1 to 4 hours", 4 * 3600),
+    ("4 to 24 hours", 24 * 3600), ("Over a day", float("inf")),
+)
+
+# Column kinds: how a value is shown (the CSV has the raw number).
+TEXT, COUNT, PERCENT, HOURS = "text", "count", "percent", "hours"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = COUNT
+
+
+@dataclass(frozen=True)
+class Chart:
+    """What to draw: ``columns`` (one per label, series stacked) or ``bars`` (horizontal, series side by side)."""
+
+    kind: str
+    labels: List[str]
+    series: List[Tuple[str, List[float]]]
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    title: str
+    summary: str  # one sentence with the headline: the chart's description, and the CLI's first line
+    columns: List[Column]
+    rows: List[List[Any]]
+    chart: Chart
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, first to last inclusive."""
+
+    first: date
+    last: date
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), self.zone).astimezone(timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), self.zone).astimezone(timezone.utc)
+
+    @property
+    def days(self) -> List[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+    @classmethod
+    def parse(cls, args: Mapping[str, Optional[str]], zone: ZoneInfo,
+              today: Optional[date] = None) -> Tuple["Period", List[str]]:
+        """From ``from``/``to`` (YYYY-MM-DD); what cannot be used is named and the default kept."""
+        today = today or datetime.now(zone).date()
+        problems: List[str] = []
+
+        def day(name: str) -> Optional[date]:
+            value = (args.get(name) or "").strip()[:20]
+            if not value:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                problems.append(f"'{value}' is not a date (YYYY-MM-DD): ignored.")
+                return None
+
+        last = day("to") or today
+        first = day("from") or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first > last:
+            first, last = last, first
+            problems.append("The first day was after the last: swapped.")
+        if (last - first).days + 1 > MAX_DAYS:
+            first = last - timedelta(days=MAX_DAYS - 1)
+            problems.append(f"At most {MAX_DAYS} days at once: starting {first.isoformat()}.")
+        return cls(first, last, zone), problems
+
+
+# ----- dialect-specific expressions (everything else is portable SQLAlchemy Core) -----------------
+
+def _epoch_hour(column: Any, dialect: str) -> ColumnElement:
+    """The UTC hour (hours since 1970) of an epoch-seconds column (SQLite's CAST truncates; positive here)."""
+    if dialect == "postgresql":
+        return cast(func.floor(column / 3600), Integer)
+    return cast(column / 3600, Integer)
+
+
+def _datetime_hour(column: Any, dialect: str) -> ColumnElement:
+    """The UTC hour of a DateTime column, as text 'YYYY-MM-DD HH'."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    return func.substr(column, 1, 13)
+
+
+def _seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement:
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _local_day(hour: Any, zone: ZoneInfo) -> date:
+    if isinstance(hour, str):
+        moment = datetime.strptime(hour[:13], "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
+    else:
+        moment = datetime.fromtimestamp(int(hour) * 3600, timezone.utc)
+    return moment.astimezone(zone).date()
+
+
+# ----- the figures --------------------------------------------------------------------------------
+
+def percent(part: float, whole: float) -> Optional[float]:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _median(values: Sequence[float]) -> Optional[float]:
+    return statistics.median(values) if values else None
+
+
+def _quantile(values: Sequence[float], q: float) -> Optional[float]:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _hours(seconds: Optional[float]) -> Optional[float]:
+    return None if seconds is None else round(seconds / 3600.0, 2)
+
+
+def duration_text(seconds: Optional[float]) -> str:
+    """'45 min', '3 h 20 min', '2 days 4 h'; '-' when there is nothing to measure."""
+    if seconds is None:
+        return "-"
+    minutes = int(round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} days {hours % 24} h"
+
+
+def _per_day(period: Period, counted: Sequence[Tuple[Any, str, int]], dialect_hour: Callable[[Any], date],
+             channels: Sequence[str]) -> Dict[date, Dict[str, int]]:
+    days: Dict[date, Dict[str, int]] = {d: {c: 0 for c in channels} for d in period.days}
+    for hour, channel, count in counted:
+        day = dialect_hour(hour)
+        if day in days:
+            key = channel if channel in channels else REST_CHANNEL
+            days[day][key] = days[day].get(key, 0) + int(count)
+    return days
+
+
+def _daily_figure(key: str, title: str, noun: str, period: Period, days: Dict[date, Dict[str, int]]) -> Figure:
+    total = sum(sum(v.values()) for v in days.values())
+    rows = [[d.isoformat(), *[days[d][c] for c in CHANNELS], sum(days[d].values())] for d in period.days]
+    busiest = max(period.days, key=lambda d: sum(days[d].values()))
+    summary = (f"{total} {noun} from {period.first:%d %b %Y} to {period.last:%d %b %Y}"
+               + (f"; the busiest day was {busiest:%a %d %b} with {sum(days[busiest].values())}." if total else "."))
+    return Figure(
+        key, title, summary,
+        [Column("Day", TEXT), *[Column(CHANNEL_NAMES[c]) for c in CHANNELS], Column("All")],
+        rows,
+        Chart("columns", [d.strftime("%d %b") for d in period.days],
+              [(CHANNEL_NAMES[c], [float(days[d][c]) for d in period.days]) for c in CHANNELS], noun),
+    )
+
+
+def compute(engine: Engine, period: Period) -> List[Figure]:
+    """Every figure for ``period``, in the dashboard's order."""
+    dialect = engine.dialect.name
+    start, end = period.start, period.end
+    in_range = and_(conv.c.started_at >= start.timestamp(), conv.c.started_at < end.timestamp())
+    cases_in_range = and_(cases.c.created_at >= start, cases.c.created_at < end)
+    later = conv.alias("later")
+    came_back = exists().where(
+        later.c.resident == conv.c.resident,
+        later.c.started_at > conv.c.last_at,
+        later.c.started_at <= conv.c.last_at + RETURN_WINDOW_SECONDS,
+        later.c.topics.contains(literal("|") + conv.c.topic + literal("|")),
+    )
+    served = (conv.c.cases > 0) | (conv.c.answers > 0)
+    with engine.connect() as conn:
+        conversation_hours = conn.execute(
+            select(_epoch_hour(conv.c.started_at, dialect).label("hour"), conv.c.channel, func.count())
+            .where(in_range).group_by("hour", conv.c.channel)).all()
+        case_hours = conn.execute(
+            select(_datetime_hour(cases.c.created_at, dialect).label("hour"), cases.c.channel, func.count())
+            .where(cases_in_range).group_by("hour", cases.c.channel)).all()
+        by_channel = {row.channel: row for row in conn.execute(
+            select(conv.c.channel, func.count().label("conversations"),
+                   func.coalesce(func.sum(conv.c.messages), 0).label("messages"),
+                   func.coalesce(func.sum(conv.c.fallbacks), 0).label("fallbacks"),
+                   func.count(conv.c.escalated_at).label("escalated"),
+                   func.sum(case((served & conv.c.escalated_at.is_(None), 1), else_=0)).label("served"),
+                   func.sum(case((served & conv.c.escalated_at.is_(None) & came_back, 1), else_=0))
+                   .label("came_back"),
+                   *[func.coalesce(func.sum(conv.c[f"confidence_{n}"]), 0).label(f"c{n}") for n in range(10)])
+            .where(in_range).group_by(conv.c.channel)).all()}
+        reply_waits = [float(w) for (w,) in conn.execute(
+            select(conv.c.first_staff_reply_at - conv.c.escalated_at)
+            .where(in_range, conv.c.first_staff_reply_at.is_not(None)))]
+        categories = conn.execute(select(cases.c.category, func.count()).where(cases_in_range)
+                                  .group_by(cases.c.category).order_by(func.count().desc(), cases.c.category)).all()
+        reasons = conn.execute(select(escalations.c.reason, func.count())
+                               .where(escalations.c.created_at >= start, escalations.c.created_at < end)
+                               .group_by(escalations.c.reason).order_by(func.count().desc(), escalations.c.reason)).all()
+        accepted = conn.execute(
+            select(cases.c.category, _seconds_between(func.min(case_updates.c.created_at), cases.c.created_at,
+                                                      dialect))
+            .join(case_updates, case_updates.c.case_id == cases.c.id)
+            .where(cases_in_range, case_updates.c.status.in_(ACCEPTED_STATUSES))
+            .group_by(cases.c.id, cases.c.category, cases.c.created_at)).all()
+        closed = conn.execute(
+            select(cases.c.category, _seconds_between(func.min(case_updates.c.created_at), cases.c.created_at,
+                                                      dialect))
+            .join(case_updates, case_updates.c.case_id == cases.c.id)
+            .where(cases_in_range, case_updates.c.status == CLOSED)
+            .group_by(cases.c.id, cases.c.category, cases.c.created_at)).all()
+        received = dict(conn.execute(select(cases.c.category, func.count()).where(cases_in_range)
+                                     .group_by(cases.c.category)).all())
+        deliveries = conn.execute(
+            select(func.coalesce(cases.c.backoffice, "(not routed yet)"), outbox.c.state, func.count())
+            .join(outbox, outbox.c.case_id == cases.c.id).where(cases_in_range)
+            .group_by(cases.c.backoffice, outbox.c.state)).all()
+        flagged = dict(conn.execute(
+            select(func.coalesce(cases.c.backoffice, "(not routed yet)"), func.count())
+            .where(cases_in_range, cases.c.needs_attention.is_(True)).group_by(cases.c.backoffice)).all())
+        told = conn.execute(select(notifications.c.state, func.count())
+                            .where(notifications.c.created_at >= start, notifications.c.created_at < end)
+                            .group_by(notifications.c.state)).all()
+
+    zone = period.zone
+    figures = [
+        _daily_figure("conversations", "Conversations per day", "conversations", period,
+                      _per_day(period, conversation_hours, lambda h: _local_day(h, zone), CHANNELS)),
+        _daily_figure("cases", "Cases per day", "cases", period,
+                      _per_day(period, case_hours, lambda h: _local_day(h, zone), CHANNELS)),
+        _category_figure(categories),
+        _containment_figure(by_channel),
+        _escalation_figure(by_channel, reasons),
+        _reply_figure(reply_waits, by_channel),
+        _fallback_figure(by_channel),
+        _confidence_figure(by_channel),
+        _delivery_figure(deliveries, flagged),
+        _notification_figure(told),
+        _case_time_figure(received, accepted, closed),
+    ]
+    return figures
+
+
+def _sum(by_channel: Mapping[str, Any], name: str) -> int:
+    return int(sum(int(getattr(row, name) or 0) for row in by_channel.values()))
+
+
+def _channels_present(by_channel: Mapping[str, Any]) -> List[str]:
+    return [c for c in CHANNELS if c in by_channel] + sorted(c for c in by_channel if c not in CHANNELS)
+
+
+def _category_figure(categories: Sequence[Tuple[str, int]]) -> Figure:
+    total = sum(int(n) for _, n in categories)
+    rows = [[CATEGORY_NAMES.get(c, c), int(n), percent(n, total)] for c, n in categories]
+    top = f" The most common was {rows[0][0].lower()} ({rows[0][2]}%)." if rows else ""
+    return Figure("categories", "Cases by category", f"{total} cases in {len(rows)} categories.{top}",
+                  [Column("Category", TEXT), Column("Cases"), Column("Share", PERCENT)], rows,
+                  Chart("bars", [r[0] for r in rows], [("Cases", [float(r[1]) for r in rows])], "cases"))
+
+
+def _containment_figure(by_channel: Mapping[str, Any]) -> Figure:
+    rows = []
+    for channel in _channels_present(by_channel) + ["all"]:
+        if channel == "all":
+            total, escalated = _sum(by_channel, "conversations"), _sum(by_channel, "escalated")
+            served, back = _sum(by_channel, "served"), _sum(by_channel, "came_back")
+            name = "All channels"
+        else:
+            row = by_channel[channel]
+            total, escalated = int(row.conversations), int(row.escalated)
+            served, back = int(row.served or 0), int(row.came_back or 0)
+            name = CHANNEL_NAMES.get(channel, channel)
+        contained = served - back
+        rows.append([name, total, served, escalated, back, contained, percent(contained, total)])
+    overall = rows[-1]
+    summary = (f"{overall[5]} of {overall[1]} conversations were contained ({overall[6]}%): a case or an answer, "
+               f"no hand-over to staff, and no return about the same thing within 7 days." if overall[1]
+               else "No conversations in this period.")
+    return Figure(
+        "containment", "Containment", summary,
+        [Column("Channel", TEXT), Column("Conversations"), Column("Case or answer, not escalated"),
+         Column("Escalated"), Column("Came back within 7 days"), Column("Contained"),
+         Column("Containment", PERCENT)],
+        rows, Chart("bars", [r[0] for r in rows], [("Containment %", [float(r[6] or 0) for r in rows])], "%"))
+
+
+def _escalation_figure(by_channel: Mapping[str, Any], reasons: Sequence[Tuple[str, int]]) -> Figure:
+    total, escalated = _sum(by_channel, "conversations"), _sum(by_channel, "escalated")
+    handed = sum(int(n) for _, n in reasons)
+    rows = [[REASON_NAMES.get(r, r), int(n), percent(n, handed)] for r, n in reasons]
+    summary = (f"{escalated} of {total} conversations ({percent(escalated, total) or 0}%) were handed to staff; "
+               f"{handed} hand-overs by reason below.")
+    return Figure("escalations", "Escalations and their reasons", summary,
+                  [Column("Reason", TEXT), Column("Escalations"), Column("Share", PERCENT)], rows,
+                  Chart("bars", [r[0] for r in rows], [("Escalations", [float(r[1]) for r in rows])], "escalations"))
+
+
+def _reply_figure(waits: Sequence[float], by_channel: Mapping[str, Any]) -> Figure:
+    escalated = _sum(by_channel, "escalated")
+    counts = [0] * len(REPLY_BANDS)
+    for wait in waits:
+        counts[next(i for i, (_, upper) in enumerate(REPLY_BANDS) if wait < upper)] += 1
+    rows = [[name, counts[i], percent(counts[i], len(waits))] for i, (name, _) in enumerate(REPLY_BANDS)]
+    rows.append(["No staff reply yet", escalated - len(waits), None])
+    summary = (f"Median time to the first staff reply {duration_text(_median(waits))}, 90th percentile "
+               f"{duration_text(_quantile(waits, 0.9))}, over {len(waits)} escalated conversations "
+               f"({escalated - len(waits)} without a staff reply).")
+    return Figure("staff_reply", "Time to first staff reply", summary,
+                  [Column("Waited", TEXT), Column("Conversations"), Column("Share", PERCENT)], rows,
+                  Chart("columns", [r[0] for r in rows[:-1]], [("Conversations", [float(c) for c in counts])],
+                        "conversations"))
+
+
+def _fallback_figure(by_channel: Mapping[str, Any]) -> Figure:
+    rows = []
+    for channel in _channels_present(by_channel):
+        row = by_channel[channel]
+        rows.append([CHANNEL_NAMES.get(channel, channel), int(row.messages), int(row.fallbacks),
+                     percent(int(row.fallbacks), int(row.messages))])
+    messages, fallbacks = _sum(by_channel, "messages"), _sum(by_channel, "fallbacks")
+    rows.append(["All channels", messages, fallbacks, percent(fallbacks, messages)])
+    return Figure("fallbacks", "Messages not understood (fallback rate)",
+                  f"{fallbacks} of {messages} resident messages ({percent(fallbacks, messages) or 0}%) were not "
+                  "understood well enough to act on (nlu_fallback).",
+                  [Column("Channel", TEXT), Column("Resident messages"), Column("Not understood"),
+                   Column("Fallback rate", PERCENT)], rows,
+                  Chart("bars", [r[0] for r in rows], [("Fallback rate %", [float(r[3] or 0) for r in rows])], "%"))
+
+
+def _confidence_figure(by_channel: Mapping[str, Any]) -> Figure:
+    counts = [_sum(by_channel, f"c{n}") for n in range(10)]
+    total = sum(counts)
+    rows = [[f"{n / 10:.1f} to {(n + 1) / 10:.1f}", counts[n], percent(counts[n], total)] for n in range(10)]
+    below = percent(sum(counts[:5]), total)
+    return Figure("confidence", "NLU confidence of the chosen intent",
+                  f"{total} resident messages; {below or 0}% were classified with confidence below 0.5.",
+                  [Column("Confidence", TEXT), Column("Messages"), Column("Share", PERCENT)], rows,
+                  Chart("columns", [r[0] for r in rows], [("Messages", [float(c) for c in counts])], "messages"))
+
+
+def _delivery_figure(deliveries: Sequence[Tuple[str, str, int]], flagged: Mapping[str, int]) -> Figure:
+    table: Dict[str, Dict[str, int]] = {}
+    for backoffice, state, count in deliveries:
+        table.setdefault(backoffice, {}).update({state: int(count)})
+    rows = [[name, states.get("pending", 0), states.get("delivered", 0), states.get("failed", 0),
+             int(flagged.get(name, 0))] for name, states in sorted(table.items())]
+    pending, failed = sum(r[1] for r in rows), sum(r[3] for r in rows)
+    return Figure("deliveries", "Deliveries to back offices",
+                  f"Of the cases received in this period, {pending} are waiting to be delivered and {failed} "
+                  f"failed for good; {sum(r[4] for r in rows)} are flagged for staff.",
+                  [Column("Back office", TEXT), Column("Pending"), Column("Delivered"), Column("Failed"),
+                   Column("Flagged for staff")], rows,
+                  Chart("bars", [r[0] for r in rows], [("Pending", [float(r[1]) for r in rows]),
+                                                       ("Failed", [float(r[3]) for r in rows])], "cases"))
+
+
+def _notification_figure(told: Sequence[Tuple[str, int]]) -> Figure:
+    total = sum(int(n) for _, n in told)
+    rows = [[NOTIFICATION_NAMES.get(s, s), int(n), percent(n, total)] for s, n in sorted(told)]
+    failed = sum(int(n) for s, n in told if s == "failed")
+    return Figure("notifications", "Messages to residents about their cases",
+                  f"{total} status messages and updates; {failed} could not be sent.",
+                  [Column("Outcome", TEXT), Column("Messages"), Column("Share", PERCENT)], rows,
+                  Chart("bars", [r[0] for r in rows], [("Messages", [float(r[1]) for r in rows])], "messages"))
+
+
+def _case_time_figure(received: Mapping[str, int], accepted: Sequence[Tuple[str, float]],
+                      closed: Sequence[Tuple[str, float]]) -> Figure:
+    def by_category(pairs: Sequence[Tuple[str, float]]) -> Dict[str, List[float]]:
+        found: Dict[str, List[float]] = {}
+        for category, seconds in pairs:
+            if seconds is not None:
+                found.setdefault(category, []).append(max(0.0, float(seconds)))
+        return found
+
+    took_accept, took_close = by_category(accepted), by_category(closed)
+    every_accept = [s for v in took_accept.values() for s in v]
+    every_close = [s for v in took_close.values() for s in v]
+    rows = [["All categories", sum(received.values()), len(every_accept), _hours(_median(every_accept)),
+             len(every_close), _hours(_median(every_close))]]
+    for category in sorted(received, key=lambda c: -received[c]):
+        a, c = took_accept.get(category, []), took_close.get(category, [])
+        rows.append([CATEGORY_NAMES.get(category, category), received[category], len(a), _hours(_median(a)),
+                     len(c), _hours(_median(c))])
+    summary = (f"Median from report to acceptance by the back office {duration_text(_median(every_accept))} "
+               f"({len(every_accept)} cases accepted); to closure {duration_text(_median(every_close))} "
+               f"({len(every_close)} closed).")
+    return Figure(
+        "case_times", "Time from report to acceptance and to closure", summary,
+        [Column("Category", TEXT), Column("Cases"), Column("Accepted"), Column("Median to acceptance", HOURS),
+         Column("Closed"), Column("Median to closure", HOURS)],
+        rows, Chart("bars", [r[0] for r in rows], [("Median hours to acceptance", [float(r[3] or 0) for r in rows]),
+                                                   ("Median hours to closure", [float(r[5] or 0) for r in rows])],
+                    "hours"))
+
+
+def show(value: Any, kind: str) -> str:
+    """A value as people read it (the CSV keeps the raw number)."""
+    if value is None:
+        return "-"
+    if kind == PERCENT:
+        return f"{value:.1f}%"
+    if kind == HOURS:
+        return duration_text(float(value) * 3600)
+    if kind == COUNT:
+        return f"{int(value):,}"
+    return str(value)

@@ -1,0 +1,335 @@
+"""Conversations summarised from Rasa's events table, incrementally (the analytics rollup).
+
+Rasa's SQL tracker store keeps every event of every conversation (a year of
+100,000 conversations is millions of rows), so the dashboard never reads it
+directly: :func:`refresh` reads only the events added since it last ran
+(``analytics_state``, the last event id read) and folds them into one row of
+``analytics_conversations`` per conversation. This module is the only writer
+of both tables.
+
+A *conversation* is one Rasa session (a new one starts after
+``session_expiration_time`` of silence, with a ``session_started`` event)
+that has at least one resident message (sessions nobody wrote in are kept
+with ``started_at`` NULL and never counted). What is kept per conversation: its
+channel, when it started (first resident message) and when the resident last
+wrote, message and fallback counts, NLU confidences in ten buckets, how many
+cases and answers the bot gave, what it was about (``topic``: the first kind
+of report or question; ``topics``: all of them), when it was handed to staff
+and when staff first wrote. Never the words, and no contact details: the
+resident is a one-way hash of the conversation id, kept only to recognise
+the same resident coming back (docs/analytics.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from sqlalchemy import func, inspect, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from bot.categories import CATEGORIES
+from bot.conversations import REST_CHANNEL, owner
+from bot.storage.schema import analytics_conversations as rollup
+from bot.storage.schema import analytics_state, cases
+from bot.storage.tracker_events import events
+
+logger = logging.getLogger(__name__)
+
+WATERMARK, WATERMARK_AT = "tracker_events", "tracker_events_at"
+# The event types that change a summary; the rest (slots, loops, featurisation...) are skipped in SQL.
+READ_TYPES = ("session_started", "user", "bot", "action", "pause")
+FALLBACK_INTENT = "nlu_fallback"
+# Actions that answer the resident's question, and what the question was about.
+ANSWER_ACTIONS = {"utter_faq": "faq", "action_bin_day": "bin_day", "action_case_status": "case_status"}
+# Intents that say what a conversation is about (reports by their category; questions by kind).
+TOPIC_INTENTS = {c.intent: c.key for c in CATEGORIES}
+TOPIC_INTENTS.update(bin_day_enquiry="bin_day", faq="faq", case_status="case_status")
+CASE_ACTION = "action_finish_report"
+REFERENCE_SLOT = "case_reference"
+SESSION_ACTION = "action_session_start"
+# A case is written a moment before the action's events reach the tracker.
+CASE_SLACK_SECONDS = 120
+TOPICS_MAX_CHARS = 400
+
+
+def resident_key(conversation_id: str) -> str:
+    """A one-way hash of the conversation id: the same resident (SMS number, web browser) gets the same key."""
+    return hashlib.sha256(f"analytics:{conversation_id}".encode("utf-8")).hexdigest()[:32]
+
+
+def confidence_bucket(confidence: float) -> int:
+    """0 for [0, 0.1), ..., 9 for [0.9, 1.0]."""
+    return min(9, max(0, int(confidence * 10)))
+
+
+def _epoch(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+@dataclass
+class Summary:
+    """One conversation's row while it is being updated."""
+
+    values: Dict[str, Any]
+    conversation_id: str
+    dirty: bool = False
+    made_case: bool = False  # its events include the report-finishing action: count its cases again
+    reference: Optional[str] = None  # the case reference slot as these events left it
+    asked: List[str] = field(default_factory=list)  # references whose status the bot told
+    opening: bool = False  # its last event started the session (the next start event is the same start)
+
+    @classmethod
+    def new(cls, conversation_id: str, at: float, event_id: int) -> "Summary":
+        values: Dict[str, Any] = dict(
+            id=None, resident=resident_key(conversation_id), session_at=at, started_at=None, last_at=at,
+            channel=owner(conversation_id) or REST_CHANNEL, messages=0, fallbacks=0, cases=0, answers=0,
+            topic=None, topics="", escalated_at=None, first_staff_reply_at=None, last_event_id=event_id,
+            **{f"confidence_{n}": 0 for n in range(10)},
+        )
+        return cls(values, conversation_id, dirty=True)
+
+    def add_topic(self, topic: Optional[str]) -> None:
+        if not topic:
+            return
+        if self.values["topic"] is None:
+            self.values["topic"] = topic
+        marked = f"|{topic}|"
+        topics = self.values["topics"] or ""
+        if marked not in topics and len(topics) + len(marked) <= TOPICS_MAX_CHARS:
+            self.values["topics"] = (topics.rstrip("|") + marked) if topics else marked
+
+
+def refresh(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = None,
+            batch_size: int = 20_000) -> Tuple[int, bool]:
+    """Fold the tracker events added since the last refresh into the rollup.
+
+    Reads at most ``max_events`` events (None: all), in batches; returns how
+    many were read and whether it caught up with the tracker store.
+    """
+    if not inspect(tracker_engine).has_table("events"):
+        return 0, True
+    watermark, seen_at = _watermark(engine)
+    with tracker_engine.connect() as conn:
+        newest = conn.execute(select(func.max(events.c.id))).scalar() or 0
+        if watermark:
+            at = conn.execute(select(events.c.timestamp).where(events.c.id == watermark)).scalar()
+            if at is None or _micros(at) != seen_at:
+                # The last event read is gone or is another one: events were deleted (retention,
+                # erasure) and SQLite reuses the highest ids. Go on after the last one not newer.
+                watermark = conn.execute(select(func.max(events.c.id)).where(
+                    events.c.timestamp <= seen_at / 1e6)).scalar() or 0
+    read = 0
+    while True:
+        limit = batch_size if max_events is None else min(batch_size, max_events - read)
+        if limit <= 0:
+            return read, False
+        query = (select(events.c.id, events.c.sender_id, events.c.type_name, events.c.intent_name,
+                        events.c.action_name, events.c.timestamp, events.c.data)
+                 .where(events.c.id > watermark, events.c.id <= newest, _wanted())
+                 .order_by(events.c.id).limit(limit))
+        with tracker_engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            _save_watermark(engine, tracker_engine, newest)
+            return read, True
+        _fold(engine, rows)
+        read += len(rows)
+        # Fewer than asked for: every event up to ``newest`` has been seen (the rest were not wanted).
+        watermark = rows[-1].id if len(rows) == limit else newest
+        _save_watermark(engine, tracker_engine, watermark)
+        if watermark >= newest:
+            return read, True
+
+
+def _wanted() -> Any:
+    """Only the events that change a summary (slots only for the case reference), chosen in SQL."""
+    return or_(events.c.type_name.in_(READ_TYPES),
+               (events.c.type_name == "slot") & events.c.data.contains(f'"{REFERENCE_SLOT}"', autoescape=True))
+
+
+def _micros(timestamp: float) -> int:
+    return int(round(float(timestamp) * 1e6))
+
+
+def _watermark(engine: Engine) -> Tuple[int, int]:
+    """The last event id read, and its timestamp in microseconds (to notice ids reused after deletions)."""
+    with engine.connect() as conn:
+        found = dict(conn.execute(select(analytics_state.c.name, analytics_state.c.value)
+                                  .where(analytics_state.c.name.in_((WATERMARK, WATERMARK_AT)))).all())
+    return int(found.get(WATERMARK) or 0), int(found.get(WATERMARK_AT) or 0)
+
+
+def _save_watermark(engine: Engine, tracker_engine: Engine, value: int) -> None:
+    with tracker_engine.connect() as conn:
+        at = conn.execute(select(events.c.timestamp).where(events.c.id == value)).scalar()
+    with engine.begin() as conn:
+        for name, number in ((WATERMARK, value), (WATERMARK_AT, _micros(at or 0))):
+            if conn.execute(analytics_state.update().where(analytics_state.c.name == name)
+                            .values(value=number)).rowcount == 0:
+                conn.execute(analytics_state.insert().values(name=name, value=number))
+
+
+def _fold(engine: Engine, rows: Sequence[Any]) -> None:
+    by_sender: Dict[str, List[Any]] = defaultdict(list)
+    for row in rows:
+        if row.sender_id:
+            by_sender[row.sender_id].append(row)
+    if not by_sender:
+        return
+    with engine.begin() as conn:
+        latest = _latest_rows(conn, list(by_sender))
+        summaries: List[Summary] = []
+        for sender, sender_rows in by_sender.items():
+            summaries += _apply(sender, latest.get(resident_key(sender)), sender_rows)
+        _count_cases(conn, [s for s in summaries if s.made_case])
+        _status_topics(conn, summaries)
+        _write(conn, [s for s in summaries if s.dirty])
+
+
+def _latest_rows(conn: Connection, senders: Sequence[str]) -> Dict[str, Dict[str, Any]]:
+    """Each resident's most recent conversation row (the one new events continue)."""
+    keys = [resident_key(s) for s in senders]
+    found: Dict[str, Dict[str, Any]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        newest = (select(rollup.c.resident, func.max(rollup.c.session_at).label("at"))
+                  .where(rollup.c.resident.in_(chunk)).group_by(rollup.c.resident).subquery())
+        query = select(rollup).join(newest, (rollup.c.resident == newest.c.resident)
+                                    & (rollup.c.session_at == newest.c.at))
+        for row in conn.execute(query).mappings():
+            found[row["resident"]] = dict(row)
+    return found
+
+
+def _data(row: Any) -> Dict[str, Any]:
+    try:
+        data = json.loads(row.data or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _apply(sender: str, existing: Optional[Dict[str, Any]], rows: Sequence[Any]) -> List[Summary]:
+    """Fold one sender's new events into its latest conversation, starting new ones at session starts."""
+    current = Summary(existing, sender) if existing else None
+    touched: List[Summary] = [current] if current else []
+    for row in rows:
+        at = float(row.timestamp or 0)
+        # Rasa starts a session with the action ``action_session_start``, then a ``session_started`` event.
+        starts = row.type_name == "session_started" or (row.type_name == "action"
+                                                         and row.action_name == SESSION_ACTION)
+        if current is None or (starts and not current.opening):
+            current = Summary.new(sender, at, row.id)
+            touched.append(current)
+        current.opening = starts
+        if starts:
+            current.values["last_event_id"] = row.id
+            continue
+        values = current.values
+        values["last_event_id"] = row.id
+        current.dirty = True
+        if row.type_name == "user":
+            values["messages"] += 1
+            if values["started_at"] is None:
+                values["started_at"] = at
+            values["last_at"] = at
+            intent = row.intent_name or ""
+            if intent == FALLBACK_INTENT:
+                values["fallbacks"] += 1
+            confidence = (_data(row).get("parse_data") or {}).get("intent", {}).get("confidence")
+            if isinstance(confidence, (int, float)):
+                values[f"confidence_{confidence_bucket(float(confidence))}"] += 1
+            current.add_topic(TOPIC_INTENTS.get(intent))
+        elif row.type_name == "action":
+            name = row.action_name or ""
+            if name in ANSWER_ACTIONS:
+                values["answers"] += 1
+                current.add_topic(ANSWER_ACTIONS[name])
+                if name == "action_case_status" and current.reference:
+                    current.asked.append(current.reference)
+            elif name == CASE_ACTION:
+                current.made_case = True
+        elif row.type_name == "slot":
+            slot = _data(row)
+            if slot.get("name") == REFERENCE_SLOT:
+                value = slot.get("value")
+                current.reference = value if isinstance(value, str) else None
+        elif row.type_name == "pause":
+            if values["escalated_at"] is None:
+                values["escalated_at"] = at
+        elif row.type_name == "bot" and values["escalated_at"] is not None and values["first_staff_reply_at"] is None:
+            if '"from_staff"' in (row.data or "") and (_data(row).get("metadata") or {}).get("from_staff"):
+                values["first_staff_reply_at"] = at
+    # Sessions nobody has written in yet are kept too (started_at NULL, never counted), so a
+    # message in a later refresh continues its own session, not the one before.
+    return touched
+
+
+def _count_cases(conn: Connection, summaries: Sequence[Summary]) -> None:
+    """Cases the bot made in these conversations (the cases table is the truth), and their categories."""
+    if not summaries:
+        return
+    made: Dict[str, List[Tuple[float, str]]] = defaultdict(list)
+    senders = sorted({s.conversation_id for s in summaries})
+    for start in range(0, len(senders), 500):
+        query = select(cases.c.conversation_id, cases.c.created_at, cases.c.category).where(
+            cases.c.conversation_id.in_(senders[start:start + 500]))
+        for conversation_id, created_at, category in conn.execute(query):
+            made[conversation_id].append((_epoch(created_at), category))
+    for summary in summaries:
+        values = summary.values
+        mine = [category for at, category in made.get(summary.conversation_id, [])
+                if values["session_at"] - 1 <= at <= values["last_at"] + CASE_SLACK_SECONDS]
+        values["cases"] = len(mine)
+        for category in mine:
+            summary.add_topic(category)
+
+
+def _status_topics(conn: Connection, summaries: Sequence[Summary]) -> None:
+    """A status question is about the kind of report asked after: the category of the case it named."""
+    asked = sorted({reference for s in summaries for reference in s.asked})
+    if not asked:
+        return
+    categories: Dict[str, str] = {}
+    for start in range(0, len(asked), 500):
+        query = select(cases.c.reference, cases.c.category).where(cases.c.reference.in_(asked[start:start + 500]))
+        categories.update({reference: category for reference, category in conn.execute(query)})
+    for summary in summaries:
+        for reference in summary.asked:
+            summary.add_topic(categories.get(reference))
+
+
+def _write(conn: Connection, summaries: Iterable[Summary]) -> None:
+    inserts, updates = [], []
+    for summary in summaries:
+        (updates if summary.values["id"] is not None else inserts).append(summary.values)
+    if inserts:
+        conn.execute(rollup.insert(), [{k: v for k, v in values.items() if k != "id"} for values in inserts])
+    for values in updates:
+        conn.execute(rollup.update().where(rollup.c.id == values["id"])
+                     .values({k: v for k, v in values.items() if k != "id"}))
+
+
+def rebuild(engine: Engine, tracker_engine: Engine) -> int:
+    """Forget the rollup and summarise every event again (after changing how conversations are summarised)."""
+    with engine.begin() as conn:
+        conn.execute(rollup.delete())
+        conn.execute(analytics_state.delete().where(analytics_state.c.name.in_((WATERMARK, WATERMARK_AT))))
+    read, _ = refresh(engine, tracker_engine)
+    return read
+
+
+def lag_seconds(engine: Engine, now: Optional[datetime] = None) -> Optional[float]:
+    """How old the newest resident message in the rollup is (None: nothing yet)."""
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(rollup.c.last_at))).scalar()
+    if newest is None:
+        return None
+    return max(0.0, _epoch(now or datetime.now(timezone.utc)) - float(newest))
+

@@ -1,0 +1,88 @@
+"""The analytics rollup (bot/analytics/rollup.py): incremental, one row per Rasa session with a resident message."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from bot.analytics.rollup import rebuild, refresh, resident_key
+from bot.storage.cases import CaseStore
+from bot.storage.database import make_engine
+from bot.storage.schema import analytics_conversations as rollup
+from tests.support.analytics import EVENTS, Conversations
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+SENDER = "sms-" + "c" * 20
+
+
+def rows(engine):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(rollup).order_by(rollup.c.session_at)).mappings()]
+
+
+def test_each_session_is_one_row_and_nothing_personal_is_kept(tmp_path: Path, case_store: CaseStore) -> None:
+    tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    talk = Conversations(tracker)
+    talk.session(SENDER, T0)
+    talk.says(SENDER, T0, "report_pothole", 0.81, text="pothole outside 12 Mill Lane", channel="sms")
+    talk.session(SENDER, T0 + timedelta(days=2))
+    talk.says(SENDER, T0 + timedelta(days=2), "greet", 0.99, channel="sms")
+    read, caught_up = refresh(case_store.engine, tracker)
+    assert caught_up and read > 0
+    first, second = rows(case_store.engine)
+    assert first["channel"] == second["channel"] == "sms"
+    assert first["resident"] == second["resident"] == resident_key(SENDER) != SENDER
+    assert (first["messages"], first["confidence_8"], first["topic"], first["topics"]) == (1, 1, "pothole", "|pothole|")
+    assert second["topic"] is None and second["started_at"] == (T0 + timedelta(days=2)).timestamp()
+    stored = " ".join(str(v) for r in rows(case_store.engine) for v in r.values())
+    assert "Mill Lane" not in stored and SENDER not in stored
+
+
+def test_refreshing_in_pieces_gives_the_same_rows_as_at_once(tmp_path: Path, case_store: CaseStore) -> None:
+    tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    talk = Conversations(tracker)
+    other = CaseStore(make_engine(f"sqlite:///{tmp_path / 'other.db'}"))
+    from bot.storage.database import create_schema
+
+    create_schema(other.engine)
+    talk.session(SENDER, T0)
+    refresh(case_store.engine, tracker)  # a session started, nobody wrote yet
+    talk.says(SENDER, T0 + timedelta(seconds=3), "bin_day_enquiry", channel="sms")
+    refresh(case_store.engine, tracker)
+    talk.action(SENDER, T0 + timedelta(seconds=4), "action_bin_day")
+    talk.escalate(SENDER, T0 + timedelta(seconds=5))
+    refresh(case_store.engine, tracker, max_events=1)  # part of the new events only
+    talk.staff_reply(SENDER, T0 + timedelta(minutes=4), hand_back=True)
+    refresh(case_store.engine, tracker)
+    refresh(other.engine, tracker)
+    pieces, at_once = rows(case_store.engine), rows(other.engine)
+    for row in pieces + at_once:
+        row.pop("id")
+    assert pieces == at_once and len(pieces) == 1
+    only = pieces[0]
+    assert (only["answers"], only["topic"], only["messages"]) == (1, "bin_day", 1)
+    assert only["first_staff_reply_at"] - only["escalated_at"] == 235
+
+
+def test_events_removed_by_retention_do_not_hide_newer_ones(tmp_path: Path, case_store: CaseStore) -> None:
+    tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    talk = Conversations(tracker)
+    talk.session(SENDER, T0)
+    talk.says(SENDER, T0, "greet")
+    refresh(case_store.engine, tracker)
+    with tracker.begin() as conn:  # erasure: SQLite then reuses the highest ids
+        conn.execute(delete(EVENTS))
+    other = "d" * 32
+    talk.session(other, T0 + timedelta(days=1))
+    talk.says(other, T0 + timedelta(days=1), "greet", channel="web")
+    refresh(case_store.engine, tracker)
+    assert [r["channel"] for r in rows(case_store.engine)] == ["sms", "web"]
+    # And a rebuild summarises what the tracker holds now.
+    rebuild(case_store.engine, tracker)
+    assert [r["channel"] for r in rows(case_store.engine)] == ["web"]
+
+
+def test_no_tracker_table_yet_is_nothing_to_do(tmp_path: Path, case_store: CaseStore) -> None:
+    assert refresh(case_store.engine, make_engine(f"sqlite:///{tmp_path / 'empty.db'}")) == (0, True)
