@@ -10,6 +10,7 @@ Routes:
   GET  /chat/vendor/socket.io.min.js      socket.io-client from node_modules (npm ci)
   POST /chat/uploads                      a photo (raw body), checked and stored
   GET  /chat/uploads/<id>                 a stored photo (for staff and back offices)
+  GET, POST /p/<token>                    an SMS resident's one-time photo upload page (photo_upload.py)
   GET  /health, /ready, /metrics (bot/endpoints.py)
 """
 
@@ -30,7 +31,7 @@ from bot.channels.web import socket_urls
 from bot.endpoints import add_sanic_routes
 from bot.photos import in_photo_pool
 from bot.settings import PROJECT_ROOT, Settings
-from bot.web import uploads
+from bot.web import photo_upload, uploads
 from bot.rate_limit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
@@ -70,9 +71,8 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     uploads_dir = settings.uploads_dir
     allowed_origins = set(settings.web_chat_allowed_origins)
 
-    def page(template: str, **context: Any) -> HTTPResponse:
-        nonce = secrets.token_urlsafe(16)
-        html = templates.get_template(template).render(
+    def render(template: str, nonce: str = "", **context: Any) -> str:
+        return templates.get_template(template).render(
             council_name=settings.council_name,
             council_phone=settings.council_phone,
             widget_src=f"{settings.web_public_url}/chat/widget.js",
@@ -80,6 +80,10 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
             nonce=nonce,
             **context,
         )
+
+    def page(template: str, **context: Any) -> HTTPResponse:
+        nonce = secrets.token_urlsafe(16)
+        html = render(template, nonce=nonce, **context)
         csp = "; ".join([
             "default-src 'self'",
             f"script-src 'self' 'nonce-{nonce}'",
@@ -183,6 +187,9 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
             {"id": upload_id, "url": f"{settings.web_public_url}/chat/uploads/{upload_id}"},
             status=201, headers=headers,
         )
+
+    # The page an SMS resident's one-time photo link opens (issue 13).
+    photo_upload.add_routes(app, settings, render)
 
     @app.get("/chat/uploads/<upload_id:str>")
     async def photo(_request: Request, upload_id: str) -> HTTPResponse:
