@@ -194,6 +194,11 @@ class Settings:
     # OUTBOX_MAX_ATTEMPTS: failed deliveries of a case before it is flagged for
     # staff (the worker keeps retrying at the longest interval afterwards).
     outbox_max_attempts: int = 8
+    # OUTBOX_MAX_UNCERTAIN_LOOKUPS: after an attempt that may have reached the
+    # back office (time-out, unreadable reply), a case is never sent again by
+    # the worker, only looked up by our reference; after this many look-ups
+    # that found nothing it is flagged for staff and waits for a re-queue.
+    outbox_max_uncertain_lookups: int = 3
     # OUTBOX_BACKOFF_SECONDS / OUTBOX_BACKOFF_MAX_SECONDS: first retry delay,
     # doubled each failure (with jitter) up to the maximum.
     outbox_backoff_seconds: int = 5
@@ -394,6 +399,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         open311_sandbox_port=_int(env, "OPEN311_SANDBOX_PORT", defaults.open311_sandbox_port),
         outbox_worker_port=_int(env, "OUTBOX_WORKER_PORT", defaults.outbox_worker_port),
         outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", defaults.outbox_max_attempts),
+        outbox_max_uncertain_lookups=_int(env, "OUTBOX_MAX_UNCERTAIN_LOOKUPS", defaults.outbox_max_uncertain_lookups),
         outbox_backoff_seconds=_int(env, "OUTBOX_BACKOFF_SECONDS", defaults.outbox_backoff_seconds),
         outbox_backoff_max_seconds=_int(env, "OUTBOX_BACKOFF_MAX_SECONDS", defaults.outbox_backoff_max_seconds),
         outbox_status_poll_seconds=_int(env, "OUTBOX_STATUS_POLL_SECONDS", defaults.outbox_status_poll_seconds),

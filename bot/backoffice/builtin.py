@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from typing import Optional
 
+from bot.backoffice.base import BaseCaseSystem, Capabilities
+from bot.backoffice.registry import NO_CHECK, Adapter, BuildContext
 from bot.cases.model import OPEN, Case, StatusUpdate, Submission
 from bot.storage.cases import CaseStore
 
 
-class BuiltinCaseSystem:
+class BuiltinCaseSystem(BaseCaseSystem):
     """:class:`~bot.backoffice.base.CaseSystem` backed by our own database."""
+
+    # Submitting only opens the case in our own store: doing it twice changes nothing.
+    capabilities = Capabilities(idempotent_submit=True, polls_status=True, stores_contact=True)
 
     def __init__(self, store: CaseStore, name: str = "builtin") -> None:
         self.name = name
@@ -29,3 +34,13 @@ class BuiltinCaseSystem:
         if current is None:
             return None
         return StatusUpdate(status=current.status, backoffice_reference=current.backoffice_reference)
+
+
+def build(context: BuildContext) -> BuiltinCaseSystem:
+    if context.store is None:
+        raise ValueError(f"back office {context.name!r} (builtin) needs the case store")
+    return BuiltinCaseSystem(context.store, name=context.name)
+
+
+ADAPTER = Adapter(key="builtin", summary="our own case store, worked in the console", options=frozenset(),
+                  check=NO_CHECK, build=build)

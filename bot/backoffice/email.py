@@ -20,10 +20,13 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, Dict, Optional
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
+from bot.backoffice.base import BaseCaseSystem, Capabilities, LiveProblem
+from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
+from bot.backoffice.registry import Adapter, BuildContext, check_bool, check_positive, check_secret_env, text_or_none
 from bot.cases.model import SENT, Case, StatusUpdate, Submission
-from bot.backoffice.errors import Rejected, TemporaryFailure, Uncertain
 from bot.categories import BY_KEY
 
 SCHEMA = "anytown-case/1"  # the machine-readable part's format, for whoever parses it
@@ -59,6 +62,11 @@ def case_document(case: Case, backoffice: str) -> Dict[str, Any]:
             "postcode": case.postcode,
             "latitude": case.latitude,
             "longitude": case.longitude,
+            # The street in the council's gazetteer (bot/places), when it was found there.
+            "usrn": case.usrn,
+            "street_latitude": case.place_latitude,
+            "street_longitude": case.place_longitude,
+            "note": case.place_note,
         },
         "description": case.description,
         "details": case.details,
@@ -81,6 +89,12 @@ def build_message(case: Case, config: EmailConfig) -> EmailMessage:
     ]
     if case.latitude and case.longitude:
         lines.append(f"Map position: {case.latitude}, {case.longitude}")
+    elif case.place_latitude and case.place_longitude:
+        lines.append(f"Map position (the street's): {case.place_latitude}, {case.place_longitude}")
+    if case.usrn:
+        lines.append(f"USRN: {case.usrn}")
+    if case.place_note:
+        lines.append(f"Place: {case.place_note}")
     lines.append(f"What: {case.description or 'see details'}")
     for key, value in sorted(case.details.items()):
         lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
@@ -110,14 +124,20 @@ def build_message(case: Case, config: EmailConfig) -> EmailMessage:
     return message
 
 
-class EmailCaseSystem:
+class EmailCaseSystem(BaseCaseSystem):
     """:class:`~bot.backoffice.base.CaseSystem` that emails each case to a team inbox."""
 
-    polls_status = False  # an inbox has no status to read
+    # An inbox has no status to read and cannot be searched; an email sent twice
+    # carries the same Message-ID, so sending again after an uncertain attempt is safe.
+    capabilities = Capabilities(idempotent_submit=True, polls_status=False, stores_contact=True)
 
     def __init__(self, config: EmailConfig) -> None:
         self.name = config.name
         self.config = config
+
+    @property
+    def timeout_seconds(self) -> float:  # type: ignore[override]
+        return self.config.timeout_seconds
 
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
@@ -127,6 +147,10 @@ class EmailCaseSystem:
 
     def _send(self, message: EmailMessage) -> None:
         """Blocking SMTP conversation (runs in a thread). Errors become DeliveryErrors."""
+        self._converse(lambda smtp: smtp.send_message(message))
+
+    def _converse(self, then: Callable[[smtplib.SMTP], Any]) -> None:
+        """Connect, STARTTLS, log in, then ``then(smtp)``; errors become DeliveryErrors."""
         cfg = self.config
         where = f"{cfg.name} (SMTP {cfg.host}:{cfg.port})"
         try:
@@ -139,7 +163,7 @@ class EmailCaseSystem:
                     smtp.ehlo()
                 if cfg.username:
                     smtp.login(cfg.username, cfg.password or "")
-                smtp.send_message(message)
+                then(smtp)
         except smtplib.SMTPAuthenticationError as error:
             raise Rejected(f"{where} refused the login (SMTP {error.smtp_code}); check the username and password") from None
         except smtplib.SMTPRecipientsRefused:
@@ -173,3 +197,56 @@ class EmailCaseSystem:
 
     async def close(self) -> None:
         """Nothing to close: each delivery uses its own SMTP connection."""
+
+    async def check_live(self) -> List[LiveProblem]:
+        """Connect, STARTTLS and log in as a delivery would, then NOOP: nothing is sent."""
+        try:
+            await asyncio.to_thread(self._converse, lambda smtp: smtp.noop())
+        except DeliveryError as error:
+            return [LiveProblem(error.reason)]
+        return []
+
+
+# ----- the routing file's options for this adapter ---------------------------------------------
+OPTIONS = frozenset({
+    "host", "port", "username", "password_env", "from", "to", "starttls", "ca_file", "timeout_seconds", "subject_prefix",
+})
+
+
+def check_options(name: str, opts: Mapping[str, Any], environ: Optional[Mapping[str, str]], problems: List[str]) -> None:
+    where = f"backoffices.{name}"
+    for key in ("host", "from", "to"):
+        if not opts.get(key):
+            problems.append(f"{where}: needs {key}")
+    for key in ("from", "to"):
+        if opts.get(key) and "@" not in str(opts[key]):
+            problems.append(f"{where}.{key}: {opts[key]!r} is not an email address")
+    check_secret_env(where, opts, "password", "password_env", environ, problems)
+    if opts.get("username") and not opts.get("password_env"):
+        problems.append(f"{where}: username is set but password_env is not")
+    if "port" in opts and (isinstance(opts["port"], bool) or not isinstance(opts["port"], int) or not 0 < opts["port"] < 65536):
+        problems.append(f"{where}.port: must be a port number")
+    if opts.get("ca_file") and not Path(str(opts["ca_file"])).is_file():
+        problems.append(f"{where}.ca_file: {opts['ca_file']} does not exist")
+    check_positive(where, opts, ["timeout_seconds"], problems)
+    check_bool(where, opts, ["starttls"], problems)
+
+
+def build(context: BuildContext) -> EmailCaseSystem:
+    opts, environ = context.options, context.environ
+    return EmailCaseSystem(EmailConfig(
+        name=context.name,
+        host=opts["host"],
+        port=int(opts.get("port", 587)),
+        to_address=opts["to"],
+        from_address=opts["from"],
+        username=text_or_none(opts.get("username")),
+        password=environ.get(opts["password_env"]) if opts.get("password_env") else None,
+        starttls=bool(opts.get("starttls", True)),
+        ca_file=text_or_none(opts.get("ca_file")),
+        timeout_seconds=float(opts.get("timeout_seconds", 30)),
+        subject_prefix=str(opts.get("subject_prefix", "[Report]")),
+    ))
+
+
+ADAPTER = Adapter(key="email", summary="structured email over SMTP", options=OPTIONS, check=check_options, build=build)

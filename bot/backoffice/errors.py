@@ -3,8 +3,11 @@
 Adapters raise these instead of library exceptions, so the worker needs to
 know only three outcomes: try again later (:class:`TemporaryFailure`), stop
 and ask a person (:class:`Rejected`), or "we cannot tell whether it arrived"
-(:class:`Uncertain`, retried only after looking the case up in the back
-office, so a request stored before a time-out never becomes a duplicate).
+(:class:`Uncertain`: never sent again blindly; the worker looks the case up
+in the back office, and flags it for staff after a bounded number of
+look-ups that found nothing, so a request stored before a time-out or an
+unreadable reply never becomes a duplicate). Status look-ups add a fourth:
+the back office no longer knows the request (:class:`Vanished`).
 
 ``reason`` is written to the case record and the log, so it never contains
 personal data: adapters describe the failure, not the case.
@@ -39,6 +42,16 @@ class Rejected(DeliveryError):
 
     Retrying the same request will not help; staff must fix the configuration
     or the case, then re-queue it (``python -m bot.outbox requeue REF``).
+    """
+
+    retryable = False
+
+
+class Vanished(DeliveryError):
+    """A status lookup found no such request (HTTP 404 for an id the back office gave us).
+
+    It was withdrawn, merged, deleted, or is hidden (held for moderation): the
+    worker logs it and flags the case for staff once, and keeps checking.
     """
 
     retryable = False

@@ -17,14 +17,25 @@ council connects a slightly non-standard server by configuration:
 accepted), ``tokens: false`` (no tokens endpoint: the request is found by our
 reference instead), ``server_error_is_rejection`` (a 500 carrying an error
 list where a 400 belongs), ``defaults`` (values for fields a server requires
-although the spec makes them optional).
+although the spec makes them optional), ``contact_fields: false`` (it has no
+email or phone fields: staff are told on the case instead). Shapes are
+always accepted: ``<service_requests>`` or ``<requests>`` (and single
+``<service_request>``/``<request>``) wrappers, a bare object instead of a
+list, a reply carrying only a token.
 
 Duplicates: our reference goes with every request (as the
 ``attribute[<correlation_attribute>]`` and on the description's last line).
-Before any retry the worker calls :meth:`Open311CaseSystem.find_existing`,
-so a request the back office stored before the reply timed out is found
-instead of sent again. Only those two places count (:func:`is_our_request`):
-the reference quoted in someone else's text is not our request.
+After an uncertain attempt (time-out after sending, an unreadable reply, a
+500) the worker never sends the case again by itself: it calls
+:meth:`Open311CaseSystem.find_existing`, adopts the request found, and
+flags the case for staff after a bounded number of look-ups that found
+nothing (bot/outbox/worker.py). Only those two places count
+(:func:`is_our_request`): the reference quoted in someone else's text is
+not our request. A search reply in a shape we cannot read is an error, never
+"not found".
+
+The routing file's options for this adapter, and their checks, are here
+(:data:`ADAPTER`, see bot/backoffice/registry.py).
 
 Nothing personal is logged: replies are redacted (bot/redaction.py) and cut
 short before they reach a log line or the case record.
@@ -38,14 +49,18 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Mapping, Optional, Tuple
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import aiohttp
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, SENT, Case, StatusUpdate, Submission
-from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
+from bot.backoffice.base import BaseCaseSystem, Capabilities, LiveProblem
+from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain, Vanished
+from bot.backoffice.registry import (
+    Adapter, BuildContext, check_bool, check_positive, check_secret_env, text_or_none,
+)
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, SENT, STATUS_ORDER, Case, StatusUpdate, Submission
 from bot.categories import BY_KEY
 from bot.redaction import redact
 
@@ -70,7 +85,15 @@ DEFAULT_STATUS_MAP: Dict[str, str] = {
 }
 
 # XML elements whose children always form a list, even when there is only one.
-_XML_LISTS = {"service_requests", "services", "errors", "attributes", "values"}
+_XML_LISTS = {"service_requests", "requests", "services", "errors", "attributes", "values"}
+
+# Wrappers real servers put around a list of records (or one record), by the spec's name for the list.
+_WRAPPERS = {
+    "service_requests": ("service_requests", "requests", "service_request", "request"),
+    "services": ("services", "service"),
+}
+# HTTP statuses from a proxy or a server that is down: the request was not processed.
+_NOT_PROCESSED = (502, 503, 504)
 
 
 class UnreadableReply(Exception):
@@ -105,6 +128,8 @@ class Open311Config:
     lookup_param: Optional[str] = None  # for lookup: param, the query parameter to filter on
     lookup_window_hours: float = 48.0
     status_map: Mapping[str, str] = field(default_factory=dict)  # extra/overriding status names
+    contact_fields: bool = True  # False: it has no email/phone fields (staff are told on the case)
+    key_check: bool = True  # check-routing --live may test the API key with a request it must refuse
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -161,20 +186,34 @@ def parse_body(body: bytes, content_type: str = "", expected: str = "xml") -> An
     return {root.tag: _xml_to_obj(root)}
 
 
+def _unwrap(data: Any, wrappers: Tuple[str, ...]) -> Any:
+    """``{"requests": {"request": [...]}}`` -> ``[...]``: drop single-key wrappers we know, at most three deep."""
+    for _ in range(3):
+        if isinstance(data, dict) and len(data) == 1 and next(iter(data)) in wrappers:
+            data = next(iter(data.values()))
+        else:
+            break
+    return data
+
+
 def records(data: Any, container: str) -> List[Dict[str, Any]]:
     """The list of records in a reply: ``[{...}]`` (JSON), ``{container: [...]}`` (XML or wrapped JSON).
 
-    A single object instead of a list is accepted too (some servers do that).
-    Raises :class:`UnreadableReply` for anything else.
+    Accepted too: the common other wrappers (``<requests>`` for
+    ``<service_requests>``, ``{"service_request": {...}}``), a single object
+    instead of a list, and each record wrapped in its own element. Raises
+    :class:`UnreadableReply` for anything else.
     """
-    if isinstance(data, dict) and container in data:
-        data = data[container]
-        if isinstance(data, str) and not data:
-            return []  # <service_requests/>: an empty list in XML
+    wrappers = _WRAPPERS.get(container, (container,))
+    data = _unwrap(data, wrappers)
+    if isinstance(data, str) and not data.strip():
+        return []  # <service_requests/>: an empty list in XML
     if isinstance(data, dict):
         data = [data]
-    if isinstance(data, list) and all(isinstance(item, dict) for item in data):
-        return data
+    if isinstance(data, list):
+        data = [_unwrap(item, wrappers) for item in data]
+        if all(isinstance(item, dict) for item in data):
+            return data
     raise UnreadableReply(f"expected a list of {container}, got {type(data).__name__}")
 
 
@@ -289,7 +328,7 @@ def build_description(case: Case, limit: int = DESCRIPTION_MAX) -> str:
     return body + tail
 
 
-class Open311CaseSystem:
+class Open311CaseSystem(BaseCaseSystem):
     """:class:`~bot.backoffice.base.CaseSystem` for one GeoReport v2 back office."""
 
     def __init__(self, config: Open311Config, routes: Mapping[str, Open311Route]) -> None:
@@ -299,6 +338,19 @@ class Open311CaseSystem:
         self.base = config.endpoint.rstrip("/") + "/"
         self._session: Optional[aiohttp.ClientSession] = None
         self.status_map = {**DEFAULT_STATUS_MAP, **{k.lower(): v for k, v in config.status_map.items()}}
+
+    @property
+    def timeout_seconds(self) -> float:  # type: ignore[override]
+        return self.config.timeout_seconds
+
+    @property
+    def capabilities(self) -> Capabilities:  # type: ignore[override]
+        return Capabilities(
+            finds_existing=self.config.lookup != "none",
+            resolves_tokens=True,
+            polls_status=True,
+            stores_contact=self.config.contact_fields,
+        )
 
     # -- plumbing ----------------------------------------------------------------
     def _client(self) -> aiohttp.ClientSession:
@@ -359,6 +411,11 @@ class Open311CaseSystem:
             return Rejected(f"{where}: HTTP {status}, the back office rejected the request ({detail})", status)
         if status >= 500 and errors and self.config.server_error_is_rejection:
             return Rejected(f"{where}: HTTP {status} with an error list, treated as a rejection ({detail})", status)
+        if status in _NOT_PROCESSED:  # a gateway or a server down for maintenance: nothing was stored
+            return TemporaryFailure(f"{where}: HTTP {status}, the back office is unavailable ({detail})", status)
+        if "html" in content_type.lower() or body.lstrip()[:1] == b"<" and b"<html" in body[:500].lower():
+            detail = f"an HTML error page: {detail}"
+        # A 500 may come after the request was stored, or for a request the server can never accept.
         cls = Uncertain if sending else TemporaryFailure
         return cls(f"{where}: HTTP {status}, server error ({detail})", status)
 
@@ -405,11 +462,14 @@ class Open311CaseSystem:
             fields["api_key"] = self.config.api_key
         if case.latitude and case.longitude:
             fields["lat"], fields["long"] = str(case.latitude), str(case.longitude)
+        elif case.place_latitude and case.place_longitude:
+            # No position shared: the street's, from the council's gazetteer (bot/places).
+            fields["lat"], fields["long"] = str(case.place_latitude), str(case.place_longitude)
         where = _address(case)
         if where:
             fields["address_string"] = where
         fields["description"] = build_description(case)
-        if case.contact_consent:
+        if case.contact_consent and self.config.contact_fields:
             if case.contact_email:
                 fields["email"] = case.contact_email
             if case.contact_phone:
@@ -476,7 +536,12 @@ class Open311CaseSystem:
         status, body, ctype = await self._call("GET", "requests", params=params)
         if status != 200:
             raise self._failure(status, body, ctype, "duplicate check", sending=False)
-        for record in self._read(body, ctype, "service_requests", "duplicate check", sending=False):
+        found = self._read(body, ctype, "service_requests", "duplicate check", sending=False)
+        if found and not any(_id(record.get("service_request_id")) for record in found):
+            # Not "no such request": a list we cannot read. Treating it as "not found" re-sent cases forever.
+            logger.warning("%s duplicate check: no service_request_id in the reply: %s", self.name, raw_for_log(body))
+            raise TemporaryFailure(f"{self.name} duplicate check: a reply in a shape we cannot read (no service_request_id)")
+        for record in found:
             if is_our_request(record, case.reference, self.config.correlation_attribute):
                 request_id = _id(record.get("service_request_id"))
                 if request_id:
@@ -493,10 +558,13 @@ class Open311CaseSystem:
             return None
         status, body, ctype = await self._call("GET", f"requests/{quote(request_id, safe='')}", params=self._common())
         if status == 404:
-            return None
+            raise Vanished(f"{self.name} status check: HTTP 404, it no longer knows request {request_id} "
+                           "(withdrawn, merged, deleted or held for moderation?)", status)
         if status != 200:
             raise self._failure(status, body, ctype, "status check", sending=False)
         found = self._read(body, ctype, "service_requests", "status check", sending=False)
+        if not found:  # some servers answer an empty list, not 404, for an id they do not know
+            raise Vanished(f"{self.name} status check: an empty reply for request {request_id}, it no longer knows it")
         record = next((r for r in found if _id(r.get("service_request_id")) in (request_id, None)), None)
         if record is None:
             return None
@@ -510,3 +578,131 @@ class Open311CaseSystem:
             note=_clip(notes, 1000) if isinstance(notes, str) and notes else None,
             backoffice_reference=request_id,
         )
+
+    # -- check-routing --live -------------------------------------------------------------
+    async def check_live(self) -> List[LiveProblem]:
+        """The service list (every routed service code offered?) and, with an API key, a key test.
+
+        GeoReport v2 has no "check my key" call, so the key test is a new
+        request the spec says must be refused (no service code, no location)
+        sent with our key: 401/403 means the key is refused; any other
+        refusal means the key got past authentication.
+        """
+        problems: List[LiveProblem] = []
+        try:
+            offered = {_id(s.get("service_code")) for s in await self.services()}
+        except DeliveryError as error:
+            return [LiveProblem(f"service list: {error.reason}")]
+        for category, route in sorted(self.routes.items()):
+            if route.service_code not in offered:
+                problems.append(LiveProblem(
+                    f"routes.{category}: service_code {route.service_code!r} is not in {self.name}'s service list "
+                    f"({', '.join(sorted(c for c in offered if c)) or 'empty'})"))
+        if not self.config.contact_fields:
+            problems.append(LiveProblem(
+                f"{self.name} cannot store contact details (contact_fields: false): residents' phone and email stay "
+                "in our case record and staff are told on each case", fatal=False))
+        if self.config.api_key and self.config.key_check:
+            problems += await self._check_key()
+        return problems
+
+    async def _check_key(self) -> List[LiveProblem]:
+        fields = {**self._common(), "api_key": self.config.api_key or "", "service_code": ""}
+        try:
+            status, body, ctype = await self._call("POST", "requests", data=fields)
+        except DeliveryError as error:
+            return [LiveProblem(f"key test: {error.reason}")]
+        if status in (401, 403):
+            return [LiveProblem(f"key test: HTTP {status}, the API key was refused; check the key configured for {self.name}")]
+        if 200 <= status < 300:
+            return [LiveProblem(f"key test: {self.name} accepted a request with no service code and no location; "
+                                "look for a stray test request there and tell the supplier", fatal=False)]
+        if status >= 500:
+            return [LiveProblem(f"key test: HTTP {status}; the key could not be tested", fatal=False)]
+        return []
+
+
+# ----- the routing file's options for this adapter ---------------------------------------------
+OPTIONS = frozenset({
+    "endpoint", "endpoint_env", "api_key_env", "jurisdiction_id", "format", "timeout_seconds",
+    "field_names", "tokens", "server_error_is_rejection", "defaults", "correlation_attribute", "lookup",
+    "lookup_param", "lookup_window_hours", "status_map", "contact_fields", "key_check",
+})
+
+
+def endpoint_from(opts: Mapping[str, Any], environ: Mapping[str, str]) -> str:
+    from_env = environ.get(opts["endpoint_env"]) if opts.get("endpoint_env") else None
+    return str(from_env or opts.get("endpoint") or "")
+
+
+def _check_url(url: str, where: str, problems: List[str]) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        problems.append(f"{where}: {url!r} is not an http(s) URL")
+
+
+def check_options(name: str, opts: Mapping[str, Any], environ: Optional[Mapping[str, str]], problems: List[str]) -> None:
+    """Every problem with one Open311 back office's options (``environ`` given: also the variables they name)."""
+    where = f"backoffices.{name}"
+    if not opts.get("endpoint") and not opts.get("endpoint_env"):
+        problems.append(f"{where}: needs an endpoint (or endpoint_env naming a variable that holds it)")
+    elif environ is not None:
+        url = endpoint_from(opts, environ)
+        if not url:
+            problems.append(f"{where}: endpoint_env {opts['endpoint_env']} is not set and there is no endpoint")
+        else:
+            _check_url(url, f"{where}.endpoint", problems)
+    elif opts.get("endpoint"):
+        _check_url(str(opts["endpoint"]), f"{where}.endpoint", problems)
+    check_secret_env(where, opts, "api_key", "api_key_env", environ, problems, label="API key")
+    if opts.get("format", "xml") not in ("xml", "json"):
+        problems.append(f"{where}.format: must be xml or json, not {opts.get('format')!r}")
+    if opts.get("lookup", "search") not in ("search", "param", "none"):
+        problems.append(f"{where}.lookup: must be search, param or none, not {opts.get('lookup')!r}")
+    if opts.get("lookup") == "param" and not opts.get("lookup_param"):
+        problems.append(f"{where}: lookup: param needs lookup_param (the query parameter to send our reference in)")
+    for key in ("field_names", "defaults", "status_map"):
+        if key in opts and not isinstance(opts[key], dict):
+            problems.append(f"{where}.{key}: must be a mapping (name: value)")
+    for raw, ours in (opts.get("status_map") or {}).items() if isinstance(opts.get("status_map"), dict) else []:
+        if ours not in STATUS_ORDER:
+            problems.append(f"{where}.status_map.{raw}: {ours!r} is not one of {', '.join(STATUS_ORDER)}")
+    check_positive(where, opts, ["timeout_seconds", "lookup_window_hours"], problems)
+    check_bool(where, opts, ["tokens", "server_error_is_rejection", "contact_fields", "key_check"], problems)
+
+
+def config_from(name: str, opts: Mapping[str, Any], environ: Mapping[str, str]) -> Open311Config:
+    return Open311Config(
+        name=name,
+        endpoint=endpoint_from(opts, environ),
+        api_key=environ.get(opts["api_key_env"]) if opts.get("api_key_env") else None,
+        jurisdiction_id=text_or_none(opts.get("jurisdiction_id")),
+        format=opts.get("format", "xml"),
+        timeout_seconds=float(opts.get("timeout_seconds", 15)),
+        field_names=dict(opts.get("field_names") or {}),
+        tokens=bool(opts.get("tokens", True)),
+        server_error_is_rejection=bool(opts.get("server_error_is_rejection", False)),
+        defaults={k: str(v) for k, v in (opts.get("defaults") or {}).items()},
+        correlation_attribute=str(opts.get("correlation_attribute", "council_reference")),
+        lookup=opts.get("lookup", "search"),
+        lookup_param=text_or_none(opts.get("lookup_param")),
+        lookup_window_hours=float(opts.get("lookup_window_hours", 48)),
+        status_map=dict(opts.get("status_map") or {}),
+        contact_fields=bool(opts.get("contact_fields", True)),
+        key_check=bool(opts.get("key_check", True)),
+    )
+
+
+def build(context: BuildContext) -> Open311CaseSystem:
+    routes = {c: Open311Route(r.service_code or "", dict(r.attributes)) for c, r in context.routes.items()}
+    return Open311CaseSystem(config_from(context.name, context.options, context.environ), routes)
+
+
+ADAPTER = Adapter(
+    key="open311",
+    summary="Open311 GeoReport v2",
+    options=OPTIONS,
+    check=check_options,
+    build=build,
+    needs_service_code=True,
+)

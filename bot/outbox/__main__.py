@@ -67,7 +67,7 @@ async def serve(settings: Settings) -> int:
 
     # Every series present from the start, at zero, so alerts on rates see the first failure.
     for name in routing.backoffices:
-        for outcome in ("retry", "rejected"):
+        for outcome in ("retry", "rejected", "uncertain"):
             metrics.DELIVERY_FAILURES.labels(metrics.label(name), outcome)
     for kind in METRIC_KINDS:
         metrics.NOTIFICATION_FAILURES.labels(kind)

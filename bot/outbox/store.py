@@ -42,6 +42,8 @@ class Job:
     attempts: int  # attempts started, including this one
     token: Optional[str]
     last_error: Optional[str]
+    # Not None: an earlier attempt may have reached the back office; look-ups that found nothing since.
+    uncertain_lookups: Optional[int] = None
 
 
 class OutboxStore:
@@ -60,13 +62,16 @@ class OutboxStore:
         if not ids:
             return []
         rows = conn.execute(
-            select(outbox.c.id.label("outbox_id"), outbox.c.attempts, outbox.c.backoffice_token, outbox.c.last_error, cases)
+            select(outbox.c.id.label("outbox_id"), outbox.c.attempts, outbox.c.backoffice_token, outbox.c.last_error,
+                   outbox.c.uncertain_lookups, cases)
             .join(cases, cases.c.id == outbox.c.case_id)
             .where(outbox.c.id.in_(ids))
             .order_by(outbox.c.id)
         ).mappings()
         return [
-            Job(r["outbox_id"], _row_to_case(r), r["attempts"], r["backoffice_token"], r["last_error"]) for r in rows
+            Job(r["outbox_id"], _row_to_case(r), r["attempts"], r["backoffice_token"], r["last_error"],
+                r["uncertain_lookups"])
+            for r in rows
         ]
 
     def _free(self, now: datetime) -> object:
@@ -134,14 +139,21 @@ class OutboxStore:
                 .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)
                 .values(
                     claimed_by=None, claimed_until=None, updated_at=self.clock(), state=DELIVERED, last_error=None,
-                    backoffice_token=submission.token, next_poll_at=next_poll_at,
+                    backoffice_token=submission.token, next_poll_at=next_poll_at, uncertain_lookups=None,
                 )
             )
             return moved, result.rowcount == 1
 
-    def mark_failed(self, job: Job, worker: str, reason: str, next_attempt_at: datetime) -> bool:
-        """A temporary failure: stays pending, tried again at ``next_attempt_at``."""
-        return self._finish(job, worker, state=PENDING, last_error=reason, next_attempt_at=next_attempt_at)
+    def mark_failed(
+        self, job: Job, worker: str, reason: str, next_attempt_at: datetime, uncertain_lookups: Optional[int] = None
+    ) -> bool:
+        """A temporary failure: stays pending, tried again at ``next_attempt_at``.
+
+        ``uncertain_lookups`` given: the case may be at the back office, so from
+        now on it is only looked up (that many look-ups found nothing so far).
+        """
+        extra = {} if uncertain_lookups is None else {"uncertain_lookups": uncertain_lookups}
+        return self._finish(job, worker, state=PENDING, last_error=reason, next_attempt_at=next_attempt_at, **extra)
 
     def mark_rejected(self, job: Job, worker: str, reason: str) -> bool:
         """The back office refused it: no more automatic attempts (staff re-queue it)."""
@@ -219,13 +231,18 @@ class OutboxStore:
 
     # -- staff and monitoring ---------------------------------------------------------------
     def requeue(self, case_id: int) -> bool:
-        """Send a failed (or stuck) case again now, e.g. after staff fixed an API key."""
+        """Send a failed (or stuck) case again now, e.g. after staff fixed an API key.
+
+        Staff decide: a case that may already be at the back office (uncertain)
+        is sent again after one more look-up.
+        """
         now = self.clock()
         with self.engine.begin() as conn:
             result = conn.execute(
                 update(outbox)
                 .where(outbox.c.case_id == case_id, outbox.c.state != DELIVERED)
-                .values(state=PENDING, next_attempt_at=now, claimed_by=None, claimed_until=None, updated_at=now)
+                .values(state=PENDING, next_attempt_at=now, claimed_by=None, claimed_until=None, updated_at=now,
+                        uncertain_lookups=None)
             )
             return result.rowcount == 1
 

@@ -4,12 +4,23 @@ What happens to a case, by outcome of its delivery attempt:
 
 * delivered: status ``sent`` (or what the back office said), its reference
   kept, status polling starts;
-* temporary failure (down, slow, 5xx, unreadable reply): retried after an
+* temporary failure (down, slow, 502/503/504, 429): retried after an
   exponentially growing, jittered delay; after ``max_attempts`` failures the
   case is flagged for staff with the count and the last reason, and retries
   continue at the longest interval, so nothing is dropped;
+* uncertain (time-out after sending, an unreadable reply, a 500): the case
+  may be at the back office, so it is never sent again by the worker. It is
+  looked up by our reference (if the back office can be searched) and
+  adopted when found; after ``max_uncertain_lookups`` look-ups that found
+  nothing, or at once if it cannot be searched, it is flagged for staff and
+  waits for a re-queue. (A back office whose submit is idempotent, email
+  with a fixed Message-ID, is simply sent again.);
 * rejected (bad API key, unknown service, invalid data): flagged for staff
   at once, no automatic retries (``python -m bot.outbox requeue REF``).
+
+What a back office can do (look-ups, tokens, status, contact details) comes
+from its ``capabilities`` (bot/backoffice/base.py). A status look-up the
+back office answers "no such request" is logged and flagged once.
 
 When one case to a back office fails temporarily, the round's other cases
 for that back office are not sent (they would only hit the same outage);
@@ -31,8 +42,8 @@ from typing import Dict, List, Optional
 
 from bot import metrics
 from bot.backoffice.base import CaseSystem
-from bot.cases.model import STATUS_ORDER, SENT, Submission
-from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
+from bot.cases.model import STATUS_ORDER, SENT, Case, Submission
+from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain, Vanished
 from bot.json_logs import set_conversation
 from bot.outbox.notify import RasaNotifier, kind_for
 from bot.outbox.store import Clock, Job, OutboxStore, utcnow
@@ -46,6 +57,13 @@ logger = logging.getLogger(__name__)
 RECOVERY_QUIET_SECONDS = 30
 # A failing back office is tried with one case at least this often, whatever the back-off.
 PROBE_SECONDS = 30
+
+
+def contact_not_kept_note(name: str, case: Case) -> str:
+    """For staff, on a case whose back office dropped the contact details the resident gave."""
+    given = " and ".join(kind for kind, value in (("phone number", case.contact_phone), ("email", case.contact_email)) if value)
+    return (f"{name} cannot store contact details, so the resident's {given} did not go with the case. "
+            "They agreed to be contacted: pass the details on from this case if the team needs them.")
 
 
 def retry_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -81,7 +99,7 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:80]
         # Longest a delivery can take (submit + duplicate check), plus margin: the lease.
-        slowest = max((getattr(getattr(s, "config", None), "timeout_seconds", 30.0) for s in systems.values()), default=30.0)
+        slowest = max((s.timeout_seconds for s in systems.values()), default=30.0)
         self.lease_seconds = 2 * slowest + 30
         self._recoveries: Dict[str, datetime] = {}
         self._failing: Dict[str, datetime] = {}  # back office -> when it was last probed
@@ -117,27 +135,33 @@ class DeliveryWorker:
     async def _deliver(self, job: Job, name: str, system: CaseSystem) -> Optional[str]:
         """Deliver one case; returns the reason if it failed temporarily (else None)."""
         case = job.case
+        capabilities = system.capabilities
+        uncertain = job.uncertain_lookups is not None
         try:
             submission: Optional[Submission] = None
-            finder = getattr(system, "find_existing", None)
-            if job.attempts > 1 and finder is not None:
-                try:
-                    submission = await finder(case)
-                except Rejected as error:
-                    # Sending again unchecked could duplicate the case; keep retrying and say why.
-                    raise TemporaryFailure(
-                        f"duplicate check failed ({error.reason}); if {name} cannot search requests, "
-                        "set lookup: none for it in the routing file"
-                    ) from None
+            if uncertain and not capabilities.finds_existing and not capabilities.idempotent_submit:
+                self._give_up_uncertain(job, name, f"{name} cannot be searched for it")
+                return None
+            if (uncertain or job.attempts > 1) and capabilities.finds_existing:
+                submission = await self._look_up(case, name, system)
                 if submission is not None:
                     logger.info("Case %s is already at %s (found by reference); not sending it again", case.reference, name)
+                elif uncertain:  # it may be there all the same (a search that hides new requests): never send blindly
+                    self._not_found_yet(job, name)
+                    return None
             if submission is None:
                 submission = await system.submit(case)
         except Rejected as error:
             self._rejected(job, name, error.reason)
             return None
+        except Uncertain as error:
+            if not (capabilities.finds_existing or capabilities.idempotent_submit):
+                self._give_up_uncertain(job, name, error.reason)
+                return error.reason
+            self._failed(job, name, error.reason, trip=True, uncertain=True)
+            return error.reason
         except DeliveryError as error:
-            self._failed(job, name, error.reason, trip=True, uncertain=isinstance(error, Uncertain))
+            self._failed(job, name, error.reason, trip=True)
             return error.reason
         except Exception as error:  # a bug or an unexpected reply must not stop the worker
             logger.exception("Unexpected error delivering case %s to %s", case.reference, name)
@@ -147,10 +171,21 @@ class DeliveryWorker:
         await self._delivered(job, name, system, submission)
         return None
 
+    @staticmethod
+    async def _look_up(case: Case, name: str, system: CaseSystem) -> Optional[Submission]:
+        try:
+            return await system.find_existing(case)
+        except Rejected as error:
+            # Sending again unchecked could duplicate the case; keep retrying and say why.
+            raise TemporaryFailure(
+                f"duplicate check failed ({error.reason}); if {name} cannot search requests, "
+                "set lookup: none for it in the routing file"
+            ) from None
+
     async def _delivered(self, job: Job, name: str, system: CaseSystem, submission: Submission) -> None:
         case = job.case
         status = submission.status if submission.status in STATUS_ORDER else SENT
-        polls = getattr(system, "polls_status", True)
+        polls = system.capabilities.polls_status
         next_poll = self.clock() + timedelta(seconds=self.settings.outbox_status_poll_seconds) if polls else None
         if submission.token and not submission.backoffice_reference:
             next_poll = self.clock() + timedelta(seconds=self.settings.outbox_backoff_seconds)
@@ -163,6 +198,8 @@ class DeliveryWorker:
         )
         if job.last_error is not None or name in self._failing:
             self._recovered(name)
+        if not system.capabilities.stores_contact and case.contact_consent and (case.contact_phone or case.contact_email):
+            self.cases.add_note(case.id, None, contact_not_kept_note(name, case))
         kind = kind_for(status) if moved else None
         if kind and self.notifier:
             updated = self.cases.get(case.id) or case
@@ -205,7 +242,8 @@ class DeliveryWorker:
             job.attempts, self.settings.outbox_backoff_seconds, self.settings.outbox_backoff_max_seconds, self.rng
         )
         next_at = self.clock() + timedelta(seconds=delay)
-        self.store.mark_failed(job, self.worker_id, reason, next_at)
+        lookups = (job.uncertain_lookups or 0) if uncertain else None
+        self.store.mark_failed(job, self.worker_id, reason, next_at, uncertain_lookups=lookups)
         metrics.DELIVERY_FAILURES.labels(metrics.label(name), "retry").inc()
         if trip:
             self._failing.setdefault(name, self.clock())
@@ -220,6 +258,30 @@ class DeliveryWorker:
                 "The worker keeps retrying; check the back office.",
             )
             logger.error("Case %s flagged for staff after %d failed deliveries to %s", case.reference, job.attempts, name)
+
+    def _not_found_yet(self, job: Job, name: str) -> None:
+        """An uncertain case was looked up and not found: look again later, or hand it to staff."""
+        lookups = (job.uncertain_lookups or 0) + 1
+        if lookups >= self.settings.outbox_max_uncertain_lookups:
+            self._give_up_uncertain(job, name, f"{lookups} look-ups by our reference found nothing (its search may "
+                                               "hide new requests, e.g. ones held for moderation)")
+            return
+        delay = retry_delay(lookups, self.settings.outbox_backoff_seconds, self.settings.outbox_backoff_max_seconds, self.rng)
+        # last_error keeps saying why it is uncertain; the count is the row's uncertain_lookups.
+        self.store.mark_failed(job, self.worker_id, job.last_error or f"may have reached {name}",
+                               self.clock() + timedelta(seconds=delay), uncertain_lookups=lookups)
+        logger.warning("Case %s not found at %s (look-up %d); not sending it again", job.case.reference, name, lookups)
+
+    def _give_up_uncertain(self, job: Job, name: str, why: str) -> None:
+        """It may be at the back office and cannot be confirmed: no more automatic attempts, staff check."""
+        case = job.case
+        reason = (f"Delivery to {name} may have arrived but could not be confirmed ({job.last_error or 'no reply'}); {why}. "
+                  f"Not sent again automatically, so it is never duplicated: look for reference {case.reference} "
+                  f"at {name}, then re-queue the case if it is not there.")
+        self.store.mark_rejected(job, self.worker_id, reason[:1000])
+        metrics.DELIVERY_FAILURES.labels(metrics.label(name), "uncertain").inc()
+        self.cases.flag_for_attention(case.id, reason)
+        logger.error("Case %s flagged for staff: it may be at %s but could not be confirmed", case.reference, name)
 
     def _rejected(self, job: Job, name: str, reason: str) -> None:
         case = job.case
@@ -250,15 +312,15 @@ class DeliveryWorker:
         case = job.case
         name = case.backoffice or self.routing.backoffice_for(case.category)
         system = self.systems.get(name)
-        if system is None or not getattr(system, "polls_status", True):
+        if system is None or not system.capabilities.polls_status:
             self.store.schedule_poll(job, None, job.token)
             return
         interval = timedelta(seconds=self.settings.outbox_status_poll_seconds)
         token = job.token
         try:
             if token and not case.backoffice_reference:
-                resolver = getattr(system, "resolve_token", None)
-                reference = await resolver(case, token) if resolver else None
+                resolves = system.capabilities.resolves_tokens
+                reference = await system.resolve_token(case, token) if resolves else None
                 if reference is None:
                     self.store.schedule_poll(job, self.clock() + interval, token)
                     return
@@ -266,6 +328,15 @@ class DeliveryWorker:
                 case = self.cases.get(case.id) or case
                 token = None
             update = await system.fetch_status(case)
+        except Vanished as error:
+            # Say so once (log and flag), not on every poll; keep checking in case it comes back.
+            said = f"status check: {error.reason}"
+            if job.last_error != said:
+                logger.warning("Case %s: %s", case.reference, error.reason)
+                self.cases.flag_for_attention(
+                    case.id, f"{error.reason}. The resident has not been told; check the case there.")
+            self.store.schedule_poll(job, self.clock() + interval, token, error=said)
+            return
         except DeliveryError as error:
             logger.warning("Status check of case %s at %s failed: %s", case.reference, name, error.reason)
             self.store.schedule_poll(job, self.clock() + interval, token, error=f"status check: {error.reason}")
@@ -310,8 +381,6 @@ class DeliveryWorker:
 
     async def close(self) -> None:
         for system in self.systems.values():
-            closer = getattr(system, "close", None)
-            if closer is not None:
-                await closer()
+            await system.close()
         if self.notifier is not None:
             await self.notifier.close()

@@ -10,6 +10,14 @@ with status updates. Tests and demos switch its behaviour at run time:
     #        "malformed_xml" / "malformed_json" (200 with a broken body);
     # accept_then_timeout: store a new request, then hang for hang_seconds;
     # token_only: answer a new request with a token only (resolve via tokens/{token}).
+    # Deviations real servers show (docs/delivery.md, "Back offices as they really are"):
+    # xml_list_tag: "requests" wraps XML request lists in <requests>, not <service_requests>;
+    # json_shape: "object" (a bare object, not a one-item list) or "wrapped" ({"service_requests": [...]});
+    # moderation: new requests are hidden from search and status look-ups (404);
+    # contact_fields: false drops email and phone (it has no such fields);
+    # html_500_services: service codes it answers with a 500 HTML page (never stored);
+    # reply_after_store: "garbage" stores the request, then answers 200 with a body nobody can read.
+    curl -X DELETE http://127.0.0.1:5085/admin/requests/1   # the request vanishes (404 on look-ups)
     curl -X POST http://127.0.0.1:5085/admin/requests/1 -d '{"status": "closed", "status_notes": "Fixed"}'
     curl http://127.0.0.1:5085/admin/requests
 
@@ -56,6 +64,12 @@ class Modes:
     accept_then_timeout: bool = False
     hang_seconds: float = 30.0
     token_only: bool = False
+    xml_list_tag: str = "service_requests"
+    json_shape: str = "list"  # list | object | wrapped
+    moderation: bool = False
+    contact_fields: bool = True
+    html_500_services: List[str] = field(default_factory=list)
+    reply_after_store: Optional[str] = None  # "garbage"
 
 
 @dataclass
@@ -151,6 +165,17 @@ class Sandbox:
     def _kind(request: web.Request) -> str:
         return "json" if request.match_info.get("fmt") == "json" else "xml"
 
+    def _requests_reply(self, kind: str, rows: List[Dict[str, Any]]) -> web.Response:
+        """A list of requests, in this server's shape (the spec's unless a deviation is switched on)."""
+        if kind == "json" and self.modes.json_shape == "object" and len(rows) == 1:
+            return web.json_response(rows[0])
+        if kind == "json" and self.modes.json_shape == "wrapped":
+            return web.json_response({"service_requests": rows})
+        return render(kind, self.modes.xml_list_tag if kind == "xml" else "service_requests", "request", rows)
+
+    def _visible(self, record: Dict[str, Any]) -> bool:
+        return not record.get("hidden")
+
     # -- GeoReport v2 ------------------------------------------------------------------
     async def list_services(self, request: web.Request) -> web.Response:
         kind = self._kind(request)
@@ -199,6 +224,9 @@ class Sandbox:
             return error_response(kind, 400, f"service_code {code or '(missing)'} not found.")
         if not (form.get("lat") and form.get("long")) and not form.get("address_string") and not form.get("address_id"):
             return error_response(kind, 400, "A location is required: lat and long, address_string or address_id.")
+        if code in self.modes.html_500_services:
+            return web.Response(status=500, content_type="text/html",
+                                text="<html><head><title>Error</title></head><body><h1>Internal Server Error</h1></body></html>")
         description = str(form.get("description") or "")
         if len(description) > DESCRIPTION_MAX:
             return error_response(kind, 400, f"description is longer than {DESCRIPTION_MAX} characters.")
@@ -222,18 +250,22 @@ class Sandbox:
             "media_url": str(form.get("media_url") or ""),
             # Kept for tests and demos, never returned by GET requests:
             "attributes": {k[10:-1]: str(v) for k, v in form.items() if k.startswith("attribute[") and k.endswith("]")},
-            "contact": {"email": form.get("email"), "phone": form.get("phone")},
+            "contact": ({"email": form.get("email"), "phone": form.get("phone")} if self.modes.contact_fields
+                        else {"email": None, "phone": None}),
+            "hidden": self.modes.moderation,
         }
         self.post_count += 1
         logger.info("Stored request %s (service %s)", request_id, code)
         if self.modes.accept_then_timeout:
             await asyncio.sleep(self.modes.hang_seconds)
+        if self.modes.reply_after_store == "garbage":
+            return web.Response(text="<html><body>Thank you, your report has been received.</body></html>",
+                                content_type="text/html")
         if self.modes.token_only:
             token = secrets.token_hex(8)
             self.tokens[token] = request_id
-            return render(kind, "service_requests", "request", [{"token": token}])
-        return render(kind, "service_requests", "request",
-                      [{"service_request_id": request_id, "service_notice": "", "account_id": None}])
+            return self._requests_reply(kind, [{"token": token}])
+        return self._requests_reply(kind, [{"service_request_id": request_id, "service_notice": "", "account_id": None}])
 
     def _public(self, record: Dict[str, Any]) -> Dict[str, Any]:
         return {k: record.get(k) for k in PUBLIC_FIELDS if k in record}
@@ -244,7 +276,7 @@ class Sandbox:
         if blocked is not None:
             return blocked
         query = request.query
-        rows = list(self.requests.values())
+        rows = [r for r in self.requests.values() if self._visible(r)]
         if query.get("service_request_id"):
             wanted = {part.strip() for part in query["service_request_id"].split(",")}
             rows = [r for r in rows if r["service_request_id"] in wanted]
@@ -260,7 +292,7 @@ class Sandbox:
                 rows = [r for r in rows if _parse_time(r["requested_datetime"]) >= start]  # type: ignore[operator]
             if end:
                 rows = [r for r in rows if _parse_time(r["requested_datetime"]) <= end]  # type: ignore[operator]
-        return render(kind, "service_requests", "request", [self._public(r) for r in rows[-1000:]])
+        return self._requests_reply(kind, [self._public(r) for r in rows[-1000:]])
 
     async def get_request(self, request: web.Request) -> web.Response:
         kind = self._kind(request)
@@ -268,9 +300,9 @@ class Sandbox:
         if blocked is not None:
             return blocked
         record = self.requests.get(request.match_info["id"])
-        if record is None:
+        if record is None or not self._visible(record):
             return error_response(kind, 404, "No request with that id.")
-        return render(kind, "service_requests", "request", [self._public(record)])
+        return self._requests_reply(kind, [self._public(record)])
 
     async def get_token(self, request: web.Request) -> web.Response:
         kind = self._kind(request)
@@ -280,7 +312,7 @@ class Sandbox:
         token = request.match_info["token"]
         if token not in self.tokens:
             return error_response(kind, 404, "No such token.")
-        return render(kind, "service_requests", "request", [{"service_request_id": self.tokens[token], "token": token}])
+        return self._requests_reply(kind, [{"service_request_id": self.tokens[token], "token": token}])
 
     # -- switches and inspection (local use only) ---------------------------------------
     async def admin_state(self, _request: web.Request) -> web.Response:
@@ -322,6 +354,12 @@ class Sandbox:
         record.update(status=change["status"], status_notes=str(change.get("status_notes") or ""), updated_datetime=_now())
         return web.json_response(self._public(record))
 
+    async def admin_delete(self, request: web.Request) -> web.Response:
+        """The request vanishes (withdrawn, merged, deleted): look-ups answer 404 from now on."""
+        if self.requests.pop(request.match_info["id"], None) is None:
+            return web.json_response({"error": "no such request"}, status=404)
+        return web.json_response({"ok": True})
+
     async def health(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "requests": len(self.requests)})
 
@@ -341,6 +379,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
         web.post("/admin/reset", sandbox.admin_reset),
         web.get("/admin/requests", sandbox.admin_requests),
         web.post("/admin/requests/{id}", sandbox.admin_update),
+        web.delete("/admin/requests/{id}", sandbox.admin_delete),
         web.get("/health", sandbox.health),
     ])
     return app

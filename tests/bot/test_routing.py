@@ -56,7 +56,7 @@ def test_every_problem_is_listed_with_where_it_is():
     del data["routes"]["noise"]["service_code"]
     message = problems(data)
     for expected in (
-        "backoffices.highways.adapter: 'open312' is not one of open311, email, builtin",
+        "backoffices.highways.adapter: 'open312' is not one of builtin, email, open311",
         "backoffices.waste.format: must be xml or json",
         "backoffices.waste.endpont: unknown option for adapter open311",
         "routes.potholes: no such category",

@@ -216,7 +216,7 @@ async def test_fixmystreet_states_and_custom_status_names(adapter, replay):
 # ----- broken servers ------------------------------------------------------------------------
 @pytest.mark.parametrize("status, body, fmt, error, says", [
     (500, b"<html>Internal Server Error</html>", "text/html", Uncertain, "HTTP 500"),
-    (502, b"", "text/plain", Uncertain, "HTTP 502"),
+    (502, b"", "text/plain", TemporaryFailure, "HTTP 502, the back office is unavailable"),  # a gateway: not stored
     (429, b"", "text/plain", TemporaryFailure, "HTTP 429"),
     (404, b"", "text/plain", Rejected, "HTTP 404"),
     (400, example("errors.json"), "json", Rejected, "rejected the request"),

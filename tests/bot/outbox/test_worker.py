@@ -174,17 +174,27 @@ async def test_stored_then_timed_out_is_found_by_reference_not_sent_again(case_s
     ("pothole", "malformed_json", "malformed JSON"),  # highways speaks JSON
     ("missed_bin", "malformed_xml", "malformed XML"),  # waste speaks XML
 ])
-async def test_malformed_reply_is_recorded_retried_and_flagged(case_store, make_worker, sandbox, clock, category, mode, says):
+async def test_malformed_reply_is_looked_up_never_sent_again_and_flagged(
+    case_store, make_worker, sandbox, clock, category, mode, says
+):
     sandbox.sandbox.modes.error = mode
     case = case_store.create(new_case(category=category, details={}), "conv:1")
     worker = make_worker(OUTBOX_MAX_ATTEMPTS="2")
     await run_for(worker, clock, 60)
     row = worker.store.row(case.id)
-    assert row["state"] == PENDING and says in row["last_error"]
-    assert case_store.get(case.id).needs_attention
+    assert row["state"] == PENDING and says in row["last_error"] and row["uncertain_lookups"] is not None
+    assert case_store.get(case.id).needs_attention  # the look-ups failed too, twice
 
-    sandbox.sandbox.modes.error = None
-    await run_for(worker, clock, 120)
+    sandbox.sandbox.modes.error = None  # readable again, but it never stored the case: look-ups find nothing
+    await run_for(worker, clock, 600)
+    assert sandbox.sandbox.post_count == 0  # the reply could not be read: never sent again by the worker
+    row = worker.store.row(case.id)
+    assert row["state"] == FAILED and row["uncertain_lookups"] == 2
+    reason = case_store.get(case.id).attention_reason
+    assert "could not be confirmed" in reason and "3 look-ups" in reason and case.reference in reason
+
+    assert worker.store.requeue(case.id)  # staff checked the back office: not there
+    await run_for(worker, clock, 30)
     assert len(sandbox.requests_for(case.reference)) == 1
 
 
@@ -208,13 +218,14 @@ async def test_refused_api_key_flags_at_once_and_is_not_retried_until_requeued(c
     assert not case_store.get(case.id).needs_attention  # the re-queued case was delivered: no flag left
 
 
-async def test_server_error_is_retried(case_store, make_worker, sandbox, clock):
-    sandbox.sandbox.modes.error = 500
+async def test_back_office_unavailable_is_retried(case_store, make_worker, sandbox, clock):
+    sandbox.sandbox.modes.error = 503
     case = case_store.create(new_case(), "conv:1")
     worker = make_worker()
     await worker.deliver_due()
     row = worker.store.row(case.id)
-    assert row["state"] == PENDING and "HTTP 500" in row["last_error"] and "Simulated error 500" in row["last_error"]
+    assert row["state"] == PENDING and "HTTP 503" in row["last_error"] and "Simulated error 503" in row["last_error"]
+    assert row["uncertain_lookups"] is None  # a 503 means nothing was stored: sending again is safe
     assert not case_store.get(case.id).needs_attention
     sandbox.sandbox.modes.error = None
     await run_for(worker, clock, 60)
