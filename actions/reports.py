@@ -26,7 +26,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, services, trust
-from actions import choices, problems
+from actions import choices, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, postcodes, signposts
 from bot.cases.model import NewCase
@@ -65,8 +65,12 @@ MAX_FAILED_ANSWERS = 3
 SKIPPABLE = {
     "postcode": answers.SKIP, "contact_phone": answers.SKIP, "contact_email": answers.SKIP,
     "vehicle_registration": answers.UNKNOWN, "collection_day": answers.UNKNOWN,
-    "defect_surface": answers.UNKNOWN, "bin_reason": answers.UNKNOWN,
+    "defect_surface": answers.UNKNOWN, "bin_reason": answers.UNKNOWN, places.CHOICE_SLOT: answers.UNKNOWN,
 }
+# Words that place something by a landmark: such an answer is kept whole as the location.
+LANDMARK_WORDS = re.compile(
+    r"\b(outside|opposite|near|nearby|behind|beside|next to|by the|corner|junction|between|across from|"
+    r"in front of|round the back|end of|top of|bottom of)\b", re.IGNORECASE)
 
 SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "roundabout"),
             "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving")}
@@ -146,7 +150,23 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
         return None, "utter_need_more_detail"
     if answers.yes_or_no(turn.text) is not None or answers.is_unknown(turn.text):
         return None, "utter_need_more_detail"
-    return turn.entities.get("location") or turn.text, None
+    entity = turn.entities.get("location")
+    if entity and not LANDMARK_WORDS.search(turn.text):
+        return entity, None
+    # "outside the Co-op on Mill Lane": the whole answer, so the landmark is kept.
+    return turn.text.strip(), None
+
+
+def _read_location_choice(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    """The answer to "Mill Lane in Northfield or in Easton?" (actions/places.py)."""
+    chosen = places.read_choice(turn.text, ctx.tracker.get_slot(places.PLACE_SLOT))
+    if chosen is None:
+        return None, "utter_please_choose"
+    if isinstance(chosen, dict):
+        turn.updates[places.PLACE_SLOT] = chosen
+        turn.updates["location"] = places.location_text(chosen) or ctx.tracker.get_slot("location")
+        return chosen.get("locality"), None
+    return chosen, None
 
 
 def _read_bin_type(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
@@ -212,6 +232,7 @@ def _read_confirmation(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]
 
 READERS: Dict[str, Reader] = {
     "location": _read_location,
+    places.CHOICE_SLOT: _read_location_choice,
     "postcode": _read_postcode,
     "bin_type": _read_bin_type,
     "collection_day": _read_weekday,
@@ -243,6 +264,12 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         slots = list(self.category.required_slots)
         if values.get("contact_consent") is False:
             slots = [s for s in slots if s not in ("contact_phone", "contact_email")]
+        place = values[places.PLACE_SLOT] if places.PLACE_SLOT in values else tracker.get_slot(places.PLACE_SLOT)
+        choice = values[places.CHOICE_SLOT] if places.CHOICE_SLOT in values else tracker.get_slot(places.CHOICE_SLOT)
+        if places.needs_choice(place, choice) and "location" in slots:
+            # "Mill Lane in Northfield or in Easton?": after the postcode, which may settle it.
+            after = "postcode" if "postcode" in slots else "location"
+            slots.insert(slots.index(after) + 1, places.CHOICE_SLOT)
         return slots
 
     async def run(
@@ -269,6 +296,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             turn.updates.update(self._first_message_values(turn, tracker, values))
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
         turn.updates.update(self._values_from_metadata(turn, tracker, requested))
+        if requested == CONFIRM_SLOT and "location" not in turn.updates:
+            turn.updates.update(self._street_correction(turn, tracker))
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
@@ -293,6 +322,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             start_events += self._failed_answer(requested, None, tracker, dispatcher)
         if requested in turn.updates and tracker.get_slot(FAILED_SLOT) is not None:
             start_events.append(SlotSet(FAILED_SLOT, None))
+
+        turn.updates.update(self._place_updates(turn, tracker, values))
 
         if turn.updates and CONFIRM_SLOT not in turn.updates and values.get(CONFIRM_SLOT) is not None:
             turn.updates[CONFIRM_SLOT] = None  # anything changed must be confirmed again
@@ -364,6 +395,48 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         elif explanation:
             dispatcher.utter_message(response=explanation)
         return [SlotSet(FAILED_SLOT, {"slot": requested, "count": count})]
+
+    # -- the place, read against the council's gazetteer (actions/places.py) --------
+    @staticmethod
+    def _street_correction(turn: Turn, tracker: Tracker) -> Dict[str, Any]:
+        """ "no, it's Mill Road" at the read-back, when NLU marked no place: a known street, read as one."""
+        gazetteer = places.gazetteer()
+        if gazetteer is None or answers.yes_or_no(turn.text, turn.intent) is True:
+            return {}
+        match = gazetteer.recognise(turn.text)
+        place = tracker.get_slot(places.PLACE_SLOT) or {}
+        if match.found and not (match.street and isinstance(place, dict) and place.get("usrn") == match.street.usrn):
+            return {"location": turn.text.strip()}
+        return {}
+
+    @staticmethod
+    def _place_updates(turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
+        """The ``place`` slot for a new or corrected location, or for a postcode that settles which street."""
+        found: Dict[str, Any] = {}
+        previous = tracker.get_slot(places.PLACE_SLOT)
+        if "location" in turn.updates and places.PLACE_SLOT not in turn.updates:
+            if "latitude" in turn.updates:
+                place: Optional[Dict[str, Any]] = {"status": places.SHARED}
+            else:
+                corrects = previous if values.get("location") is not None and isinstance(previous, dict) else None
+                place = places.read(str(turn.updates["location"]), corrects)
+            if place is None:
+                return found
+            found[places.PLACE_SLOT] = place
+            if tracker.get_slot(places.CHOICE_SLOT) is not None:
+                found[places.CHOICE_SLOT] = None
+            shown = places.location_text(place)
+            if shown:
+                found["location"] = shown
+        place = found.get(places.PLACE_SLOT, previous)
+        postcode = turn.updates.get("postcode", values.get("postcode"))
+        if places.needs_choice(place, found.get(places.CHOICE_SLOT, tracker.get_slot(places.CHOICE_SLOT))) \
+                and isinstance(postcode, str) and postcode != answers.SKIP:
+            settled = places.narrow_by_postcode(place, postcode)
+            if settled:
+                found[places.PLACE_SLOT] = settled
+                found["location"] = places.location_text(settled) or turn.updates.get("location")
+        return {k: v for k, v in found.items() if v is not None or k == places.CHOICE_SLOT}
 
     # -- pieces of run(), in the order they apply --------------------------------
     def _escalation(
@@ -659,6 +732,7 @@ def build_case(category: Category, tracker: Tracker) -> NewCase:
         contact_email=slot("contact_email") if consent else None,
         contact_consent=consent,
         media_urls=list(tracker.get_slot("media_urls") or []),
+        **places.street_fields(tracker.get_slot(places.PLACE_SLOT)),
     )
 
 

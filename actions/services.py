@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Optional
 
 from bot.bins import BinSchedule
+from bot.places.csv_gazetteer import CsvGazetteer
+from bot.places.gazetteer import Gazetteer
 from bot.settings import Settings, load_settings
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
@@ -40,6 +43,13 @@ def bin_schedule() -> BinSchedule:
     return BinSchedule.load()
 
 
+@lru_cache(maxsize=1)
+def gazetteer() -> Optional[Gazetteer]:
+    """The council's streets (GAZETTEER_FILE), or None when it is set empty."""
+    path = settings().gazetteer_file
+    return CsvGazetteer.load(path) if path is not None else None
+
+
 def reset() -> None:
     """Forget the cached objects (tests point them at a fresh database)."""
     settings.cache_clear()
@@ -47,3 +57,4 @@ def reset() -> None:
     escalation_store.cache_clear()
     sms_store.cache_clear()
     bin_schedule.cache_clear()
+    gazetteer.cache_clear()

@@ -88,6 +88,14 @@ def create_app(actions: str, settings: Settings) -> Sanic:
     from bot.endpoints import add_sanic_routes
 
     settings.require("action_server_token")
+    if settings.gazetteer_file is not None:
+        from bot.places.csv_gazetteer import CsvGazetteer, GazetteerError
+
+        try:
+            # A bad street list stops start-up with its line numbers, not a resident's report.
+            CsvGazetteer.load(settings.gazetteer_file)
+        except GazetteerError as error:
+            raise ConfigError(f"GAZETTEER_FILE: {error}") from None
     # cors_origins=None: no Access-Control-* headers at all.
     app = sdk_app(actions, cors_origins=None)
     # rasa_sdk has its own /health; /ready: the actions write cases to the database.

@@ -86,7 +86,7 @@ BY_INTENT: Dict[str, Category] = {c.intent: c for c in CATEGORIES}
 # Every slot a report form can fill; reset when a report is finished or cancelled.
 REPORT_SLOTS: Tuple[str, ...] = tuple(
     dict.fromkeys(slot for c in CATEGORIES for slot in c.required_slots)
-) + ("latitude", "longitude", "media_urls", "report_category", "failed_answers")
+) + ("latitude", "longitude", "media_urls", "report_category", "failed_answers", "place", "location_choice")
 
 # When NLU is unsure, the dialogue offers at most this many kinds of report,
 # each at least this likely (actions/choices.py; bot/nlu_evaluation.py counts

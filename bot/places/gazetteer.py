@@ -50,6 +50,7 @@ class PlaceMatch:
     span: Optional[Tuple[int, int]] = None  # where the street's name is in ``text``
     house: Optional[str] = None  # "14", "14a", "Flat 2, 14": kept in front of the street
     postcode: Optional[str] = None  # a full postcode or district the words gave ("AN1 4GT", "AN1")
+    shared_name: bool = False  # the street's name is in more than one locality (name the locality back)
 
     @property
     def street(self) -> Optional[Street]:

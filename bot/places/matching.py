@@ -238,7 +238,8 @@ class StreetIndex:
         start, end = message_words[best.start][1], message_words[best.end - 1][2]
         streets = self._narrow(self._by_name[best.name], text, message_words, postcode)
         house = _house_number(text[:start])
-        return PlaceMatch(text=text, streets=tuple(streets), span=(start, end), house=house, postcode=postcode)
+        return PlaceMatch(text=text, streets=tuple(streets), span=(start, end), house=house, postcode=postcode,
+                          shared_name=len(self._by_name[best.name]) > 1)
 
     def _district_in(self, text: str) -> Optional[str]:
         for match in _OUTWARD.finditer(text):

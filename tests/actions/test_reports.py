@@ -34,7 +34,7 @@ def test_first_message_prefills_and_skips_questions(environment, make_tracker):
     )
     slots, _, _ = run(MISSED_BIN, tracker)
     assert slots["bin_type"] == "garden_waste"
-    assert slots["location"] == "12 Mill Lane"
+    assert slots["location"] == "12 Mill Lane, Northfield"  # the postcode says which Mill Lane (council/gazetteer.csv)
     assert slots["postcode"] == "AN1 4GT"
     assert slots["report_category"] == "missed_bin"
     assert slots["requested_slot"] == "collection_day"  # location, postcode, bin already known
@@ -70,11 +70,11 @@ def test_correction_replaces_location_and_asks_for_confirmation_again(environmen
               "description": "hole", "contact_consent": False, "report_confirmed": None,
               "requested_slot": "report_confirmed"}
     tracker = make_tracker(
-        user_event("sorry, it's Mill Lane not Mill Road", intent="inform",
-                   entities=[{"entity": "location", "value": "Mill Lane"}]),
+        user_event("sorry, it's Station Road not Mill Road", intent="inform",
+                   entities=[{"entity": "location", "value": "Station Road"}]),
         form="pothole_form", slots=filled)
     slots, _, _ = run(POTHOLE, tracker)
-    assert slots["location"] == "Mill Lane"
+    assert slots["location"] == "Station Road"
     assert slots["requested_slot"] == "report_confirmed"
 
 
@@ -227,11 +227,11 @@ def test_address_outside_the_area_is_not_taken(environment, make_tracker):
 
 
 def test_correction_is_not_also_taken_as_the_current_answer(environment, make_tracker):
-    tracker = make_tracker(user_event("sorry, it's Mill Lane not Mill Road", intent="inform",
-                                      entities=[{"entity": "location", "value": "Mill Lane"}]),
+    tracker = make_tracker(user_event("sorry, it's Station Road not Mill Road", intent="inform",
+                                      entities=[{"entity": "location", "value": "Station Road"}]),
                            form="pothole_form", slots={"requested_slot": "defect_surface", "location": "Mill Road"})
     slots, messages, _ = run(POTHOLE, tracker)
-    assert slots["location"] == "Mill Lane"
+    assert slots["location"] == "Station Road"
     assert slots["defect_surface"] is None and slots["requested_slot"] == "defect_surface"
     assert "updated" in messages[0]["text"]
 

@@ -1,0 +1,256 @@
+"""Places in the report forms: what the council's gazetteer makes of the resident's words.
+
+Every location answer (or correction) is read against the gazetteer
+(bot/places) and the result kept in the ``place`` slot beside the words:
+
+- found: one street; the location is read back with the gazetteer's spelling
+  and its locality ("14 Mill Lane, Northfield"), house number and landmark
+  kept ("outside the Co-op on Mill Lane, Northfield"); the case gets the
+  street's USRN and position;
+- ambiguous: a name several localities share; the form asks "Mill Lane in
+  Northfield or in Easton?" (``location_choice``), after the postcode where
+  the form asks one, since a postcode usually settles it. "Not sure" (or
+  three answers it can't use, then "skip") goes on without, and staff are
+  told;
+- not found: kept as typed, and the case carries a note for staff to check
+  the place. A postcode alone (the resident gave no street) is not flagged.
+
+A correction that names only a street ("sorry, it's Mill Road") keeps the
+house number and landmark of the place it corrects ("14 Mill Road").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot import answers
+from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
+from bot.places.matching import name_tokens, words
+
+PLACE_SLOT = "place"
+CHOICE_SLOT = "location_choice"
+FOUND, AMBIGUOUS, NOT_FOUND, POSTCODE, SHARED = "found", "ambiguous", "not_found", "postcode", "shared"
+# Words around a street that say nothing about where on it ("it's on Mill Lane"):
+# a message of only these, a house number, a postcode and a street is just a street.
+_FILLER = frozenset(
+    "its it is s on in at the sorry no not actually i meant mean should be oh oops wrong street road place "
+    "address number no the one correction its on near of".split()
+)
+
+
+def gazetteer() -> Optional[Gazetteer]:
+    return services.gazetteer()
+
+
+def _street_record(street: Street, match: PlaceMatch, raw: str) -> Dict[str, Any]:
+    return {
+        "status": FOUND, "raw": raw, "street": street.name, "locality": street.locality, "usrn": street.usrn,
+        "latitude": f"{street.latitude:.6f}", "longitude": f"{street.longitude:.6f}", "house": match.house,
+        "postcodes": list(street.postcodes), "plain": _is_plain(match), "shared": match.shared_name,
+    }
+
+
+def _is_plain(match: PlaceMatch) -> bool:
+    """True when the words say only a house number, a street, its locality or a postcode."""
+    if match.span is None:
+        return False
+    start, end = match.span
+    localities = {t for s in match.streets for t in name_tokens(s.locality) + name_tokens(s.town)}
+    postcode = {t for t, _, _ in words(match.postcode or "")}
+    for word, w_start, w_end in words(match.text):
+        if start <= w_start < end or word in _FILLER or word in localities or word in postcode:
+            continue
+        if re.fullmatch(r"[0-9]{1,4}[a-z]?|flat|apartment|apt|unit", word) and w_end <= start:
+            continue
+        return False
+    return True
+
+
+def display(street: Street, record: Dict[str, Any]) -> str:
+    """How the place is read back: "14 Mill Lane, Northfield", or the resident's words made right."""
+    raw, house = record.get("raw") or "", record.get("house")
+    if record.get("plain") or not raw:
+        text = f"{house} {street.name}" if house else street.name
+    else:
+        span = record.get("span")
+        text = raw[: span[0]] + street.name + raw[span[1]:] if span else raw
+        text = text.strip(" ,.")
+    if record.get("shared") and not any(t in name_tokens(text) for t in name_tokens(street.locality)):
+        # "Mill Lane, Northfield": only where the name alone does not say which street.
+        text = f"{text}, {street.locality}"
+    return text
+
+
+def read(text: str, previous: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+    """The ``place`` slot for location words ``text`` (None without a gazetteer).
+
+    ``previous`` is the place being corrected, if any: a correction that names
+    only a street keeps its house number and landmark.
+    """
+    places = gazetteer()
+    if places is None:
+        return None
+    match = places.recognise(text)
+    if not match.found:
+        if match.postcode and places.streets_for_postcode(match.postcode):
+            streets = places.streets_for_postcode(match.postcode)
+            return {"status": POSTCODE, "raw": text, "postcode": match.postcode,
+                    "latitude": f"{sum(s.latitude for s in streets) / len(streets):.6f}",
+                    "longitude": f"{sum(s.longitude for s in streets) / len(streets):.6f}"}
+        return {"status": NOT_FOUND, "raw": text}
+    record: Dict[str, Any] = {"raw": text, "span": list(match.span or ()), "house": match.house,
+                              "plain": _is_plain(match), "shared": match.shared_name}
+    if previous and previous.get("status") in (FOUND, AMBIGUOUS) and record["plain"] and not match.house:
+        # "sorry, it's Mill Road": the same place on another street.
+        record["house"] = previous.get("house")
+        if not previous.get("plain") and previous.get("span"):
+            record.update(raw=previous["raw"], span=previous["span"], plain=False)
+    if match.ambiguous:
+        record.update(status=AMBIGUOUS, street=match.streets[0].name,
+                      options=[s.label for s in match.streets])
+        return record
+    street = match.streets[0]
+    return {**_street_record(street, match, record["raw"]), **{k: record[k] for k in ("span", "house", "plain", "shared")}}
+
+
+def location_text(place: Dict[str, Any]) -> Optional[str]:
+    """The location as it is read back, for a found street (None: keep the resident's words)."""
+    places = gazetteer()
+    if places is None or place.get("status") != FOUND:
+        return None
+    street = _street(places, place)
+    return display(street, place) if street else None
+
+
+def _street(places: Gazetteer, place: Dict[str, Any]) -> Optional[Street]:
+    """The gazetteer's street a found place names (by USRN, else by name and locality)."""
+    if place.get("usrn"):
+        street = places.by_usrn(str(place["usrn"]))
+        if street is not None:
+            return street
+    match = places.recognise(f"{place.get('street', '')} {place.get('locality', '')}")
+    return match.street
+
+
+def options(place: Optional[Dict[str, Any]]) -> List[Street]:
+    """The streets an ambiguous place could be, in the order they were offered."""
+    places = gazetteer()
+    if places is None or not place or place.get("status") != AMBIGUOUS:
+        return []
+    found = []
+    for label in place.get("options") or []:
+        street = places.recognise(str(label)).street
+        if street is not None:
+            found.append(street)
+    return found
+
+
+def resolve(place: Dict[str, Any], street: Street) -> Dict[str, Any]:
+    """An ambiguous place once the resident (or their postcode) has said which street."""
+    places = gazetteer()
+    match = places.recognise(place.get("raw") or street.name) if places else None
+    record = _street_record(street, match or PlaceMatch(text=street.name), place.get("raw") or street.name)
+    record.update(span=place.get("span"), house=place.get("house"), plain=place.get("plain"), shared=True)
+    return record
+
+
+def narrow_by_postcode(place: Optional[Dict[str, Any]], postcode: str) -> Optional[Dict[str, Any]]:
+    """An ambiguous place the postcode now settles, else None."""
+    places = gazetteer()
+    candidates = options(place)
+    if not candidates or places is None:
+        return None
+    picked = places.choose(candidates, postcode)
+    return resolve(place, picked) if picked else None  # type: ignore[arg-type]
+
+
+def choose(place: Optional[Dict[str, Any]], answer: str) -> Optional[Street]:
+    """The street the resident's answer to "which one?" picks."""
+    places = gazetteer()
+    candidates = options(place)
+    return places.choose(candidates, answer) if places and candidates else None
+
+
+def needs_choice(place: Any, choice: Any) -> bool:
+    """True while the place is ambiguous and the resident has not said which (or that they don't know)."""
+    return isinstance(place, dict) and place.get("status") == AMBIGUOUS and choice is None
+
+
+def staff_note(place: Any) -> Optional[str]:
+    """What staff are told about a place the gazetteer could not settle (None: nothing to check)."""
+    if not isinstance(place, dict):
+        return None
+    if place.get("status") == NOT_FOUND:
+        return "Place not found in the council's gazetteer: kept as the resident typed it; please check where it is."
+    if place.get("status") == AMBIGUOUS:
+        # Named from the gazetteer, not from the slot (which came through the tracker).
+        labels = [s.label for s in options(place)]
+        return ("The resident was not sure which street" + (": " + " or ".join(labels) if labels else "")
+                + ". Please check where it is.")
+    return None
+
+
+def street_fields(place: Any) -> Dict[str, Optional[str]]:
+    """The case's usrn, place_latitude, place_longitude and place_note from the ``place`` slot.
+
+    The slot came through the tracker, so nothing in it is believed: the USRN
+    and position are the gazetteer's own for the street it names.
+    """
+    fields: Dict[str, Optional[str]] = {"usrn": None, "place_latitude": None, "place_longitude": None,
+                                        "place_note": staff_note(place)}
+    places = gazetteer()
+    if places is None or not isinstance(place, dict):
+        return fields
+    if place.get("status") == FOUND:
+        street = _street(places, place)
+        if street is not None:
+            fields.update(usrn=street.usrn, place_latitude=f"{street.latitude:.6f}",
+                          place_longitude=f"{street.longitude:.6f}")
+    elif place.get("status") == POSTCODE and isinstance(place.get("postcode"), str):
+        streets = places.streets_for_postcode(place["postcode"])
+        if streets:
+            if len(streets) == 1:
+                fields["usrn"] = streets[0].usrn
+            fields.update(place_latitude=f"{sum(s.latitude for s in streets) / len(streets):.6f}",
+                          place_longitude=f"{sum(s.longitude for s in streets) / len(streets):.6f}")
+    return fields
+
+
+def choice_words(streets: List[Street]) -> str:
+    """ "Northfield or in Easton": the localities for the question's sentence."""
+    names = [s.locality for s in streets]
+    return names[0] if len(names) == 1 else ", in ".join(names[:-1]) + " or in " + names[-1]
+
+
+class ActionAskLocationChoice(Action):
+    """ "Mill Lane in Northfield or in Easton?", with a button for each and "Not sure"."""
+
+    def name(self) -> Text:
+        return "action_ask_location_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        place = tracker.get_slot(PLACE_SLOT)
+        streets = options(place)
+        if not streets:
+            return []
+        buttons = [{"title": s.locality, "payload": s.locality} for s in streets]
+        buttons.append({"title": "Not sure", "payload": "not sure"})
+        dispatcher.utter_message(response="utter_ask_location_choice", street=streets[0].name,
+                                 localities=choice_words(streets), buttons=buttons)
+        return []
+
+
+def read_choice(text: str, place: Any) -> Any:
+    """The answer to "which one?": the chosen street's place, UNKNOWN ("not sure"), or None (unusable)."""
+    if answers.is_unknown(text) or answers.is_skip(text):
+        return answers.UNKNOWN
+    street = choose(place, text)
+    return resolve(place, street) if street else None

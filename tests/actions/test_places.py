@@ -1,0 +1,202 @@
+"""Places in the report forms, on real rasa_sdk trackers and the demo gazetteer (council/gazetteer.csv).
+
+"Mill Lane" is in Northfield (AN1 4GT, USRN 38000001) and in Easton (AN4 2LP,
+USRN 38000002); "Mill Road" only in Westbury; "Station Road" only in Anytown.
+"""
+
+import asyncio
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import places, reports, services
+from bot.categories import BY_KEY
+from tests.conftest import user_event
+
+POTHOLE = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("pothole")]
+MISSED_BIN = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("missed_bin")]
+
+
+def run(action: Any, tracker: Any) -> tuple[Dict[str, Any], List[Dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action().run(dispatcher, tracker, {}))
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}, dispatcher.messages
+
+
+class Conversation:
+    """One form, turn by turn: each answer runs the validator on the slots so far."""
+
+    def __init__(self, make_tracker: Any, form: str = "pothole_form", validator: Any = POTHOLE,
+                 slots: Optional[Dict[str, Any]] = None) -> None:
+        self.make_tracker, self.form, self.validator = make_tracker, form, validator
+        self.slots: Dict[str, Any] = dict(slots or {"requested_slot": "location"})
+        self.messages: List[Dict[str, Any]] = []
+        self.turns = 0
+
+    def say(self, text: str, intent: str = "inform", entities: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+        self.turns += 1
+        tracker = self.make_tracker(user_event(text, intent=intent, entities=entities, message_id=f"m{self.turns}"),
+                                    form=self.form, slots=self.slots)
+        changed, self.messages = run(self.validator, tracker)
+        self.slots.update(changed)
+        return changed
+
+    def tracker(self) -> Any:
+        return self.make_tracker(user_event("yes", intent="affirm", message_id="end"), slots=self.slots)
+
+
+def test_a_street_in_two_localities_is_asked_about_and_the_answer_settles_it(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("Mill Lane")
+    assert talk.slots["requested_slot"] == "location_choice"
+    assert talk.slots["place"]["status"] == "ambiguous"
+    # The question the form asks, with a way on ("Not sure").
+    dispatcher = CollectingDispatcher()
+    asyncio.run(places.ActionAskLocationChoice().run(dispatcher, make_tracker(user_event("Mill Lane"), slots=talk.slots), {}))
+    [question] = dispatcher.messages
+    assert question["response"] == "utter_ask_location_choice"
+    assert (question["street"], question["localities"]) == ("Mill Lane", "Northfield or in Easton")
+    assert [b["title"] for b in question["buttons"]] == ["Northfield", "Easton", "Not sure"]
+
+    talk.say("easton")
+    assert talk.slots["location"] == "Mill Lane, Easton"
+    assert talk.slots["place"]["usrn"] == "38000002"
+    assert talk.slots["requested_slot"] == "defect_surface"
+
+
+def test_the_answer_may_be_the_number_of_the_option_or_a_district(environment, make_tracker):
+    for answer, usrn in (("1", "38000001"), ("2", "38000002"), ("the AN4 one", "38000002"), ("northfeild", "38000001")):
+        talk = Conversation(make_tracker)
+        talk.say("Mill Lane")
+        talk.say(answer)
+        assert talk.slots["place"]["usrn"] == usrn, answer
+
+
+def test_not_sure_goes_on_without_and_staff_are_told(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("outside the Co-op on Mill Lane")
+    talk.say("not sure")
+    assert talk.slots["location_choice"] == "unknown"
+    assert talk.slots["requested_slot"] == "defect_surface"
+    case = reports.build_case(BY_KEY["pothole"], talk.tracker())
+    assert case.location_text == "outside the Co-op on Mill Lane"
+    assert case.usrn is None and case.place_latitude is None
+    assert "Mill Lane, Northfield or Mill Lane, Easton" in case.place_note
+
+
+def test_answers_that_pick_nothing_are_re_asked_then_skip_is_offered(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("Mill Lane")
+    talk.say("the blue one")
+    assert talk.messages[0]["response"] == "utter_please_choose"
+    assert talk.slots["requested_slot"] == "location_choice"
+    talk.say("purple")
+    talk.say("dunno mate, green?")
+    assert talk.messages[0]["response"] == "utter_way_on_skip"
+    talk.say("skip")
+    assert talk.slots["location_choice"] == "unknown" and talk.slots["requested_slot"] == "defect_surface"
+
+
+def test_the_postcode_question_comes_first_and_settles_it(environment, make_tracker):
+    talk = Conversation(make_tracker, form="missed_bin_form", validator=MISSED_BIN)
+    talk.say("12 Mill Lane")
+    assert talk.slots["requested_slot"] == "postcode"  # not "which Mill Lane?": the postcode may tell
+    talk.say("AN4 2LP")
+    assert talk.slots["location"] == "12 Mill Lane, Easton"
+    assert talk.slots["place"]["usrn"] == "38000002"
+    assert talk.slots["requested_slot"] == "bin_type"
+
+
+def test_a_postcode_that_does_not_settle_it_still_gets_the_question(environment, make_tracker):
+    talk = Conversation(make_tracker, form="missed_bin_form", validator=MISSED_BIN)
+    talk.say("12 Mill Lane")
+    talk.say("AN9 1HS")  # in the area, but on neither Mill Lane
+    assert talk.slots["requested_slot"] == "location_choice"
+
+
+def test_a_locality_or_district_in_the_answer_settles_it_at_once(environment, make_tracker):
+    for text, usrn in (("14 Mill Lane, Easton", "38000002"), ("mill ln an1", "38000001")):
+        talk = Conversation(make_tracker)
+        talk.say(text)
+        assert talk.slots["place"]["usrn"] == usrn and talk.slots["requested_slot"] == "defect_surface", text
+
+
+def test_the_correction_keeps_the_house_number(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("14 Mill Lane")
+    talk.say("Northfield")
+    assert talk.slots["location"] == "14 Mill Lane, Northfield"
+    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
+                      contact_consent=False, requested_slot="report_confirmed")
+    talk.say("sorry, it's Mill Road", entities=[{"entity": "location", "value": "Mill Road"}])
+    assert talk.slots["location"] == "14 Mill Road"
+    assert talk.slots["place"]["usrn"] == "38000003"
+    assert talk.slots["requested_slot"] == "report_confirmed"  # read back again
+    assert "pothole or damaged path at 14 Mill Road." in reports.summarise(BY_KEY["pothole"], talk.tracker())
+
+
+def test_the_correction_is_understood_even_when_nlu_marks_no_place(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("14 Station Road")
+    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
+                      contact_consent=False, requested_slot="report_confirmed")
+    talk.say("no, it's mill rd")
+    assert talk.slots["location"] == "14 Mill Road"
+    assert talk.slots["report_confirmed"] is None
+
+
+def test_a_correction_keeps_the_landmark(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("outside the Co-op on Station Road")
+    talk.slots.update(requested_slot="defect_surface")
+    talk.say("sorry, it's Mill Road not Station Road", entities=[{"entity": "location", "value": "Mill Road"}])
+    assert talk.slots["location"] == "outside the Co-op on Mill Road"
+
+
+def test_a_found_street_gives_the_case_its_usrn_and_position(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("by the bus stop on statoin rd")
+    assert talk.slots["location"] == "by the bus stop on Station Road"
+    case = reports.build_case(BY_KEY["pothole"], talk.tracker())
+    street = services.gazetteer().by_usrn(case.usrn)
+    assert street.name == "Station Road"
+    assert (case.place_latitude, case.place_longitude) == (f"{street.latitude:.6f}", f"{street.longitude:.6f}")
+    assert case.latitude is None and case.place_note is None
+
+
+def test_a_place_outside_the_gazetteer_is_kept_as_typed_and_flagged(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("the alley behind the chip shop on Nowhere Street")
+    assert talk.slots["location"] == "the alley behind the chip shop on Nowhere Street"
+    assert talk.slots["requested_slot"] == "defect_surface"
+    case = reports.build_case(BY_KEY["pothole"], talk.tracker())
+    assert case.usrn is None and "not found in the council's gazetteer" in case.place_note
+
+
+def test_a_forged_place_slot_is_not_believed(environment, make_tracker):
+    forged = {"status": "found", "street": "Nowhere", "locality": "Mars", "usrn": "99999999",
+              "latitude": "0", "longitude": "0"}
+    tracker = make_tracker(user_event("yes", intent="affirm"), slots={"location": "x", "place": forged})
+    case = reports.build_case(BY_KEY["pothole"], tracker)
+    assert case.usrn is None and case.place_latitude is None
+
+
+def test_finishing_stores_the_usrn_on_the_case(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("14 Station Road")
+    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
+                      contact_consent=False, report_confirmed=True)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(user_event("yes", intent="affirm"), slots=talk.slots)
+    asyncio.run(reports.ActionFinishReport().run(dispatcher, tracker, {}))
+    [case] = services.case_store().for_conversation("resident-1")
+    assert case.usrn == talk.slots["place"]["usrn"] and case.place_latitude and case.place_note is None
+
+
+def test_without_a_gazetteer_places_are_kept_as_typed(environment, make_tracker, monkeypatch):
+    monkeypatch.setenv("GAZETTEER_FILE", "")
+    services.reset()
+    talk = Conversation(make_tracker)
+    talk.say("Mill Lane")
+    assert talk.slots["location"] == "Mill Lane" and talk.slots["requested_slot"] == "defect_surface"
+    assert reports.build_case(BY_KEY["pothole"], talk.tracker()).place_note is None
