@@ -38,7 +38,7 @@ _TYPE_WORDS: Dict[str, Tuple[str, ...]] = {
     "pl": ("place", "pl"),
     "gdns": ("gardens", "gdns", "gdn"),
     "ter": ("terrace", "terr", "ter", "tce"),
-    "ct": ("court", "ct"),
+    "ct": ("court", "ct", "crt"),
     "sq": ("square", "sq"),
     "gro": ("grove", "gro", "gr"),
     "pde": ("parade", "pde"),
@@ -51,7 +51,14 @@ _TYPE_WORDS: Dict[str, Tuple[str, ...]] = {
     "rw": ("row", "rw"),
     "bvd": ("boulevard", "blvd", "bvd"),
 }
-CANONICAL: Dict[str, str] = {word: token for token, words in _TYPE_WORDS.items() for word in words}
+# Other words UK addresses shorten, read the same way.
+_SHORT_WORDS: Dict[str, Tuple[str, ...]] = {
+    "station": ("station", "stn"), "market": ("market", "mkt"), "north": ("north", "nth"),
+    "south": ("south", "sth"), "upper": ("upper", "upr"), "lower": ("lower", "lwr"), "great": ("great", "gt"),
+}
+CANONICAL: Dict[str, str] = {
+    word: token for table in (_TYPE_WORDS, _SHORT_WORDS) for token, words in table.items() for word in words
+}
 # Everyday words never corrected into a street's word ("near" is not "Neat Lane");
 # they still match exactly ("The Green", "Mill Lane").
 _NOT_CORRECTED = frozenset(
