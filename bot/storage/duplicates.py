@@ -19,18 +19,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, List, Optional, Tuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.engine import Engine
 
 from bot import geocell
-from bot.cases.model import CLOSED, STATUS_ORDER, Case
+from bot.cases.model import CLOSED, Case
 from bot.storage.cases import _row_to_case
 from bot.storage.schema import cases
 from bot.storage.times import aware, utcnow
 from bot.street_key import street_key
 
-OPEN_STATUSES = tuple(s for s in STATUS_ORDER if s != CLOSED)
-# Enough street-level candidates to pick the most recent from without reading a whole street's history.
+# Street-level candidates read, newest first, to find one made within the period.
 STREET_CANDIDATES = 20
 
 
@@ -65,39 +64,47 @@ class DuplicateFinder:
         if days <= 0:
             return None
         since = (now or utcnow()) - timedelta(days=days)
-        recent_open = and_(cases.c.category == category, cases.c.status.in_(OPEN_STATUSES),
-                           cases.c.created_at >= since)
         point = geocell.parse_point(latitude, longitude)
         key = street_key(location_text)
         usrn_column = cases.c.get("usrn")
         with self.engine.connect() as conn:
             if point is not None:
-                found = self._nearest(conn, recent_open, point, distance_m)
+                found = self._nearest(conn, category, since, point, distance_m)
                 if found is not None:
                     return found
             # Street level: against every case when the report has no coordinates, otherwise
             # only against cases that have none (those with coordinates were measured above).
-            no_point = cases.c.geocell.is_(None) if point is not None else None
             for how, condition in (
                 ("usrn", usrn_column == str(usrn) if usrn is not None and usrn_column is not None else None),
                 ("street", cases.c.street_key == key if key else None),
             ):
                 if condition is None:
                     continue
-                where = [recent_open, condition] + ([no_point] if no_point is not None else [])
-                row = conn.execute(
-                    select(cases).where(*where).order_by(cases.c.created_at.desc()).limit(1)
-                ).mappings().first()
-                if row is not None:
-                    return Match(_row_to_case(row), how)
+                where = [cases.c.category == category, condition, cases.c.status != CLOSED]
+                if point is not None:
+                    where.append(cases.c.geocell.is_(None))
+                query = select(cases).where(*where).order_by(cases.c.id.desc()).limit(STREET_CANDIDATES)
+                for row in conn.execute(query).mappings():
+                    if aware(row["created_at"]) >= since:
+                        return Match(_row_to_case(row), how)
         return None
 
     @staticmethod
-    def _nearest(conn: Any, recent_open: Any, point: Tuple[float, float], distance_m: float) -> Optional[Match]:
-        ranges = [geocell.cell_range(prefix) for prefix in geocell.search_cells(point[0], point[1], distance_m)]
-        in_cells = or_(*(and_(cases.c.geocell >= low, cases.c.geocell < high) for low, high in _merged(ranges)))
+    def _nearest(conn: Any, category: str, since: datetime, point: Tuple[float, float],
+                 distance_m: float) -> Optional[Match]:
+        # One range scan of (category, geocell) per run of cells. Only conditions that index
+        # can answer are range conditions: given status or date ranges too, a planner without
+        # statistics (SQLite) may pick a case-list index instead and read the whole category.
+        ranges = _merged([geocell.cell_range(p) for p in geocell.search_cells(point[0], point[1], distance_m)])
+        query = union_all(*(
+            select(cases).where(cases.c.category == category, cases.c.geocell >= low, cases.c.geocell < high,
+                                cases.c.status != CLOSED)
+            for low, high in ranges
+        ))
         best: Optional[Tuple[float, float, Any]] = None
-        for row in conn.execute(select(cases).where(recent_open, in_cells)).mappings():
+        for row in conn.execute(query).mappings():
+            if aware(row["created_at"]) < since:
+                continue
             other = geocell.parse_point(row["latitude"], row["longitude"])
             if other is None:
                 continue

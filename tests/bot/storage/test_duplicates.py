@@ -1,14 +1,18 @@
-"""The duplicate lookup on a real database (SQLite here; PostgreSQL in test_duplicates_postgres)."""
+"""The duplicate lookup on real databases: SQLite and PostgreSQL."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import create_engine, update
 
 from bot.cases.model import CLOSED, IN_PROGRESS, NewCase
+from bot.storage.cases import CaseStore
+from bot.storage.database import create_schema, make_engine
 from bot.storage.duplicates import DuplicateFinder
 from bot.storage.schema import cases
 from bot.storage.times import utcnow
+from tests.support.postgres import ThrowawayPostgres, server_bin_dir
 
 LAT, LON = 52.486200, -1.890400
 METRE_LAT = 1 / 111_195
@@ -24,6 +28,39 @@ def _case(store, key, category="pothole", lat=LAT, lon=LON, location="14 Mill La
             conn.execute(update(cases).where(cases.c.id == case.id)
                          .values(created_at=utcnow() - timedelta(days=days_ago)))
     return case
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if server_bin_dir() is None:
+        yield None
+        return
+    cluster = ThrowawayPostgres().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def case_store(request, tmp_path):
+    """The case store on SQLite and on PostgreSQL (integer cell ranges must mean the same on both)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cases.db'}"
+    else:
+        cluster = request.getfixturevalue("postgres")
+        if cluster is None:
+            pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
+        name = f"dup_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        admin.dispose()
+        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    create_schema(engine)
+    yield CaseStore(engine)
+    engine.dispose()
 
 
 @pytest.fixture
