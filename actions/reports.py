@@ -26,7 +26,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, services, trust
-from actions import choices, places, problems
+from actions import choices, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, postcodes, signposts
 from bot.cases.model import NewCase
@@ -703,6 +703,8 @@ class ActionFinishReport(Action):
         dispatcher.utter_message(
             text=f"Thank you. Your {category.title} report has been received. Your reference is {case.reference}. {follow_up}"
         )
+        # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
+        photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).
         return reset + [SlotSet("case_reference", case.reference)] + choices.offer_next_problem(tracker)
 

@@ -13,6 +13,7 @@ from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
 from bot.storage.escalations import EscalationStore
 from bot.storage.sms import SmsStore
+from bot.photo_links.service import PhotoLinks
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +40,12 @@ def sms_store() -> SmsStore:
 
 
 @lru_cache(maxsize=1)
+def photo_links() -> PhotoLinks:
+    """One-time photo upload links for SMS residents (bot/photo_links)."""
+    return PhotoLinks(case_store().engine, settings())
+
+
+@lru_cache(maxsize=1)
 def bin_schedule() -> BinSchedule:
     return BinSchedule.load()
 
@@ -56,5 +63,6 @@ def reset() -> None:
     case_store.cache_clear()
     escalation_store.cache_clear()
     sms_store.cache_clear()
+    photo_links.cache_clear()
     bin_schedule.cache_clear()
     gazetteer.cache_clear()

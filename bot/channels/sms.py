@@ -11,7 +11,8 @@ of order) and drops photos. This channel:
    Twilio at once with empty TwiML, and does the conversation afterwards;
 3. processes each number's messages strictly one after another, in the
    order they arrived;
-4. handles the carrier keywords (STOP..., START..., HELP) before any NLU;
+4. handles the carrier keywords (STOP..., START..., HELP) before any NLU, and
+   answers "I've got a photo" with a one-time upload link (sms_photos.py);
 5. fetches MMS photos, checks and stores them, and passes our URLs on as
    ``metadata["media_urls"]``; the resident's number stays out of the tracker
    (looked up by conversation id in bot/storage/sms.py when needed);
@@ -42,6 +43,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.guard import OnNewMessage, guard_messages
 from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
+from bot.channels.sms_photos import SmsPhotoLinks
 from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
 from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
 from bot.photos import in_photo_pool
@@ -265,6 +267,8 @@ class SmsInput(InputChannel):
         )
         self.sender = SmsSender(self.client, self.store, str(settings.twilio_number), f"{self.webhook_prefix}/status")
         self.media = MediaStore(settings.sms_media_dir, base, settings.sms_media_max_bytes)
+        # "I've got a photo": a one-time upload link, as MMS does not reach us in the UK.
+        self.photo_links = SmsPhotoLinks(engine, settings)
         self.work = OrderedWork(self._process)
         # Rasa predicts on its event loop, so unbounded concurrent turns make every
         # webhook acknowledgement queue behind them; a small cap keeps them fast
@@ -418,6 +422,11 @@ class SmsInput(InputChannel):
             return "ignored"  # opted out: no reply, no NLU
         if word == "help":
             await self.sender.send(conversation, phone, self._text(HELP_TEXT))
+            return "processed"
+        if self.photo_links.wanted(inbound.body, len(inbound.media)):
+            reply = await asyncio.to_thread(self.photo_links.reply, conversation)
+            await self.sender.send(conversation, phone, reply)
+            logger.info("Conversation %s asked to send a photo: answered with a link or how to get one", conversation)
             return "processed"
 
         output = SmsTurnOutput(self.sender, conversation, phone)

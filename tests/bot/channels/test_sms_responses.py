@@ -23,6 +23,7 @@ from bot.cases.model import Case
 from bot.categories import CATEGORIES
 from bot.channels import sms
 from bot.channels.sms_text import is_gsm7, render_message, segments
+from bot.photo_links import texts as photo_texts
 from bot.settings import PROJECT_ROOT, load_settings
 from rasa_sdk.executor import CollectingDispatcher
 from tests.conftest import user_event
@@ -30,6 +31,9 @@ from tests.conftest import user_event
 MAX_SEGMENTS = 3
 # Typical values for the slots responses mention (long but realistic).
 SAMPLE_VALUES = {"postcode": "AN12 3XY"}
+# The longest upload link a council is likely to send (bot/photo_links: a 32-character token).
+LONG_PHOTO_LINK = "https://www.anytown-borough.gov.uk/p/" + "Ab3-" * 8
+SAMPLE_VALUES.update(photo_link=LONG_PHOTO_LINK, photo_link_hours="24")
 
 
 def _sms_variants(variants: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -126,6 +130,31 @@ def test_finish_and_status_texts_fit_sms():
         _assert_sms_friendly(f"status {category.key}", describe(case))
 
 
+PHOTO_LINK_TEXTS = [photo_texts.LINK_TEXT, photo_texts.NO_REPORT_TEXT, photo_texts.TOO_MANY_LINKS_TEXT,
+                    photo_texts.UNAVAILABLE_TEXT, photo_texts.ARRIVED_TEXT]
+
+
+def _fill_photo_text(template: str) -> str:
+    return template.format(reference="AB7K-3FQ2", hours=24, link=LONG_PHOTO_LINK, council_phone="01632 960000",
+                           count_words=photo_texts.count_words(5))
+
+
+@pytest.mark.parametrize("template", PHOTO_LINK_TEXTS)
+def test_photo_link_texts_fit_sms(template: str):
+    _assert_sms_friendly(template[:30], _fill_photo_text(template))
+
+
+def test_reference_with_the_photo_link_fits_sms():
+    """The reference and the upload link go as one SMS body (all replies to a message do)."""
+    [variant] = _sms_variants(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]["utter_photo_link"])
+    link = _fill(variant["text"])
+    assert LONG_PHOTO_LINK in link
+    longest = max((c.title for c in CATEGORIES), key=len)
+    body = (f"Thank you. Your {longest} report has been received. Your reference is AB7K-3FQ2. "
+            "You can ask me about it any time by sending the reference.\n" + link)
+    _assert_sms_friendly("reference and photo link", render_message({"text": body}).body)
+
+
 def _action_texts() -> List[Tuple[str, str]]:
     """Every literal or f-string ``utter_message(text=...)`` in actions/, placeholders filled."""
     import ast
@@ -184,6 +213,7 @@ def _sms_texts() -> List[Tuple[str, str]]:
     texts += [(where, text) for where, text in ACTION_TEXTS]
     for template in (sms.HELP_TEXT, sms.OPTED_IN_TEXT, sms.OPTED_OUT_TEXT, sms.MEDIA_REJECTED_TEXT, sms.FAILURE_TEXT):
         texts.append((template[:30], _fill(template)))
+    texts += [(template[:30], _fill_photo_text(template)) for template in PHOTO_LINK_TEXTS]
     return texts
 
 

@@ -1,0 +1,31 @@
+"""Texts that ask to send a photo, and texts that only mention one."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.photo_links.asking import asks_to_send_photo
+
+ASKING = [
+    "PHOTO", "photos", "Photo.", "pic", "I have a photo", "i have photos", "I've got a photo", "ive got a pic",
+    "I\u2019ve got some photos of it", "I took a photo", "yes I have a picture", "can I send you a picture?",
+    "Can i send a photo", "how do I send a photo", "how can I send you pictures", "where do I send photos",
+    "send photo", "add photos", "do you want a photo?", "would you like a picture", "can i send pics pls",
+    "ok I've got 2 photos", "I can send photos",
+]
+NOT_ASKING = [
+    "I have a photo of the pothole on Mill Lane", "fly tipping on Station Road, I took a photo",
+    "my photo ID", "photo booth in the library is broken", "someone sprayed a rude picture on the bus shelter",
+    "passport photo keeps getting rejected", "hello", "pothole", "", "photograph of a dog fouling",
+    "can I see the photos of my car for my parking ticket",
+]
+
+
+@pytest.mark.parametrize("text", ASKING)
+def test_asks(text: str):
+    assert asks_to_send_photo(text)
+
+
+@pytest.mark.parametrize("text", NOT_ASKING)
+def test_does_not_ask(text: str):
+    assert not asks_to_send_photo(text)
