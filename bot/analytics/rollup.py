@@ -32,6 +32,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, owner
@@ -110,11 +111,16 @@ def refresh(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = 
     """Fold the tracker events added since the last refresh into the rollup.
 
     Reads at most ``max_events`` events (None: all), in batches; returns how
-    many were read and whether it caught up with the tracker store.
+    many were read and whether it caught up with the tracker store. Each batch
+    moves the watermark in the transaction that writes its summaries, and only
+    from where this refresh found it: two refreshes at once (two supervisors,
+    the console and the CLI) never fold the same events twice; the later one
+    stops, and the next refresh goes on.
     """
     if not inspect(tracker_engine).has_table("events"):
         return 0, True
-    watermark, seen_at = _watermark(engine)
+    stored, seen_at = _watermark(engine)
+    watermark = stored
     with tracker_engine.connect() as conn:
         newest = conn.execute(select(func.max(events.c.id))).scalar() or 0
         if watermark:
@@ -125,7 +131,7 @@ def refresh(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = 
                 watermark = conn.execute(select(func.max(events.c.id)).where(
                     events.c.timestamp <= seen_at / 1e6)).scalar() or 0
     read = 0
-    while True:
+    while watermark < newest:
         limit = batch_size if max_events is None else min(batch_size, max_events - read)
         if limit <= 0:
             return read, False
@@ -135,16 +141,18 @@ def refresh(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = 
                  .order_by(events.c.id).limit(limit))
         with tracker_engine.connect() as conn:
             rows = conn.execute(query).all()
-        if not rows:
-            _save_watermark(engine, tracker_engine, newest)
-            return read, True
-        _fold(engine, rows)
+            # Fewer than asked for: every event up to ``newest`` has been seen (the rest were not wanted).
+            upto = rows[-1].id if len(rows) == limit else newest
+            upto_at = rows[-1].timestamp if len(rows) == limit else conn.execute(
+                select(events.c.timestamp).where(events.c.id == upto)).scalar()
+        with engine.begin() as conn:
+            if not _advance(conn, stored, upto, _micros(upto_at or 0)):
+                logger.info("Analytics rollup: another refresh is running; leaving it to that one")
+                return read, False
+            _fold(conn, rows)
         read += len(rows)
-        # Fewer than asked for: every event up to ``newest`` has been seen (the rest were not wanted).
-        watermark = rows[-1].id if len(rows) == limit else newest
-        _save_watermark(engine, tracker_engine, watermark)
-        if watermark >= newest:
-            return read, True
+        watermark = stored = upto
+    return read, True
 
 
 def _wanted() -> Any:
@@ -165,31 +173,40 @@ def _watermark(engine: Engine) -> Tuple[int, int]:
     return int(found.get(WATERMARK) or 0), int(found.get(WATERMARK_AT) or 0)
 
 
-def _save_watermark(engine: Engine, tracker_engine: Engine, value: int) -> None:
-    with tracker_engine.connect() as conn:
-        at = conn.execute(select(events.c.timestamp).where(events.c.id == value)).scalar()
-    with engine.begin() as conn:
-        for name, number in ((WATERMARK, value), (WATERMARK_AT, _micros(at or 0))):
-            if conn.execute(analytics_state.update().where(analytics_state.c.name == name)
-                            .values(value=number)).rowcount == 0:
-                conn.execute(analytics_state.insert().values(name=name, value=number))
+def _advance(conn: Connection, expected: int, value: int, at: int) -> bool:
+    """Move the watermark from ``expected`` to ``value`` (False: someone else moved it first)."""
+    moved = conn.execute(analytics_state.update().where(analytics_state.c.name == WATERMARK,
+                                                        analytics_state.c.value == expected)
+                         .values(value=value)).rowcount
+    if not moved:
+        exists = conn.execute(select(analytics_state.c.value).where(analytics_state.c.name == WATERMARK)).first()
+        if exists is not None:
+            return False
+        try:
+            with conn.begin_nested():
+                conn.execute(analytics_state.insert().values(name=WATERMARK, value=value))
+        except IntegrityError:
+            return False
+    if conn.execute(analytics_state.update().where(analytics_state.c.name == WATERMARK_AT)
+                    .values(value=at)).rowcount == 0:
+        conn.execute(analytics_state.insert().values(name=WATERMARK_AT, value=at))
+    return True
 
 
-def _fold(engine: Engine, rows: Sequence[Any]) -> None:
+def _fold(conn: Connection, rows: Sequence[Any]) -> None:
     by_sender: Dict[str, List[Any]] = defaultdict(list)
     for row in rows:
         if row.sender_id:
             by_sender[row.sender_id].append(row)
     if not by_sender:
         return
-    with engine.begin() as conn:
-        latest = _latest_rows(conn, list(by_sender))
-        summaries: List[Summary] = []
-        for sender, sender_rows in by_sender.items():
-            summaries += _apply(sender, latest.get(resident_key(sender)), sender_rows)
-        _count_cases(conn, [s for s in summaries if s.made_case])
-        _status_topics(conn, summaries)
-        _write(conn, [s for s in summaries if s.dirty])
+    latest = _latest_rows(conn, list(by_sender))
+    summaries: List[Summary] = []
+    for sender, sender_rows in by_sender.items():
+        summaries += _apply(sender, latest.get(resident_key(sender)), sender_rows)
+    _count_cases(conn, [s for s in summaries if s.made_case])
+    _status_topics(conn, summaries)
+    _write(conn, [s for s in summaries if s.dirty])
 
 
 def _latest_rows(conn: Connection, senders: Sequence[str]) -> Dict[str, Dict[str, Any]]:

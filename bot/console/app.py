@@ -5,7 +5,8 @@ cases (the case list, a case's page and what staff do to it), new_case (a case m
 resident from an escalated conversation), attention (what needs a person), conversations
 (transcript, reply, notes, hand back, close, search), staff_admin (accounts,
 admins only), audit (the log, supervisors and admins) and privacy (residents'
-subject access and erasure requests, supervisors and admins). Request middleware
+subject access and erasure requests, supervisors and admins) and analytics (the
+service's figures and charts, supervisors and admins). Request middleware
 loads the staff session; response middleware adds security headers.
 """
 
@@ -19,7 +20,9 @@ from sanic.exceptions import Forbidden, NotFound
 from sanic.response import HTTPResponse
 
 from bot import health, metrics
-from bot.console import attention, audit, auth, cases, conversations, new_case, privacy, queue, staff_admin
+from bot.console import (
+    analytics, attention, audit, auth, cases, conversations, new_case, privacy, queue, staff_admin,
+)
 from bot.console.context import Console
 from bot.console.web import load_session, render
 from bot.endpoints import add_sanic_routes
@@ -61,7 +64,7 @@ def create_app(app_console: Console, name: Optional[str] = None) -> Sanic:
         app.config.PROXIES_COUNT = app_console.settings.console_proxies_count
     app.static("/static", str(STATIC), name="static")
     for blueprint in (auth.bp, queue.bp, cases.bp, new_case.bp, attention.bp, conversations.bp, staff_admin.bp, audit.bp,
-                      privacy.bp):
+                      privacy.bp, analytics.bp):
         app.blueprint(blueprint)
     add_observability(app, app_console)
 

@@ -86,3 +86,17 @@ def test_events_removed_by_retention_do_not_hide_newer_ones(tmp_path: Path, case
 
 def test_no_tracker_table_yet_is_nothing_to_do(tmp_path: Path, case_store: CaseStore) -> None:
     assert refresh(case_store.engine, make_engine(f"sqlite:///{tmp_path / 'empty.db'}")) == (0, True)
+
+
+def test_a_refresh_that_was_overtaken_folds_nothing_twice(tmp_path: Path, case_store: CaseStore, monkeypatch) -> None:
+    tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    talk = Conversations(tracker)
+    talk.session(SENDER, T0)
+    talk.says(SENDER, T0, "greet")
+    refresh(case_store.engine, tracker)
+    # A second refresh that read the watermark before the first one moved it.
+    from bot.analytics import rollup as module
+
+    monkeypatch.setattr(module, "_watermark", lambda engine: (0, 0))
+    assert refresh(case_store.engine, tracker) == (0, False)
+    assert [r["messages"] for r in rows(case_store.engine)] == [1]
