@@ -75,3 +75,11 @@ def test_the_banner_says_whether_the_rest_channel_is_on():
 
     assert "REST channel off" in banner({})
     assert "/webhooks/rest/webhook with the API token" in banner({"REST_CHANNEL_ENABLED": "1", "RASA_API_TOKEN": "t"})
+
+
+def test_a_run_gets_its_own_photo_link_secret_and_production_has_none():
+    env = with_run_secrets({})
+    assert len(env["PHOTO_LINK_SECRET"]) >= 40 and env["PHOTO_LINK_SECRET"] != with_run_secrets({})["PHOTO_LINK_SECRET"]
+    assert with_run_secrets({"PHOTO_LINK_SECRET": "given"})["PHOTO_LINK_SECRET"] == "given"
+    assert load_settings({}).photo_link_secret is None
+    assert load_settings({}).photo_link_hours == 24
