@@ -9,6 +9,8 @@ numbered options by SMS) and reads the answer without needing NLU:
   first message had been understood, with its place and details
   (``carried_message``); "Something else" asks the resident to say it again,
   and a second miss passes them to a person. Nothing is learnt at run time.
+- **Already reported?** An open case like the report just confirmed: follow
+  it ("me too") or report it as different (actions/duplicates.py).
 - **The next problem?** When a message reported several problems
   (actions/problems.py), each one after the first is offered when the
   report before it is finished or dropped ("You also mentioned a street light
@@ -40,6 +42,8 @@ FAILED_SLOT = "failed_answers"
 REQUESTED_SLOT = "requested_slot"
 WHICH_PROBLEM = "which_problem"
 NEXT_PROBLEM = "next_problem"
+# An open case like the report just confirmed: follow it, or report anyway (actions/duplicates.py).
+DUPLICATE = "duplicate"
 SOMETHING_ELSE = "something_else"
 SOMETHING_ELSE_LABEL = "Something else"
 
@@ -150,6 +154,10 @@ class ValidateChoiceForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         offer = tracker.get_slot(OFFER_SLOT)
+        if isinstance(offer, dict) and offer.get("kind") == DUPLICATE:
+            from actions import duplicates  # it builds on this module: imported when needed
+
+            return duplicates.validate(dispatcher, tracker, offer)
         if tracker.get_slot(REQUESTED_SLOT) is None:
             if isinstance(offer, dict) and offer.get("kind") == NEXT_PROBLEM:
                 return [SlotSet(REQUESTED_SLOT, SLOT)] if problems.pending(tracker) else _end()
@@ -275,6 +283,11 @@ class ActionAskChoice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         offer = tracker.get_slot(OFFER_SLOT) or {}
+        if offer.get("kind") == DUPLICATE:
+            from actions import duplicates
+
+            duplicates.ask(dispatcher, offer)
+            return []
         if offer.get("kind") == NEXT_PROBLEM:
             pending = problems.pending(tracker)
             if pending:

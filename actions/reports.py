@@ -25,7 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import escalation, services, trust
+from actions import duplicates, escalation, services, trust
 from actions import choices, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, postcodes, signposts
@@ -677,6 +677,16 @@ class ActionFinishReport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        return self.finish(dispatcher, tracker)
+
+    def finish(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, duplicate_of: Optional[int] = None
+    ) -> List[EventType]:
+        """Make the case, unless an open case like it is found first: then ask (actions/duplicates.py).
+
+        ``duplicate_of``: the resident said theirs differs from that open case; the
+        new case names it for staff.
+        """
         reset = [SlotSet(slot, None) for slot in REPORT_SLOTS]
         if tracker.get_slot(CONFIRM_SLOT) is not True:
             dispatcher.utter_message(response="utter_report_cancelled")
@@ -693,7 +703,13 @@ class ActionFinishReport(Action):
                 dispatcher.utter_message(response="utter_talk_to_human")
             return reset
         message_id = (tracker.latest_message or {}).get("message_id") or str(len(tracker.events))
-        case = services.case_store().create(new_case, idempotency_key=f"{tracker.sender_id}:{message_id}")
+        key = f"{tracker.sender_id}:{message_id}"
+        if duplicate_of is None and services.case_store().get_by_idempotency_key(key) is None:
+            # (A retried action whose case exists already just answers with that case again.)
+            offered = duplicates.offer(tracker, category, new_case)
+            if offered is not None:
+                return offered  # the report is kept until the resident answers
+        case = services.case_store().create(new_case, idempotency_key=key, duplicate_of=duplicate_of)
         logger.info("Case %s created (category %s, channel %s)", case.reference, case.category, case.channel)
         follow_up = (
             "We'll contact you with updates."

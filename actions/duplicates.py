@@ -1,0 +1,207 @@
+"""Reports we already know about: "me too" instead of another case.
+
+When a resident confirms a report, action_finish_report first looks for an
+open case of the same kind nearby (bot/storage/duplicates.py). If there is
+one, the report is kept (its slots stay set) and ``choice_form`` asks, with
+buttons on the web and numbered options by SMS:
+
+- **same problem**: the resident follows that case (bot/storage/followers.py):
+  staff see one more resident affected, the back office hears of it, and the
+  resident gets the case's updates on their own channel. No new case.
+- **different**: the case is made as usual, naming the open case for staff
+  (``cases.duplicate_of``).
+
+Dropping, asking for a person or a clear new request leave the question (and
+the report) as everywhere else; after three answers that choose neither, a
+person is offered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import choices, escalation, services
+from bot import answers
+from bot.cases.model import CLOSED, RECEIVED, NewCase
+from bot.categories import REPORT_SLOTS, Category
+from bot.storage.duplicates import DuplicateFinder, Match
+from bot.storage.followers import FollowerStore
+from bot.storage.times import aware, utcnow
+from bot.street_key import STREET_WORDS, house_number, street_key
+
+logger = logging.getLogger(__name__)
+
+KIND = "duplicate"
+SAME, DIFFERENT = "same", "different"
+# Words that choose each answer (the buttons' payloads are "same" and "different"; by SMS "1" and "2").
+_SAME_WORDS = {"1", "one", "first", "same", "same problem", "same one", "yes", "yeah", "yep", "yes it is", "me too",
+               "metoo", "follow", "follow it", "follow that", "that's it", "thats it", "that's the one", "its the same",
+               "it's the same", "the same", "keep me updated", "same problem keep me updated"}
+_DIFFERENT_WORDS = {"2", "two", "second", "different", "different problem", "no", "nope", "no it's different",
+                    "no its different", "it's different", "its different", "not the same", "new", "new report",
+                    "report it", "its different report it", "it's different report it", "another one", "something else"}
+
+# Pieces of utter_duplicate_found said from code (the response itself is in domain.yml).
+STATUS_WITH_TEAM = "It's with the {team} team."
+STATUS_WAITING = "It's waiting to be passed to the right team."
+STATUS_WITH_COUNCIL = "It's with the council's team that deals with it."
+
+
+def _finder() -> DuplicateFinder:
+    return DuplicateFinder(services.case_store().engine)
+
+
+def _followers() -> FollowerStore:
+    return FollowerStore(services.case_store().engine)
+
+
+# ----- the offer ------------------------------------------------------------------
+def offer(tracker: Tracker, category: Category, new_case: NewCase) -> Optional[List[EventType]]:
+    """Events that ask the resident about an open case like theirs, or None if there is none."""
+    settings = services.settings()
+    try:
+        match = _finder().find(
+            category.key, new_case.latitude, new_case.longitude, new_case.location_text,
+            getattr(new_case, "usrn", None),
+            distance_m=settings.duplicate_distance_metres, days=settings.duplicate_days,
+        )
+    except Exception:  # a lookup that fails must never stop the report: make the case
+        logger.exception("Duplicate lookup failed; making the case without it")
+        return None
+    if match is None:
+        return None
+    logger.info("Report in conversation %s may duplicate case %s (%s)", tracker.sender_id[:12],
+                match.case.reference, match.how)
+    asked = {"kind": KIND, "case_id": match.case.id, "reference": match.case.reference, "category": category.key,
+             **describe(match, category)}
+    return [SlotSet(choices.OFFER_SLOT, asked), SlotSet(choices.SLOT, None), SlotSet(choices.REQUESTED_SLOT, None),
+            FollowupAction(choices.FORM)]
+
+
+def describe(match: Match, category: Category, now: Optional[datetime] = None) -> Dict[str, str]:
+    """The words of the offer: what, where, how long ago, and where it is now."""
+    case = match.case
+    problem = "a problem" if category.key == "other_problem" else category.mentioned
+    street = case_street(case.location_text)
+    number = house_number(case.location_text)
+    if street:
+        place = f"on {street}" + (f" near number {number}" if number else "")
+    elif match.distance_m is not None:
+        place = f"about {max(5, int(round(match.distance_m / 5.0)) * 5)} metres from there"
+    else:
+        place = "there"
+    return {"problem": problem, "place": place, "age": age(case.created_at, now), "status": status_words(case)}
+
+
+def case_street(location_text: Optional[str]) -> Optional[str]:
+    """The street an earlier report named, in title case (only the street: never the other resident's words)."""
+    key = street_key(location_text)
+    if not key or key.split()[-1] not in STREET_WORDS:
+        return None
+    return " ".join(w.capitalize() for w in key.split())
+
+
+def age(created_at: Optional[datetime], now: Optional[datetime] = None) -> str:
+    moment = aware(created_at)
+    if moment is None:
+        return "recently"
+    days = ((now or utcnow()).date() - moment.date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return f"{days} days ago"
+
+
+def status_words(case: Any) -> str:
+    if case.status == RECEIVED or not case.backoffice:
+        return STATUS_WAITING
+    team = re.sub(r"[^A-Za-z ]+", " ", case.backoffice).strip().lower()
+    if not team or team in ("general", "council", "builtin"):
+        return STATUS_WITH_COUNCIL
+    return STATUS_WITH_TEAM.format(team=team)
+
+
+def ask(dispatcher: CollectingDispatcher, asked: Dict[str, Any]) -> None:
+    """Asks the question (choice_form's action_ask_choice); buttons come from domain.yml."""
+    dispatcher.utter_message(
+        response="utter_duplicate_found", problem=asked.get("problem"), place=asked.get("place"),
+        age=asked.get("age"), reference=asked.get("reference"), status=asked.get("status"),
+    )
+
+
+# ----- the answer ------------------------------------------------------------------
+def read(text: str) -> Optional[str]:
+    simple = " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
+    if simple in _SAME_WORDS:
+        return SAME
+    if simple in _DIFFERENT_WORDS:
+        return DIFFERENT
+    return None
+
+
+def _forget_report() -> List[EventType]:
+    return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+def validate(dispatcher: CollectingDispatcher, tracker: Tracker, asked: Dict[str, Any]) -> List[EventType]:
+    """choice_form's validation while the duplicate question is open."""
+    if tracker.get_slot(choices.REQUESTED_SLOT) is None:
+        return [SlotSet(choices.FAILED_SLOT, None), SlotSet(choices.REQUESTED_SLOT, choices.SLOT)]
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    intent = (message.get("intent") or {}).get("name")
+    confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+
+    reason, category = escalation.reason_for(tracker)
+    if answers.wants_person(text) and reason != "urgent":
+        reason, category = "talk_to_human", None
+    if reason in ("urgent", "talk_to_human", "complaint") and (
+        reason == "urgent" or answers.wants_person(text) or confidence >= choices.ESCALATION_CONFIDENCE
+    ):
+        return choices._end(_forget_report() + [SlotSet(choices.SLOT, None)]
+                            + escalation.escalate(dispatcher, tracker, reason, category))
+    if answers.is_abandon(text) or (intent == "cancel" and confidence >= choices.ESCALATION_CONFIDENCE):
+        dispatcher.utter_message(response="utter_report_cancelled")
+        return choices._end(_forget_report() + [SlotSet(choices.SLOT, None)])
+
+    chosen = read(text)
+    case = services.case_store().get(int(asked.get("case_id") or 0))
+    if chosen is not None and (case is None or case.category != asked.get("category")):
+        chosen = DIFFERENT  # not the case we offered (never trust a slot blindly): make the report
+    if chosen == SAME and case is not None and case.status == CLOSED:
+        chosen = DIFFERENT  # closed since we asked: nothing left to follow
+    if chosen == SAME:
+        return choices._end(_forget_report() + [SlotSet(choices.SLOT, SAME)] + _follow(dispatcher, tracker, case))
+    if chosen == DIFFERENT:
+        from actions import reports  # reports starts this question: imported here, not at the top
+
+        duplicate_of = case.id if case is not None and case.category == asked.get("category") else None
+        return choices._end([SlotSet(choices.SLOT, DIFFERENT)]) + reports.ActionFinishReport().finish(
+            dispatcher, tracker, duplicate_of=duplicate_of
+        )
+    switched = choices.ValidateChoiceForm._new_request(intent, confidence)
+    if switched:
+        return _forget_report() + switched
+    return choices.ValidateChoiceForm._failed(dispatcher, tracker, "utter_please_choose")
+
+
+def _follow(dispatcher: CollectingDispatcher, tracker: Tracker, case: Any) -> List[EventType]:
+    follower = _followers().add(
+        case.id, tracker.sender_id, tracker.get_latest_input_channel() or "unknown",
+        language=tracker.get_slot("language") if "language" in tracker.slots else None,
+        location_text=tracker.get_slot("location"), description=tracker.get_slot("description"),
+    )
+    if follower is None:
+        dispatcher.utter_message(response="utter_duplicate_yours", reference=case.reference)
+    else:
+        logger.info("Conversation %s follows case %s", tracker.sender_id[:12], case.reference)
+        dispatcher.utter_message(response="utter_duplicate_followed", reference=case.reference)
+    return [SlotSet("case_reference", case.reference)] + choices.offer_next_problem(tracker)
