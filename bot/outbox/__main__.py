@@ -2,7 +2,9 @@
 
 Other commands, for operators:
 
+    python -m bot.outbox run --once        # one round (deliver what is due, check statuses, retry messages), then exit
     python -m bot.outbox check-routing     # validate council/routing.yml and say where each category goes
+    python -m bot.outbox check-routing --live  # ... and call each back office (service list, key test)
     python -m bot.outbox requeue AB7K-3FQ2 # deliver a refused case again (after fixing the cause)
     python -m bot.outbox status            # pending / delivered / failed / flagged counts
 """
@@ -21,6 +23,7 @@ from aiohttp import web
 
 from bot import health as health_checks
 from bot import metrics, private_files, redaction
+from bot.backoffice.base import LiveProblem
 from bot.endpoints import add_aiohttp_routes
 from bot.cases import references
 from bot.outbox.lock import WorkerLock, lock_path_for
@@ -28,7 +31,7 @@ from bot.outbox.notify import METRIC_KINDS, RasaNotifier
 from bot.outbox.store import OutboxStore
 from bot.outbox.worker import DeliveryWorker
 from bot.retention import RetentionPolicy, apply_retention, photo_dirs, run_daily
-from bot.routing import load_routing
+from bot.routing import Routing, load_routing
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
@@ -36,13 +39,11 @@ from bot.storage.database import create_schema, make_engine
 logger = logging.getLogger("bot.outbox")
 
 
-async def serve(settings: Settings) -> int:
-    routing = load_routing(settings.routing_file, os.environ)
+def build_worker(settings: Settings, routing: Routing) -> DeliveryWorker:
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    store = OutboxStore(engine)
-    worker = DeliveryWorker(
-        store,
+    return DeliveryWorker(
+        OutboxStore(engine),
         CaseStore(engine),
         routing,
         routing.build(os.environ, CaseStore(engine)),
@@ -50,6 +51,63 @@ async def serve(settings: Settings) -> int:
         notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
                               team_name=settings.council_team_name),
     )
+
+
+async def run_once(settings: Settings) -> int:
+    """One round for operators: deliver what is due, check statuses, retry messages; print what happened."""
+    routing = load_routing(settings.routing_file, os.environ)
+    worker = build_worker(settings, routing)
+    lock_path = lock_path_for(settings.database_url)
+    lock = WorkerLock(lock_path) if lock_path else None
+    if lock is not None and not lock.try_acquire():
+        print("Another worker is delivering from this SQLite database; nothing done (it will do this round).",
+              file=sys.stderr)
+        await worker.close()
+        return 1
+    try:
+        done = await worker.run_once()
+    finally:
+        await worker.close()
+        if lock is not None:
+            lock.release()
+    counts = worker.store.counts()
+    print(f"Claimed {done['claimed']} case(s) for delivery, checked {done['polled']} status(es), "
+          f"retried {done['notifications_retried']} message(s).")
+    print("Now: " + ", ".join(f"{state} {count}" for state, count in counts.items()))
+    return 0
+
+
+async def check_live(routing: Routing) -> int:
+    """Call every back office; print what is wrong. 1 if anything would stop delivery."""
+    systems = routing.build(os.environ, store=_NoStore())
+    fatal = False
+    try:
+        names = sorted(systems)
+        results = await asyncio.gather(*(systems[name].check_live() for name in names), return_exceptions=True)
+        for name, found in zip(names, results):
+            adapter = routing.backoffices[name].adapter
+            if isinstance(found, BaseException):
+                found = [LiveProblem(f"the check itself failed ({type(found).__name__})")]
+            if not found:
+                print(f"{name} ({adapter}): ok")
+            for problem in found:
+                fatal = fatal or problem.fatal
+                print(f"{name} ({adapter}): {'PROBLEM' if problem.fatal else 'warning'}: {problem.what}")
+    finally:
+        for system in systems.values():
+            await system.close()
+    return 1 if fatal else 0
+
+
+class _NoStore:
+    """The built-in back office needs no connection to be checked."""
+
+
+async def serve(settings: Settings) -> int:
+    routing = load_routing(settings.routing_file, os.environ)
+    worker = build_worker(settings, routing)
+    store = worker.store
+    engine = store.engine
     lock_path = lock_path_for(settings.database_url)
     lock = WorkerLock(lock_path) if lock_path else None
     role = {"value": "starting"}
@@ -128,8 +186,11 @@ def requeue(settings: Settings, reference: str) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.outbox", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the delivery worker (the default)")
-    sub.add_parser("check-routing", help="validate the routing file")
+    run = sub.add_parser("run", help="run the delivery worker (the default)")
+    run.add_argument("--once", action="store_true", help="one round, then exit (for operators and cron)")
+    check = sub.add_parser("check-routing", help="validate the routing file")
+    check.add_argument("--live", action="store_true",
+                       help="also call each back office: service list, service codes, a test of the API key")
     sub.add_parser("status", help="outbox counts")
     again = sub.add_parser("requeue", help="deliver a case again")
     again.add_argument("reference")
@@ -143,7 +204,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             for category, route in routing.routes.items():
                 print(f"{category:18} -> {route.backoffice} ({routing.backoffices[route.backoffice].adapter}"
                       f"{', ' + route.service_code if route.service_code else ''})")
-            return 0
+            return asyncio.run(check_live(routing)) if args.live else 0
         if args.command == "status":
             engine = make_engine(settings.database_url)
             create_schema(engine)
@@ -151,6 +212,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         if args.command == "requeue":
             return requeue(settings, args.reference)
+        if args.command == "run" and args.once:
+            return asyncio.run(run_once(settings))
         return asyncio.run(serve(settings))
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)

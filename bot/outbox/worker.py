@@ -140,7 +140,7 @@ class DeliveryWorker:
         try:
             submission: Optional[Submission] = None
             if uncertain and not capabilities.finds_existing and not capabilities.idempotent_submit:
-                self._give_up_uncertain(job, name, f"{name} cannot be searched for it")
+                self._give_up_uncertain(job, name, job.last_error, f"{name} cannot be searched for it")
                 return None
             if (uncertain or job.attempts > 1) and capabilities.finds_existing:
                 submission = await self._look_up(case, name, system)
@@ -156,7 +156,7 @@ class DeliveryWorker:
             return None
         except Uncertain as error:
             if not (capabilities.finds_existing or capabilities.idempotent_submit):
-                self._give_up_uncertain(job, name, error.reason)
+                self._give_up_uncertain(job, name, error.reason, f"{name} cannot be searched for it")
                 return error.reason
             self._failed(job, name, error.reason, trip=True, uncertain=True)
             return error.reason
@@ -263,8 +263,8 @@ class DeliveryWorker:
         """An uncertain case was looked up and not found: look again later, or hand it to staff."""
         lookups = (job.uncertain_lookups or 0) + 1
         if lookups >= self.settings.outbox_max_uncertain_lookups:
-            self._give_up_uncertain(job, name, f"{lookups} look-ups by our reference found nothing (its search may "
-                                               "hide new requests, e.g. ones held for moderation)")
+            self._give_up_uncertain(job, name, job.last_error, f"{lookups} look-ups by our reference found nothing "
+                                    "(its search may hide new requests, e.g. ones held for moderation)")
             return
         delay = retry_delay(lookups, self.settings.outbox_backoff_seconds, self.settings.outbox_backoff_max_seconds, self.rng)
         # last_error keeps saying why it is uncertain; the count is the row's uncertain_lookups.
@@ -272,10 +272,10 @@ class DeliveryWorker:
                                self.clock() + timedelta(seconds=delay), uncertain_lookups=lookups)
         logger.warning("Case %s not found at %s (look-up %d); not sending it again", job.case.reference, name, lookups)
 
-    def _give_up_uncertain(self, job: Job, name: str, why: str) -> None:
+    def _give_up_uncertain(self, job: Job, name: str, cause: Optional[str], why: str) -> None:
         """It may be at the back office and cannot be confirmed: no more automatic attempts, staff check."""
         case = job.case
-        reason = (f"Delivery to {name} may have arrived but could not be confirmed ({job.last_error or 'no reply'}); {why}. "
+        reason = (f"Delivery to {name} may have arrived but could not be confirmed ({cause or 'no reply'}); {why}. "
                   f"Not sent again automatically, so it is never duplicated: look for reference {case.reference} "
                   f"at {name}, then re-queue the case if it is not there.")
         self.store.mark_rejected(job, self.worker_id, reason[:1000])

@@ -142,7 +142,8 @@ class Sandbox:
         self.modes = Modes()
         self.requests: Dict[str, Dict[str, Any]] = {}
         self.tokens: Dict[str, str] = {}
-        self.post_count = 0
+        self.post_count = 0  # requests stored
+        self.posts_received = 0  # POST requests that reached it, stored or not
         self._next_id = 1000
 
     # -- helpers ------------------------------------------------------------------
@@ -213,6 +214,7 @@ class Sandbox:
 
     async def create_request(self, request: web.Request) -> web.Response:
         kind = self._kind(request)
+        self.posts_received += 1
         blocked = await self._gate(kind)
         if blocked is not None:
             return blocked
@@ -316,7 +318,8 @@ class Sandbox:
 
     # -- switches and inspection (local use only) ---------------------------------------
     async def admin_state(self, _request: web.Request) -> web.Response:
-        return web.json_response({"modes": self.modes.__dict__, "requests": len(self.requests), "posts": self.post_count})
+        return web.json_response({"modes": self.modes.__dict__, "requests": len(self.requests), "posts": self.post_count,
+                                  "posts_received": self.posts_received})
 
     async def admin_mode(self, request: web.Request) -> web.Response:
         try:
@@ -334,6 +337,7 @@ class Sandbox:
         self.requests.clear()
         self.tokens.clear()
         self.post_count = 0
+        self.posts_received = 0
         return web.json_response({"ok": True})
 
     async def admin_requests(self, _request: web.Request) -> web.Response:
