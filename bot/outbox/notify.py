@@ -8,7 +8,11 @@ cannot, so for those conversations the notification is recorded as
 ``no_push_channel`` instead of being silently dropped; staff see it either way.
 
 One row per case and kind (``notifications`` table, unique), written before
-sending: two workers, or a retried poll, never tell a resident twice.
+sending: two workers, or a retried poll, never tell a resident twice. Residents
+who followed the case ("me too", bot/storage/followers.py) are told the same
+news on their own channel, each with a row of their own (kind
+``f<follower id>-closed``...), so each is told once too, whether or not the
+reporter agreed to be contacted.
 
 A notification that failed (Rasa restarting, a network blip) is tried again
 with the text first written, after 1, 2, 4, 8 then 16 minutes
@@ -23,13 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from datetime import timedelta
 from typing import Optional, Sequence
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -37,7 +42,8 @@ from bot import metrics
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
 from bot.outbox.store import Clock, utcnow
-from bot.storage.schema import cases, notifications
+from bot.storage.followers import Follower, FollowerStore
+from bot.storage.schema import cases, followers, notifications
 
 logger = logging.getLogger(__name__)
 
@@ -49,12 +55,23 @@ UPDATE_PREFIX = "update-"
 PHOTOS_PREFIX = "photos-"
 MAX_UPDATE_CHARS = 1000
 SENDING, SENT, NO_PUSH, FAILED = "sending", "sent", "no_push_channel", "failed"
+# A follower's copy of a notification ("me too" residents, bot/storage/followers.py): kind
+# "f<follower id>-accepted" / "f<follower id>-closed", so (case, kind) stays unique per
+# follower and each is told once; staff updates are random kinds for followers too.
+FOLLOWER_PREFIX = "f"
+_FOLLOWER_KIND = re.compile(r"^f[0-9]+-")
 # Minutes to wait before each retry of a failed notification.
 RETRY_DELAYS = (1, 2, 4, 8, 16)
 
 
+def follower_kind(follower_id: int, kind: str) -> str:
+    return f"{FOLLOWER_PREFIX}{follower_id}-{kind}"
+
+
 def metric_kind(kind: str) -> str:
     """The kind as a metrics label: every staff update is one "update" (their kinds are random)."""
+    if _FOLLOWER_KIND.match(kind):
+        kind = kind.split("-", 1)[1]  # a follower's copy counts as its kind (never one label per follower)
     if kind.startswith(PHOTOS_PREFIX):
         return "photos"
     return "update" if kind.startswith(UPDATE_PREFIX) else metrics.label(kind)
@@ -81,6 +98,20 @@ def message_text(case: Case, kind: str, note: Optional[str] = None) -> str:
             text += f" Their reference is {case.backoffice_reference}."
         return text
     text = f"Your {title} report {case.reference} has been closed."
+    if note:
+        clipped = " ".join(note.split())
+        text += " The team says: " + (clipped if len(clipped) <= 200 else clipped[:199] + "…")
+    return text
+
+
+def follower_text(case: Case, kind: str, note: Optional[str] = None) -> str:
+    """What a follower is told: the same news, about the report they said "me too" to."""
+    title = BY_KEY[case.category].title if case.category in BY_KEY else "report"
+    if kind == ACCEPTED:
+        return f"Update on the {title} report {case.reference} you're following: it has been accepted by the team that deals with it."
+    if is_update(kind):
+        return f"Update on the {title} report {case.reference} you're following: {' '.join((note or '').split())[:MAX_UPDATE_CHARS]}"
+    text = f"The {title} report {case.reference} you're following has been closed."
     if note:
         clipped = " ".join(note.split())
         text += " The team says: " + (clipped if len(clipped) <= 200 else clipped[:199] + "…")
@@ -124,14 +155,15 @@ class RasaNotifier:
         if self._session is not None:
             await self._session.close()
 
-    def _claim(self, case: Case, kind: str, text: str) -> Optional[int]:
+    def _claim(self, case: Case, kind: str, text: str, follower: Optional[Follower] = None) -> Optional[int]:
         """Record the notification before sending; None if it was already sent or tried."""
         try:
             with self.engine.begin() as conn:
                 return conn.execute(
                     notifications.insert().values(
-                        case_id=case.id, kind=kind, channel=case.channel, state=SENDING, created_at=self.clock(),
-                        text=text, attempts=1,
+                        case_id=case.id, kind=kind, channel=follower.channel if follower else case.channel,
+                        state=SENDING, created_at=self.clock(), text=text, attempts=1,
+                        follower_id=follower.id if follower else None,
                     )
                 ).inserted_primary_key[0]
         except IntegrityError:
@@ -147,24 +179,36 @@ class RasaNotifier:
             conn.execute(update(notifications).where(notifications.c.id == row_id).values(**values))
 
     async def notify(self, case: Case, kind: str, note: Optional[str] = None) -> Optional[str]:
-        """Tell the resident (if they agreed to contact); returns the recorded state."""
-        if not case.contact_consent:
-            return None
-        text = message_text(case, kind, note)
-        row_id = self._claim(case, kind, text)
-        if row_id is None:
-            return None
-        return await self._attempt(row_id, 1, case.reference, case.conversation_id, kind, text)
+        """Tell the resident (if they agreed to contact), then each follower; returns the resident's state."""
+        state = None
+        if case.contact_consent:
+            text = message_text(case, kind, note)
+            row_id = self._claim(case, kind, text)
+            if row_id is not None:
+                state = await self._attempt(row_id, 1, case.reference, case.conversation_id, kind, text)
+        for follower in FollowerStore(self.engine).for_case(case.id):
+            # Following is asking for the case's news: each follower once per kind.
+            mine = follower_kind(follower.id, kind)
+            words = follower_text(case, kind, note)
+            follower_row = self._claim(case, mine, words, follower)
+            if follower_row is not None:
+                await self._attempt(follower_row, 1, case.reference, follower.conversation_id, mine, words)
+        return state
 
     async def notify_update(self, case: Case, text: str) -> Optional[str]:
-        """Send staff's public update to the resident (if they agreed to contact); returns the recorded state."""
-        if not case.contact_consent:
-            return None
-        message = update_text(case, text)
-        row_id = self._claim(case, UPDATE_PREFIX + secrets.token_hex(6), message)
-        if row_id is None:
-            return None
-        return await self._attempt(row_id, 1, case.reference, case.conversation_id, UPDATE_PREFIX, message)
+        """Send staff's public update to the resident (if they agreed to contact) and each follower."""
+        state = None
+        if case.contact_consent:
+            message = update_text(case, text)
+            row_id = self._claim(case, UPDATE_PREFIX + secrets.token_hex(6), message)
+            if row_id is not None:
+                state = await self._attempt(row_id, 1, case.reference, case.conversation_id, UPDATE_PREFIX, message)
+        for follower in FollowerStore(self.engine).for_case(case.id):
+            words = follower_text(case, UPDATE_PREFIX, text)
+            follower_row = self._claim(case, UPDATE_PREFIX + secrets.token_hex(6), words, follower)
+            if follower_row is not None:
+                await self._attempt(follower_row, 1, case.reference, follower.conversation_id, UPDATE_PREFIX, words)
+        return state
 
     async def notify_photos(self, case: Case, link_id: str, text: str) -> Optional[str]:
         """Tell the resident the photos they sent through an upload link arrived (bot/photo_links).
@@ -183,8 +227,11 @@ class RasaNotifier:
         now = self.clock()
         query = (
             select(notifications.c.id, notifications.c.attempts, notifications.c.kind, notifications.c.text,
-                   cases.c.reference, cases.c.conversation_id)
+                   cases.c.reference,
+                   # a follower's copy goes to the follower's conversation
+                   func.coalesce(followers.c.conversation_id, cases.c.conversation_id).label("conversation_id"))
             .join(cases, cases.c.id == notifications.c.case_id)
+            .outerjoin(followers, followers.c.id == notifications.c.follower_id)
             .where(and_(notifications.c.state == FAILED, notifications.c.next_attempt_at <= now,
                         notifications.c.text.is_not(None)))
             .order_by(notifications.c.next_attempt_at)
