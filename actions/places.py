@@ -29,7 +29,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot import answers
+from bot import answers, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
 from bot.places.matching import name_tokens, words
 
@@ -220,6 +220,21 @@ def street_fields(place: Any) -> Dict[str, Optional[str]]:
             fields.update(place_latitude=f"{sum(s.latitude for s in streets) / len(streets):.6f}",
                           place_longitude=f"{sum(s.longitude for s in streets) / len(streets):.6f}")
     return fields
+
+
+def street_postcode(place: Any) -> Optional[str]:
+    """The postcode of a found street that has only one (in the council's area), for a case given none.
+
+    The place then tells the council area and the district, as a postcode would have.
+    """
+    places = gazetteer()
+    if places is None or not isinstance(place, dict) or place.get("status") != FOUND:
+        return None
+    street = _street(places, place)
+    if street is None or len(street.postcodes) != 1:
+        return None
+    postcode = street.postcodes[0]
+    return postcode if postcodes.in_area(postcode, services.settings().postcode_areas) else None
 
 
 def choice_words(streets: List[Street]) -> str:

@@ -741,7 +741,9 @@ def build_case(category: Category, tracker: Tracker) -> NewCase:
         conversation_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel() or "unknown",
         location_text=slot("location"),
-        postcode=slot("postcode"),
+        # No postcode given: the street's, when the gazetteer gives it only one (actions/places.py).
+        postcode=slot("postcode") or (places.street_postcode(tracker.get_slot(places.PLACE_SLOT))
+                                      if tracker.get_slot("postcode") is None else None),
         latitude=slot("latitude"),
         longitude=slot("longitude"),
         description=slot("description"),

@@ -200,3 +200,12 @@ def test_without_a_gazetteer_places_are_kept_as_typed(environment, make_tracker,
     talk.say("Mill Lane")
     assert talk.slots["location"] == "Mill Lane" and talk.slots["requested_slot"] == "defect_surface"
     assert reports.build_case(BY_KEY["pothole"], talk.tracker()).place_note is None
+
+
+def test_a_street_with_one_postcode_gives_a_case_without_one_its_postcode(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("12 station rd")
+    assert reports.build_case(BY_KEY["pothole"], talk.tracker()).postcode == "AN9 2SR"
+    talk = Conversation(make_tracker)
+    talk.say("mill lane an1")  # Mill Lane, Northfield has two postcodes: none is guessed
+    assert reports.build_case(BY_KEY["pothole"], talk.tracker()).postcode is None
