@@ -23,6 +23,8 @@ from bot.cases.model import STATUS_DESCRIPTIONS, STATUS_ORDER, Case
 from bot.console.web import console, form_value, redirect, render, requires
 from bot.outbox.notify import MAX_UPDATE_CHARS, SENT, kind_for
 from bot.outbox.store import OutboxStore
+from bot.storage.duplicates import possible_duplicate_of
+from bot.storage.followers import FollowerStore
 from bot.storage.case_list import SORTS, CaseFilter, case_record, choices, coordinates, list_cases
 from bot.storage.sms import SmsStore
 
@@ -77,6 +79,8 @@ async def case_page(request: Request, reference: str) -> HTTPResponse:
         worked_here=case.backoffice in app_console.builtin_backoffices, later_statuses=later,
         descriptions=STATUS_DESCRIPTIONS, max_update=MAX_UPDATE_CHARS,
         sms_texts=sms.messages(case.conversation_id) if case.channel == "sms" else [],
+        followers=FollowerStore(app_console.engine).count(case.id),
+        duplicate_of=possible_duplicate_of(app_console.engine, case.id),
     )
 
 

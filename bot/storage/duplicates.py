@@ -128,3 +128,12 @@ def _merged(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
         else:
             merged.append((low, high))
     return merged
+
+
+def possible_duplicate_of(engine: Engine, case_id: int) -> Optional[str]:
+    """The reference of the open case a resident said this one differs from (for staff), if any."""
+    earlier = cases.alias("earlier")
+    query = (select(earlier.c.reference).select_from(cases.join(earlier, earlier.c.id == cases.c.duplicate_of))
+             .where(cases.c.id == case_id))
+    with engine.connect() as conn:
+        return conn.execute(query).scalar_one_or_none()
