@@ -179,7 +179,8 @@ def choose(place: Optional[Dict[str, Any]], answer: str) -> Optional[Street]:
 
 def needs_choice(place: Any, choice: Any) -> bool:
     """True while the place is ambiguous and the resident has not said which (or that they don't know)."""
-    return isinstance(place, dict) and place.get("status") == AMBIGUOUS and choice is None
+    # Never asked without two streets to offer (a gazetteer changed since the place was read).
+    return isinstance(place, dict) and place.get("status") == AMBIGUOUS and choice is None and len(options(place)) > 1
 
 
 def staff_note(place: Any) -> Optional[str]:
