@@ -164,6 +164,16 @@ async def test_request_fields_follow_the_spec(adapter, replay):
     assert form["attribute[council_reference]"] == "AB7K-3FQ2"
 
 
+async def test_without_a_shared_position_the_gazetteer_street_position_is_sent(adapter, replay):
+    for _ in range(2):
+        replay.reply("POST", "requests", example("post_request.xml"))
+    await adapter().submit(make_case(usrn="38000001", place_latitude="52.209344", place_longitude="-1.477704"))
+    await adapter().submit(make_case(latitude="51.5", longitude="-0.12", place_latitude="52.2", place_longitude="-1.4"))
+    street, shared = replay.seen[0]["form"], replay.seen[1]["form"]
+    assert (street["lat"], street["long"]) == ("52.209344", "-1.477704")
+    assert (shared["lat"], shared["long"]) == ("51.5", "-0.12")  # the resident's own position wins
+
+
 def test_a_long_description_is_cut_to_the_limit_but_keeps_our_reference():
     text = build_description(make_case(description="x" * 10_000))
     assert len(text) == DESCRIPTION_MAX
