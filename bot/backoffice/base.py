@@ -16,6 +16,7 @@ methods.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import List, Optional, Protocol, runtime_checkable
 
 from bot.cases.model import Case, StatusUpdate, Submission
@@ -38,6 +39,21 @@ class Capabilities:
     polls_status: bool = False
     # It keeps the resident's email and phone; if not, staff are told on the case.
     stores_contact: bool = True
+    # add_report: it can take a further resident's report of a case it already holds
+    # ("me too", bot/outbox/further_reports.py). GeoReport v2 has no call for it.
+    adds_reports: bool = False
+
+
+@dataclass(frozen=True)
+class FurtherReport:
+    """Another resident reporting a case the back office already holds (a follower)."""
+
+    follower_id: int
+    channel: str
+    reported_at: Optional[datetime]
+    location_text: Optional[str]
+    description: Optional[str]
+    followers: int  # residents following the case, this one included
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,10 @@ class CaseSystem(Protocol):
         """Call the back office (service list, a key test where possible); what is wrong, if anything."""
         ...
 
+    async def add_report(self, case: Case, report: FurtherReport) -> None:
+        """Tell it another resident reported ``case`` (only if ``capabilities.adds_reports``); raise on failure."""
+        ...
+
     async def close(self) -> None:
         """Release connections (called once when the worker stops)."""
         ...
@@ -101,6 +121,9 @@ class BaseCaseSystem:
 
     async def check_live(self) -> List[LiveProblem]:
         return []
+
+    async def add_report(self, case: Case, report: FurtherReport) -> None:
+        raise NotImplementedError(f"{self.name} cannot take further reports")
 
     async def close(self) -> None:
         return None

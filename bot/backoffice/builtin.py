@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from bot.backoffice.base import BaseCaseSystem, Capabilities
+from bot.backoffice.base import BaseCaseSystem, Capabilities, FurtherReport
 from bot.backoffice.registry import NO_CHECK, Adapter, BuildContext
 from bot.cases.model import OPEN, Case, StatusUpdate, Submission
 from bot.storage.cases import CaseStore
@@ -18,7 +18,8 @@ class BuiltinCaseSystem(BaseCaseSystem):
     """:class:`~bot.backoffice.base.CaseSystem` backed by our own database."""
 
     # Submitting only opens the case in our own store: doing it twice changes nothing.
-    capabilities = Capabilities(idempotent_submit=True, polls_status=True, stores_contact=True)
+    # Further reports ("me too") are already in our store: staff see the followers on the case page.
+    capabilities = Capabilities(idempotent_submit=True, polls_status=True, stores_contact=True, adds_reports=True)
 
     def __init__(self, store: CaseStore, name: str = "builtin") -> None:
         self.name = name
@@ -28,6 +29,9 @@ class BuiltinCaseSystem(BaseCaseSystem):
         # The worker records "open" with the delivery, in one transaction: recording it here first
         # made the worker see no change, so the resident was never told their case was accepted.
         return Submission(backoffice_reference=case.reference, status=OPEN)
+
+    async def add_report(self, case: Case, report: FurtherReport) -> None:
+        """Nothing to send: the follower is a row of our own store, counted on the case page."""
 
     async def fetch_status(self, case: Case) -> Optional[StatusUpdate]:
         current = self.store.get(case.id)

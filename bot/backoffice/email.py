@@ -23,7 +23,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
-from bot.backoffice.base import BaseCaseSystem, Capabilities, LiveProblem
+from bot.backoffice.base import BaseCaseSystem, Capabilities, FurtherReport, LiveProblem
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain
 from bot.backoffice.registry import Adapter, BuildContext, check_bool, check_positive, check_secret_env, text_or_none
 from bot.cases.model import SENT, Case, StatusUpdate, Submission
@@ -124,12 +124,43 @@ def build_message(case: Case, config: EmailConfig) -> EmailMessage:
     return message
 
 
+def build_further_report(case: Case, report: FurtherReport, config: EmailConfig) -> EmailMessage:
+    """Another resident reported the same problem: an email about the case, in its thread."""
+    title = BY_KEY[case.category].title if case.category in BY_KEY else case.category
+    lines = [
+        f"Another resident has reported the same {title} as case {case.reference}"
+        + (f" (your reference {case.backoffice_reference})" if case.backoffice_reference else "") + ".",
+        "",
+        f"Reported: {report.reported_at.isoformat() if report.reported_at else 'now'}, by {report.channel}",
+        f"Where they said: {report.location_text or 'not given'}",
+        f"What they said: {report.description or 'nothing more'}",
+        f"Residents now following this case: {report.followers}",
+        "",
+        "We send them the case's updates; their contact details are not passed on.",
+        f"Reference: {case.reference}",
+    ]
+    domain = config.from_address.rpartition("@")[2] or "localhost"
+    message = EmailMessage()
+    message["Subject"] = f"{config.subject_prefix} {title} {case.reference}: reported again"
+    message["From"] = config.from_address
+    message["To"] = config.to_address
+    message["Date"] = formatdate(localtime=False)
+    # Fixed per follower, so a retried send is recognisably the same email; threaded under the case.
+    message["Message-ID"] = f"<{case.reference}.{config.name}.further-{report.follower_id}@{domain}>"
+    message["In-Reply-To"] = f"<{case.reference}.{config.name}@{domain}>"
+    message["References"] = message["In-Reply-To"]
+    message["X-Case-Reference"] = case.reference
+    message.set_content("\n".join(lines))
+    return message
+
+
 class EmailCaseSystem(BaseCaseSystem):
     """:class:`~bot.backoffice.base.CaseSystem` that emails each case to a team inbox."""
 
     # An inbox has no status to read and cannot be searched; an email sent twice
     # carries the same Message-ID, so sending again after an uncertain attempt is safe.
-    capabilities = Capabilities(idempotent_submit=True, polls_status=False, stores_contact=True)
+    # A further report ("me too") is one more email about the case, with its own fixed Message-ID.
+    capabilities = Capabilities(idempotent_submit=True, polls_status=False, stores_contact=True, adds_reports=True)
 
     def __init__(self, config: EmailConfig) -> None:
         self.name = config.name
@@ -191,6 +222,9 @@ class EmailCaseSystem(BaseCaseSystem):
     async def submit(self, case: Case) -> Submission:
         await asyncio.to_thread(self._send, build_message(case, self.config))
         return Submission(backoffice_reference=None, status=SENT)
+
+    async def add_report(self, case: Case, report: FurtherReport) -> None:
+        await asyncio.to_thread(self._send, build_further_report(case, report, self.config))
 
     async def fetch_status(self, case: Case) -> Optional[StatusUpdate]:
         return None

@@ -45,11 +45,13 @@ from bot.backoffice.base import CaseSystem
 from bot.cases.model import STATUS_ORDER, SENT, Case, Submission
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain, Vanished
 from bot.json_logs import set_conversation
+from bot.outbox.further_reports import FurtherReports
 from bot.outbox.notify import RasaNotifier, kind_for
 from bot.outbox.store import Clock, Job, OutboxStore, utcnow
 from bot.routing import Routing
 from bot.settings import Settings
 from bot.storage.cases import CaseStore
+from bot.storage.followers import FollowerStore
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +104,7 @@ class DeliveryWorker:
         slowest = max((s.timeout_seconds for s in systems.values()), default=30.0)
         self.lease_seconds = 2 * slowest + 30
         self._recoveries: Dict[str, datetime] = {}
+        self.further_reports = FurtherReports(FollowerStore(case_store.engine), case_store, routing, systems, clock)
         self._failing: Dict[str, datetime] = {}  # back office -> when it was last probed
 
     # -- delivery --------------------------------------------------------------------------
@@ -363,7 +366,9 @@ class DeliveryWorker:
         delivered = await self.deliver_due()
         polled = await self.poll_due()
         retried = await self.notifier.retry_due() if self.notifier else 0
-        return {"claimed": delivered, "polled": polled, "notifications_retried": retried}
+        # "Me too" reports to the back offices of delivered cases (bot/outbox/further_reports.py).
+        further = await self.further_reports.pass_on()
+        return {"claimed": delivered, "polled": polled, "notifications_retried": retried, "further_reports": further}
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Work until ``stop`` is set; sleeps only when a round found nothing to do."""
