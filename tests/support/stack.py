@@ -36,6 +36,10 @@ class Stack:
             "VAR_DIR": str(var_dir),
             "RASA_PORT": str(free_port()),
             "ACTION_SERVER_PORT": str(free_port()),
+            # End-to-end conversations report the same few places again and again: no
+            # "we already know about it" offers, unless a test asks for them
+            # (tests/e2e/test_duplicates.py).
+            "DUPLICATE_DAYS": "0",
             **(env or {}),
         })
         for inherited in ("DATABASE_URL", "TRACKER_STORE_URL"):
