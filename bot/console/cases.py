@@ -22,7 +22,7 @@ from bot.cases import references
 from bot.cases.model import STATUS_DESCRIPTIONS, STATUS_ORDER, Case
 from bot.console.web import console, form_value, redirect, render, requires
 from bot.outbox.notify import MAX_UPDATE_CHARS, SENT, kind_for
-from bot.outbox.store import OutboxStore
+from bot.storage.outbox import OutboxStore
 from bot.storage.duplicates import possible_duplicate_of
 from bot.storage.followers import FollowerStore
 from bot.storage.case_list import SORTS, CaseFilter, case_record, choices, coordinates, list_cases

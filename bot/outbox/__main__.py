@@ -28,7 +28,7 @@ from bot.endpoints import add_aiohttp_routes
 from bot.cases import references
 from bot.outbox.lock import WorkerLock, lock_path_for
 from bot.outbox.notify import METRIC_KINDS, RasaNotifier
-from bot.outbox.store import OutboxStore
+from bot.storage.outbox import OutboxStore
 from bot.outbox.worker import DeliveryWorker
 from bot.retention import RetentionPolicy, apply_retention, photo_dirs, run_daily
 from bot.routing import Routing, load_routing

@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import metrics
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
-from bot.outbox.store import Clock, utcnow
+from bot.storage.outbox import Clock, utcnow
 from bot.storage.followers import Follower, FollowerStore
 from bot.storage.schema import cases, followers, notifications
 

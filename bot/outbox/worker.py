@@ -47,7 +47,7 @@ from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Unc
 from bot.json_logs import set_conversation
 from bot.outbox.further_reports import FurtherReports
 from bot.outbox.notify import RasaNotifier, kind_for
-from bot.outbox.store import Clock, Job, OutboxStore, utcnow
+from bot.storage.outbox import Clock, Job, OutboxStore, utcnow
 from bot.routing import Routing
 from bot.settings import Settings
 from bot.storage.cases import CaseStore

@@ -13,7 +13,7 @@ its owner writes (nothing here writes):
   (bot/storage/sms.py: ``delivery_problems``).
 
 A flag leaves the view when a supervisor marks it handled or when the case is
-delivered after all (bot/outbox/store.py clears it). Every query is led by an
+delivered after all (bot/storage/outbox.py clears it). Every query is led by an
 index (``ix_cases_list_attention``, ``ix_notifications_retry``,
 ``ix_sms_messages_pending``) and bounded by ``limit``.
 """

@@ -1,7 +1,7 @@
 """Reading cases for staff: the console's filtered, sorted, paged case list and one case's full record.
 
 Read-only: cases, outbox and notifications are written by their own modules
-(bot/storage/cases.py, bot/outbox/store.py, bot/outbox/notify.py). Every
+(bot/storage/cases.py, bot/storage/outbox.py, bot/outbox/notify.py). Every
 filter is a bound parameter, and every filter the list offers has an index
 (bot/storage/schema.py, ``ix_cases_*``), so a filtered page of 100,000 cases
 stays well under 150 ms (``python -m benchmarks.cases``).

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import geocell
 from bot.cases import references
 from bot.cases.model import RECEIVED, STATUS_ORDER, Case, NewCase
+from bot.storage import outbox as outbox_rows  # owns the outbox table (the module: it imports this one)
 from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox
 from bot.storage.times import utcnow
 from bot.street_key import street_key
@@ -89,16 +90,7 @@ class CaseStore:
                             case_id=case_id, status=RECEIVED, source="resident", created_at=now
                         )
                     )
-                    conn.execute(
-                        outbox.insert().values(
-                            case_id=case_id,
-                            state="pending",
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
+                    outbox_rows.enqueue(conn, case_id, now)
                 return self._get(cases.c.id == case_id)  # type: ignore[return-value]
             except IntegrityError:
                 # Either a concurrent call with the same key won (return its case)
@@ -144,8 +136,11 @@ class CaseStore:
         note: Optional[str] = None,
         backoffice_reference: Optional[str] = None,
         conn: Optional[Connection] = None,
+        backoffice: Optional[str] = None,
     ) -> bool:
         """Move a case forward to ``status``; never backwards. True if it changed.
+
+        ``backoffice``: the back office it was delivered to (the worker, on delivery).
 
         Pass ``conn`` to make it part of the caller's transaction (the outbox
         worker records a delivery and its outbox row in one commit).
@@ -154,12 +149,15 @@ class CaseStore:
             raise ValueError(f"unknown case status {status!r}")
         if conn is None:
             with self.engine.begin() as own:
-                return self.record_status(case_id, status, source, note, backoffice_reference, conn=own)
+                return self.record_status(case_id, status, source, note, backoffice_reference, conn=own,
+                                          backoffice=backoffice)
         now = utcnow()
         current = conn.execute(select(cases.c.status).where(cases.c.id == case_id)).scalar_one()
         changes: dict[str, Any] = {"updated_at": now}
         if backoffice_reference:
             changes["backoffice_reference"] = backoffice_reference
+        if backoffice:
+            changes["backoffice"] = backoffice
         moves_forward = STATUS_ORDER.index(status) > STATUS_ORDER.index(current)
         if moves_forward:
             changes["status"] = status
@@ -262,9 +260,9 @@ class CaseStore:
         ids = sorted(set(case_ids))
         counts: Dict[str, int] = {}
         with self.engine.begin() as conn:
+            counts["deliveries"] = outbox_rows.erase_for_cases(conn, ids, dry_run)
             for name, table in (("notifications", notifications), ("case updates", case_updates),
-                                ("staff notes", case_notes),
-                                ("deliveries", outbox), ("cases", cases)):
+                                ("staff notes", case_notes), ("cases", cases)):
                 column = table.c.id if table is cases else table.c.case_id
                 if not ids:
                     counts[name] = 0

@@ -133,7 +133,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
-    # A worker's lease on the row while it delivers it (bot/outbox/store.py):
+    # A worker's lease on the row while it delivers it (bot/storage/outbox.py):
     # another worker may take the row over only once the lease has run out.
     Column("claimed_by", String(80)),
     Column("claimed_until", DateTime(timezone=True)),

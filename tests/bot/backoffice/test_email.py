@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from bot.backoffice.email import EmailCaseSystem, EmailConfig
 from bot.backoffice.errors import Rejected, TemporaryFailure
-from bot.outbox.store import DELIVERED, OutboxStore
+from bot.storage.outbox import DELIVERED, OutboxStore
 from bot.outbox.worker import DeliveryWorker
 from bot.routing import load_routing
 from bot.settings import PROJECT_ROOT, load_settings

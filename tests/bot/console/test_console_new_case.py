@@ -10,7 +10,7 @@ from typing import Iterator
 import pytest
 
 from bot.launcher import stop_all
-from bot.outbox.store import OutboxStore
+from bot.storage.outbox import OutboxStore
 from bot.storage.audit import AuditLog
 from bot.storage.cases import CaseStore
 from tests.bot.console.test_console_security import Console

@@ -7,7 +7,7 @@ from typing import AsyncIterator, Callable
 
 import pytest
 
-from bot.outbox.store import OutboxStore
+from bot.storage.outbox import OutboxStore
 from bot.outbox.worker import DeliveryWorker
 from bot.settings import load_settings
 from bot.storage.cases import CaseStore

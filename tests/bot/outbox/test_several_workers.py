@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List
 import pytest
 
 from bot.launcher import Service, stop_all, wait_until_healthy
-from bot.outbox.store import OutboxStore
+from bot.storage.outbox import OutboxStore
 from bot.settings import PROJECT_ROOT
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine

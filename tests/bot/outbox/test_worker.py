@@ -16,7 +16,7 @@ from actions.reports import ActionFinishReport
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, RECEIVED, SENT
 from bot.outbox.lock import WorkerLock, lock_path_for
 from bot.outbox.notify import RasaNotifier
-from bot.outbox.store import DELIVERED, FAILED, PENDING
+from bot.storage.outbox import DELIVERED, FAILED, PENDING
 from bot.settings import PROJECT_ROOT
 from bot.storage.schema import cases, notifications, outbox
 from tests.conftest import user_event

@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.cases.model import OPEN, SENT
-from bot.outbox.store import DELIVERED, FAILED
+from bot.storage.outbox import DELIVERED, FAILED
 from bot.settings import PROJECT_ROOT
 from bot.storage.schema import case_notes
 from tests.support.delivery import new_case

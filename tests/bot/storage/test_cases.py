@@ -50,7 +50,7 @@ async def test_builtin_case_system_opens_the_case_in_our_store(case_store):
     system = BuiltinCaseSystem(case_store)
     submission = await system.submit(case)
     assert (submission.backoffice_reference, submission.status) == (case.reference, OPEN)
-    # The delivery worker records it (bot/outbox/store.py mark_delivered); then our store is the system.
+    # The delivery worker records it (bot/storage/outbox.py mark_delivered); then our store is the system.
     case_store.record_status(case.id, submission.status, source="builtin", backoffice_reference=case.reference)
     status = await system.fetch_status(case_store.get(case.id))
     assert status.status == OPEN

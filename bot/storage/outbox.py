@@ -1,5 +1,10 @@
 """Outbox rows: claiming them for delivery or a status check, and recording what happened.
 
+This module owns the ``outbox`` table: nothing else writes it. The case store
+adds a case's row through :func:`enqueue` (in the case's own transaction) and
+erases it through :func:`erase_for_cases`; the delivery worker
+(bot/outbox/worker.py) and the console go through :class:`OutboxStore`.
+
 Exactly-once delivery with several workers rests on three things:
 
 * a claim is a lease (``claimed_by``, ``claimed_until``) taken in a short
@@ -20,17 +25,34 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.cases.model import CLOSED, SENT, STATUS_ORDER, Case, Submission
-from bot.storage.cases import CaseStore, _row_to_case
+from bot.storage import cases as case_rows  # the module, not its names: the case store calls back into this one
 from bot.storage.schema import cases, outbox
 from bot.storage.times import aware, utcnow
 
 Clock = Callable[[], datetime]
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+def enqueue(conn: Connection, case_id: int, now: datetime) -> None:
+    """A new case's row, due now (in the caller's transaction: the case and its row go together)."""
+    conn.execute(outbox.insert().values(
+        case_id=case_id, state=PENDING, attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+    ))
+
+
+def erase_for_cases(conn: Connection, case_ids: List[int], dry_run: bool = False) -> int:
+    """Delete (or, dry run, count) these cases' rows, in the caller's transaction (bot/privacy)."""
+    if not case_ids:
+        return 0
+    where = outbox.c.case_id.in_(case_ids)
+    if dry_run:
+        return conn.execute(select(func.count()).select_from(outbox).where(where)).scalar() or 0
+    return conn.execute(delete(outbox).where(where)).rowcount or 0
 
 
 @dataclass(frozen=True)
@@ -69,7 +91,7 @@ class OutboxStore:
             .order_by(outbox.c.id)
         ).mappings()
         return [
-            Job(r["outbox_id"], _row_to_case(r), r["attempts"], r["backoffice_token"], r["last_error"],
+            Job(r["outbox_id"], case_rows._row_to_case(r), r["attempts"], r["backoffice_token"], r["last_error"],
                 r["uncertain_lookups"])
             for r in rows
         ]
@@ -118,7 +140,7 @@ class OutboxStore:
         backoffice: str,
         submission: Submission,
         next_poll_at: Optional[datetime],
-        case_store: CaseStore,
+        case_store: "case_rows.CaseStore",
     ) -> Tuple[bool, bool]:
         """Record a delivery: case status and reference, outbox row, in one transaction.
 
@@ -129,9 +151,8 @@ class OutboxStore:
         with self.engine.begin() as conn:
             moved = case_store.record_status(
                 job.case.id, status, source=backoffice, note=f"Delivered to {backoffice}",
-                backoffice_reference=submission.backoffice_reference, conn=conn,
+                backoffice_reference=submission.backoffice_reference, backoffice=backoffice, conn=conn,
             )
-            conn.execute(update(cases).where(cases.c.id == job.case.id).values(backoffice=backoffice))
             # A flag raised while delivery failed is about nothing any more (the console's needs-attention view).
             case_store.clear_delivery_flag(job.case.id, backoffice, conn)
             result = conn.execute(

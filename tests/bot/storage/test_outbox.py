@@ -1,10 +1,10 @@
-"""OutboxStore's view for the metrics (bot/outbox/store.py): pending cases per back office and the oldest's age."""
+"""OutboxStore's view for the metrics (bot/storage/outbox.py): pending cases per back office and the oldest's age."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.outbox.store import OutboxStore
+from bot.storage.outbox import OutboxStore
 from bot.storage.cases import CaseStore
 from tests.support.delivery import FakeClock, new_case
 
