@@ -76,6 +76,20 @@ def test_the_case_page_escapes_what_the_resident_typed(console: Console) -> None
     assert case.reference in {e.target for e in audit(console, "view_case")}
 
 
+def test_the_case_page_shows_the_gazetteer_street_and_the_place_note(console: Console) -> None:
+    found = make_case(console, "place-1", location_text="14 Mill Lane, Northfield", usrn="38000001",
+                      place_latitude="52.209344", place_longitude="-1.477704")
+    unknown = make_case(console, "place-2", location_text="<i>behind the chippy</i>",
+                        place_note="Place not found in the council's gazetteer: kept as the resident typed it; "
+                                   "please check where it is.")
+    agent = signed_in(console)
+    page = agent.get(f"/cases/{found.reference}").text
+    assert "USRN 38000001" in page and 'href="geo:52.209344,-1.477704"' in page and "Check the place" not in page
+    page = agent.get(f"/cases/{unknown.reference}").text
+    assert "Check the place" in page and "council&#39;s gazetteer" in page and "USRN" not in page
+    assert "&lt;i&gt;behind the chippy&lt;/i&gt;" in page
+
+
 def test_an_agent_changes_the_status_of_a_built_in_case_and_it_is_audited(console: Console) -> None:
     case = make_case(console, "status")
     agent = signed_in(console)
