@@ -40,7 +40,7 @@ FOUND, AMBIGUOUS, NOT_FOUND, POSTCODE, SHARED = "found", "ambiguous", "not_found
 # a message of only these, a house number, a postcode and a street is just a street.
 _FILLER = frozenset(
     "its it is s on in at the sorry no not actually i meant mean should be oh oops wrong street road place "
-    "address number no the one correction its on near of".split()
+    "address number one correction near of".split()
 )
 
 
@@ -79,7 +79,12 @@ def display(street: Street, record: Dict[str, Any]) -> str:
         text = f"{house} {street.name}" if house else street.name
     else:
         span = record.get("span")
-        text = raw[: span[0]] + street.name + raw[span[1]:] if span else raw
+        # The slot came through the tracker: a span that is not two positions in the words is ignored.
+        if isinstance(span, list) and len(span) == 2 and all(isinstance(i, int) for i in span) \
+                and 0 <= span[0] <= span[1] <= len(raw):
+            text = raw[: span[0]] + street.name + raw[span[1]:]
+        else:
+            text = raw
         text = text.strip(" ,.")
     if record.get("shared") and not any(t in name_tokens(text) for t in name_tokens(street.locality)):
         # "Mill Lane, Northfield": only where the name alone does not say which street.

@@ -209,3 +209,12 @@ def test_a_street_with_one_postcode_gives_a_case_without_one_its_postcode(enviro
     talk = Conversation(make_tracker)
     talk.say("mill lane an1")  # Mill Lane, Northfield has two postcodes: none is guessed
     assert reports.build_case(BY_KEY["pothole"], talk.tracker()).postcode is None
+
+
+def test_a_forged_span_in_the_place_slot_does_not_break_the_choice(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("outside the Co-op on Mill Lane")
+    talk.slots["place"] = {**talk.slots["place"], "span": ["x", None]}
+    talk.say("Easton")
+    assert talk.slots["location"] == "outside the Co-op on Mill Lane, Easton"
+    assert talk.slots["place"]["usrn"] == "38000002"
