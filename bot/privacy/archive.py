@@ -42,6 +42,8 @@ def collect(stores: DataStores, subject: Subject) -> Dict[str, Any]:
                            "events": conversations.get(c, [])} for c in sorted(subject.conversation_ids)],
         "cases": cases,
         "sms": stores.sms.export(subject.phones, subject.conversation_ids),
+        # Other residents' cases this person said "me too" to: their own row, not those cases.
+        "followed_cases": stores.followers.export(subject.conversation_ids),
         "escalations": stores.escalations.export(subject.conversation_ids, subject.phones),
         "audit": stores.audit.naming(subject.names),
         "photos": [{"url": url, "file": f"photos/{path.name}"}

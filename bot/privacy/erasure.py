@@ -70,6 +70,7 @@ def erase_subject(stores: DataStores, subject: Subject, operator: Optional[int],
     conversation_ids = sorted(subject.conversation_ids)
     report.counts["conversations"] = len(conversations)
     report.counts["conversation events"] = tracker_events.erase(stores.tracker_engine, conversation_ids, dry_run)
+    report.counts.update(stores.followers.erase(conversation_ids, dry_run))
     report.counts.update(stores.cases.erase(subject.case_ids, dry_run))
     report.counts.update(stores.sms.erase(subject.phones, conversation_ids, dry_run))
     report.counts.update(stores.escalations.erase(conversation_ids, subject.phones, dry_run))

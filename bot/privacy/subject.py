@@ -17,6 +17,7 @@ from bot.storage.audit import AuditLog
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
 from bot.storage.escalations import EscalationStore
+from bot.storage.followers import FollowerStore
 from bot.storage.sms import SmsStore
 
 KINDS = ("phone", "email", "reference")
@@ -100,6 +101,11 @@ class DataStores:
     @property
     def sms(self) -> SmsStore:
         return SmsStore(self.engine)
+
+    @property
+    def followers(self) -> FollowerStore:
+        """Cases the person said "me too" to (bot/storage/followers.py)."""
+        return FollowerStore(self.engine)
 
     @property
     def escalations(self) -> EscalationStore:
