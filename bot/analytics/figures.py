@@ -144,8 +144,9 @@ def _seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement:
 
 
 def _local_day(hour: Any, zone: ZoneInfo) -> date:
+    """The council's day of a UTC hour: hours since 1970 (rollup) or 'YYYY-MM-DD HH' (a DateTime column)."""
     if isinstance(hour, str):
-        moment = datetime.strptime(hour[:13], "%Y-%m-%d %H").replace(tzinfo=timezone.utc)
+        moment = datetime(int(hour[0:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=timezone.utc)
     else:
         moment = datetime.fromtimestamp(int(hour) * 3600, timezone.utc)
     return moment.astimezone(zone).date()
@@ -188,8 +189,11 @@ def duration_text(seconds: Optional[float]) -> str:
 def _per_day(period: Period, counted: Sequence[Tuple[Any, str, int]], dialect_hour: Callable[[Any], date],
              channels: Sequence[str]) -> Dict[date, Dict[str, int]]:
     days: Dict[date, Dict[str, int]] = {d: {c: 0 for c in channels} for d in period.days}
+    known: Dict[Any, date] = {}  # each hour comes once per channel: convert it once
     for hour, channel, count in counted:
-        day = dialect_hour(hour)
+        day = known.get(hour)
+        if day is None:
+            day = known[hour] = dialect_hour(hour)
         if day in days:
             key = channel if channel in channels else REST_CHANNEL
             days[day][key] = days[day].get(key, 0) + int(count)

@@ -25,12 +25,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, inspect, or_, select
+from sqlalchemy import String, case, cast, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -57,6 +58,7 @@ SESSION_ACTION = "action_session_start"
 # A case is written a moment before the action's events reach the tracker.
 CASE_SLACK_SECONDS = 120
 TOPICS_MAX_CHARS = 400
+BUCKETS = tuple(f"confidence_{n}" for n in range(10))
 
 
 def resident_key(conversation_id: str) -> str:
@@ -135,15 +137,17 @@ def refresh(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = 
         limit = batch_size if max_events is None else min(batch_size, max_events - read)
         if limit <= 0:
             return read, False
+        # The JSON only of the events whose details are read: most rows are actions and slots.
+        data = case((events.c.type_name.in_(("user", "slot", "bot")), events.c.data), else_=None)
         query = (select(events.c.id, events.c.sender_id, events.c.type_name, events.c.intent_name,
-                        events.c.action_name, events.c.timestamp, events.c.data)
+                        events.c.action_name, events.c.timestamp, data)
                  .where(events.c.id > watermark, events.c.id <= newest, _wanted())
                  .order_by(events.c.id).limit(limit))
         with tracker_engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = [tuple(row) for row in conn.execute(query)]
             # Fewer than asked for: every event up to ``newest`` has been seen (the rest were not wanted).
-            upto = rows[-1].id if len(rows) == limit else newest
-            upto_at = rows[-1].timestamp if len(rows) == limit else conn.execute(
+            upto = rows[-1][0] if len(rows) == limit else newest
+            upto_at = rows[-1][5] if len(rows) == limit else conn.execute(
                 select(events.c.timestamp).where(events.c.id == upto)).scalar()
         with engine.begin() as conn:
             if not _advance(conn, stored, upto, _micros(upto_at or 0)):
@@ -196,8 +200,8 @@ def _advance(conn: Connection, expected: int, value: int, at: int) -> bool:
 def _fold(conn: Connection, rows: Sequence[Any]) -> None:
     by_sender: Dict[str, List[Any]] = defaultdict(list)
     for row in rows:
-        if row.sender_id:
-            by_sender[row.sender_id].append(row)
+        if row[1]:
+            by_sender[row[1]].append(row)
     if not by_sender:
         return
     latest = _latest_rows(conn, list(by_sender))
@@ -224,64 +228,82 @@ def _latest_rows(conn: Connection, senders: Sequence[str]) -> Dict[str, Dict[str
     return found
 
 
-def _data(row: Any) -> Dict[str, Any]:
+def _data(raw: Optional[str]) -> Dict[str, Any]:
     try:
-        data = json.loads(row.data or "{}")
+        data = json.loads(raw or "{}")
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def _apply(sender: str, existing: Optional[Dict[str, Any]], rows: Sequence[Any]) -> List[Summary]:
-    """Fold one sender's new events into its latest conversation, starting new ones at session starts."""
+# The chosen intent's confidence, where Rasa's JSON puts it: read without parsing the whole event
+# (its intent ranking makes it most of a kilobyte). Inside a JSON string every quote is escaped,
+# so nothing a resident typed can look like this; anything else is parsed in full.
+_CONFIDENCE = re.compile(r'"parse_data": \{"intent": \{"name": "(?:[^"\\]|\\.)*", "confidence": ([-+0-9.eE]+)[,}]')
+
+
+def _confidence(raw: Optional[str]) -> Optional[float]:
+    found = _CONFIDENCE.search(raw or "")
+    if found:
+        try:
+            return float(found.group(1))
+        except ValueError:
+            pass
+    value = ((_data(raw).get("parse_data") or {}).get("intent") or {}).get("confidence")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _apply(sender: str, existing: Optional[Dict[str, Any]], rows: Sequence[Tuple[Any, ...]]) -> List[Summary]:
+    """Fold one sender's new events into its latest conversation, starting new ones at session starts.
+
+    ``rows`` are plain tuples (id, sender, type, intent, action, timestamp, data): tens of thousands
+    per batch, so no attribute look-ups per event.
+    """
     current = Summary(existing, sender) if existing else None
     touched: List[Summary] = [current] if current else []
-    for row in rows:
-        at = float(row.timestamp or 0)
+    for event_id, _, kind, intent, action, timestamp, raw in rows:
+        at = float(timestamp or 0)
         # Rasa starts a session with the action ``action_session_start``, then a ``session_started`` event.
-        starts = row.type_name == "session_started" or (row.type_name == "action"
-                                                         and row.action_name == SESSION_ACTION)
+        starts = kind == "session_started" or (kind == "action" and action == SESSION_ACTION)
         if current is None or (starts and not current.opening):
-            current = Summary.new(sender, at, row.id)
+            current = Summary.new(sender, at, event_id)
             touched.append(current)
         current.opening = starts
-        if starts:
-            current.values["last_event_id"] = row.id
-            continue
         values = current.values
-        values["last_event_id"] = row.id
+        values["last_event_id"] = event_id
+        if starts:
+            continue
         current.dirty = True
-        if row.type_name == "user":
+        if kind == "user":
             values["messages"] += 1
             if values["started_at"] is None:
                 values["started_at"] = at
             values["last_at"] = at
-            intent = row.intent_name or ""
             if intent == FALLBACK_INTENT:
                 values["fallbacks"] += 1
-            confidence = (_data(row).get("parse_data") or {}).get("intent", {}).get("confidence")
-            if isinstance(confidence, (int, float)):
-                values[f"confidence_{confidence_bucket(float(confidence))}"] += 1
-            current.add_topic(TOPIC_INTENTS.get(intent))
-        elif row.type_name == "action":
-            name = row.action_name or ""
-            if name in ANSWER_ACTIONS:
+            confidence = _confidence(raw)
+            if confidence is not None:
+                values[BUCKETS[confidence_bucket(confidence)]] += 1
+            if intent in TOPIC_INTENTS:
+                current.add_topic(TOPIC_INTENTS[intent])
+        elif kind == "action":
+            if action in ANSWER_ACTIONS:
                 values["answers"] += 1
-                current.add_topic(ANSWER_ACTIONS[name])
-                if name == "action_case_status" and current.reference:
+                current.add_topic(ANSWER_ACTIONS[action])
+                if action == "action_case_status" and current.reference:
                     current.asked.append(current.reference)
-            elif name == CASE_ACTION:
+            elif action == CASE_ACTION:
                 current.made_case = True
-        elif row.type_name == "slot":
-            slot = _data(row)
+        elif kind == "slot":
+            slot = _data(raw)
             if slot.get("name") == REFERENCE_SLOT:
                 value = slot.get("value")
                 current.reference = value if isinstance(value, str) else None
-        elif row.type_name == "pause":
+        elif kind == "pause":
             if values["escalated_at"] is None:
                 values["escalated_at"] = at
-        elif row.type_name == "bot" and values["escalated_at"] is not None and values["first_staff_reply_at"] is None:
-            if '"from_staff"' in (row.data or "") and (_data(row).get("metadata") or {}).get("from_staff"):
+        elif kind == "bot" and values["escalated_at"] is not None and values["first_staff_reply_at"] is None:
+            if '"from_staff"' in (raw or "") and (_data(raw).get("metadata") or {}).get("from_staff"):
                 values["first_staff_reply_at"] = at
     # Sessions nobody has written in yet are kept too (started_at NULL, never counted), so a
     # message in a later refresh continues its own session, not the one before.
@@ -350,3 +372,22 @@ def lag_seconds(engine: Engine, now: Optional[datetime] = None) -> Optional[floa
         return None
     return max(0.0, _epoch(now or datetime.now(timezone.utc)) - float(newest))
 
+
+
+def forget(engine: Engine, conversation_ids: Sequence[str], dry_run: bool = False) -> int:
+    """Unlink these conversations' rows from the resident (erasure): each row keeps its counts for the
+    figures, but its resident key becomes its own (``erased:<row id>``), so nothing links the rows to a
+    conversation id, or to each other, any more. How many rows."""
+    keys = sorted({resident_key(c) for c in conversation_ids if c})
+    if not keys:
+        return 0
+    changed = 0
+    with engine.begin() as conn:
+        for start in range(0, len(keys), 500):
+            where = rollup.c.resident.in_(keys[start:start + 500])
+            if dry_run:
+                changed += conn.execute(select(func.count()).select_from(rollup).where(where)).scalar() or 0
+            else:
+                changed += conn.execute(rollup.update().where(where).values(
+                    resident=literal("erased:") + cast(rollup.c.id, String))).rowcount or 0
+    return changed

@@ -29,8 +29,9 @@ from bot.console.web import console, render, requires
 from bot.storage.database import make_engine
 
 bp = Blueprint("analytics")
-# One page reads at most this many new tracker events (about a second's work); the rest on the next pages.
-REFRESH_EVENTS_PER_REQUEST = 100_000
+# One page reads at most this many new tracker events (under a second's work: docs/benchmarks.md); the
+# rest on the next pages. A first build over a large tracker store: python -m bot.analytics.
+REFRESH_EVENTS_PER_REQUEST = 20_000
 
 
 def _tracker_engine(request: Request) -> Engine:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from bot.analytics import rollup
 from bot.cases.model import CLOSED
 from bot.privacy.archive import photo_files, photo_urls
 from bot.privacy.subject import DataStores, Subject
@@ -70,6 +71,8 @@ def erase_subject(stores: DataStores, subject: Subject, operator: Optional[int],
     conversation_ids = sorted(subject.conversation_ids)
     report.counts["conversations"] = len(conversations)
     report.counts["conversation events"] = tracker_events.erase(stores.tracker_engine, conversation_ids, dry_run)
+    # The analytics rollup keeps the conversations' counts, no longer linked to the person.
+    report.counts["analytics rows unlinked"] = rollup.forget(stores.engine, conversation_ids, dry_run)
     report.counts.update(stores.followers.erase(conversation_ids, dry_run))
     report.counts.update(stores.cases.erase(subject.case_ids, dry_run))
     report.counts.update(stores.sms.erase(subject.phones, conversation_ids, dry_run))

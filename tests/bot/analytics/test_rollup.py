@@ -100,3 +100,23 @@ def test_a_refresh_that_was_overtaken_folds_nothing_twice(tmp_path: Path, case_s
     monkeypatch.setattr(module, "_watermark", lambda engine: (0, 0))
     assert refresh(case_store.engine, tracker) == (0, False)
     assert [r["messages"] for r in rows(case_store.engine)] == [1]
+
+
+def test_erasure_unlinks_the_rows_from_the_resident_and_keeps_the_counts(tmp_path: Path,
+                                                                        case_store: CaseStore) -> None:
+    from bot.analytics.rollup import forget
+
+    tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    talk = Conversations(tracker)
+    for day in (0, 2):
+        talk.session(SENDER, T0 + timedelta(days=day))
+        talk.says(SENDER, T0 + timedelta(days=day), "greet")
+    talk.session("e" * 32, T0)
+    talk.says("e" * 32, T0, "greet")
+    refresh(case_store.engine, tracker)
+    assert forget(case_store.engine, [SENDER], dry_run=True) == 2
+    assert forget(case_store.engine, [SENDER]) == 2
+    residents = [r["resident"] for r in rows(case_store.engine)]
+    assert resident_key(SENDER) not in residents and len(set(residents)) == 3
+    assert resident_key("e" * 32) in residents and sum(r["messages"] for r in rows(case_store.engine)) == 3
+    assert forget(case_store.engine, [SENDER]) == 0
