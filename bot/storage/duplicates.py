@@ -16,10 +16,11 @@ asks the resident before anything is written (actions/duplicates.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import select, union_all
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.engine import Engine
 
 from bot import geocell
@@ -92,17 +93,12 @@ class DuplicateFinder:
     @staticmethod
     def _nearest(conn: Any, category: str, since: datetime, point: Tuple[float, float],
                  distance_m: float) -> Optional[Match]:
-        # One range scan of (category, geocell) per run of cells. Only conditions that index
-        # can answer are range conditions: given status or date ranges too, a planner without
-        # statistics (SQLite) may pick a case-list index instead and read the whole category.
         ranges = _merged([geocell.cell_range(p) for p in geocell.search_cells(point[0], point[1], distance_m)])
-        query = union_all(*(
-            select(cases).where(cases.c.category == category, cases.c.geocell >= low, cases.c.geocell < high,
-                                cases.c.status != CLOSED)
-            for low, high in ranges
-        ))
-        best: Optional[Tuple[float, float, Any]] = None
-        for row in conn.execute(query).mappings():
+        params: Dict[str, Any] = {"category": category, "closed": CLOSED}
+        for n, (low, high) in enumerate(ranges):
+            params[f"low{n}"], params[f"high{n}"] = low, high
+        best: Optional[Tuple[float, float, int]] = None
+        for row in conn.execute(_cells_query(len(ranges)), params).mappings():
             if aware(row["created_at"]) < since:
                 continue
             other = geocell.parse_point(row["latitude"], row["longitude"])
@@ -113,10 +109,27 @@ class DuplicateFinder:
                 continue
             rank = (metres, -aware(row["created_at"]).timestamp())
             if best is None or rank < best[:2]:
-                best = (rank[0], rank[1], row)
+                best = (rank[0], rank[1], row["id"])
         if best is None:
             return None
-        return Match(_row_to_case(best[2]), "distance", round(best[0], 1))
+        row = conn.execute(select(cases).where(cases.c.id == best[2])).mappings().one()
+        return Match(_row_to_case(row), "distance", round(best[0], 1))
+
+
+@lru_cache(maxsize=16)
+def _cells_query(count: int) -> Any:
+    """Candidates in ``count`` runs of cells: one range scan of (category, geocell) each.
+
+    Only conditions that index can answer are ranges: given status or date ranges too, a
+    planner without statistics (SQLite) may pick a case-list index and read the whole
+    category. Built once per number of runs (bound parameters), so it is compiled once.
+    """
+    return union_all(*(
+        select(cases.c.id, cases.c.latitude, cases.c.longitude, cases.c.created_at).where(
+            cases.c.category == bindparam("category"), cases.c.geocell >= bindparam(f"low{n}"),
+            cases.c.geocell < bindparam(f"high{n}"), cases.c.status != bindparam("closed"))
+        for n in range(count)
+    ))
 
 
 def _merged(ranges: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
