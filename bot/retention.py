@@ -41,6 +41,8 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, and_, de
 from sqlalchemy.engine import Engine
 
 from bot.cases.model import CLOSED
+from bot.storage import cases as case_rows  # owns the cases table
+from bot.storage import notifications as notification_rows  # owns the notifications table
 from bot.settings import Settings
 from bot.storage.schema import (
     case_notes,
@@ -48,7 +50,6 @@ from bot.storage.schema import (
     cases,
     escalation_notes,
     escalations,
-    notifications,
     sms_conversations,
     sms_messages,
 )
@@ -137,15 +138,11 @@ def apply_retention(
         photos_to_delete: Set[str] = {_file_name(url) for row in expiring for url in (row.media_urls or [])}
         if not dry_run:
             for row in expiring:
-                conn.execute(update(cases).where(cases.c.id == row.id).values(
-                    location_text=None, latitude=None, longitude=None, description=None, details={},
-                    contact_phone=None, contact_email=None, media_urls=[], attention_reason=None,
-                    postcode=_district(row.postcode),
-                ))
+                case_rows.anonymise(conn, row.id, _district(row.postcode))
             ids = [row.id for row in expiring]
             for chunk in _batches(ids):
                 conn.execute(update(case_updates).where(case_updates.c.case_id.in_(chunk)).values(note=None))
-                conn.execute(update(notifications).where(notifications.c.case_id.in_(chunk)).values(text=None))
+                notification_rows.forget_texts(conn, chunk)
                 # Staff's notes may quote the resident: they go with the rest.
                 conn.execute(delete(case_notes).where(case_notes.c.case_id.in_(chunk)))
         report.add("closed cases anonymised", len(expiring))

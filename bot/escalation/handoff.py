@@ -6,15 +6,15 @@ them and sends them through the output channel of the channel the resident
 last used (SMS through the Twilio API, web chat through its socket). The REST
 channel has no push: its replies are recorded in the tracker only, and a
 REST client sees them by reading the tracker (GET /conversations/{id}/tracker).
+The HTTP calls are bot/rasa_api.py's, which the delivery worker uses too.
 """
 
 from __future__ import annotations
 
 import time
-import urllib.parse
 from typing import Any, Dict, List, Optional
 
-import aiohttp
+from bot.rasa_api import RasaApi, RasaApiError
 
 MAX_REPLY_CHARS = 1600  # ten SMS segments; longer replies belong in an email or letter
 
@@ -49,24 +49,14 @@ class RasaConversations:
     """Rasa's conversation API (``--enable-api``), authenticated with RASA_API_TOKEN."""
 
     def __init__(self, rasa_url: str, token: Optional[str], timeout: float = 30.0) -> None:
-        self.rasa_url = rasa_url.rstrip("/")
-        self.token = token
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.api = RasaApi(rasa_url, token, timeout)
 
     async def append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         """Record events and carry out their side effects (sending messages) on the resident's channel."""
-        url = f"{self.rasa_url}/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events"
-        params = {"output_channel": "latest", "execute_side_effects": "true", "include_events": "NONE"}
-        # The token goes in a header, never the URL (URLs end up in logs: bot/rasa_server.py).
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            async with aiohttp.ClientSession(timeout=self.timeout) as session:
-                async with session.post(url, params=params, json=events, headers=headers) as response:
-                    if response.status >= 300:
-                        body = (await response.text())[:200]
-                        raise HandoffError(f"Rasa answered {response.status}: {body}")
-        except aiohttp.ClientError as error:
-            raise HandoffError(f"Rasa is not reachable ({type(error).__name__})") from None
+            await self.api.append(conversation_id, events)
+        except RasaApiError as error:
+            raise HandoffError(str(error)) from None
 
     async def reply(self, conversation_id: str, text: str, staff_id: int, staff_name: str) -> None:
         await self.append(conversation_id, [staff_reply_event(text, staff_id, staff_name)])

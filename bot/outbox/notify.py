@@ -25,25 +25,21 @@ worse than once too few.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
 from datetime import timedelta
 from typing import Optional, Sequence
-from urllib.parse import quote
 
-import aiohttp
-from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
 from bot import metrics
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
-from bot.storage.outbox import Clock, utcnow
+from bot.rasa_api import RasaApi, RasaApiError
 from bot.storage.followers import Follower, FollowerStore
-from bot.storage.schema import cases, followers, notifications
+from bot.storage.notifications import FAILED, NO_PUSH, SENT, NotificationStore
+from bot.storage.outbox import Clock, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +50,6 @@ UPDATE_PREFIX = "update-"
 # Photos arrived through an upload link: "photos-" + the link's id (bot/photo_links).
 PHOTOS_PREFIX = "photos-"
 MAX_UPDATE_CHARS = 1000
-SENDING, SENT, NO_PUSH, FAILED = "sending", "sent", "no_push_channel", "failed"
 # A follower's copy of a notification ("me too" residents, bot/storage/followers.py): kind
 # "f<follower id>-accepted" / "f<follower id>-closed", so (case, kind) stays unique per
 # follower and each is told once; staff updates are random kinds for followers too.
@@ -142,41 +137,27 @@ class RasaNotifier:
         team_name: Optional[str] = None,
     ) -> None:
         self.engine = engine
-        self.rasa_url = rasa_url.rstrip("/")
+        self.rows = NotificationStore(engine)
         self.api_token = api_token
+        self.rasa = RasaApi(rasa_url, api_token, timeout_seconds)
         self.push_channels = set(push_channels)
         self.clock = clock
         # Public updates are staff speaking: the channels label them with the team's name.
         self.team_name = team_name
-        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: Optional[aiohttp.ClientSession] = None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self.rasa.close()
 
     def _claim(self, case: Case, kind: str, text: str, follower: Optional[Follower] = None) -> Optional[int]:
         """Record the notification before sending; None if it was already sent or tried."""
-        try:
-            with self.engine.begin() as conn:
-                return conn.execute(
-                    notifications.insert().values(
-                        case_id=case.id, kind=kind, channel=follower.channel if follower else case.channel,
-                        state=SENDING, created_at=self.clock(), text=text, attempts=1,
-                        follower_id=follower.id if follower else None,
-                    )
-                ).inserted_primary_key[0]
-        except IntegrityError:
-            return None
+        return self.rows.claim(case.id, kind, follower.channel if follower else case.channel, text, self.clock(),
+                               follower_id=follower.id if follower else None)
 
     def _record(self, row_id: int, attempts: int, state: str, channel: Optional[str], detail: str) -> None:
-        values = {"state": state, "detail": detail, "next_attempt_at": None}
+        retry_at = None
         if state == FAILED and attempts <= len(RETRY_DELAYS):
-            values["next_attempt_at"] = self.clock() + timedelta(minutes=RETRY_DELAYS[attempts - 1])
-        if channel:
-            values["channel"] = channel[:30]
-        with self.engine.begin() as conn:
-            conn.execute(update(notifications).where(notifications.c.id == row_id).values(**values))
+            retry_at = self.clock() + timedelta(minutes=RETRY_DELAYS[attempts - 1])
+        self.rows.record(row_id, state, detail, channel, retry_at)
 
     async def notify(self, case: Case, kind: str, note: Optional[str] = None) -> Optional[str]:
         """Tell the resident (if they agreed to contact), then each follower; returns the resident's state."""
@@ -224,38 +205,15 @@ class RasaNotifier:
 
     async def retry_due(self, limit: int = 20) -> int:
         """Try again the failed notifications whose time has come; returns how many were tried."""
-        now = self.clock()
-        query = (
-            select(notifications.c.id, notifications.c.attempts, notifications.c.kind, notifications.c.text,
-                   cases.c.reference,
-                   # a follower's copy goes to the follower's conversation
-                   func.coalesce(followers.c.conversation_id, cases.c.conversation_id).label("conversation_id"))
-            .join(cases, cases.c.id == notifications.c.case_id)
-            .outerjoin(followers, followers.c.id == notifications.c.follower_id)
-            .where(and_(notifications.c.state == FAILED, notifications.c.next_attempt_at <= now,
-                        notifications.c.text.is_not(None)))
-            .order_by(notifications.c.next_attempt_at)
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            due = conn.execute(query).mappings().all()
+        due = self.rows.due_retries(self.clock(), limit)
         tried = 0
         for row in due:
             attempts = (row["attempts"] or 1) + 1
-            if not self._claim_retry(row["id"], attempts):
+            if not self.rows.claim_retry(row["id"], attempts):
                 continue  # another worker took it
             tried += 1
             await self._attempt(row["id"], attempts, row["reference"], row["conversation_id"], row["kind"], row["text"])
         return tried
-
-    def _claim_retry(self, row_id: int, attempts: int) -> bool:
-        with self.engine.begin() as conn:
-            claimed = conn.execute(
-                update(notifications)
-                .where(and_(notifications.c.id == row_id, notifications.c.state == FAILED))
-                .values(state=SENDING, attempts=attempts, next_attempt_at=None)
-            )
-            return claimed.rowcount == 1
 
     async def _attempt(self, row_id: int, attempts: int, reference: str, conversation_id: str, kind: str,
                        text: str) -> str:
@@ -276,30 +234,17 @@ class RasaNotifier:
     async def _send(self, conversation_id: str, text: str, from_staff: bool = False) -> tuple[str, Optional[str], str]:
         if not self.api_token:
             return FAILED, None, "RASA_API_TOKEN is not set, so the worker cannot use Rasa's API"
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-        conversation = f"{self.rasa_url}/conversations/{quote(conversation_id, safe='')}/tracker"
-        # The token goes in a header, never the URL (URLs end up in logs: bot/rasa_server.py).
-        auth = {"Authorization": f"Bearer {self.api_token}"}
         try:
-            async with self._session.get(conversation, params={"include_events": "NONE"}, headers=auth) as response:
-                if response.status != 200:
-                    return FAILED, None, f"Rasa answered HTTP {response.status} when asked for the conversation"
-                state = await response.json(content_type=None)
-            channel = state.get("latest_input_channel") if isinstance(state, dict) else None
-            if channel not in self.push_channels:
-                return NO_PUSH, channel, f"the resident's channel ({channel or 'unknown'}) cannot receive messages we start"
-            async with self._session.post(
-                f"{conversation}/events",
-                params={"output_channel": "latest", "execute_side_effects": "true"},
-                headers=auth,
-                json=[self._event(text, from_staff)],
-            ) as response:
-                if response.status != 200:
-                    return FAILED, channel, f"Rasa answered HTTP {response.status} when sending"
-            return SENT, channel, "sent"
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            return FAILED, None, f"Rasa could not be reached ({type(error).__name__})"
+            channel = await self.rasa.latest_channel(conversation_id)
+        except RasaApiError as error:
+            return FAILED, None, str(error)
+        if channel not in self.push_channels:
+            return NO_PUSH, channel, f"the resident's channel ({channel or 'unknown'}) cannot receive messages we start"
+        try:
+            await self.rasa.append(conversation_id, [self._event(text, from_staff)])
+        except RasaApiError as error:
+            return FAILED, channel, str(error)
+        return SENT, channel, "sent"
 
     def _event(self, text: str, from_staff: bool) -> dict:
         event: dict = {"event": "bot", "text": text}

@@ -1,4 +1,9 @@
-"""The case store: our own record of every case, in our database."""
+"""The case store: our own record of every case, in our database.
+
+This module owns the ``cases`` table: nothing else writes it. Other stores
+that change a case inside their own transaction (photos arriving through an
+upload link, retention) call the functions at the end of this module.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import geocell
 from bot.cases import references
 from bot.cases.model import RECEIVED, STATUS_ORDER, Case, NewCase
+from bot.storage import notifications as notification_rows  # owns the notifications table
 from bot.storage import outbox as outbox_rows  # owns the outbox table (the module: it imports this one)
 from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox
 from bot.storage.times import utcnow
@@ -260,9 +266,9 @@ class CaseStore:
         ids = sorted(set(case_ids))
         counts: Dict[str, int] = {}
         with self.engine.begin() as conn:
+            counts["notifications"] = notification_rows.erase_for_cases(conn, ids, dry_run)
             counts["deliveries"] = outbox_rows.erase_for_cases(conn, ids, dry_run)
-            for name, table in (("notifications", notifications), ("case updates", case_updates),
-                                ("staff notes", case_notes), ("cases", cases)):
+            for name, table in (("case updates", case_updates), ("staff notes", case_notes), ("cases", cases)):
                 column = table.c.id if table is cases else table.c.case_id
                 if not ids:
                     counts[name] = 0
@@ -271,3 +277,18 @@ class CaseStore:
                 else:
                     counts[name] = conn.execute(delete(table).where(column.in_(ids))).rowcount or 0
         return counts
+
+
+# ----- for other stores' transactions -------------------------------------------------------------
+def set_media(conn: Connection, case_id: int, media_urls: List[str], now: Any) -> None:
+    """The case's photos, all of them (bot/storage/photo_links.py, in the transaction that uses the link)."""
+    conn.execute(update(cases).where(cases.c.id == case_id).values(media_urls=media_urls, updated_at=now))
+
+
+def anonymise(conn: Connection, case_id: int, postcode_district: Optional[str]) -> None:
+    """Remove what identifies a closed case's resident or place, keeping what it was about (bot/retention.py)."""
+    conn.execute(update(cases).where(cases.c.id == case_id).values(
+        location_text=None, latitude=None, longitude=None, description=None, details={},
+        contact_phone=None, contact_email=None, media_urls=[], attention_reason=None,
+        postcode=postcode_district,
+    ))

@@ -16,7 +16,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.storage.schema import cases, followers, notifications
+from bot.storage import notifications as notification_rows  # owns the notifications table
+from bot.storage.schema import cases, followers
 from bot.storage.times import utcnow
 
 PENDING, SENT, NOT_SUPPORTED, FAILED = "pending", "sent", "not_supported", "failed"
@@ -130,6 +131,6 @@ class FollowerStore:
                 return {"followed cases": conn.execute(
                     select(func.count()).select_from(followers).where(followers.c.conversation_id.in_(ids))
                 ).scalar() or 0}
-            conn.execute(delete(notifications).where(notifications.c.follower_id.in_(chosen)))
+            notification_rows.erase_for_followers(conn, chosen)
             gone = conn.execute(delete(followers).where(followers.c.conversation_id.in_(ids))).rowcount or 0
         return {"followed cases": gone}

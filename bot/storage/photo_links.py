@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Engine
 
+from bot.storage import cases as case_rows  # owns the cases table
 from bot.storage.schema import cases, photo_links
 from bot.storage.times import aware, utcnow
 
@@ -94,5 +95,5 @@ class PhotoLinkStore:
             merged = list(dict.fromkeys(current + list(photo_urls)))
             if len(merged) > MAX_CASE_PHOTOS:
                 raise _CaseFull()  # rolls the whole transaction back: the link stays unused
-            conn.execute(update(cases).where(cases.c.id == case_id).values(media_urls=merged, updated_at=now))
+            case_rows.set_media(conn, case_id, merged, now)
             return merged

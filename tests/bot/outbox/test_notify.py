@@ -107,13 +107,13 @@ async def test_retries_stop_after_the_last_delay_and_the_failure_stays_for_staff
 async def test_two_workers_never_send_the_same_retry(case_store, clock):
     api = RasaConversationApi(failures=1)
     first, server = await notifier_for(api, case_store, clock)
-    second = RasaNotifier(case_store.engine, first.rasa_url, "api-token", ["twilio"], clock=clock)
+    second = RasaNotifier(case_store.engine, first.rasa.rasa_url, "api-token", ["twilio"], clock=clock)
     case = case_store.create(new_case(), "resident-1")
     try:
         await first.notify(case, ACCEPTED)
         clock.advance(RETRY_DELAYS[0] * 60)
         # The second worker finds the row already claimed by the first.
-        assert first._claim_retry(rows(case_store)[0]["id"], 2)
+        assert first.rows.claim_retry(rows(case_store)[0]["id"], 2)
         assert await second.retry_due() == 0
     finally:
         await first.close()

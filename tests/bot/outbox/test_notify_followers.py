@@ -19,7 +19,7 @@ async def test_followers_are_told_when_the_case_closes_once_each(case_store, clo
     store = FollowerStore(case_store.engine)
     store.add(case.id, "sms-follower", "twilio")
     store.add(case.id, "web-follower", "twilio")
-    second_worker = RasaNotifier(case_store.engine, notifier.rasa_url, "api-token", ["twilio"], clock=clock)
+    second_worker = RasaNotifier(case_store.engine, notifier.rasa.rasa_url, "api-token", ["twilio"], clock=clock)
     try:
         assert await notifier.notify(case, CLOSED_KIND, note="Filled in") == "sent"
         # Another worker (or a repeated poll) seeing the same change tells nobody again.
