@@ -23,7 +23,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bot import private_files, redaction
     from bot.analytics.export import as_text, to_csv
     from bot.analytics.figures import Period, compute
-    from bot.analytics.rollup import rebuild, refresh
+    from bot.analytics.rollup import rebuild, update
     from bot.settings import ConfigError, load_settings
     from bot.storage.database import create_schema, make_engine
 
@@ -53,7 +53,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         read = rebuild(engine, tracker_engine)
         print(f"Rollup rebuilt from {read} tracker events in {time.perf_counter() - began:.1f} s.", file=sys.stderr)
     elif not args.no_refresh:
-        read, _ = refresh(engine, tracker_engine)
+        read, _ = update(engine, tracker_engine)
         if read:
             print(f"Rollup: {read} new tracker events read in {time.perf_counter() - began:.1f} s.", file=sys.stderr)
     period, problems = Period.parse({"from": args.first, "to": args.last}, ZoneInfo(settings.staffed_timezone))

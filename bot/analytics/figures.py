@@ -1,10 +1,11 @@
 """The service's figures for a range of days: one computation for the console's dashboard and the CLI.
 
-Every figure is a few SQL aggregates: over the analytics rollup (one row per
-conversation, bot/analytics/rollup.py) and over our own tables (cases,
-case_updates, escalations, outbox, notifications). Days are the council's
-(STAFFED_TIMEZONE): rows are counted per UTC hour in SQL and the hours are
-given to local days here, so summer time is right on SQLite and PostgreSQL
+Every figure is a few SQL aggregates over the analytics rollups (one row per
+conversation, one per case's acceptance and closure times: bot/analytics/rollup.py,
+which also marks conversations the resident came back to within 7 days) and
+over our own tables (cases, escalations, outbox, notifications). Days are the
+council's (STAFFED_TIMEZONE): rows are counted per UTC hour in SQL and the hours
+are given to local days here, so summer time is right on SQLite and PostgreSQL
 alike. Definitions: docs/analytics.md.
 """
 
@@ -16,17 +17,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, exists, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
-from bot.cases.model import CLOSED, IN_PROGRESS, OPEN
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
 from bot.storage.schema import analytics_conversations as conv
-from bot.storage.schema import case_updates, cases, escalations, notifications, outbox
+from bot.storage.schema import analytics_cases, cases, escalations, notifications, outbox
 
-RETURN_WINDOW_SECONDS = 7 * 24 * 3600
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 CHANNELS = (WEB_CHANNEL, SMS_CHANNEL, REST_CHANNEL)
@@ -36,7 +35,6 @@ REASON_NAMES = {"talk_to_human": "Asked for a person", "repeated_fallback": "Not
                 "complaint": "Complaint", "urgent": "Urgent or safeguarding"}
 NOTIFICATION_NAMES = {"sent": "Sent", "failed": "Failed", "no_push_channel": "No way to reach them",
                       "sending": "Being sent"}
-ACCEPTED_STATUSES = (OPEN, IN_PROGRESS, CLOSED)
 # Time to first staff reply, in these bands (upper bounds in seconds).
 REPLY_BANDS: Tuple[Tuple[str, float], ...] = (
     ("Under 5 minutes", 300), ("5 to 15 minutes", 900), ("15 to 60 minutes", 3600), ("1 to 4 hours", 4 * 3600),
@@ -137,12 +135,6 @@ def _datetime_hour(column: Any, dialect: str) -> ColumnElement:
     return func.substr(column, 1, 13)
 
 
-def _seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement:
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
 def _local_day(hour: Any, zone: ZoneInfo) -> date:
     """The council's day of a UTC hour: hours since 1970 (rollup) or 'YYYY-MM-DD HH' (a DateTime column)."""
     if isinstance(hour, str):
@@ -221,13 +213,6 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
     start, end = period.start, period.end
     in_range = and_(conv.c.started_at >= start.timestamp(), conv.c.started_at < end.timestamp())
     cases_in_range = and_(cases.c.created_at >= start, cases.c.created_at < end)
-    later = conv.alias("later")
-    came_back = exists().where(
-        later.c.resident == conv.c.resident,
-        later.c.started_at > conv.c.last_at,
-        later.c.started_at <= conv.c.last_at + RETURN_WINDOW_SECONDS,
-        later.c.topics.contains(literal("|") + conv.c.topic + literal("|")),
-    )
     served = (conv.c.cases > 0) | (conv.c.answers > 0)
     with engine.connect() as conn:
         conversation_hours = conn.execute(
@@ -242,8 +227,8 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
                    func.coalesce(func.sum(conv.c.fallbacks), 0).label("fallbacks"),
                    func.count(conv.c.escalated_at).label("escalated"),
                    func.sum(case((served & conv.c.escalated_at.is_(None), 1), else_=0)).label("served"),
-                   func.sum(case((served & conv.c.escalated_at.is_(None) & came_back, 1), else_=0))
-                   .label("came_back"),
+                   func.sum(case((served & conv.c.escalated_at.is_(None) & conv.c.came_back.is_(True), 1),
+                                 else_=0)).label("came_back"),
                    *[func.coalesce(func.sum(conv.c[f"confidence_{n}"]), 0).label(f"c{n}") for n in range(10)])
             .where(in_range).group_by(conv.c.channel)).all()}
         reply_waits = [float(w) for (w,) in conn.execute(
@@ -254,20 +239,11 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
         reasons = conn.execute(select(escalations.c.reason, func.count())
                                .where(escalations.c.created_at >= start, escalations.c.created_at < end)
                                .group_by(escalations.c.reason).order_by(func.count().desc(), escalations.c.reason)).all()
-        accepted = conn.execute(
-            select(cases.c.category, _seconds_between(func.min(case_updates.c.created_at), cases.c.created_at,
-                                                      dialect))
-            .join(case_updates, case_updates.c.case_id == cases.c.id)
-            .where(cases_in_range, case_updates.c.status.in_(ACCEPTED_STATUSES))
-            .group_by(cases.c.id, cases.c.category, cases.c.created_at)).all()
-        closed = conn.execute(
-            select(cases.c.category, _seconds_between(func.min(case_updates.c.created_at), cases.c.created_at,
-                                                      dialect))
-            .join(case_updates, case_updates.c.case_id == cases.c.id)
-            .where(cases_in_range, case_updates.c.status == CLOSED)
-            .group_by(cases.c.id, cases.c.category, cases.c.created_at)).all()
-        received = dict(conn.execute(select(cases.c.category, func.count()).where(cases_in_range)
-                                     .group_by(cases.c.category)).all())
+        in_days = and_(analytics_cases.c.created_at >= start.timestamp(), analytics_cases.c.created_at < end.timestamp())
+        accepted = conn.execute(select(analytics_cases.c.category, analytics_cases.c.accepted_after)
+                                .where(in_days, analytics_cases.c.accepted_after.is_not(None))).all()
+        closed = conn.execute(select(analytics_cases.c.category, analytics_cases.c.closed_after)
+                              .where(in_days, analytics_cases.c.closed_after.is_not(None))).all()
         deliveries = conn.execute(
             select(func.coalesce(cases.c.backoffice, "(not routed yet)"), outbox.c.state, func.count())
             .join(outbox, outbox.c.case_id == cases.c.id).where(cases_in_range)
@@ -293,7 +269,7 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
         _confidence_figure(by_channel),
         _delivery_figure(deliveries, flagged),
         _notification_figure(told),
-        _case_time_figure(received, accepted, closed),
+        _case_time_figure(dict(categories), accepted, closed),
     ]
     return figures
 

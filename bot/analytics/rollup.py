@@ -31,19 +31,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import String, case, cast, func, inspect, literal, or_, select
+from sqlalchemy import String, case, cast, exists, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.cases.model import CLOSED, IN_PROGRESS, OPEN
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, owner
 from bot.storage.schema import analytics_conversations as rollup
-from bot.storage.schema import analytics_state, cases
+from bot.storage.schema import analytics_cases, analytics_state, case_updates, cases
 from bot.storage.tracker_events import events
 
 logger = logging.getLogger(__name__)
 
 WATERMARK, WATERMARK_AT = "tracker_events", "tracker_events_at"
+CASES_WATERMARK = "case_updates"
+RETURN_WINDOW_SECONDS = 7 * 24 * 3600
 # The event types that change a summary; the rest (slots, loops, featurisation...) are skipped in SQL.
 READ_TYPES = ("session_started", "user", "bot", "action", "pause")
 FALLBACK_INTENT = "nlu_fallback"
@@ -169,31 +172,31 @@ def _micros(timestamp: float) -> int:
     return int(round(float(timestamp) * 1e6))
 
 
-def _watermark(engine: Engine) -> Tuple[int, int]:
-    """The last event id read, and its timestamp in microseconds (to notice ids reused after deletions)."""
+def _watermark(engine: Engine, name: str = WATERMARK) -> Tuple[int, int]:
+    """The last id read of a source, and that row's time in microseconds (to notice ids reused after deletions)."""
     with engine.connect() as conn:
         found = dict(conn.execute(select(analytics_state.c.name, analytics_state.c.value)
-                                  .where(analytics_state.c.name.in_((WATERMARK, WATERMARK_AT)))).all())
-    return int(found.get(WATERMARK) or 0), int(found.get(WATERMARK_AT) or 0)
+                                  .where(analytics_state.c.name.in_((name, f"{name}_at")))).all())
+    return int(found.get(name) or 0), int(found.get(f"{name}_at") or 0)
 
 
-def _advance(conn: Connection, expected: int, value: int, at: int) -> bool:
-    """Move the watermark from ``expected`` to ``value`` (False: someone else moved it first)."""
-    moved = conn.execute(analytics_state.update().where(analytics_state.c.name == WATERMARK,
+def _advance(conn: Connection, expected: int, value: int, at: int, name: str = WATERMARK) -> bool:
+    """Move a watermark from ``expected`` to ``value`` (False: someone else moved it first)."""
+    moved = conn.execute(analytics_state.update().where(analytics_state.c.name == name,
                                                         analytics_state.c.value == expected)
                          .values(value=value)).rowcount
     if not moved:
-        exists = conn.execute(select(analytics_state.c.value).where(analytics_state.c.name == WATERMARK)).first()
+        exists = conn.execute(select(analytics_state.c.value).where(analytics_state.c.name == name)).first()
         if exists is not None:
             return False
         try:
             with conn.begin_nested():
-                conn.execute(analytics_state.insert().values(name=WATERMARK, value=value))
+                conn.execute(analytics_state.insert().values(name=name, value=value))
         except IntegrityError:
             return False
-    if conn.execute(analytics_state.update().where(analytics_state.c.name == WATERMARK_AT)
+    if conn.execute(analytics_state.update().where(analytics_state.c.name == f"{name}_at")
                     .values(value=at)).rowcount == 0:
-        conn.execute(analytics_state.insert().values(name=WATERMARK_AT, value=at))
+        conn.execute(analytics_state.insert().values(name=f"{name}_at", value=at))
     return True
 
 
@@ -211,6 +214,27 @@ def _fold(conn: Connection, rows: Sequence[Any]) -> None:
     _count_cases(conn, [s for s in summaries if s.made_case])
     _status_topics(conn, summaries)
     _write(conn, [s for s in summaries if s.dirty])
+    _mark_returns(conn, sorted({s.values["resident"] for s in summaries if s.dirty}))
+
+
+def _mark_returns(conn: Connection, residents: Sequence[str]) -> None:
+    """Flag these residents' conversations that a later one came back to about their topic within 7 days.
+
+    A later conversation comes back to an earlier one when its first message is at most 7 days after the
+    earlier one's last resident message and it touches the earlier one's topic (docs/analytics.md).
+    """
+    later = rollup.alias("later")
+    for start in range(0, len(residents), 500):
+        came_back = exists().where(
+            later.c.resident == rollup.c.resident,
+            later.c.started_at > rollup.c.last_at,
+            later.c.started_at <= rollup.c.last_at + RETURN_WINDOW_SECONDS,
+            later.c.topics.contains(literal("|") + rollup.c.topic + literal("|")),
+        )
+        conn.execute(rollup.update().where(
+            rollup.c.resident.in_(residents[start:start + 500]), rollup.c.topic.is_not(None),
+            rollup.c.started_at.is_not(None), or_(rollup.c.came_back.is_(None), rollup.c.came_back.is_(False)),
+            came_back).values(came_back=True))
 
 
 def _latest_rows(conn: Connection, senders: Sequence[str]) -> Dict[str, Dict[str, Any]]:
@@ -355,12 +379,24 @@ def _write(conn: Connection, summaries: Iterable[Summary]) -> None:
                      .values({k: v for k, v in values.items() if k != "id"}))
 
 
+def update(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = None) -> Tuple[int, bool]:
+    """Bring both rollups up to date: conversations (at most ``max_events`` tracker events) and case times.
+
+    Returns how many tracker events were read and whether the conversations caught up.
+    """
+    read, caught_up = refresh(engine, tracker_engine, max_events)
+    refresh_cases(engine)
+    return read, caught_up
+
+
 def rebuild(engine: Engine, tracker_engine: Engine) -> int:
     """Forget the rollup and summarise every event again (after changing how conversations are summarised)."""
     with engine.begin() as conn:
         conn.execute(rollup.delete())
-        conn.execute(analytics_state.delete().where(analytics_state.c.name.in_((WATERMARK, WATERMARK_AT))))
+        conn.execute(analytics_cases.delete())
+        conn.execute(analytics_state.delete())
     read, _ = refresh(engine, tracker_engine)
+    refresh_cases(engine)
     return read
 
 
@@ -391,3 +427,73 @@ def forget(engine: Engine, conversation_ids: Sequence[str], dry_run: bool = Fals
                 changed += conn.execute(rollup.update().where(where).values(
                     resident=literal("erased:") + cast(rollup.c.id, String))).rowcount or 0
     return changed
+
+
+# ----- case times: from case_updates, incrementally ------------------------------------------------
+
+ACCEPTED_STATUSES = (OPEN, IN_PROGRESS, CLOSED)
+
+
+def refresh_cases(engine: Engine, batch_size: int = 20_000) -> int:
+    """Fold new case_updates rows into ``analytics_cases``: when each case was first accepted, first closed.
+
+    Status updates only ever move forward and are only appended, so the first accepting and the first
+    closing update of a case, read in id order, are its times. Returns how many updates were read.
+    """
+    stored, seen_at = _watermark(engine, CASES_WATERMARK)
+    watermark = stored
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(case_updates.c.id))).scalar() or 0
+        if watermark:
+            at = conn.execute(select(case_updates.c.created_at).where(case_updates.c.id == watermark)).scalar()
+            if at is None or _micros(_epoch(at)) != seen_at:
+                # Rows deleted (erasure) and their ids reused: go on after the last one not newer.
+                watermark = conn.execute(select(func.max(case_updates.c.id)).where(
+                    case_updates.c.created_at <= datetime.fromtimestamp(seen_at / 1e6, timezone.utc))).scalar() or 0
+    read = 0
+    while watermark < newest:
+        with engine.begin() as conn:
+            rows = conn.execute(
+                select(case_updates.c.id, case_updates.c.case_id, case_updates.c.status, case_updates.c.created_at,
+                       cases.c.created_at, cases.c.category)
+                .join(cases, cases.c.id == case_updates.c.case_id)
+                .where(case_updates.c.id > watermark, case_updates.c.id <= newest)
+                .order_by(case_updates.c.id).limit(batch_size)).all()
+            upto = rows[-1][0] if len(rows) == batch_size else newest
+            upto_at = rows[-1][3] if len(rows) == batch_size else conn.execute(
+                select(case_updates.c.created_at).where(case_updates.c.id == upto)).scalar()
+            if not _advance(conn, stored, upto, _micros(_epoch(upto_at)) if upto_at else 0, CASES_WATERMARK):
+                return read
+            _fold_case_updates(conn, rows)
+        read += len(rows)
+        watermark = stored = upto
+    return read
+
+
+def _fold_case_updates(conn: Connection, rows: Sequence[Any]) -> None:
+    ids = sorted({row[1] for row in rows})
+    known: Dict[int, Dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        for row in conn.execute(select(analytics_cases).where(analytics_cases.c.case_id.in_(ids[start:start + 500]))
+                                ).mappings():
+            known[row["case_id"]] = dict(row)
+    new: Dict[int, Dict[str, Any]] = {}
+    changed: Dict[int, Dict[str, Any]] = {}
+    for _, case_id, status, at, created_at, category in rows:
+        entry = known.get(case_id) or new.get(case_id)
+        if entry is None:
+            entry = new[case_id] = dict(case_id=case_id, created_at=_epoch(created_at), category=category,
+                                        accepted_after=None, closed_after=None)
+        after = max(0.0, _epoch(at) - entry["created_at"])
+        touched = False
+        if status in ACCEPTED_STATUSES and entry["accepted_after"] is None:
+            entry["accepted_after"], touched = after, True
+        if status == CLOSED and entry["closed_after"] is None:
+            entry["closed_after"], touched = after, True
+        if touched and case_id in known:
+            changed[case_id] = entry
+    if new:
+        conn.execute(analytics_cases.insert(), list(new.values()))
+    for case_id, entry in changed.items():
+        conn.execute(analytics_cases.update().where(analytics_cases.c.case_id == case_id).values(
+            accepted_after=entry["accepted_after"], closed_after=entry["closed_after"]))

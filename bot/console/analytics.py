@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from bot.analytics.charts import svg
 from bot.analytics.export import to_csv
 from bot.analytics.figures import Figure, Period, compute, show
-from bot.analytics.rollup import refresh
+from bot.analytics.rollup import update
 from bot.console.web import console, render, requires
 from bot.storage.database import make_engine
 
@@ -47,7 +47,7 @@ async def _figures(request: Request) -> Tuple[Period, List[str], List[Figure], b
     app_console = console(request)
     zone = ZoneInfo(app_console.settings.staffed_timezone)
     period, problems = Period.parse({"from": request.args.get("from"), "to": request.args.get("to")}, zone)
-    _, caught_up = await asyncio.to_thread(refresh, app_console.engine, _tracker_engine(request),
+    _, caught_up = await asyncio.to_thread(update, app_console.engine, _tracker_engine(request),
                                            REFRESH_EVENTS_PER_REQUEST)
     figures = await asyncio.to_thread(compute, app_console.engine, period)
     return period, problems, figures, caught_up

@@ -384,11 +384,28 @@ analytics_conversations = Table(
     Column("escalated_at", Float),  # first hand-over to staff
     Column("first_staff_reply_at", Float),  # first staff message after it
     Column("last_event_id", Integer, nullable=False),
+    # The same resident came back about its topic within 7 days (set when the later one is summarised).
+    Column("came_back", Boolean),
 )
 Index("ix_analytics_conversations_started", analytics_conversations.c.started_at, analytics_conversations.c.channel)
 Index("ix_analytics_conversations_resident", analytics_conversations.c.resident, analytics_conversations.c.started_at)
 
-# How far the rollup has read Rasa's events table (the last event id summarised, and its time).
+# Per case, how long the back office took to accept it and to close it (from case_updates, read
+# incrementally): the medians over a year are then one indexed range read. No personal data.
+analytics_cases = Table(
+    "analytics_cases",
+    metadata,
+    Column("case_id", Integer, primary_key=True),  # no foreign key: kept when a case is erased
+    Column("created_at", Float, nullable=False),  # epoch seconds
+    Column("category", String(50), nullable=False),
+    Column("accepted_after", Float),  # seconds from receipt to the first status at or beyond open
+    Column("closed_after", Float),  # seconds from receipt to the first closed
+)
+Index("ix_analytics_cases_created", analytics_cases.c.created_at, analytics_cases.c.category,
+      analytics_cases.c.accepted_after, analytics_cases.c.closed_after)
+
+# How far the rollup has read Rasa's events table (the last event id summarised, and its time),
+# and case_updates (its last id).
 analytics_state = Table(
     "analytics_state",
     metadata,

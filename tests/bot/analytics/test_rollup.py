@@ -120,3 +120,32 @@ def test_erasure_unlinks_the_rows_from_the_resident_and_keeps_the_counts(tmp_pat
     assert resident_key(SENDER) not in residents and len(set(residents)) == 3
     assert resident_key("e" * 32) in residents and sum(r["messages"] for r in rows(case_store.engine)) == 3
     assert forget(case_store.engine, [SENDER]) == 0
+
+
+def test_case_times_are_read_incrementally_and_only_the_first_acceptance_and_closure_count(
+        case_store: CaseStore) -> None:
+    from bot.analytics.rollup import refresh_cases
+    from bot.cases.model import IN_PROGRESS, NewCase, OPEN, CLOSED, SENT
+    from bot.storage.schema import analytics_cases, case_updates, cases
+
+    made = case_store.create(NewCase(category="pothole", conversation_id="a" * 32, channel="web"), "k1")
+    received = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+    def status(name: str, after: timedelta) -> None:
+        with case_store.engine.begin() as conn:
+            conn.execute(case_updates.insert().values(case_id=made.id, status=name, source="bo",
+                                                      created_at=received + after))
+
+    with case_store.engine.begin() as conn:
+        conn.execute(cases.update().where(cases.c.id == made.id).values(created_at=received))
+        conn.execute(case_updates.delete())
+    status(SENT, timedelta(seconds=5))
+    refresh_cases(case_store.engine)
+    status(IN_PROGRESS, timedelta(hours=2))  # accepted straight into progress
+    status(OPEN, timedelta(hours=3))
+    refresh_cases(case_store.engine)
+    status(CLOSED, timedelta(days=2))
+    assert refresh_cases(case_store.engine) == 1 and refresh_cases(case_store.engine) == 0
+    with case_store.engine.connect() as conn:
+        row = conn.execute(select(analytics_cases)).mappings().one()
+    assert (row["category"], row["accepted_after"], row["closed_after"]) == ("pothole", 7200, 172800)
