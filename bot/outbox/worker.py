@@ -140,6 +140,7 @@ class DeliveryWorker:
         case = job.case
         capabilities = system.capabilities
         uncertain = job.uncertain_lookups is not None
+        sending = False
         try:
             submission: Optional[Submission] = None
             if uncertain and not capabilities.finds_existing and not capabilities.idempotent_submit:
@@ -153,6 +154,7 @@ class DeliveryWorker:
                     self._not_found_yet(job, name)
                     return None
             if submission is None:
+                sending = True
                 submission = await system.submit(case)
         except Rejected as error:
             self._rejected(job, name, error.reason)
@@ -169,7 +171,8 @@ class DeliveryWorker:
         except Exception as error:  # a bug or an unexpected reply must not stop the worker
             logger.exception("Unexpected error delivering case %s to %s", case.reference, name)
             reason = f"unexpected error in the {name} adapter ({type(error).__name__})"
-            self._failed(job, name, reason, trip=True)
+            # Raised while sending, it may have come after the back office stored the case: as uncertain.
+            self._failed(job, name, reason, trip=True, uncertain=sending)
             return reason
         await self._delivered(job, name, system, submission)
         return None

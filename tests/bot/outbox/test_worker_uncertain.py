@@ -129,3 +129,21 @@ async def test_staff_are_told_when_a_back_office_cannot_keep_contact_details(
     assert "cannot store contact details" in notes[case.id] and "phone number and email" in notes[case.id]
     assert "07700" not in notes[case.id] and "resident@example.com" not in notes[case.id]
     assert silent.id not in notes  # nobody to contact: nothing to say
+
+
+async def test_a_bug_reading_the_reply_is_treated_as_uncertain(case_store, make_worker, sandbox, clock, monkeypatch):
+    from bot.backoffice.open311 import Open311CaseSystem
+
+    original = Open311CaseSystem.submit
+
+    async def submit_then_trip(self, case):
+        await original(self, case)  # the back office stored it ...
+        raise KeyError("service_request_id")  # ... and our code then failed on its reply
+
+    monkeypatch.setattr(Open311CaseSystem, "submit", submit_then_trip)
+    sandbox.sandbox.modes.moderation = True  # and its search will not show it
+    case = case_store.create(new_case(), "conv:1")
+    worker = make_worker()
+    await run_for(worker, clock, HOURS / 4, step=60)
+    assert sandbox.sandbox.posts_received == 1
+    assert worker.store.row(case.id)["state"] == FAILED and case_store.get(case.id).needs_attention
