@@ -125,8 +125,10 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     async def health(_request: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
 
-    # Ready: the chat the pages embed talks to the Rasa server.
-    add_sanic_routes(app, [health_checks.http("rasa", f"{settings.rasa_url}/")], settings.metrics_token,
+    # Ready: the chat the pages embed talks to the Rasa server; the photo upload
+    # page (SMS residents' links) reads and writes our database.
+    add_sanic_routes(app, [health_checks.http("rasa", f"{settings.rasa_url}/"),
+                           health_checks.database("database", settings.database_url)], settings.metrics_token,
                      health=False)
 
     @app.get("/static/site.css")
