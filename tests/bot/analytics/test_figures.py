@@ -1,24 +1,27 @@
-"""The analytics figures (bot/analytics/figures.py) over a real Rasa events table and our real SQLite tables,
-with constructed conversations: each metric, and containment's 7-day rule at its edges."""
+"""The analytics figures (bot/analytics/figures.py) over a real Rasa events table and our real tables, on
+SQLite and on PostgreSQL, with constructed conversations: each metric, and containment's 7-day rule at its
+edges."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import create_engine, update
 
-from bot.analytics.figures import Period, compute, duration_text
 from bot.analytics import rollup
+from bot.analytics.figures import Period, compute, duration_text
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, NewCase
 from bot.storage.cases import CaseStore
-from bot.storage.database import make_engine
+from bot.storage.database import create_schema, make_engine
 from bot.storage.escalations import EscalationStore
 from bot.storage.schema import case_updates, cases, escalations, notifications, outbox
 from tests.support.analytics import Conversations
+from tests.support.postgres import ThrowawayPostgres, server_bin_dir
 
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
@@ -27,10 +30,10 @@ WEEK = timedelta(days=7)
 
 
 class World:
-    def __init__(self, tmp_path: Path, case_store: CaseStore) -> None:
+    def __init__(self, case_store: CaseStore, tracker_url: str) -> None:
         self.cases = case_store
         self.engine = case_store.engine
-        self.tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+        self.tracker = make_engine(tracker_url)
         self.talk = Conversations(self.tracker)
         self.made = 0
 
@@ -59,9 +62,38 @@ class World:
         return self.figures(period)["containment"].rows[-1][1:]
 
 
-@pytest.fixture
-def world(tmp_path: Path, case_store: CaseStore) -> World:
-    return World(tmp_path, case_store)
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
+    if server_bin_dir() is None:
+        yield None
+        return
+    cluster = ThrowawayPostgres().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
+    """Our database and Rasa's tracker store, both on SQLite or both on PostgreSQL (hours and dates differ)."""
+    if request.param == "sqlite":
+        urls = [f"sqlite:///{tmp_path / 'council.db'}", f"sqlite:///{tmp_path / 'tracker.db'}"]
+    else:
+        cluster = request.getfixturevalue("postgres")
+        if cluster is None:
+            pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
+        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+        urls = []
+        for kind in ("council", "tracker"):
+            name = f"{kind}_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+            urls.append(cluster.url.rsplit("/", 1)[0] + f"/{name}")
+        admin.dispose()
+    engine = make_engine(urls[0])
+    create_schema(engine)
+    return World(CaseStore(engine), urls[1])
 
 
 def web(n: int) -> str:
