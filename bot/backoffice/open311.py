@@ -598,6 +598,9 @@ class Open311CaseSystem(BaseCaseSystem):
                 problems.append(LiveProblem(
                     f"routes.{category}: service_code {route.service_code!r} is not in {self.name}'s service list "
                     f"({', '.join(sorted(c for c in offered if c)) or 'empty'})"))
+        for category, route in sorted(self.routes.items()):
+            if route.service_code in offered:
+                problems += await self._check_attributes(category, route)
         if not self.config.contact_fields:
             problems.append(LiveProblem(
                 f"{self.name} cannot store contact details (contact_fields: false): residents' phone and email stay "
@@ -605,6 +608,30 @@ class Open311CaseSystem(BaseCaseSystem):
         if self.config.api_key and self.config.key_check:
             problems += await self._check_key()
         return problems
+
+    async def _check_attributes(self, category: str, route: Open311Route) -> List[LiveProblem]:
+        """Attributes the service requires that we never send (it would refuse every case), or send unasked."""
+        try:
+            definition = await self.service_definition(route.service_code)
+        except DeliveryError as error:
+            if error.http_status == 404:  # a service without attributes may have no definition
+                return []
+            return [LiveProblem(f"routes.{category}: service definition of {route.service_code}: {error.reason}",
+                                fatal=False)]
+        codes = {str(a.get("code")): a for a in definition["attributes"] if isinstance(a, dict)}
+        sent = set(route.attributes) | {self.config.correlation_attribute}
+        found: List[LiveProblem] = []
+        for code, attribute in sorted(codes.items()):
+            required = str(attribute.get("required", "")).lower() == "true"
+            variable = str(attribute.get("variable", "true")).lower() != "false"
+            if required and variable and code not in sent and f"attribute[{code}]" not in self.config.defaults:
+                found.append(LiveProblem(f"routes.{category}: {route.service_code} requires attribute {code!r}, "
+                                         "which the route does not send (add it to attributes or defaults)"))
+        unknown = sorted(set(route.attributes) - set(codes))
+        if codes and unknown:
+            found.append(LiveProblem(f"routes.{category}: {route.service_code} does not ask for "
+                                     f"{', '.join(map(repr, unknown))}; the back office may drop them", fatal=False))
+        return found
 
     async def _check_key(self) -> List[LiveProblem]:
         fields = {**self._common(), "api_key": self.config.api_key or "", "service_code": ""}

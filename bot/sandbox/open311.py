@@ -16,7 +16,8 @@ with status updates. Tests and demos switch its behaviour at run time:
     # moderation: new requests are hidden from search and status look-ups (404);
     # contact_fields: false drops email and phone (it has no such fields);
     # html_500_services: service codes it answers with a 500 HTML page (never stored);
-    # reply_after_store: "garbage" stores the request, then answers 200 with a body nobody can read.
+    # reply_after_store: "garbage" stores the request, then answers 200 with a body nobody can read;
+    # required_attributes: {"HW_POTHOLE": ["usrn"]} makes its definition require attributes we do not send.
     curl -X DELETE http://127.0.0.1:5085/admin/requests/1   # the request vanishes (404 on look-ups)
     curl -X POST http://127.0.0.1:5085/admin/requests/1 -d '{"status": "closed", "status_notes": "Fixed"}'
     curl http://127.0.0.1:5085/admin/requests
@@ -70,6 +71,7 @@ class Modes:
     contact_fields: bool = True
     html_500_services: List[str] = field(default_factory=list)
     reply_after_store: Optional[str] = None  # "garbage"
+    required_attributes: Dict[str, List[str]] = field(default_factory=dict)  # service code -> extra required codes
 
 
 @dataclass
@@ -202,6 +204,10 @@ class Sandbox:
             {"variable": True, "code": code, "datatype": "string", "required": False, "datatype_description": "",
              "order": order, "description": code.replace("_", " ").capitalize()}
             for order, code in enumerate(service.attributes, start=1)
+        ] + [
+            {"variable": True, "code": code, "datatype": "string", "required": True, "datatype_description": "",
+             "order": 100 + order, "description": code.replace("_", " ").capitalize()}
+            for order, code in enumerate(self.modes.required_attributes.get(service.code, []))
         ]
         if kind == "json":
             return web.json_response({"service_code": service.code, "attributes": attributes})

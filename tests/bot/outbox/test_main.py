@@ -98,3 +98,12 @@ async def test_run_once_delivers_what_is_due_and_exits(env, sandbox, capsys):
     code, out = await run(capsys, "run", "--once")  # nothing more is due
     assert code == 0 and "Claimed 0 case(s)" in out
     assert sandbox.sandbox.posts_received == 1
+
+
+async def test_check_routing_live_compares_the_routes_with_the_service_definitions(env, sandbox, capsys):
+    sandbox.sandbox.modes.required_attributes = {"HW_POTHOLE": ["usrn"]}
+    sandbox.sandbox.services["WASTE_MISSED_BIN"].attributes = ["bin_type"]
+    code, out = await run(capsys, "check-routing", "--live")
+    assert code == 1
+    assert "highways (open311): PROBLEM: routes.pothole: HW_POTHOLE requires attribute 'usrn'" in out
+    assert "waste (open311): warning: routes.missed_bin: WASTE_MISSED_BIN does not ask for" in out
