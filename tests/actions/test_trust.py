@@ -126,8 +126,10 @@ def test_a_conversation_id_from_another_channel_creates_no_case(environment, mak
 
 
 def test_each_channel_keeps_its_own_conversations(environment, make_tracker):
-    for sender_id, channel in ((SMS_ID, "sms"), (WEB_ID, "web"), (REST_SENDER, "rest")):
-        _, cases = finish(make_tracker, missed_bin(), sender_id=sender_id, channel=channel)
+    # Three different streets: the same street would be offered as a duplicate (actions/duplicates.py).
+    for sender_id, channel, street in ((SMS_ID, "sms", "Foxglove Way"), (WEB_ID, "web", "Mill Lane"),
+                                       (REST_SENDER, "rest", "Station Road")):
+        _, cases = finish(make_tracker, missed_bin(location=f"14 {street}"), sender_id=sender_id, channel=channel)
         assert len(cases) == 1, channel
 
 
