@@ -8,7 +8,7 @@ edit (two for words of seven letters or more; an edit is a letter added,
 dropped, changed or two swapped; the first letter must be right) through a symmetric-delete index: every
 gazetteer word is stored under each way of dropping one (or two) of its
 letters, so a misspelt word is found by looking up its own deletions rather
-than by comparing it with every word (20,000 streets: ~0.2 ms a message,
+than by comparing it with every word (20,000 streets: p50 0.3 ms a message,
 ``benchmarks/places.py``). A street is found where its words follow each
 other in the message; the exact, earliest, longest match wins, and a
 postcode, district ("an1") or locality named in the message narrows a name
