@@ -19,7 +19,7 @@ from bot.cases import references
 from bot.cases.model import RECEIVED, STATUS_ORDER, Case, NewCase
 from bot.storage import notifications as notification_rows  # owns the notifications table
 from bot.storage import outbox as outbox_rows  # owns the outbox table (the module: it imports this one)
-from bot.storage.schema import case_notes, case_updates, cases, notifications, outbox
+from bot.storage.schema import case_notes, case_updates, cases, followers, notifications, outbox
 from bot.storage.times import utcnow
 from bot.street_key import street_key
 
@@ -290,5 +290,7 @@ def anonymise(conn: Connection, case_id: int, postcode_district: Optional[str]) 
     conn.execute(update(cases).where(cases.c.id == case_id).values(
         location_text=None, latitude=None, longitude=None, description=None, details={},
         contact_phone=None, contact_email=None, media_urls=[], attention_reason=None,
-        postcode=postcode_district,
+        postcode=postcode_district, geocell=None, street_key=None,
     ))
+    # Followers' own words about the place and the problem go too (the count stays).
+    conn.execute(update(followers).where(followers.c.case_id == case_id).values(location_text=None, description=None))

@@ -50,3 +50,20 @@ def test_followers_go_with_their_case_and_with_their_person(case_store):
     case_store.erase([case.id])
     with case_store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(followers)).scalar() == 0
+
+
+def test_anonymising_a_closed_case_removes_its_place_and_its_followers_words(case_store):
+    from bot.storage.cases import anonymise
+    from bot.storage.schema import cases
+
+    case = case_store.create(NewCase(category="flytipping", conversation_id="reporter", channel="web",
+                                     location_text="14 Mill Lane", latitude="52.486200", longitude="-1.890400"),
+                             idempotency_key="reporter")
+    store = FollowerStore(case_store.engine)
+    store.add(case.id, "sms-abc", "sms", location_text="by the gate", description="a sofa")
+    with case_store.engine.begin() as conn:
+        anonymise(conn, case.id, "AN1")
+        row = conn.execute(select(cases.c.geocell, cases.c.street_key).where(cases.c.id == case.id)).one()
+    assert tuple(row) == (None, None)
+    [follower] = store.for_case(case.id)
+    assert (follower.location_text, follower.description) == (None, None)
