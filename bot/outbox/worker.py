@@ -48,6 +48,7 @@ from bot.json_logs import set_conversation
 from bot.outbox.further_reports import FurtherReports
 from bot.outbox.notify import RasaNotifier, kind_for
 from bot.storage.outbox import Clock, Job, OutboxStore, utcnow
+from bot.storage.times import aware
 from bot.routing import Routing
 from bot.settings import Settings
 from bot.storage.cases import CaseStore
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 RECOVERY_QUIET_SECONDS = 30
 # A failing back office is tried with one case at least this often, whatever the back-off.
 PROBE_SECONDS = 30
+# A back office that answered with a token only and has given no request id for it this long is reported.
+TOKEN_UNRESOLVED_HOURS = 24
 
 
 def contact_not_kept_note(name: str, case: Case) -> str:
@@ -328,7 +331,7 @@ class DeliveryWorker:
                 resolves = system.capabilities.resolves_tokens
                 reference = await system.resolve_token(case, token) if resolves else None
                 if reference is None:
-                    self.store.schedule_poll(job, self.clock() + interval, token)
+                    self.store.schedule_poll(job, self.clock() + interval, token, error=self._unresolved(job, name))
                     return
                 self.cases.record_status(case.id, SENT, source=name, backoffice_reference=reference)
                 case = self.cases.get(case.id) or case
@@ -363,6 +366,19 @@ class DeliveryWorker:
             kind = kind_for(update.status)
             if kind:
                 await self.notifier.notify(current, kind, update.note)
+
+    def _unresolved(self, job: Job, name: str) -> Optional[str]:
+        """A token still without a request id after TOKEN_UNRESOLVED_HOURS: said once (log and flag), then kept."""
+        said = f"status check: {name} has given no request id for its token after {TOKEN_UNRESOLVED_HOURS} hours"
+        if job.last_error == said:
+            return said
+        delivered = aware(job.case.updated_at)
+        if delivered is None or self.clock() - delivered < timedelta(hours=TOKEN_UNRESOLVED_HOURS):
+            return None
+        logger.warning("Case %s: %s", job.case.reference, said)
+        self.cases.flag_for_attention(job.case.id, f"{said[len('status check: '):]}; it may not know the request. "
+                                      "The resident has not been told; check the case there.")
+        return said
 
     # -- the loop -------------------------------------------------------------------------------
     async def run_once(self) -> Dict[str, int]:

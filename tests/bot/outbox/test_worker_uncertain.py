@@ -147,3 +147,20 @@ async def test_a_bug_reading_the_reply_is_treated_as_uncertain(case_store, make_
     await run_for(worker, clock, HOURS / 4, step=60)
     assert sandbox.sandbox.posts_received == 1
     assert worker.store.row(case.id)["state"] == FAILED and case_store.get(case.id).needs_attention
+
+
+async def test_a_token_that_never_becomes_a_request_is_reported_once(case_store, make_worker, sandbox, clock, caplog):
+    sandbox.sandbox.modes.token_only = True
+    case = case_store.create(new_case(), "conv:1")
+    worker = make_worker(OUTBOX_STATUS_POLL_SECONDS="3600")
+    await worker.run_once()
+    assert worker.store.row(case.id)["backoffice_token"]
+    sandbox.sandbox.tokens.clear()  # the back office lost it: tokens/{token} answers 404 from now on
+    await run_for(worker, clock, 20 * HOURS, step=HOURS)
+    assert not case_store.get(case.id).needs_attention  # a slow back office is not yet a lost request
+
+    with caplog.at_level(logging.WARNING, logger="bot.outbox.worker"):
+        await run_for(worker, clock, 10 * HOURS, step=HOURS)
+    assert sum("no request id for its token" in r.getMessage() for r in caplog.records) == 1
+    flagged = case_store.get(case.id)
+    assert flagged.needs_attention and "no request id for its token after 24 hours" in flagged.attention_reason
