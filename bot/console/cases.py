@@ -11,7 +11,8 @@ role-checked and audited with the case reference, never the resident's words.
 from __future__ import annotations
 
 import asyncio
-from typing import Optional, Tuple
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -79,9 +80,22 @@ async def case_page(request: Request, reference: str) -> HTTPResponse:
         worked_here=case.backoffice in app_console.builtin_backoffices, later_statuses=later,
         descriptions=STATUS_DESCRIPTIONS, max_update=MAX_UPDATE_CHARS,
         sms_texts=sms.messages(case.conversation_id) if case.channel == "sms" else [],
+        attempts=_attempts(record.delivery),
         followers=FollowerStore(app_console.engine).count(case.id),
         duplicate_of=possible_duplicate_of(app_console.engine, case.id),
     )
+
+
+def _attempts(delivery: Optional[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The delivery's latest attempts, newest first, with their times as datetimes (stored as ISO text)."""
+    found = []
+    for entry in reversed((delivery or {}).get("attempt_log") or []):
+        try:
+            at: Optional[datetime] = datetime.fromisoformat(str(entry.get("at")))
+        except ValueError:
+            at = None
+        found.append({**entry, "at": at})
+    return found
 
 
 @bp.post("/cases/<reference>/status")

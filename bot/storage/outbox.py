@@ -36,6 +36,8 @@ from bot.storage.times import aware, utcnow
 Clock = Callable[[], datetime]
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+# How many attempts the row remembers, newest last (the console's case page lists them with their errors).
+ATTEMPT_LOG_SIZE = 20
 
 
 def enqueue(conn: Connection, case_id: int, now: datetime) -> None:
@@ -123,9 +125,18 @@ class OutboxStore:
                 )
             return self._jobs(conn, ids)
 
-    def _finish(self, job: Job, worker: str, **values: object) -> bool:
+    def _logged(self, conn: Connection, job: Job, outcome: str, error: Optional[str]) -> List[Dict[str, object]]:
+        """The row's attempt log with this attempt added (the newest ATTEMPT_LOG_SIZE), for the case page."""
+        log = conn.execute(select(outbox.c.attempt_log).where(outbox.c.id == job.outbox_id)).scalar() or []
+        entry = {"attempt": job.attempts, "at": self.clock().isoformat(), "outcome": outcome,
+                 "error": (error or "")[:500] or None}
+        return (list(log) + [entry])[-ATTEMPT_LOG_SIZE:]
+
+    def _finish(self, job: Job, worker: str, outcome: Optional[str] = None, **values: object) -> bool:
         """Write a result if ``worker`` still holds the lease; False if it lost it."""
         with self.engine.begin() as conn:
+            if outcome:
+                values["attempt_log"] = self._logged(conn, job, outcome, values.get("last_error"))  # type: ignore[arg-type]
             result = conn.execute(
                 update(outbox)
                 .where(outbox.c.id == job.outbox_id, outbox.c.claimed_by == worker)
@@ -161,6 +172,7 @@ class OutboxStore:
                 .values(
                     claimed_by=None, claimed_until=None, updated_at=self.clock(), state=DELIVERED, last_error=None,
                     backoffice_token=submission.token, next_poll_at=next_poll_at, uncertain_lookups=None,
+                    attempt_log=self._logged(conn, job, "delivered", None),
                 )
             )
             return moved, result.rowcount == 1
@@ -174,11 +186,12 @@ class OutboxStore:
         now on it is only looked up (that many look-ups found nothing so far).
         """
         extra = {} if uncertain_lookups is None else {"uncertain_lookups": uncertain_lookups}
-        return self._finish(job, worker, state=PENDING, last_error=reason, next_attempt_at=next_attempt_at, **extra)
+        return self._finish(job, worker, "failed", state=PENDING, last_error=reason, next_attempt_at=next_attempt_at,
+                            **extra)
 
     def mark_rejected(self, job: Job, worker: str, reason: str) -> bool:
         """The back office refused it: no more automatic attempts (staff re-queue it)."""
-        return self._finish(job, worker, state=FAILED, last_error=reason)
+        return self._finish(job, worker, "refused", state=FAILED, last_error=reason)
 
     def claim_probe(self, worker: str, categories: List[str], lease_seconds: float) -> List[Job]:
         """The longest-waiting pending case of these categories, due or not: a probe of a failing back office."""

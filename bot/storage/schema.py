@@ -142,6 +142,8 @@ outbox = Table(
     Column("backoffice_token", String(120)),
     # When the worker next asks the back office for this case's status.
     Column("next_poll_at", DateTime(timezone=True)),
+    # The latest attempts and how each ended ([{attempt, at, outcome, error}], at most 20), for staff.
+    Column("attempt_log", JSON(none_as_null=True)),
     # Set when an attempt may have reached the back office (time-out after
     # sending, unreadable reply): the case is then only looked up, never sent
     # again by the worker; counts the look-ups that found nothing (NULL: certain).

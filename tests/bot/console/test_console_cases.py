@@ -132,7 +132,10 @@ def test_delivery_actions_are_for_supervisors(console: Console) -> None:
     outbox = OutboxStore(console.escalations.engine)
     with store.engine.begin() as conn:
         from bot.storage.schema import outbox as table
-        conn.execute(table.update().where(table.c.case_id == case.id).values(state="failed", last_error="HTTP 403"))
+        conn.execute(table.update().where(table.c.case_id == case.id).values(
+            state="failed", last_error="HTTP 403", attempt_log=[
+                {"attempt": 1, "at": "2026-07-01T10:00:00+00:00", "outcome": "failed", "error": "HTTP 503 first try"},
+                {"attempt": 2, "at": "2026-07-01T10:05:00+00:00", "outcome": "refused", "error": "HTTP 403 <bad key>"}]))
     store.flag_for_attention(case.id, "highways refused the case: bad key")
     agent = signed_in(console)
     assert agent.post(f"/cases/{case.reference}/requeue").status_code == 403
@@ -142,7 +145,10 @@ def test_delivery_actions_are_for_supervisors(console: Console) -> None:
         e.target for e in audit(console, "denied")}
 
     supervisor = signed_in(console, SUPERVISOR)
-    assert "Last error: HTTP 403" in supervisor.get(f"/cases/{case.reference}").text
+    page = supervisor.get(f"/cases/{case.reference}").text
+    assert "Last error: HTTP 403" in page
+    # Every attempt with its error, newest first, escaped.
+    assert page.index("HTTP 403 &lt;bad key&gt;") < page.index("HTTP 503 first try") and "01 Jul 11:05" in page
     assert supervisor.post(f"/cases/{case.reference}/requeue").status_code == 303
     assert outbox.row(case.id)["state"] == "pending"
     assert supervisor.post(f"/cases/{case.reference}/handled", {"note": "key fixed"}).status_code == 303

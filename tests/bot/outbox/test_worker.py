@@ -140,6 +140,9 @@ async def test_repeated_failures_flag_the_case_with_count_and_reason_and_retries
     assert flagged.needs_attention
     assert "failed 3 times" in flagged.attention_reason and "cannot connect to highways" in flagged.attention_reason
     assert worker.store.row(case.id)["state"] == PENDING  # not given up
+    log = worker.store.row(case.id)["attempt_log"]  # each attempt and its error, for the case page
+    assert [e["attempt"] for e in log][:3] == [1, 2, 3] and all(e["outcome"] == "failed" for e in log)
+    assert all("cannot connect to highways" in e["error"] for e in log)
 
     await sandbox.start()
     await run_for(worker, clock, 900)
@@ -216,6 +219,8 @@ async def test_refused_api_key_flags_at_once_and_is_not_retried_until_requeued(c
     await worker.run_once()
     assert len(sandbox.requests_for(case.reference)) == 1
     assert not case_store.get(case.id).needs_attention  # the re-queued case was delivered: no flag left
+    log = worker.store.row(case.id)["attempt_log"]
+    assert [e["outcome"] for e in log] == ["refused", "delivered"] and "HTTP 403" in log[0]["error"]
 
 
 async def test_back_office_unavailable_is_retried(case_store, make_worker, sandbox, clock):
