@@ -1,8 +1,9 @@
 """The service's figures for a range of days: one computation for the console's dashboard and the CLI.
 
-Every figure is a few SQL aggregates over the analytics rollups (one row per
-conversation, one per case's acceptance and closure times: bot/analytics/rollup.py,
-which also marks conversations the resident came back to within 7 days) and
+Every figure is a few SQL aggregates over the analytics rollups (conversations
+summed per hour and channel, each conversation's staff reply time, each case's
+acceptance and closure times: bot/analytics/rollup.py, which also marks the
+conversations a resident came back to within 7 days) and
 over our own tables (cases, escalations, outbox, notifications). Days are the
 council's (STAFFED_TIMEZONE): rows are counted per UTC hour in SQL and the hours
 are given to local days here, so summer time is right on SQLite and PostgreSQL
@@ -17,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
@@ -25,6 +26,7 @@ from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
 from bot.storage.schema import analytics_conversations as conv
 from bot.storage.schema import analytics_cases, cases, escalations, notifications, outbox
+from bot.storage.schema import analytics_hours as hours
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -121,13 +123,6 @@ class Period:
 
 # ----- dialect-specific expressions (everything else is portable SQLAlchemy Core) -----------------
 
-def _epoch_hour(column: Any, dialect: str) -> ColumnElement:
-    """The UTC hour (hours since 1970) of an epoch-seconds column (SQLite's CAST truncates; positive here)."""
-    if dialect == "postgresql":
-        return cast(func.floor(column / 3600), Integer)
-    return cast(column / 3600, Integer)
-
-
 def _datetime_hour(column: Any, dialect: str) -> ColumnElement:
     """The UTC hour of a DateTime column, as text 'YYYY-MM-DD HH'."""
     if dialect == "postgresql":
@@ -213,24 +208,19 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
     start, end = period.start, period.end
     in_range = and_(conv.c.started_at >= start.timestamp(), conv.c.started_at < end.timestamp())
     cases_in_range = and_(cases.c.created_at >= start, cases.c.created_at < end)
-    served = (conv.c.cases > 0) | (conv.c.answers > 0)
+    # The council's days begin on a UTC hour (whole-hour offsets, as in the UK).
+    hours_in_range = and_(hours.c.hour >= int(start.timestamp() // 3600), hours.c.hour < int(end.timestamp() // 3600))
     with engine.connect() as conn:
         conversation_hours = conn.execute(
-            select(_epoch_hour(conv.c.started_at, dialect).label("hour"), conv.c.channel, func.count())
-            .where(in_range).group_by("hour", conv.c.channel)).all()
+            select(hours.c.hour, hours.c.channel, hours.c.conversations).where(hours_in_range)).all()
         case_hours = conn.execute(
             select(_datetime_hour(cases.c.created_at, dialect).label("hour"), cases.c.channel, func.count())
             .where(cases_in_range).group_by("hour", cases.c.channel)).all()
         by_channel = {row.channel: row for row in conn.execute(
-            select(conv.c.channel, func.count().label("conversations"),
-                   func.coalesce(func.sum(conv.c.messages), 0).label("messages"),
-                   func.coalesce(func.sum(conv.c.fallbacks), 0).label("fallbacks"),
-                   func.count(conv.c.escalated_at).label("escalated"),
-                   func.sum(case((served & conv.c.escalated_at.is_(None), 1), else_=0)).label("served"),
-                   func.sum(case((served & conv.c.escalated_at.is_(None) & conv.c.came_back.is_(True), 1),
-                                 else_=0)).label("came_back"),
-                   *[func.coalesce(func.sum(conv.c[f"confidence_{n}"]), 0).label(f"c{n}") for n in range(10)])
-            .where(in_range).group_by(conv.c.channel)).all()}
+            select(hours.c.channel, *[func.sum(hours.c[name]).label(name) for name in (
+                "conversations", "messages", "fallbacks", "escalated", "served", "came_back")],
+                   *[func.sum(hours.c[f"confidence_{n}"]).label(f"c{n}") for n in range(10)])
+            .where(hours_in_range).group_by(hours.c.channel)).all()}
         reply_waits = [float(w) for (w,) in conn.execute(
             select(conv.c.first_staff_reply_at - conv.c.escalated_at)
             .where(in_range, conv.c.first_staff_reply_at.is_not(None)))]

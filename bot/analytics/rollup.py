@@ -5,7 +5,7 @@ Rasa's SQL tracker store keeps every event of every conversation (a year of
 directly: :func:`refresh` reads only the events added since it last ran
 (``analytics_state``, the last event id read) and folds them into one row of
 ``analytics_conversations`` per conversation. This module is the only writer
-of both tables.
+of the ``analytics_*`` tables.
 
 A *conversation* is one Rasa session (a new one starts after
 ``session_expiration_time`` of silence, with a ``session_started`` event)
@@ -18,6 +18,12 @@ of report or question; ``topics``: all of them), when it was handed to staff
 and when staff first wrote. Never the words, and no contact details: the
 resident is a one-way hash of the conversation id, kept only to recognise
 the same resident coming back (docs/analytics.md).
+
+As rows change, the same transaction marks the earlier conversations a resident
+came back to within 7 days (``came_back``) and adds up the changed hours again
+(``analytics_hours``); :func:`refresh_cases` keeps each case's acceptance and
+closure times (``analytics_cases``) from ``case_updates``. The figures
+(bot/analytics/figures.py) then only add up small tables.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from sqlalchemy import String, case, cast, exists, func, inspect, literal, or_, select
+from sqlalchemy import Integer, String, case, cast, exists, func, inspect, literal, or_, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -39,7 +45,7 @@ from bot.cases.model import CLOSED, IN_PROGRESS, OPEN
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, owner
 from bot.storage.schema import analytics_conversations as rollup
-from bot.storage.schema import analytics_cases, analytics_state, case_updates, cases
+from bot.storage.schema import analytics_cases, analytics_hours, analytics_state, case_updates, cases
 from bot.storage.tracker_events import events
 
 logger = logging.getLogger(__name__)
@@ -213,17 +219,26 @@ def _fold(conn: Connection, rows: Sequence[Any]) -> None:
         summaries += _apply(sender, latest.get(resident_key(sender)), sender_rows)
     _count_cases(conn, [s for s in summaries if s.made_case])
     _status_topics(conn, summaries)
-    _write(conn, [s for s in summaries if s.dirty])
-    _mark_returns(conn, sorted({s.values["resident"] for s in summaries if s.dirty}))
+    dirty = [s for s in summaries if s.dirty]
+    _write(conn, dirty)
+    hours = {_hour(s.values["started_at"]) for s in dirty if s.values["started_at"] is not None}
+    hours |= _mark_returns(conn, sorted({s.values["resident"] for s in dirty}))
+    _sum_hours(conn, hours)
 
 
-def _mark_returns(conn: Connection, residents: Sequence[str]) -> None:
+def _hour(epoch: float) -> int:
+    return int(epoch // 3600)
+
+
+def _mark_returns(conn: Connection, residents: Sequence[str]) -> Set[int]:
     """Flag these residents' conversations that a later one came back to about their topic within 7 days.
 
     A later conversation comes back to an earlier one when its first message is at most 7 days after the
     earlier one's last resident message and it touches the earlier one's topic (docs/analytics.md).
+    Returns the hours of the conversations newly marked (their hourly sums change).
     """
     later = rollup.alias("later")
+    hours: Set[int] = set()
     for start in range(0, len(residents), 500):
         came_back = exists().where(
             later.c.resident == rollup.c.resident,
@@ -231,10 +246,45 @@ def _mark_returns(conn: Connection, residents: Sequence[str]) -> None:
             later.c.started_at <= rollup.c.last_at + RETURN_WINDOW_SECONDS,
             later.c.topics.contains(literal("|") + rollup.c.topic + literal("|")),
         )
-        conn.execute(rollup.update().where(
+        found = conn.execute(select(rollup.c.id, rollup.c.started_at).where(
             rollup.c.resident.in_(residents[start:start + 500]), rollup.c.topic.is_not(None),
             rollup.c.started_at.is_not(None), or_(rollup.c.came_back.is_(None), rollup.c.came_back.is_(False)),
-            came_back).values(came_back=True))
+            came_back)).all()
+        if found:
+            conn.execute(rollup.update().where(rollup.c.id.in_([row_id for row_id, _ in found]))
+                         .values(came_back=True))
+            hours.update(_hour(started) for _, started in found)
+    return hours
+
+
+def _sum_hours(conn: Connection, hours: Set[int]) -> None:
+    """Add up the conversations of these hours again (in runs of nearby hours, one statement each)."""
+    served = ((rollup.c.cases > 0) | (rollup.c.answers > 0)) & rollup.c.escalated_at.is_(None)
+    for first, last in _runs(sorted(hours)):
+        conn.execute(analytics_hours.delete().where(analytics_hours.c.hour >= first, analytics_hours.c.hour <= last))
+        hour = cast(rollup.c.started_at / 3600, Integer) if conn.dialect.name != "postgresql" else cast(
+            func.floor(rollup.c.started_at / 3600), Integer)
+        summed = (select(hour.label("hour"), rollup.c.channel, func.count(), func.sum(rollup.c.messages),
+                         func.sum(rollup.c.fallbacks), func.count(rollup.c.escalated_at),
+                         func.sum(case((served, 1), else_=0)),
+                         func.sum(case((served & rollup.c.came_back.is_(True), 1), else_=0)),
+                         *[func.sum(rollup.c[name]) for name in BUCKETS])
+                  .where(rollup.c.started_at >= first * 3600, rollup.c.started_at < (last + 1) * 3600)
+                  .group_by(hour, rollup.c.channel))
+        columns = ["hour", "channel", "conversations", "messages", "fallbacks", "escalated", "served", "came_back",
+                   *BUCKETS]
+        conn.execute(analytics_hours.insert().from_select(columns, summed))
+
+
+def _runs(hours: Sequence[int], gap: int = 24) -> List[Tuple[int, int]]:
+    """Sorted hours as (first, last) runs, joining runs less than ``gap`` hours apart."""
+    runs: List[Tuple[int, int]] = []
+    for hour in hours:
+        if runs and hour - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], hour)
+        else:
+            runs.append((hour, hour))
+    return runs
 
 
 def _latest_rows(conn: Connection, senders: Sequence[str]) -> Dict[str, Dict[str, Any]]:
@@ -394,6 +444,7 @@ def rebuild(engine: Engine, tracker_engine: Engine) -> int:
     with engine.begin() as conn:
         conn.execute(rollup.delete())
         conn.execute(analytics_cases.delete())
+        conn.execute(analytics_hours.delete())
         conn.execute(analytics_state.delete())
     read, _ = refresh(engine, tracker_engine)
     refresh_cases(engine)
