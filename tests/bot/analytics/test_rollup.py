@@ -22,6 +22,13 @@ def rows(engine):  # type: ignore[no-untyped-def]
         return [dict(r) for r in conn.execute(select(rollup).order_by(rollup.c.session_at)).mappings()]
 
 
+def hours(engine):  # type: ignore[no-untyped-def]
+    from bot.storage.schema import analytics_hours
+
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(analytics_hours).order_by(analytics_hours.c.hour)).mappings()]
+
+
 def test_each_session_is_one_row_and_nothing_personal_is_kept(tmp_path: Path, case_store: CaseStore) -> None:
     tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
     talk = Conversations(tracker)
@@ -61,6 +68,9 @@ def test_refreshing_in_pieces_gives_the_same_rows_as_at_once(tmp_path: Path, cas
     for row in pieces + at_once:
         row.pop("id")
     assert pieces == at_once and len(pieces) == 1
+    hourly = [hours(case_store.engine), hours(other.engine)]
+    assert hourly[0] == hourly[1] and len(hourly[0]) == 1
+    assert hourly[0][0]["conversations"] == 1 and hourly[0][0]["escalated"] == 1 and hourly[0][0]["served"] == 0
     only = pieces[0]
     assert (only["answers"], only["topic"], only["messages"]) == (1, "bin_day", 1)
     assert only["first_staff_reply_at"] - only["escalated_at"] == 235
