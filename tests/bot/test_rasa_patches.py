@@ -115,3 +115,50 @@ def test_models_loaded_for_prediction_predict_exactly_as_rasa_loads_them(monkeyp
     assert len(texts) > 60
     assert patched == original
     assert {intent for intent, *_ in patched} >= {"faq", "greet", "report_pothole"}
+
+
+def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
+    """EndpointConfig.request on a kept session: same body, headers, answers and errors,
+    one TCP connection for several calls instead of one each."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    rasa_patches.apply()
+    seen = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        seen.append((request.transport.get_extra_info("peername")[1], request.headers.get("Authorization"),
+                     request.content_type, await request.json()))
+        if request.query.get("fail"):
+            return web.Response(status=500, text="broken")
+        if request.query.get("plain"):
+            return web.Response(text="not json")
+        return web.json_response({"events": [], "responses": [{"text": "héllo"}]})
+
+    async def scenario() -> list:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t0ken"})
+        body = {"next_action": "action_x", "tracker": {"events": [{"event": "user", "text": "ünïcode", "timestamp": 1.5}]}}
+        answers = [await endpoint.request(json=body, method="post", timeout=30) for _ in range(3)]
+        answers.append(await endpoint.request(json=body, method="post", params={"plain": "1"}))
+        try:
+            await endpoint.request(json=body, method="post", params={"fail": "1"})
+        except ClientResponseError as error:
+            answers.append(error.status)
+        await runner.cleanup()
+        return answers
+
+    answers = asyncio.run(scenario())
+    assert answers[:3] == [{"events": [], "responses": [{"text": "héllo"}]}] * 3
+    assert answers[3] is None and answers[4] == 500
+    assert {port for port, *_ in seen[:3]} == {seen[0][0]}  # one connection for the three calls
+    assert all(auth == "Bearer t0ken" and kind == "application/json" for _, auth, kind, _ in seen)
+    assert seen[0][3]["tracker"]["events"][0] == {"event": "user", "text": "ünïcode", "timestamp": 1.5}
