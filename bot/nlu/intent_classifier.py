@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
@@ -36,6 +37,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import encoder as encoder_module
+from bot.nlu import faq_answers
+from bot.nlu.linear import softmax, split_weights
 from bot.nlu.courtesy import without_courtesy
 from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts
 
@@ -45,6 +48,8 @@ ENCODER_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CLASSIFIER_FILE = "classifier.joblib"
 RANKING_LENGTH = 10
+# Probability rows kept for texts seen lately (about 0.5 KB each).
+REMEMBERED_TEXTS = 4096
 
 
 def encoder_cache(cache_dir: Path) -> Path:
@@ -74,6 +79,8 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             "further_problem_confidence": 0.6,
             # Where the exported encoder is cached between trainings.
             "encoder_cache_dir": "models/.encoder",
+            # Questions of this intent also get their answer chosen (faq/bin_day, ...).
+            "retrieval_intent": "faq",
             "random_seed": 42,
         }
 
@@ -90,6 +97,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         words: Optional[TfidfVectorizer] = None,
         chars: Optional[TfidfVectorizer] = None,
         model: Optional[LogisticRegression] = None,
+        answers: Optional[faq_answers.AnswerModel] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -98,7 +106,11 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         self.words = words
         self.chars = chars
         self.model = model
+        self.answers = answers
         self._split_weights: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = None
+        # Text (after courtesy, lower-cased, spaces collapsed: the encoder and
+        # the n-grams read it the same way) -> its probability row.
+        self._remembered: "OrderedDict[str, Tuple[np.ndarray, Optional[np.ndarray]]]" = OrderedDict()
 
     @classmethod
     def create(
@@ -133,8 +145,12 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             self.model = LogisticRegression(
                 C=self.config["C"], max_iter=5000, random_state=self.config["random_seed"]
             ).fit(features, labels)
+            self.answers = faq_answers.train(
+                examples, features, self.config["retrieval_intent"], training_data.responses,
+                word_count=len(self.words.vocabulary_), C=self.config["C"], random_seed=self.config["random_seed"],
+            )
             self._split_weights = None
-            joblib.dump((self.words, self.chars, self.model), directory / CLASSIFIER_FILE)
+            joblib.dump((self.words, self.chars, self.model, self.answers), directory / CLASSIFIER_FILE)
         return self._resource
 
     # -- prediction -------------------------------------------------------
@@ -156,28 +172,44 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         multiplies by a transposed (non-contiguous) copy of its 100,000-column
         weight matrix on every call, which cost 7 ms a message.
         """
-        cores = [without_courtesy(t) for t in texts]
-        dense, words, chars, intercept = self._weights()
-        scores = (self.encoder.encode(cores) * self.config["encoder_weight"]) @ dense
-        scores += self.words.transform(cores) @ words
-        scores += self.chars.transform(cores) @ chars
-        scores += intercept
-        scores -= scores.max(axis=1, keepdims=True)
-        exp = np.exp(scores)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return np.stack([rows[0] for rows in self._read(texts)])
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return " ".join(without_courtesy(text).lower().split())
+
+    def _read(self, texts: Sequence[str]) -> List[Tuple[np.ndarray, Optional[np.ndarray]]]:
+        """Each text's (intent row, FAQ answer row), computed once and remembered."""
+        keys = [self._key(t) for t in texts]
+        found = {key: self._remembered[key] for key in keys if key in self._remembered}
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
+        if missing:
+            rows, answer_rows = self._compute(missing)
+            for index, key in enumerate(missing):
+                found[key] = (rows[index], None if answer_rows is None else answer_rows[index])
+        for key in dict.fromkeys(keys):
+            self._remember(key, found[key])
+        return [found[key] for key in keys]
+
+    def _compute(self, cores: Sequence[str]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        vectors = self.encoder.encode(cores) * self.config["encoder_weight"]
+        words, chars = self.words.transform(cores), self.chars.transform(cores)
+        rows = softmax(vectors, words, chars, self._weights())
+        answer_rows = None if self.answers is None else softmax(vectors, words, chars, self.answers.split_weights())
+        return rows, answer_rows
+
+    def _remember(self, key: str, rows: Tuple[np.ndarray, Optional[np.ndarray]]) -> None:
+        """Keep the latest rows: residents send the same short answers ("yes", "no",
+        "thanks", "skip") over and over, and a row depends on the text alone."""
+        self._remembered[key] = rows
+        self._remembered.move_to_end(key)
+        while len(self._remembered) > REMEMBERED_TEXTS:
+            self._remembered.popitem(last=False)
 
     def _weights(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The model's weights split by feature block, each (features x intents) and contiguous."""
         if getattr(self, "_split_weights", None) is None:
-            coef = self.model.coef_
-            cut1 = encoder_module.DIMENSION
-            cut2 = cut1 + len(self.words.vocabulary_)
-            self._split_weights = (
-                np.ascontiguousarray(coef[:, :cut1].T),
-                np.ascontiguousarray(coef[:, cut1:cut2].T),
-                np.ascontiguousarray(coef[:, cut2:].T),
-                self.model.intercept_.copy(),
-            )
+            self._split_weights = split_weights(self.model, len(self.words.vocabulary_))
         return self._split_weights
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -195,6 +227,10 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
                 ranking, further = self._in_order_told(ranking, told)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            if self.answers is not None and ranking[0]["name"] == self.config["retrieval_intent"]:
+                answer_row = self._read([text])[0][1]
+                if answer_row is not None:
+                    self.answers.set_answer(message, answer_row, self.config["retrieval_intent"])
             if further:
                 message.set(ENTITIES, [*message.get(ENTITIES, []), *further], add_to_output=True)
         return messages
@@ -260,8 +296,9 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as directory:
                 encoder = encoder_module.SentenceEncoder(directory / ENCODER_FILE, directory / TOKENIZER_FILE)
-                words, chars, model = joblib.load(directory / CLASSIFIER_FILE)
+                words, chars, model, answers = joblib.load(directory / CLASSIFIER_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("No trained intent classifier in the model: every message will go unclassified.")
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, encoder, words, chars, model)
+        return cls(config, model_storage, resource, encoder, words, chars, model, answers)
+

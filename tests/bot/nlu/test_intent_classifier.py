@@ -98,3 +98,33 @@ def _classifier(agent, kind):
         if isinstance(component, kind):
             return component
     raise AssertionError("no trained EncoderIntentClassifier in the model")
+
+
+def test_a_text_seen_again_gets_the_same_row_without_running_the_encoder(agent, monkeypatch):
+    """Rows are remembered by text as the encoder and n-grams read it (courtesy, case
+    and spacing aside), so "Yes", "yes " and "Hi, yes" cost one encoding."""
+    import numpy as np
+
+    from bot.nlu.intent_classifier import EncoderIntentClassifier
+
+    classifier = _classifier(agent, EncoderIntentClassifier)
+    classifier._remembered.clear()
+    first = classifier.probabilities(["potholes  on Ash Road"])
+    calls = []
+    original = classifier.encoder.encode
+    monkeypatch.setattr(classifier.encoder, "encode", lambda texts: calls.append(list(texts)) or original(texts))
+    again = classifier.probabilities(["Potholes on ash road", "Hi there, potholes on Ash Road. Thanks"])
+    assert calls == []
+    assert np.array_equal(again[0], first[0]) and np.array_equal(again[1], first[0])
+    classifier.probabilities(["a different text"])
+    assert calls == [["a different text"]]
+
+
+def test_remembered_rows_are_bounded(agent, monkeypatch):
+    from bot.nlu import intent_classifier
+    from bot.nlu.intent_classifier import EncoderIntentClassifier
+
+    classifier = _classifier(agent, EncoderIntentClassifier)
+    monkeypatch.setattr(intent_classifier, "REMEMBERED_TEXTS", 3)
+    classifier.probabilities([f"text number {n}" for n in range(5)])
+    assert list(classifier._remembered) == ["text number 2", "text number 3", "text number 4"]
