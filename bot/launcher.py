@@ -114,7 +114,15 @@ def core_services(settings: Settings, model: Path, endpoints: Path) -> List[Serv
                 # The HTTP API lets the worker and console speak on a resident's channel.
                 "--enable-api",
             ],
-            env={**({"RASA_API_TOKEN": settings.rasa_api_token} if settings.rasa_api_token else {}), **action_token},
+            env={
+                **({"RASA_API_TOKEN": settings.rasa_api_token} if settings.rasa_api_token else {}),
+                **action_token,
+                # One process serves many conversations at once, and each message's
+                # arithmetic is small: BLAS threads per message only compete with the
+                # other conversations (the sentence encoder runs on one thread too).
+                "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1",
+            },
             health_url=f"http://{host}:{settings.rasa_port}/health",
             banner=f"Rasa server     http://{host}:{settings.rasa_port}  ({rest})",
         ),

@@ -79,6 +79,9 @@ def _train(root: Path, path: Path) -> Path:
                 "--data", str(root / "data"),
                 "--out", scratch,
                 "--fixed-model-name", path.name[: -len(".tar.gz")],
+                # `rasa data validate` runs in the tests (tests/test_data.py) and
+                # `make validate`; repeating it here took ~20 s of every training.
+                "--skip-validation",
             ],
             cwd=root,
             check=True,
