@@ -11,18 +11,10 @@
    ``_ActionResponseValidator``). Responses are accepted and rejected
    exactly as before.
 
-2. Loading TensorFlow models (DIET, ResponseSelector). To create the weights
-   before reading them from disk, Rasa *trains* each model for one step: that
-   traces the whole training graph (gradients, optimiser) and creates the
-   optimiser's state, none of which predicting uses. It took 530 MB of the
-   server's 1.16 GB. One forward pass creates the same weights; the loaded
-   model then predicts exactly as before (tests/bot/test_rasa_patches.py
-   compares them). Fine-tuning (``rasa train --finetune``) keeps Rasa's path.
-
-3. Running the prediction graphs: without dask's scheduler
+2. Running the prediction graphs: without dask's scheduler
    (bot/rasa_graph_runner.py), a tenth of the server's CPU.
 
-4. Calling the action server. Rasa opens a new HTTP client session, and so a
+3. Calling the action server. Rasa opens a new HTTP client session, and so a
    new TCP connection, for every call (a form turn makes two or three), and
    encodes the tracker it sends with the standard library's JSON encoder:
    together 10% of the server's CPU in the profile. Each endpoint now keeps
@@ -35,13 +27,12 @@
 
 from __future__ import annotations
 
-import copy
-from functools import lru_cache
-from typing import Any, Dict, Optional, Text
-
 import asyncio
+import copy
 import os
 import ssl
+from functools import lru_cache
+from typing import Any, Dict, Optional, Text
 
 import aiohttp
 import ujson
@@ -53,7 +44,6 @@ from rasa.shared.exceptions import FileNotFoundException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
 _original_validate_action_result = RemoteAction._validate_action_result
-_original_model_load: Any = None
 _original_request = EndpointConfig.request
 # Idle connections to an endpoint are closed after this many seconds (Sanic,
 # which the action server runs on, closes them after 5).
@@ -120,32 +110,6 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
         raise error
 
 
-def _load_for_prediction(
-    cls: Any,
-    model_file_name: Text,
-    model_data_example: Any,
-    predict_data_example: Optional[Any] = None,
-    finetune_mode: bool = False,
-    *args: Any,
-    **kwargs: Any,
-) -> Any:
-    """``RasaModel.load`` without the training step (see the module docstring)."""
-    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
-
-    if finetune_mode:
-        return _original_model_load.__func__(
-            cls, model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
-        )
-    model = cls(*args, **kwargs)
-    batch_in, _ = RasaBatchDataGenerator(model_data_example, batch_size=1)[0]
-    model.batch_loss(batch_in)  # eagerly, once: every layer builds its weights
-    # The checkpoint also holds the optimiser's state, which predicting never reads.
-    model.load_weights(model_file_name).expect_partial()
-    if predict_data_example:
-        model.run_inference(predict_data_example)  # trace the prediction graph now, not on the first message
-    return model
-
-
 def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     """The endpoint's client session for the running event loop, made on first use."""
     loop = asyncio.get_running_loop()
@@ -202,9 +166,6 @@ async def _request(
 
 def apply() -> None:
     """Install the fixes (idempotent)."""
-    global _original_model_load
-    from rasa.utils.tensorflow.models import RasaModel
-
     import rasa.core.processor
 
     from bot.rasa_graph_runner import SequentialGraphRunner
@@ -212,6 +173,3 @@ def apply() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[attr-defined,misc]
     EndpointConfig.request = _request  # type: ignore[method-assign]
-    if _original_model_load is None:
-        _original_model_load = RasaModel.__dict__["load"]
-        RasaModel.load = classmethod(_load_for_prediction)  # type: ignore[assignment,method-assign]

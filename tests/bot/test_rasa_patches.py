@@ -85,38 +85,6 @@ def _valid_for_rasa(response) -> bool:
         return False
 
 
-def test_models_loaded_for_prediction_predict_exactly_as_rasa_loads_them(monkeypatch):
-    """The load without a training step gives the same intents, confidences,
-    entities and FAQ answers as Rasa's own load, on held-out messages."""
-    import asyncio
-
-    from rasa.core.agent import Agent
-    from rasa.shared.nlu.training_data.loading import load_data
-    from rasa.utils.tensorflow.models import RasaModel
-
-    from bot.model import ensure_model
-    from bot.nlu_evaluation import HOLDOUT
-
-    rasa_patches.apply()
-    texts = [example.get("text") for example in load_data(str(HOLDOUT)).intent_examples][::8]
-
-    def predictions(agent: Agent) -> list:
-        async def parse_all() -> list:
-            return [await agent.parse_message(text) for text in texts]
-
-        return [(p["intent"]["name"], round(p["intent"]["confidence"], 5),
-                 [(e["entity"], e["value"]) for e in p["entities"]],
-                 ((p.get("response_selector") or {}).get("faq") or {}).get("response", {}).get("intent_response_key"))
-                for p in asyncio.run(parse_all())]
-
-    patched = predictions(Agent.load(str(ensure_model())))
-    monkeypatch.setattr(RasaModel, "load", rasa_patches._original_model_load)
-    original = predictions(Agent.load(str(ensure_model())))
-    assert len(texts) > 60
-    assert patched == original
-    assert {intent for intent, *_ in patched} >= {"faq", "greet", "report_pothole"}
-
-
 def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
     """EndpointConfig.request on a kept session: same body, headers, answers and errors,
     one TCP connection for several calls instead of one each."""
