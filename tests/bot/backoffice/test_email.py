@@ -162,3 +162,14 @@ async def test_the_worker_delivers_by_email_when_routing_says_so(smtp, certifica
     row = worker.store.row(case.id)
     assert row["state"] == DELIVERED and row["next_poll_at"] is None  # an inbox has no status to poll
     assert case_store.get(case.id).backoffice == "envhealth"
+
+
+async def test_the_live_check_logs_in_and_sends_nothing(smtp, plain_smtp, certificate):
+    controller, inbox = smtp
+    assert await EmailCaseSystem(config(controller, certificate)).check_live() == []
+    [wrong] = await EmailCaseSystem(config(controller, certificate, password="wrong")).check_live()
+    assert wrong.fatal and "refused the login" in wrong.what and "wrong" not in wrong.what
+    plain, _ = plain_smtp
+    [clear] = await EmailCaseSystem(config(plain, certificate)).check_live()
+    assert "does not offer STARTTLS" in clear.what
+    assert inbox.messages == []
