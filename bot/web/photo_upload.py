@@ -15,7 +15,7 @@ told by SMS through the notifier (bot/outbox/notify.py), on their own channel.
 CSRF: the form carries a token that is an HMAC (PHOTO_LINK_SECRET) of the link
 id and a random value in a SameSite=Strict cookie; a POST without both, or
 from another site's Origin, is refused. A link's URL is a bearer credential for
-a day: the pages send no Referer and are never cached.
+a day: the pages send no Referer to other sites and are never cached.
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ CSRF_COOKIE = "photo_form"
 FORM_OVERHEAD_BYTES = 256 * 1024
 NO_STORE = {
     "Cache-Control": "no-store",
-    # The URL holds the link's token: never send it on as a Referer.
-    "Referrer-Policy": "no-referrer",
+    # The URL holds the link's token: never send it to another site as a Referer.
+    # ("no-referrer" would also make browsers send "Origin: null" with the form.)
+    "Referrer-Policy": "same-origin",
     # No scripts on these pages; forms post only back to us.
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",

@@ -136,7 +136,7 @@ def test_the_page_is_an_accessible_form_without_scripts(site: Site):
     assert f"Add photos to your report {reference}" in html
     assert '<label class="label" for="photos">' in html and 'id="photos"' in html and 'aria-describedby="photos-hint' in html
     assert 'type="file" multiple' in html and "<script" not in html
-    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "same-origin"
     assert "script-src" not in page.headers["Content-Security-Policy"]
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
     cookie = page.headers["Set-Cookie"]
