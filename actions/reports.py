@@ -67,6 +67,9 @@ SKIPPABLE = {
     "vehicle_registration": answers.UNKNOWN, "collection_day": answers.UNKNOWN,
     "defect_surface": answers.UNKNOWN, "bin_reason": answers.UNKNOWN, places.CHOICE_SLOT: answers.UNKNOWN,
 }
+# Words that say a message corrects an earlier answer ("sorry, it's Mill Lane not Mill Road").
+CORRECTION_WORDS = re.compile(r"\b(sorry|actually|i meant|i mean|meant to say|wrong|not|should be|correction)\b",
+                              re.IGNORECASE)
 # Words that place something by a landmark: such an answer is kept whole as the location.
 LANDMARK_WORDS = re.compile(
     r"\b(outside|opposite|near|nearby|behind|beside|next to|by the|corner|junction|between|across from|"
@@ -296,7 +299,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             turn.updates.update(self._first_message_values(turn, tracker, values))
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
         turn.updates.update(self._values_from_metadata(turn, tracker, requested))
-        if requested == CONFIRM_SLOT and "location" not in turn.updates:
+        if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
+                requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._street_correction(turn, tracker))
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
@@ -399,15 +403,19 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
     # -- the place, read against the council's gazetteer (actions/places.py) --------
     @staticmethod
     def _street_correction(turn: Turn, tracker: Tracker) -> Dict[str, Any]:
-        """ "no, it's Mill Road" at the read-back, when NLU marked no place: a known street, read as one."""
+        """ "no, it's Mill Road" at the read-back, or "sorry, it's Mill Lane not Mill Road" at another
+        question, when NLU marked no place: the street the gazetteer finds in it (the first named)."""
         gazetteer = places.gazetteer()
         if gazetteer is None or answers.yes_or_no(turn.text, turn.intent) is True:
             return {}
         match = gazetteer.recognise(turn.text)
         place = tracker.get_slot(places.PLACE_SLOT) or {}
-        if match.found and not (match.street and isinstance(place, dict) and place.get("usrn") == match.street.usrn):
+        if not match.found or (match.street and isinstance(place, dict) and place.get("usrn") == match.street.usrn):
+            return {}
+        if LANDMARK_WORDS.search(turn.text):
             return {"location": turn.text.strip()}
-        return {}
+        start, end = match.span  # type: ignore[misc]
+        return {"location": f"{match.house} {turn.text[start:end]}" if match.house else turn.text[start:end]}
 
     @staticmethod
     def _place_updates(turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:

@@ -218,3 +218,15 @@ def test_a_forged_span_in_the_place_slot_does_not_break_the_choice(environment, 
     talk.say("Easton")
     assert talk.slots["location"] == "outside the Co-op on Mill Lane, Easton"
     assert talk.slots["place"]["usrn"] == "38000002"
+
+
+def test_a_correction_at_another_question_is_understood_when_nlu_marks_no_place(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("Mill Road by the school")
+    assert talk.slots["requested_slot"] == "defect_surface"
+    talk.say("sorry, it's Station Road not Mill Road")  # no entity: the "road" in it is not the answer
+    assert talk.slots["location"] == "Station Road by the school"
+    assert talk.slots.get("defect_surface") is None and talk.slots["requested_slot"] == "defect_surface"
+    assert talk.messages[0]["text"] == "Thanks, I've updated that."
+    talk.say("it's the road")  # no correction words, no street: an answer
+    assert talk.slots["defect_surface"] == "road"
