@@ -12,17 +12,19 @@ from __future__ import annotations
 import re
 
 _PHOTO = r"(?:photo|foto|picture|pic|image|snap|pictur)s?"
+# "a", "another", "some more", "a few", "2", "my", "the"...
+_SOME = r"(?:a|an|another|some|more|some\s+more|a\s+few(?:\s+more)?|few|few\s+more|the|my|other|[2-9]|two|three)(?:\s+more)?"
 _ASKING = re.compile(
     rf"""^\s*
     (?:(?:hi|hello|ok|okay|yes|yeah|also|and|oh)[\s,]+)?
     (?:
         {_PHOTO}                                                   # "PHOTO", "photos"
-      | (?:send|add|attach|upload|share)\s+(?:a\s+|an\s+|some\s+|my\s+|the\s+)?{_PHOTO}   # "send photo"
+      | (?:send|add|attach|upload|share)\s+(?:{_SOME}\s+)?{_PHOTO}   # "send photo"
       | (?:i\s*(?:'ve|ve|\s+have)?\s*(?:got|have|took|taken|can\s+send)|i\s+have)\s+
-        (?:a\s+|an\s+|some\s+|the\s+|few\s+|a\s+few\s+|two\s+|2\s+)?{_PHOTO}                 # "I've got a photo"
+        (?:{_SOME}\s+)?{_PHOTO}                 # "I've got a photo"
       | (?:can|could|may|shall|how\s+(?:do|can)|where\s+(?:do|can))\s+i\s+
-        (?:send|add|attach|upload|share|give)\s+(?:you\s+)?(?:a\s+|an\s+|some\s+|the\s+|my\s+)?{_PHOTO}
-      | (?:do|would)\s+you\s+(?:want|need|like)\s+(?:a\s+|an\s+|some\s+)?{_PHOTO}
+        (?:send|add|attach|upload|share|give)\s+(?:you\s+)?(?:{_SOME}\s+)?{_PHOTO}
+      | (?:do|would)\s+you\s+(?:want|need|like)\s+(?:{_SOME}\s+)?{_PHOTO}
     )
     (?:\s+(?:of\s+it|of\s+that|of\s+them|too|as\s+well|also|to\s+send|for\s+you|for\s+it))?
     (?:\s+(?:please|pls|plz))?

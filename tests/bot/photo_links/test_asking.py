@@ -11,7 +11,8 @@ ASKING = [
     "I\u2019ve got some photos of it", "I took a photo", "yes I have a picture", "can I send you a picture?",
     "Can i send a photo", "how do I send a photo", "how can I send you pictures", "where do I send photos",
     "send photo", "add photos", "do you want a photo?", "would you like a picture", "can i send pics pls",
-    "ok I've got 2 photos", "I can send photos",
+    "ok I've got 2 photos", "I can send photos", "I've got another photo", "can I send some more pictures",
+    "I have a few more pics", "send more photos",
 ]
 NOT_ASKING = [
     "I have a photo of the pothole on Mill Lane", "fly tipping on Station Road, I took a photo",
