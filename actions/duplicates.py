@@ -48,6 +48,11 @@ _DIFFERENT_WORDS = {"2", "two", "second", "different", "different problem", "no"
                     "no its different", "it's different", "its different", "not the same", "new", "new report",
                     "report it", "its different report it", "it's different report it", "another one", "something else"}
 
+# Requests about one household or home, never "the same problem" as a neighbour's: a
+# missed bin is each household's collection, a repair each home's, a bulky collection or
+# a new bin each household's request; "another problem" is too broad to match.
+NOT_SHARED = frozenset({"missed_bin", "housing_repair", "bulky_waste", "new_bin", "other_problem"})
+
 # Pieces of utter_duplicate_found said from code (the response itself is in domain.yml).
 STATUS_WITH_TEAM = "It's with the {team} team."
 STATUS_WAITING = "It's waiting to be passed to the right team."
@@ -66,6 +71,8 @@ def _followers() -> FollowerStore:
 def offer(tracker: Tracker, category: Category, new_case: NewCase) -> Optional[List[EventType]]:
     """Events that ask the resident about an open case like theirs, or None if there is none."""
     settings = services.settings()
+    if category.key in NOT_SHARED:
+        return None
     try:
         match = _finder().find(
             category.key, new_case.latitude, new_case.longitude, new_case.location_text,
@@ -88,7 +95,7 @@ def offer(tracker: Tracker, category: Category, new_case: NewCase) -> Optional[L
 def describe(match: Match, category: Category, now: Optional[datetime] = None) -> Dict[str, str]:
     """The words of the offer: what, where, how long ago, and where it is now."""
     case = match.case
-    problem = "a problem" if category.key == "other_problem" else category.mentioned
+    problem = category.mentioned
     street = case_street(case.location_text)
     number = house_number(case.location_text)
     if street:

@@ -76,6 +76,15 @@ def test_no_offer_for_another_kind_or_a_closed_case(environment, make_tracker):
     assert slots["case_reference"] and "Your reference is" in messages[0]["text"]
 
 
+def test_household_requests_are_never_offered(environment, make_tracker):
+    services.case_store().create(
+        NewCase(category="missed_bin", conversation_id="neighbour", channel="web", location_text="12 Mill Lane"),
+        idempotency_key="neighbour")
+    slots, _, _ = _offered(make_tracker, report_category="missed_bin", location="14 Mill Lane",
+                           bin_type="recycling", collection_day="tuesday")
+    assert slots["case_reference"]  # made at once: the neighbour's missed bin is not this household's
+
+
 def test_shared_coordinates_find_a_case_nearby(environment, make_tracker):
     first = _existing(location="Shared location (52.48620, -1.89040)", latitude="52.486200", longitude="-1.890400")
     slots, _, _ = _offered(make_tracker, location="Shared location (52.48640, -1.89040)",
