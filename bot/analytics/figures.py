@@ -13,12 +13,14 @@ alike. Definitions: docs/analytics.md.
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, cast, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
@@ -124,19 +126,11 @@ class Period:
 # ----- dialect-specific expressions (everything else is portable SQLAlchemy Core) -----------------
 
 def _datetime_hour(column: Any, dialect: str) -> ColumnElement:
-    """The UTC hour of a DateTime column, as text 'YYYY-MM-DD HH'."""
+    """The UTC hour (hours since 1970) of a DateTime column (stored in UTC)."""
     if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
-    return func.substr(column, 1, 13)
-
-
-def _local_day(hour: Any, zone: ZoneInfo) -> date:
-    """The council's day of a UTC hour: hours since 1970 (rollup) or 'YYYY-MM-DD HH' (a DateTime column)."""
-    if isinstance(hour, str):
-        moment = datetime(int(hour[0:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=timezone.utc)
-    else:
-        moment = datetime.fromtimestamp(int(hour) * 3600, timezone.utc)
-    return moment.astimezone(zone).date()
+        return cast(func.floor(func.extract("epoch", column) / 3600), Integer)
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime('%s') reads it as UTC.
+    return cast(func.strftime("%s", column), Integer) / 3600
 
 
 # ----- the figures --------------------------------------------------------------------------------
@@ -173,17 +167,20 @@ def duration_text(seconds: Optional[float]) -> str:
     return f"{hours // 24} days {hours % 24} h"
 
 
-def _per_day(period: Period, counted: Sequence[Tuple[Any, str, int]], dialect_hour: Callable[[Any], date],
+def _per_day(period: Period, counted: Sequence[Tuple[Any, str, int]],
              channels: Sequence[str]) -> Dict[date, Dict[str, int]]:
-    days: Dict[date, Dict[str, int]] = {d: {c: 0 for c in channels} for d in period.days}
-    known: Dict[Any, date] = {}  # each hour comes once per channel: convert it once
+    """Counts per UTC hour and channel, added up per council day of the period."""
+    every_day = period.days
+    days: Dict[date, Dict[str, int]] = {d: {c: 0 for c in channels} for d in every_day}
+    # The UTC hour each day begins (summer time moves it), then each hour's day by bisection.
+    starts = [int(datetime.combine(d, time(), period.zone).timestamp() // 3600) for d in every_day]
+    last = int(period.end.timestamp() // 3600)
     for hour, channel, count in counted:
-        day = known.get(hour)
-        if day is None:
-            day = known[hour] = dialect_hour(hour)
-        if day in days:
-            key = channel if channel in channels else REST_CHANNEL
-            days[day][key] = days[day].get(key, 0) + int(count)
+        hour = int(hour)
+        if starts and starts[0] <= hour < last:
+            row = days[every_day[bisect_right(starts, hour) - 1]]
+            key = channel if channel in row else REST_CHANNEL
+            row[key] += int(count)
     return days
 
 
@@ -221,19 +218,21 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
                 "conversations", "messages", "fallbacks", "escalated", "served", "came_back")],
                    *[func.sum(hours.c[f"confidence_{n}"]).label(f"c{n}") for n in range(10)])
             .where(hours_in_range).group_by(hours.c.channel)).all()}
-        reply_waits = [float(w) for (w,) in conn.execute(
+        reply_waits = [float(w) for w in conn.execute(
             select(conv.c.first_staff_reply_at - conv.c.escalated_at)
-            .where(in_range, conv.c.first_staff_reply_at.is_not(None)))]
+            .where(in_range, conv.c.first_staff_reply_at.is_not(None))).scalars().all()]
         categories = conn.execute(select(cases.c.category, func.count()).where(cases_in_range)
                                   .group_by(cases.c.category).order_by(func.count().desc(), cases.c.category)).all()
         reasons = conn.execute(select(escalations.c.reason, func.count())
                                .where(escalations.c.created_at >= start, escalations.c.created_at < end)
                                .group_by(escalations.c.reason).order_by(func.count().desc(), escalations.c.reason)).all()
         in_days = and_(analytics_cases.c.created_at >= start.timestamp(), analytics_cases.c.created_at < end.timestamp())
-        accepted = conn.execute(select(analytics_cases.c.category, analytics_cases.c.accepted_after)
-                                .where(in_days, analytics_cases.c.accepted_after.is_not(None))).all()
-        closed = conn.execute(select(analytics_cases.c.category, analytics_cases.c.closed_after)
-                              .where(in_days, analytics_cases.c.closed_after.is_not(None))).all()
+        # Accepted whenever closed (closed is at or beyond open): one read gives both.
+        times = conn.execute(select(analytics_cases.c.category, analytics_cases.c.accepted_after,
+                                    analytics_cases.c.closed_after)
+                             .where(in_days, analytics_cases.c.accepted_after.is_not(None))).all()
+        accepted = _medians([(category, took) for category, took, _ in times])
+        closed = _medians([(category, took) for category, _, took in times if took is not None])
         deliveries = conn.execute(
             select(func.coalesce(cases.c.backoffice, "(not routed yet)"), outbox.c.state, func.count())
             .join(outbox, outbox.c.case_id == cases.c.id).where(cases_in_range)
@@ -245,12 +244,11 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
                             .where(notifications.c.created_at >= start, notifications.c.created_at < end)
                             .group_by(notifications.c.state)).all()
 
-    zone = period.zone
     figures = [
         _daily_figure("conversations", "Conversations per day", "conversations", period,
-                      _per_day(period, conversation_hours, lambda h: _local_day(h, zone), CHANNELS)),
+                      _per_day(period, conversation_hours, CHANNELS)),
         _daily_figure("cases", "Cases per day", "cases", period,
-                      _per_day(period, case_hours, lambda h: _local_day(h, zone), CHANNELS)),
+                      _per_day(period, case_hours, CHANNELS)),
         _category_figure(categories),
         _containment_figure(by_channel),
         _escalation_figure(by_channel, reasons),
@@ -321,8 +319,9 @@ def _escalation_figure(by_channel: Mapping[str, Any], reasons: Sequence[Tuple[st
 def _reply_figure(waits: Sequence[float], by_channel: Mapping[str, Any]) -> Figure:
     escalated = _sum(by_channel, "escalated")
     counts = [0] * len(REPLY_BANDS)
+    uppers = [upper for _, upper in REPLY_BANDS]
     for wait in waits:
-        counts[next(i for i, (_, upper) in enumerate(REPLY_BANDS) if wait < upper)] += 1
+        counts[bisect_right(uppers, wait)] += 1
     rows = [[name, counts[i], percent(counts[i], len(waits))] for i, (name, _) in enumerate(REPLY_BANDS)]
     rows.append(["No staff reply yet", escalated - len(waits), None])
     summary = (f"Median time to the first staff reply {duration_text(_median(waits))}, 90th percentile "
@@ -387,27 +386,31 @@ def _notification_figure(told: Sequence[Tuple[str, int]]) -> Figure:
                   Chart("bars", [r[0] for r in rows], [("Messages", [float(r[1]) for r in rows])], "messages"))
 
 
-def _case_time_figure(received: Mapping[str, int], accepted: Sequence[Tuple[str, float]],
-                      closed: Sequence[Tuple[str, float]]) -> Figure:
-    def by_category(pairs: Sequence[Tuple[str, float]]) -> Dict[str, List[float]]:
-        found: Dict[str, List[float]] = {}
-        for category, seconds in pairs:
-            if seconds is not None:
-                found.setdefault(category, []).append(max(0.0, float(seconds)))
-        return found
+Medians = Dict[Optional[str], Tuple[int, Optional[float]]]
 
-    took_accept, took_close = by_category(accepted), by_category(closed)
-    every_accept = [s for v in took_accept.values() for s in v]
-    every_close = [s for v in took_close.values() for s in v]
-    rows = [["All categories", sum(received.values()), len(every_accept), _hours(_median(every_accept)),
-             len(every_close), _hours(_median(every_close))]]
+
+def _medians(pairs: Sequence[Tuple[str, float]]) -> Medians:
+    """Per category (and None: all) how many cases have a value, and their median (values never negative:
+    the rollup clamps them)."""
+    values: Dict[Optional[str], List[float]] = defaultdict(list)
+    for category, seconds in pairs:
+        values[category].append(seconds)
+    values[None] = [seconds for found in list(values.values()) for seconds in found]
+    return {key: (len(found), _median(found)) for key, found in values.items()}
+
+
+def _case_time_figure(received: Mapping[str, int], accepted: Medians, closed: Medians) -> Figure:
+    def row(name: str, key: Optional[str], cases: int) -> List[Any]:
+        took_accept, took_close = accepted.get(key, (0, None)), closed.get(key, (0, None))
+        return [name, cases, took_accept[0], _hours(took_accept[1]), took_close[0], _hours(took_close[1])]
+
+    rows = [row("All categories", None, sum(received.values()))]
     for category in sorted(received, key=lambda c: -received[c]):
-        a, c = took_accept.get(category, []), took_close.get(category, [])
-        rows.append([CATEGORY_NAMES.get(category, category), received[category], len(a), _hours(_median(a)),
-                     len(c), _hours(_median(c))])
-    summary = (f"Median from report to acceptance by the back office {duration_text(_median(every_accept))} "
-               f"({len(every_accept)} cases accepted); to closure {duration_text(_median(every_close))} "
-               f"({len(every_close)} closed).")
+        rows.append(row(CATEGORY_NAMES.get(category, category), category, received[category]))
+    every_accept, every_close = accepted.get(None, (0, None)), closed.get(None, (0, None))
+    summary = (f"Median from report to acceptance by the back office {duration_text(every_accept[1])} "
+               f"({every_accept[0]} cases accepted); to closure {duration_text(every_close[1])} "
+               f"({every_close[0]} closed).")
     return Figure(
         "case_times", "Time from report to acceptance and to closure", summary,
         [Column("Category", TEXT), Column("Cases"), Column("Accepted"), Column("Median to acceptance", HOURS),
