@@ -55,6 +55,16 @@ class FurtherReport:
     description: Optional[str]
     followers: int  # residents following the case, this one included
 
+    def summary(self, reference: str) -> str:
+        """The further report in a few lines, for a back office's comment field."""
+        when = self.reported_at.strftime("%d %b %Y %H:%M UTC") if self.reported_at else "now"
+        return "\n".join([
+            f"Another resident reported the same problem ({reference}) on {when}, by {self.channel}.",
+            f"Where they said: {self.location_text or 'not given'}",
+            f"What they said: {self.description or 'nothing more'}",
+            f"Residents now following this case: {self.followers}",
+        ])
+
 
 @dataclass(frozen=True)
 class LiveProblem:

@@ -55,7 +55,7 @@ import aiohttp
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from bot.backoffice.base import BaseCaseSystem, Capabilities, LiveProblem
+from bot.backoffice.base import BaseCaseSystem, Capabilities, FurtherReport, LiveProblem
 from bot.backoffice.errors import DeliveryError, Rejected, TemporaryFailure, Uncertain, Vanished
 from bot.backoffice.registry import (
     Adapter, BuildContext, check_bool, check_positive, check_secret_env, text_or_none,
@@ -130,6 +130,10 @@ class Open311Config:
     status_map: Mapping[str, str] = field(default_factory=dict)  # extra/overriding status names
     contact_fields: bool = True  # False: it has no email/phone fields (staff are told on the case)
     key_check: bool = True  # check-routing --live may test the API key with a request it must refuse
+    # Not GeoReport v2 (it has no call for it): a server that takes a comment on a request
+    # says where, e.g. "requests/{service_request_id}/comments"; further reports ("me too")
+    # are then POSTed there as ``comment``. None: it cannot take them (staff are relied on).
+    comments_path: Optional[str] = None
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -350,6 +354,7 @@ class Open311CaseSystem(BaseCaseSystem):
             resolves_tokens=True,
             polls_status=True,
             stores_contact=self.config.contact_fields,
+            adds_reports=self.config.comments_path is not None,
         )
 
     # -- plumbing ----------------------------------------------------------------
@@ -497,6 +502,18 @@ class Open311CaseSystem(BaseCaseSystem):
             logger.warning("%s new request: no id and no token in reply: %s", self.name, raw_for_log(body))
             raise Uncertain(f"{self.name} new request: the reply carried neither a service_request_id nor a token")
         return Submission(backoffice_reference=request_id, status=SENT, token=token)
+
+    async def add_report(self, case: Case, report: FurtherReport) -> None:
+        """POST the further report as a comment on the request (only with ``comments_path``)."""
+        if not self.config.comments_path or not case.backoffice_reference:
+            raise TemporaryFailure(f"{self.name}: no request id to comment on yet")
+        path = self.config.comments_path.format(service_request_id=quote(case.backoffice_reference, safe=""))
+        fields = {**self._common(), "comment": report.summary(case.reference)}
+        if self.config.api_key:
+            fields["api_key"] = self.config.api_key
+        status, body, ctype = await self._call("POST", path, data=fields)
+        if not 200 <= status < 300:
+            raise self._failure(status, body, ctype, "further report", sending=True)
 
     async def resolve_token(self, case: Case, token: str) -> Optional[str]:
         """The service_request_id behind ``token``, or None while the back office has none yet."""
@@ -653,7 +670,7 @@ class Open311CaseSystem(BaseCaseSystem):
 OPTIONS = frozenset({
     "endpoint", "endpoint_env", "api_key_env", "jurisdiction_id", "format", "timeout_seconds",
     "field_names", "tokens", "server_error_is_rejection", "defaults", "correlation_attribute", "lookup",
-    "lookup_param", "lookup_window_hours", "status_map", "contact_fields", "key_check",
+    "lookup_param", "lookup_window_hours", "status_map", "contact_fields", "key_check", "comments_path",
 })
 
 
@@ -696,6 +713,10 @@ def check_options(name: str, opts: Mapping[str, Any], environ: Optional[Mapping[
             problems.append(f"{where}.status_map.{raw}: {ours!r} is not one of {', '.join(STATUS_ORDER)}")
     check_positive(where, opts, ["timeout_seconds", "lookup_window_hours"], problems)
     check_bool(where, opts, ["tokens", "server_error_is_rejection", "contact_fields", "key_check"], problems)
+    comments = opts.get("comments_path")
+    if comments is not None and (not isinstance(comments, str) or "{service_request_id}" not in comments):
+        problems.append(f"{where}.comments_path: must be a path with {{service_request_id}} in it, "
+                        "e.g. requests/{service_request_id}/comments")
 
 
 def config_from(name: str, opts: Mapping[str, Any], environ: Mapping[str, str]) -> Open311Config:
@@ -717,6 +738,7 @@ def config_from(name: str, opts: Mapping[str, Any], environ: Mapping[str, str]) 
         status_map=dict(opts.get("status_map") or {}),
         contact_fields=bool(opts.get("contact_fields", True)),
         key_check=bool(opts.get("key_check", True)),
+        comments_path=text_or_none(opts.get("comments_path")),
     )
 
 

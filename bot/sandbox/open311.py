@@ -312,6 +312,24 @@ class Sandbox:
             return error_response(kind, 404, "No request with that id.")
         return self._requests_reply(kind, [self._public(record)])
 
+    async def add_comment(self, request: web.Request) -> web.Response:
+        """Not GeoReport v2: the comments extension some servers have (routing option comments_path)."""
+        kind = self._kind(request)
+        blocked = await self._gate(kind)
+        if blocked is not None:
+            return blocked
+        form = await request.post()
+        if self.api_key and form.get("api_key") != self.api_key:
+            return error_response(kind, 403, "Invalid api_key received -- can't proceed with comment.")
+        record = self.requests.get(request.match_info["id"])
+        if record is None or not self._visible(record):
+            return error_response(kind, 404, "No request with that id.")
+        comment = str(form.get("comment") or "").strip()
+        if not comment:
+            return error_response(kind, 400, "comment is required.")
+        record.setdefault("comments", []).append({"comment": comment, "at": _now()})
+        return self._requests_reply(kind, [{"service_request_id": record["service_request_id"]}])
+
     async def get_token(self, request: web.Request) -> web.Response:
         kind = self._kind(request)
         blocked = await self._gate(kind)
@@ -383,6 +401,7 @@ def make_app(sandbox: Sandbox) -> web.Application:
         web.post(f"{PREFIX}/requests.{fmt}", sandbox.create_request),
         web.get(f"{PREFIX}/requests.{fmt}", sandbox.search_requests),
         web.get(f"{PREFIX}/requests/{{id}}.{fmt}", sandbox.get_request),
+        web.post(f"{PREFIX}/requests/{{id}}/comments.{fmt}", sandbox.add_comment),
         web.get(f"{PREFIX}/tokens/{{token}}.{fmt}", sandbox.get_token),
         web.get("/admin/state", sandbox.admin_state),
         web.post("/admin/mode", sandbox.admin_mode),
