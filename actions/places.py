@@ -31,7 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from bot import answers, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
-from bot.places.matching import name_tokens, words
+from bot.places.matching import CANONICAL, name_tokens, words
 
 PLACE_SLOT = "place"
 CHOICE_SLOT = "location_choice"
@@ -42,6 +42,10 @@ _FILLER = frozenset(
     "its it is s on in at the sorry no not actually i meant mean should be oh oops wrong street road place "
     "address number one correction near of".split()
 )
+
+
+# Tokens that name no particular street on their own: "the", and street-type words.
+_GENERIC = frozenset({"the", "old", "new", "upper", "lower", "north", "south", "east", "west"} | set(CANONICAL.values()))
 
 
 def gazetteer() -> Optional[Gazetteer]:
@@ -122,6 +126,23 @@ def read(text: str, previous: Optional[Dict[str, Any]] = None) -> Optional[Dict[
         return record
     street = match.streets[0]
     return {**_street_record(street, match, record["raw"]), **{k: record[k] for k in ("span", "house", "plain", "shared")}}
+
+
+def street_in_message(text: str) -> Optional[str]:
+    """ "14 Mill Lane" from a whole report ("bin not emptied at 14 mill lane an1"), or None.
+
+    For messages that are not answers to "where is it?": a street named only
+    by common words and a street type ("The Green") is not taken from them,
+    since "the green bin wasn't emptied" names a bin, not a street.
+    """
+    places = gazetteer()
+    match = places.recognise(text) if places else None
+    if match is None or not match.found or match.span is None:
+        return None
+    if all(token in _GENERIC for token in name_tokens(match.streets[0].name)):
+        return None
+    phrase = text[match.span[0]:match.span[1]]
+    return f"{match.house} {phrase}" if match.house else phrase
 
 
 def location_text(place: Dict[str, Any]) -> Optional[str]:

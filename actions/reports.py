@@ -299,6 +299,12 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             turn.updates.update(self._first_message_values(turn, tracker, values))
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
         turn.updates.update(self._values_from_metadata(turn, tracker, requested))
+        if starting and values.get("location") is None and "latitude" not in turn.updates and (
+                turn.updates.get("location") in (None, turn.updates.get("postcode"))):
+            # "bin not emptied on Mill Lane AN1 4GT" where NLU marked only the postcode, or nothing.
+            street = places.street_in_message(turn.text)
+            if street:
+                turn.updates["location"] = street
         if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._street_correction(turn, tracker))

@@ -230,3 +230,15 @@ def test_a_correction_at_another_question_is_understood_when_nlu_marks_no_place(
     assert talk.messages[0]["text"] == "Thanks, I've updated that."
     talk.say("it's the road")  # no correction words, no street: an answer
     assert talk.slots["defect_surface"] == "road"
+
+
+def test_a_street_in_the_first_message_is_found_when_nlu_marks_none(environment, make_tracker):
+    tracker = make_tracker(user_event("My green bin wasn't emptied on Mill Lane AN1 4GT this week",
+                                      intent="report_missed_bin",
+                                      entities=[{"entity": "postcode", "value": "AN1 4GT"}]), form="missed_bin_form")
+    slots, _ = run(MISSED_BIN, tracker)
+    assert slots["location"] == "Mill Lane, Northfield" and slots["place"]["usrn"] == "38000001"
+    # "The Green" is a street, but not in "the green bin wasn't emptied".
+    tracker = make_tracker(user_event("the green bin wasn't emptied", intent="report_missed_bin"), form="missed_bin_form")
+    slots, _ = run(MISSED_BIN, tracker)
+    assert slots.get("location") is None and slots["requested_slot"] == "location"
