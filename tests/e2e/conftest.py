@@ -21,6 +21,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "OPEN311_SANDBOX_PORT": str(free_port()),
         "OUTBOX_WORKER_PORT": str(free_port()),
         "OUTBOX_STATUS_POLL_SECONDS": "1",
+        # The Rasa server's SMS channel and the website, for modules that start the
+        # Twilio stand-in or the website beside it (test_sms_photo_links.py): free ports.
+        "TWILIO_SANDBOX_PORT": str(free_port()),
+        "WEB_PORT": str(free_port()),
     })
     running.start(extra=delivery_services(running.settings))
     yield running
