@@ -58,6 +58,10 @@ class Settings:
     action_server_port: int = 5055
     # ACTION_SERVER_URL: where Rasa reaches the action server.
     action_server_url: str = ""
+    # RASA_URL: where the delivery worker, staff console and website reach the Rasa
+    # server's HTTP API; default http://BIND_HOST:RASA_PORT (one machine). In
+    # containers BIND_HOST is 0.0.0.0 and Rasa is another host (deploy/).
+    rasa_url_override: Optional[str] = None
     # SESSION_EXPIRY_MINUTES is set in domain.yml (session_config), not here.
     # RASA_API_TOKEN (secret): guards Rasa's HTTP API, which the outbox worker
     # and the staff console use to speak on a resident's own channel. `make run`
@@ -230,7 +234,7 @@ class Settings:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.bind_host}:{self.rasa_port}"
+        return self.rasa_url_override or f"http://{self.bind_host}:{self.rasa_port}"
 
     @property
     def open311_sandbox_url(self) -> str:
@@ -349,6 +353,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         rasa_port=_int(env, "RASA_PORT", defaults.rasa_port),
         action_server_port=_int(env, "ACTION_SERVER_PORT", defaults.action_server_port),
         action_server_url=env.get("ACTION_SERVER_URL") or "",
+        rasa_url_override=(env.get("RASA_URL") or "").rstrip("/") or None,
         rasa_api_token=env.get("RASA_API_TOKEN") or None,
         action_server_token=env.get("ACTION_SERVER_TOKEN") or None,
         rest_channel_enabled=env.get("REST_CHANNEL_ENABLED", "").lower() in ("1", "true", "yes"),

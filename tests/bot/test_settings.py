@@ -28,3 +28,12 @@ def test_postcode_areas_are_normalised():
 def test_bad_numbers_fail_with_the_variable_name(value):
     with pytest.raises(ConfigError, match="RASA_PORT"):
         load_settings({"RASA_PORT": value})
+
+
+def test_rasa_url_defaults_to_bind_host_and_can_name_another_host():
+    # The worker, console and website reach Rasa here; in containers (deploy/) Rasa is
+    # another host and BIND_HOST is 0.0.0.0, which is no address to connect to.
+    assert load_settings({"BIND_HOST": "10.0.0.5", "RASA_PORT": "5105"}).rasa_url == "http://10.0.0.5:5105"
+    settings = load_settings({"BIND_HOST": "0.0.0.0", "RASA_URL": "http://rasa:5005/"})
+    assert settings.rasa_url == "http://rasa:5005"
+    assert settings.web_chat_socket_url == "http://rasa:5005"
