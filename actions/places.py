@@ -31,7 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from bot import answers, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
-from bot.places.matching import CANONICAL, name_tokens, words
+from bot.places.matching import TYPE_TOKENS, name_tokens, words
 
 PLACE_SLOT = "place"
 CHOICE_SLOT = "location_choice"
@@ -45,7 +45,7 @@ _FILLER = frozenset(
 
 
 # Tokens that name no particular street on their own: "the", and street-type words.
-_GENERIC = frozenset({"the", "old", "new", "upper", "lower", "north", "south", "east", "west"} | set(CANONICAL.values()))
+_GENERIC = frozenset({"the", "old", "new", "upper", "lower", "north", "south", "east", "west"} | TYPE_TOKENS)
 
 
 def gazetteer() -> Optional[Gazetteer]:

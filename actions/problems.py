@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Tracker
 
+from actions import places
 from bot import postcodes
 from bot.categories import BY_INTENT
 
@@ -76,7 +77,9 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
                    if e.get("entity") not in PLACE_ENTITIES]
         if str(entity.get("value")) in BY_INTENT:
             pending.append({"intent": str(entity.get("value")), "text": part,
-                            "location": own.get("location"), "postcode": postcode, "entities": details})
+                            # A street the gazetteer knows, where NLU marked no place in the part.
+                            "location": own.get("location") or places.street_in_message(part),
+                            "postcode": postcode, "entities": details})
     first_entities = [
         e for e in entities
         if e.get("entity") != FURTHER_PROBLEM and not any(_inside(e, span) for span in spans)

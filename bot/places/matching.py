@@ -51,6 +51,7 @@ _TYPE_WORDS: Dict[str, Tuple[str, ...]] = {
     "rw": ("row", "rw"),
     "bvd": ("boulevard", "blvd", "bvd"),
 }
+TYPE_TOKENS = frozenset(_TYPE_WORDS)  # "rd", "st", "ln", ...: the street-type tokens
 # Other words UK addresses shorten, read the same way.
 _SHORT_WORDS: Dict[str, Tuple[str, ...]] = {
     "station": ("station", "stn"), "market": ("market", "mkt"), "north": ("north", "nth"),

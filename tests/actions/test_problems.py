@@ -80,3 +80,10 @@ def test_the_further_problem_may_come_first_in_the_text():
                         "entities": [{"entity": "bin_type", "value": "green bin"}]}]
     assert problems.as_message(further[0])["entities"] == [{"entity": "location", "value": "Mill Lane"},
                                                           {"entity": "bin_type", "value": "green bin"}]
+
+
+def test_a_further_problem_without_a_marked_place_gets_the_street_the_gazetteer_finds(environment):
+    message = two_problem_message()["parse_data"]
+    message["entities"] = [e for e in message["entities"] if e["value"] != "Station Road"]  # NLU missed it
+    _first, [further] = problems.split(message)
+    assert further["location"] == "Station Road"
