@@ -89,7 +89,7 @@ def _text(messages: List[Dict[str, Any]]) -> str:
 
 # ----- web (REST: what the widget sends) ----------------------------------------------
 # First match wins: "Where is it? ... or a postcode" is the place question, not the postcode one.
-ANSWERS = [("address where the bin", "Mill Lane"), ("where is it", "outside 5 Station Road"),
+ANSWERS = [("or in easton", "Northfield"), ("address where the bin", "Mill Lane"), ("where is it", "outside 5 Station Road"),
            ("which bin", "the green bin"), ("which day", "tuesday"), ("postcode", "AN1 4GT"),
            ("what's wrong with the light", "it flickers all night"), ("contact you", "no")]
 

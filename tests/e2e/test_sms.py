@@ -192,6 +192,7 @@ def test_mms_photo_ends_up_on_the_case(sms: SmsClient):
     answers = [  # first matching cue wins: the summary mentions earlier answers
         ("is that right", "1"),  # "Reply 1 for Yes, send it"
         ("contact you", "no"),
+        ("or in easton", "Northfield"),  # two Mill Lanes in the gazetteer: which one
         ("where", "outside 12 Mill Lane by the bus stop"),
         ("dumped", "three black bags and an old mattress"),
         ("describe", "three black bags and an old mattress"),
