@@ -60,7 +60,8 @@ STATUS_WITH_COUNCIL = "It's with the council's team that deals with it."
 
 
 def _finder() -> DuplicateFinder:
-    return DuplicateFinder(services.case_store().engine)
+    services.case_store()  # creates the schema (geocell, street_key) on a fresh database
+    return services.duplicate_finder()
 
 
 def _followers() -> FollowerStore:

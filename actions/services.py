@@ -11,6 +11,7 @@ from bot.places.gazetteer import Gazetteer
 from bot.settings import Settings, load_settings
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
+from bot.storage.duplicates import DuplicateFinder
 from bot.storage.escalations import EscalationStore
 from bot.storage.sms import SmsStore
 from bot.photo_links.service import PhotoLinks
@@ -46,6 +47,12 @@ def photo_links() -> PhotoLinks:
 
 
 @lru_cache(maxsize=1)
+def duplicate_finder() -> DuplicateFinder:
+    """Looked up on every confirmed report: its own engine keeps SQLite connections open."""
+    return DuplicateFinder(make_engine(settings().database_url, pooled=True))
+
+
+@lru_cache(maxsize=1)
 def bin_schedule() -> BinSchedule:
     return BinSchedule.load()
 
@@ -65,4 +72,5 @@ def reset() -> None:
     sms_store.cache_clear()
     photo_links.cache_clear()
     bin_schedule.cache_clear()
+    duplicate_finder.cache_clear()
     gazetteer.cache_clear()

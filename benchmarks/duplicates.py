@@ -94,7 +94,8 @@ def run(url: str, count: int, samples: int, label: str) -> bool:
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
-    finder = DuplicateFinder(engine)
+    # As the action server makes it (actions/services.py): SQLite connections kept open.
+    finder = DuplicateFinder(make_engine(url, pooled=True))
     queries = [(rng.choice(CATEGORIES).key, _point(rng), _street(rng)) for _ in range(samples)]
     found = {"spatial": 0, "street": 0}
 
