@@ -1,6 +1,6 @@
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from bot.settings import PROJECT_ROOT, ConfigError, load_settings
 
 
 def test_defaults_are_embedded_sqlite_under_var_dir(tmp_path):
@@ -37,3 +37,9 @@ def test_rasa_url_defaults_to_bind_host_and_can_name_another_host():
     settings = load_settings({"BIND_HOST": "0.0.0.0", "RASA_URL": "http://rasa:5005/"})
     assert settings.rasa_url == "http://rasa:5005"
     assert settings.web_chat_socket_url == "http://rasa:5005"
+
+
+def test_the_gazetteer_file_defaults_to_the_councils_and_empty_means_none(tmp_path):
+    assert load_settings({}).gazetteer_file == PROJECT_ROOT / "council" / "gazetteer.csv"
+    assert load_settings({"GAZETTEER_FILE": str(tmp_path / "streets.csv")}).gazetteer_file == tmp_path / "streets.csv"
+    assert load_settings({"GAZETTEER_FILE": " "}).gazetteer_file is None
