@@ -154,3 +154,14 @@ def test_it_refuses_to_start_without_a_token(tmp_path):
 ])
 def test_authorization_header(header, expected):
     assert authorization_problem(header, TOKEN) == expected
+
+
+def test_a_bad_gazetteer_stops_it_at_start_up_with_the_line(tmp_path):
+    from bot.action_server import create_app
+    from bot.settings import ConfigError
+
+    bad = tmp_path / "gazetteer.csv"
+    bad.write_text("street,locality,latitude,longitude\nMill Lane,Northfield,north,-1.4\n", encoding="utf-8")
+    settings = load_settings({"ACTION_SERVER_TOKEN": "t" * 32, "GAZETTEER_FILE": str(bad), "VAR_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match=r"GAZETTEER_FILE: .*line 2: latitude 'north' is not a number"):
+        create_app("actions", settings)
