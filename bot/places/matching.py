@@ -199,6 +199,13 @@ class StreetIndex:
         vocabulary = {w for street in self.streets for w, _, _ in words(street.name)}
         vocabulary |= set(CANONICAL)
         self._words = WordIndex(vocabulary)
+        # A name written as one word ("stationroad"), and the gazetteer's words a
+        # resident splits in two ("kings way" for Kingsway): matched exactly, one edit each.
+        self._joined: Dict[str, Tuple[str, ...]] = {}
+        for street in self.streets:
+            plain = [w for w, _, _ in words(street.name)]
+            if len(plain) > 1:
+                self._joined.setdefault("".join(plain), name_tokens(street.name))
         self._districts = {d for street in self.streets for d in street.districts}
         self._by_postcode: Dict[str, List[Street]] = defaultdict(list)
         for street in self.streets:
@@ -217,20 +224,33 @@ class StreetIndex:
 
     def _hits(self, message_words: Sequence[Tuple[str, int, int]]) -> List[_Hit]:
         options = [self._tokens_at(w) for w, _, _ in message_words]
+        # Two message words that are one gazetteer word when joined ("north gate").
+        pairs: List[Dict[str, int]] = []
+        for (a, _, _), (b, _, _) in zip(message_words, message_words[1:]):
+            joined = a + b
+            pairs.append({canonical(joined): 1} if joined in self._words.vocabulary and not joined.isdigit() else {})
         hits: List[_Hit] = []
-        for i, first in enumerate(options):
-            for token, cost in first.items():
+
+        def walk(name: Tuple[str, ...], k: int, position: int, cost: int, start: int) -> None:
+            if k == len(name):
+                hits.append(_Hit(start, position, name, cost))
+                return
+            if position < len(options) and name[k] in options[position]:
+                walk(name, k + 1, position + 1, cost + options[position][name[k]], start)
+            if position < len(pairs) and name[k] in pairs[position]:
+                walk(name, k + 1, position + 2, cost + 1, start)
+
+        for i in range(len(options)):
+            firsts = dict(options[i])
+            if i < len(pairs):
+                for token, cost in pairs[i].items():
+                    firsts.setdefault(token, cost)
+            for token in firsts:
                 for name in self._by_first.get(token, ()):
-                    if i + len(name) > len(options):
-                        continue
-                    total = cost
-                    for k in range(1, len(name)):
-                        step = options[i + k].get(name[k])
-                        if step is None:
-                            break
-                        total += step
-                    else:
-                        hits.append(_Hit(i, i + len(name), name, total))
+                    walk(name, 0, i, 0, i)
+            joined_name = self._joined.get(message_words[i][0])
+            if joined_name is not None:
+                hits.append(_Hit(i, i + 1, joined_name, 1))
         return hits
 
     def recognise(self, text: str) -> PlaceMatch:
