@@ -58,6 +58,10 @@ DELIVERY_FAILURES = Counter(
 NOTIFICATION_FAILURES = Counter(
     "council_notification_failures", "Status messages to residents that could not be sent", ["kind"],
 )
+ANALYTICS_REFRESH_FAILURES = Counter(
+    "council_analytics_refresh_failures", "Background refreshes of the analytics rollup that failed (the "
+    "delivery worker goes on; the next refresh catches up)",
+)
 
 # Starts with a letter: a phone number, an email address or a free text never passes.
 _LABEL = re.compile(r"^[a-z][a-z0-9_\-]{0,29}$")

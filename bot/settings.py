@@ -210,6 +210,13 @@ class Settings:
     # OUTBOX_STATUS_POLL_SECONDS: how often each open case's status is read
     # from its back office.
     outbox_status_poll_seconds: int = 300
+    # ANALYTICS_REFRESH_MINUTES: the active delivery worker folds new tracker
+    # events into the analytics rollup this often (0: never; the dashboard and
+    # `python -m bot.analytics` still catch up). ANALYTICS_REFRESH_EVENTS: at
+    # most this many events per refresh (under a second's work); a backlog is
+    # read on the following rounds (docs/analytics.md).
+    analytics_refresh_minutes: int = 5
+    analytics_refresh_events: int = 20_000
     # RETENTION_CONVERSATION_DAYS: conversations, SMS texts, escalation
     # messages and unattached photos are removed this long after their last
     # activity. RETENTION_CLOSED_CASE_DAYS: closed cases are anonymised this
@@ -408,6 +415,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         outbox_backoff_seconds=_int(env, "OUTBOX_BACKOFF_SECONDS", defaults.outbox_backoff_seconds),
         outbox_backoff_max_seconds=_int(env, "OUTBOX_BACKOFF_MAX_SECONDS", defaults.outbox_backoff_max_seconds),
         outbox_status_poll_seconds=_int(env, "OUTBOX_STATUS_POLL_SECONDS", defaults.outbox_status_poll_seconds),
+        analytics_refresh_minutes=_int(env, "ANALYTICS_REFRESH_MINUTES", defaults.analytics_refresh_minutes, minimum=0),
+        analytics_refresh_events=_int(env, "ANALYTICS_REFRESH_EVENTS", defaults.analytics_refresh_events),
         retention_conversation_days=_int(env, "RETENTION_CONVERSATION_DAYS", defaults.retention_conversation_days),
         retention_closed_case_days=_int(env, "RETENTION_CLOSED_CASE_DAYS", defaults.retention_closed_case_days),
         duplicate_distance_metres=_int(env, "DUPLICATE_DISTANCE_METRES", defaults.duplicate_distance_metres),

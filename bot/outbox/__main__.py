@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot import health as health_checks
 from bot import metrics, private_files, redaction
+from bot.analytics.background import RollupRefresher
 from bot.backoffice.base import LiveProblem
 from bot.endpoints import add_aiohttp_routes
 from bot.cases import references
@@ -39,9 +40,13 @@ from bot.storage.database import create_schema, make_engine
 logger = logging.getLogger("bot.outbox")
 
 
-def build_worker(settings: Settings, routing: Routing) -> DeliveryWorker:
+def build_worker(settings: Settings, routing: Routing, analytics: bool = False) -> DeliveryWorker:
+    """The worker; ``analytics``: it also keeps the analytics rollup fresh (the serving worker, not ``--once``)."""
     engine = make_engine(settings.database_url)
     create_schema(engine)
+    refresher = RollupRefresher(engine, make_engine(settings.tracker_store_url),
+                                settings.analytics_refresh_minutes * 60, settings.analytics_refresh_events
+                                ) if analytics and settings.analytics_refresh_minutes else None
     return DeliveryWorker(
         OutboxStore(engine),
         CaseStore(engine),
@@ -50,6 +55,7 @@ def build_worker(settings: Settings, routing: Routing) -> DeliveryWorker:
         settings,
         notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
                               team_name=settings.council_team_name),
+        analytics=refresher,
     )
 
 
@@ -105,7 +111,7 @@ class _NoStore:
 
 async def serve(settings: Settings) -> int:
     routing = load_routing(settings.routing_file, os.environ)
-    worker = build_worker(settings, routing)
+    worker = build_worker(settings, routing, analytics=True)
     store = worker.store
     engine = store.engine
     lock_path = lock_path_for(settings.database_url)

@@ -38,7 +38,7 @@ import random
 import socket
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from bot import metrics
 from bot.backoffice.base import CaseSystem
@@ -53,6 +53,9 @@ from bot.routing import Routing
 from bot.settings import Settings
 from bot.storage.cases import CaseStore
 from bot.storage.followers import FollowerStore
+
+if TYPE_CHECKING:  # made by the worker's entry point (bot/outbox/__main__.py), which wires the services
+    from bot.analytics.background import RollupRefresher
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class DeliveryWorker:
         clock: Clock = utcnow,
         rng: Optional[random.Random] = None,
         worker_id: Optional[str] = None,
+        analytics: Optional["RollupRefresher"] = None,
     ) -> None:
         self.store = store
         self.cases = case_store
@@ -109,6 +113,7 @@ class DeliveryWorker:
         self._recoveries: Dict[str, datetime] = {}
         self.further_reports = FurtherReports(FollowerStore(case_store.engine), case_store, routing, systems, clock)
         self._failing: Dict[str, datetime] = {}  # back office -> when it was last probed
+        self.analytics = analytics  # keeps the analytics rollup fresh, every few minutes
 
     # -- delivery --------------------------------------------------------------------------
     async def deliver_due(self) -> int:
@@ -387,7 +392,10 @@ class DeliveryWorker:
         retried = await self.notifier.retry_due() if self.notifier else 0
         # "Me too" reports to the back offices of delivered cases (bot/outbox/further_reports.py).
         further = await self.further_reports.pass_on()
-        return {"claimed": delivered, "polled": polled, "notifications_retried": retried, "further_reports": further}
+        # Last, and it never raises (bot/analytics/background.py): deliveries come first.
+        analytics = await self.analytics.maybe_refresh() if self.analytics else 0
+        return {"claimed": delivered, "polled": polled, "notifications_retried": retried, "further_reports": further,
+                "analytics_events": analytics}
 
     async def run(self, stop: asyncio.Event, idle_seconds: float = 1.0) -> None:
         """Work until ``stop`` is set; sleeps only when a round found nothing to do."""
