@@ -291,6 +291,7 @@ def anonymise(conn: Connection, case_id: int, postcode_district: Optional[str]) 
         location_text=None, latitude=None, longitude=None, description=None, details={},
         contact_phone=None, contact_email=None, media_urls=[], attention_reason=None,
         postcode=postcode_district, geocell=None, street_key=None,
+        usrn=None, place_latitude=None, place_longitude=None, place_note=None,
     ))
     # Followers' own words about the place and the problem go too (the count stays).
     conn.execute(update(followers).where(followers.c.case_id == case_id).values(location_text=None, description=None))

@@ -55,7 +55,9 @@ def world(case_store, tmp_path: Path, monkeypatch):
     uploads = tmp_path / "uploads"
     uploads.mkdir()
     engine = case_store.engine
-    old_closed = case_store.create(new_case("old-conversation", media_urls=["https://web/chat/uploads/old-case.jpg"]), "k1")
+    old_closed = case_store.create(new_case("old-conversation", media_urls=["https://web/chat/uploads/old-case.jpg"],
+                                            usrn="38000001", place_latitude="52.2", place_longitude="-1.4",
+                                            place_note="Please check where it is."), "k1")
     recent_closed = case_store.create(new_case("recent-conversation"), "k2")
     old_open = case_store.create(new_case("sms-+447700900003", channel="twilio",
                                           media_urls=["https://web/chat/uploads/open-case.jpg"]), "k3")
@@ -118,7 +120,8 @@ def test_what_is_past_its_period_is_removed_and_nothing_else(world):
         assert (anonymised.reference, anonymised.category, anonymised.status) == (old_closed.reference, "pothole", CLOSED)
         assert anonymised.postcode == "AN1"
         assert all(getattr(anonymised, c) is None for c in ("description", "location_text", "contact_phone",
-                                                             "contact_email", "latitude", "longitude"))
+                                                             "contact_email", "latitude", "longitude", "usrn",
+                                                             "place_latitude", "place_longitude", "place_note"))
         assert anonymised.details == {} and anonymised.media_urls == []
         for kept in (recent_closed, old_open):  # recently closed, or still open however old: untouched
             assert rows[kept.id].contact_phone == "07700 900123" and rows[kept.id].description
