@@ -101,7 +101,8 @@ def test_every_variable_is_a_known_setting_and_every_setting_is_listed():
     # POSTGRES_PASSWORD: compose fills it into the database URLs and the postgres container.
     assert listed - known == {"POSTGRES_PASSWORD"}
     assert set(compose()["services"]["postgres"]["environment"]) <= POSTGRES_IMAGE_VARIABLES
-    assert set(settings_variables()) - DEVELOPMENT_ONLY - listed == set()
+    missing = set(settings_variables()) - DEVELOPMENT_ONLY - listed
+    assert missing == set(), f"add {sorted(missing)} to deploy/env.example (commented out, with the default)"
 
 
 def test_no_secret_has_a_value_in_any_deployment_file():
