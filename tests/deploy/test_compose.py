@@ -124,7 +124,7 @@ def test_no_secret_has_a_value_in_any_deployment_file():
                     assert match.group(2).startswith("${"), f"{path.name}: {line.strip()}"
 
 
-def test_secret_checks_catch_a_value(tmp_path):
+def test_secret_checks_catch_a_value():
     # The patterns above find a token written into a file or a URL.
     assert URL_CREDENTIALS.search("postgresql://council:hunter2@db/council")
     assert not URL_CREDENTIALS.search("postgresql://council:${POSTGRES_PASSWORD}@db/council")
