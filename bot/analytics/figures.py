@@ -17,20 +17,23 @@ from collections import defaultdict
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, null, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, SMS_CHANNEL, WEB_CHANNEL
 from bot.storage.schema import analytics_conversations as conv
-from bot.storage.schema import analytics_cases, cases, escalations, notifications, outbox
+from bot.analytics.rollup import CASE_HOURS_WATERMARK
+from bot.storage.schema import analytics_case_hours, analytics_cases, analytics_state, cases, escalations
+from bot.storage.schema import notifications, outbox
 from bot.storage.schema import analytics_hours as hours
 
 DEFAULT_DAYS = 30
+EPOCH_DAY = date(1970, 1, 1)
 MAX_DAYS = 731
 CHANNELS = (WEB_CHANNEL, SMS_CHANNEL, REST_CHANNEL)
 CHANNEL_NAMES = {WEB_CHANNEL: "Web chat", SMS_CHANNEL: "SMS", REST_CHANNEL: "REST (developers)"}
@@ -169,19 +172,41 @@ def duration_text(seconds: Optional[float]) -> str:
 
 def _per_day(period: Period, counted: Sequence[Tuple[Any, str, int]],
              channels: Sequence[str]) -> Dict[date, Dict[str, int]]:
-    """Counts per UTC hour and channel, added up per council day of the period."""
-    every_day = period.days
-    days: Dict[date, Dict[str, int]] = {d: {c: 0 for c in channels} for d in every_day}
-    # The UTC hour each day begins (summer time moves it), then each hour's day by bisection.
-    starts = [int(datetime.combine(d, time(), period.zone).timestamp() // 3600) for d in every_day]
-    last = int(period.end.timestamp() // 3600)
-    for hour, channel, count in counted:
-        hour = int(hour)
-        if starts and starts[0] <= hour < last:
-            row = days[every_day[bisect_right(starts, hour) - 1]]
-            key = channel if channel in row else REST_CHANNEL
-            row[key] += int(count)
+    """Counts per council day (days since 1970, from :func:`_local_day`) and channel, as a table of every day."""
+    days: Dict[date, Dict[str, int]] = {d: {c: 0 for c in channels} for d in period.days}
+    for day, channel, count in counted:
+        row = days.get(EPOCH_DAY + timedelta(days=int(day)))
+        if row is not None:
+            row[channel if channel in row else REST_CHANNEL] += int(count)
     return days
+
+
+def _local_day(hour: Any, period: Period) -> ColumnElement:
+    """The council day (days since 1970) of a UTC hour column, in SQL: (hour + the zone's offset) / 24.
+
+    The offset is a whole number of hours (as in the UK) and changes only at the summer time
+    transitions: a CASE over the few hours where it changes within the period. Counting per day in SQL
+    returns a few hundred rows for a year instead of every hour's.
+    """
+    def offset(at_hour: int) -> int:
+        moment = datetime.fromtimestamp(at_hour * 3600, timezone.utc).astimezone(period.zone)
+        return int((moment.utcoffset() or timedelta()).total_seconds() // 3600)
+
+    starts = [int(datetime.combine(d, time(), period.zone).timestamp() // 3600) for d in period.days]
+    starts.append(int(period.end.timestamp() // 3600))
+    changes: List[Tuple[int, int]] = [(starts[0], offset(starts[0]))]
+    for before, after in zip(starts, starts[1:]):
+        if offset(after) != changes[-1][1]:
+            low, high = before, after  # the offset changes at an hour in (low, high]: bisect for it
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == changes[-1][1] else (low, middle)
+            changes.append((high, offset(high)))
+    shift: Any = literal(changes[-1][1])
+    if len(changes) > 1:
+        shift = case(*[(hour < at, literal(changes[n - 1][1])) for n, (at, _) in enumerate(changes) if n],
+                     else_=literal(changes[-1][1]))
+    return (hour + shift) / 24
 
 
 def _daily_figure(key: str, title: str, noun: str, period: Period, days: Dict[date, Dict[str, int]]) -> Figure:
@@ -208,11 +233,10 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
     # The council's days begin on a UTC hour (whole-hour offsets, as in the UK).
     hours_in_range = and_(hours.c.hour >= int(start.timestamp() // 3600), hours.c.hour < int(end.timestamp() // 3600))
     with engine.connect() as conn:
-        conversation_hours = conn.execute(
-            select(hours.c.hour, hours.c.channel, hours.c.conversations).where(hours_in_range)).all()
-        case_hours = conn.execute(
-            select(_datetime_hour(cases.c.created_at, dialect).label("hour"), cases.c.channel, func.count())
-            .where(cases_in_range).group_by("hour", cases.c.channel)).all()
+        day = _local_day(hours.c.hour, period)
+        conversation_days = conn.execute(select(day.label("day"), hours.c.channel, func.sum(hours.c.conversations))
+                                         .where(hours_in_range).group_by("day", hours.c.channel)).all()
+        case_days, categories = _case_counts(conn, dialect, period, cases_in_range)
         by_channel = {row.channel: row for row in conn.execute(
             select(hours.c.channel, *[func.sum(hours.c[name]).label(name) for name in (
                 "conversations", "messages", "fallbacks", "escalated", "served", "came_back")],
@@ -221,18 +245,14 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
         reply_waits = [float(w) for w in conn.execute(
             select(conv.c.first_staff_reply_at - conv.c.escalated_at)
             .where(in_range, conv.c.first_staff_reply_at.is_not(None))).scalars().all()]
-        categories = conn.execute(select(cases.c.category, func.count()).where(cases_in_range)
-                                  .group_by(cases.c.category).order_by(func.count().desc(), cases.c.category)).all()
         reasons = conn.execute(select(escalations.c.reason, func.count())
                                .where(escalations.c.created_at >= start, escalations.c.created_at < end)
                                .group_by(escalations.c.reason).order_by(func.count().desc(), escalations.c.reason)).all()
         in_days = and_(analytics_cases.c.created_at >= start.timestamp(), analytics_cases.c.created_at < end.timestamp())
         # Accepted whenever closed (closed is at or beyond open): one read gives both.
-        times = conn.execute(select(analytics_cases.c.category, analytics_cases.c.accepted_after,
-                                    analytics_cases.c.closed_after)
-                             .where(in_days, analytics_cases.c.accepted_after.is_not(None))).all()
-        accepted = _medians([(category, took) for category, took, _ in times])
-        closed = _medians([(category, took) for category, _, took in times if took is not None])
+        accepted, closed = _case_medians(conn.execute(
+            select(analytics_cases.c.category, analytics_cases.c.accepted_after, analytics_cases.c.closed_after)
+            .where(in_days, analytics_cases.c.accepted_after.is_not(None))))
         deliveries = conn.execute(
             select(func.coalesce(cases.c.backoffice, "(not routed yet)"), outbox.c.state, func.count())
             .join(outbox, outbox.c.case_id == cases.c.id).where(cases_in_range)
@@ -246,9 +266,9 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
 
     figures = [
         _daily_figure("conversations", "Conversations per day", "conversations", period,
-                      _per_day(period, conversation_hours, CHANNELS)),
+                      _per_day(period, conversation_days, CHANNELS)),
         _daily_figure("cases", "Cases per day", "cases", period,
-                      _per_day(period, case_hours, CHANNELS)),
+                      _per_day(period, case_days, CHANNELS)),
         _category_figure(categories),
         _containment_figure(by_channel),
         _escalation_figure(by_channel, reasons),
@@ -260,6 +280,41 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
         _case_time_figure(dict(categories), accepted, closed),
     ]
     return figures
+
+
+def _case_counts(conn: Any, dialect: str, period: Period, cases_in_range: Any
+                 ) -> Tuple[List[Tuple[int, str, int]], List[Tuple[str, int]]]:
+    """Cases per council day and channel, and per category (most first), received in the period.
+
+    The rollup's counts per hour, channel and category (``analytics_case_hours``) up to its mark, and
+    the cases after the mark counted from ``cases``: in one statement, so both parts are read from the
+    same moment whatever a refresh does meanwhile.
+    """
+    ch = analytics_case_hours
+    mark = select(func.coalesce(func.max(analytics_state.c.value), literal(0))).where(
+        analytics_state.c.name == CASE_HOURS_WATERMARK).scalar_subquery()
+    hour = _datetime_hour(cases.c.created_at, dialect)
+    counted = union_all(
+        select(ch.c.hour, ch.c.channel, ch.c.category, ch.c.cases.label("n"))
+        .where(ch.c.hour >= int(period.start.timestamp() // 3600), ch.c.hour < int(period.end.timestamp() // 3600)),
+        select(hour.label("hour"), cases.c.channel, cases.c.category, func.count().label("n"))
+        .where(cases_in_range, cases.c.id > mark).group_by(hour, cases.c.channel, cases.c.category),
+    ).cte("counted")
+    day = _local_day(counted.c.hour, period)
+    both = union_all(
+        select(literal("day").label("kind"), day.label("day"), counted.c.channel, null().label("category"),
+               func.sum(counted.c.n)).group_by(day, counted.c.channel),
+        select(literal("category"), null(), null(), counted.c.category, func.sum(counted.c.n))
+        .group_by(counted.c.category),
+    )
+    days: List[Tuple[int, str, int]] = []
+    per_category: List[Tuple[str, int]] = []
+    for kind, day_value, channel, category, count in conn.execute(both):
+        if kind == "day":
+            days.append((int(day_value), channel, int(count)))
+        else:
+            per_category.append((category, int(count)))
+    return days, sorted(per_category, key=lambda item: (-item[1], item[0]))
 
 
 def _sum(by_channel: Mapping[str, Any], name: str) -> int:
@@ -389,12 +444,20 @@ def _notification_figure(told: Sequence[Tuple[str, int]]) -> Figure:
 Medians = Dict[Optional[str], Tuple[int, Optional[float]]]
 
 
-def _medians(pairs: Sequence[Tuple[str, float]]) -> Medians:
-    """Per category (and None: all) how many cases have a value, and their median (values never negative:
-    the rollup clamps them)."""
-    values: Dict[Optional[str], List[float]] = defaultdict(list)
-    for category, seconds in pairs:
-        values[category].append(seconds)
+def _case_medians(rows: Iterable[Tuple[str, float, Optional[float]]]) -> Tuple[Medians, Medians]:
+    """From (category, seconds to acceptance, seconds to closure or None), read once (a year is ~50,000):
+    per category (and None: all) how many cases were accepted and closed, and the medians (values never
+    negative: the rollup clamps them)."""
+    accepted: Dict[Optional[str], List[float]] = defaultdict(list)
+    closed: Dict[Optional[str], List[float]] = defaultdict(list)
+    for category, took_accept, took_close in rows:
+        accepted[category].append(took_accept)
+        if took_close is not None:
+            closed[category].append(took_close)
+    return _medians(accepted), _medians(closed)
+
+
+def _medians(values: Dict[Optional[str], List[float]]) -> Medians:
     values[None] = [seconds for found in list(values.values()) for seconds in found]
     return {key: (len(found), _median(found)) for key, found in values.items()}
 

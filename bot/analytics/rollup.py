@@ -45,13 +45,18 @@ from bot.cases.model import CLOSED, IN_PROGRESS, OPEN
 from bot.categories import CATEGORIES
 from bot.conversations import REST_CHANNEL, owner
 from bot.storage.schema import analytics_conversations as rollup
-from bot.storage.schema import analytics_cases, analytics_hours, analytics_state, case_updates, cases
+from bot.storage.schema import (analytics_case_hours, analytics_cases, analytics_hours, analytics_state,
+                                case_updates, cases)
 from bot.storage.tracker_events import events
 
 logger = logging.getLogger(__name__)
 
 WATERMARK, WATERMARK_AT = "tracker_events", "tracker_events_at"
 CASES_WATERMARK = "case_updates"
+CASE_HOURS_WATERMARK = "cases"
+# A case is counted per hour once it is this old: an insert whose id is lower than one already counted
+# but whose transaction was still open (PostgreSQL hands out ids before commit) is not skipped.
+CASE_SETTLE_SECONDS = 60
 RETURN_WINDOW_SECONDS = 7 * 24 * 3600
 # The event types that change a summary; the rest (slots, loops, featurisation...) are skipped in SQL.
 READ_TYPES = ("session_started", "user", "bot", "action", "pause")
@@ -436,6 +441,7 @@ def update(engine: Engine, tracker_engine: Engine, max_events: Optional[int] = N
     """
     read, caught_up = refresh(engine, tracker_engine, max_events)
     refresh_cases(engine)
+    refresh_case_hours(engine)
     return read, caught_up
 
 
@@ -445,9 +451,11 @@ def rebuild(engine: Engine, tracker_engine: Engine) -> int:
         conn.execute(rollup.delete())
         conn.execute(analytics_cases.delete())
         conn.execute(analytics_hours.delete())
+        conn.execute(analytics_case_hours.delete())
         conn.execute(analytics_state.delete())
     read, _ = refresh(engine, tracker_engine)
     refresh_cases(engine)
+    refresh_case_hours(engine)
     return read
 
 
@@ -548,3 +556,66 @@ def _fold_case_updates(conn: Connection, rows: Sequence[Any]) -> None:
     for case_id, entry in changed.items():
         conn.execute(analytics_cases.update().where(analytics_cases.c.case_id == case_id).values(
             accepted_after=entry["accepted_after"], closed_after=entry["closed_after"]))
+
+
+# ----- cases per hour, channel and category: from cases, incrementally ------------------------------
+
+def case_hours_mark(engine: Engine) -> int:
+    """The last case id counted in ``analytics_case_hours`` (the figures count later cases from ``cases``)."""
+    return _watermark(engine, CASE_HOURS_WATERMARK)[0]
+
+
+def refresh_case_hours(engine: Engine, batch_size: int = 20_000, now: Optional[datetime] = None) -> int:
+    """Count the cases received since the last refresh per UTC hour, channel and category.
+
+    A case's receipt time, channel and category never change and cases are never deleted (erasure and
+    retention blank their details), so each is counted once, in id order, up to the first one younger
+    than ``CASE_SETTLE_SECONDS``. The mark moves in the transaction that adds the counts, only from
+    where this refresh found it (two at once never count a case twice). Returns how many were counted.
+    """
+    cutoff = _epoch(now or datetime.now(timezone.utc)) - CASE_SETTLE_SECONDS
+    counted = 0
+    stored = case_hours_mark(engine)
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(cases.c.id, cases.c.created_at, cases.c.channel, cases.c.category)
+                                .where(cases.c.id > stored).order_by(cases.c.id).limit(batch_size)).all()
+        settled: Dict[Tuple[int, str, str], int] = defaultdict(int)
+        upto = stored
+        for case_id, created_at, channel, category in rows:
+            at = _epoch(created_at)
+            if at > cutoff:
+                break
+            settled[(_hour(at), channel, category)] += 1
+            upto = case_id
+        if upto == stored:
+            return counted
+        # Writing first (the mark), so the transaction takes the write lock before it reads anything.
+        with engine.begin() as conn:
+            if not _advance(conn, stored, upto, 0, CASE_HOURS_WATERMARK):
+                return counted
+            _add_case_hours(conn, settled)
+        stored = upto
+        counted += sum(settled.values())
+        if len(rows) < batch_size or upto != rows[-1][0]:
+            return counted
+
+
+def _add_case_hours(conn: Connection, counts: Dict[Tuple[int, str, str], int]) -> None:
+    """Add these counts to their (hour, channel, category) rows (portable: read, then update or insert)."""
+    keys = sorted(counts)
+    known: Set[Tuple[int, str, str]] = set()
+    for start in range(0, len(keys), 500):
+        hours = sorted({hour for hour, _, _ in keys[start:start + 500]})
+        known.update(tuple(row) for row in conn.execute(  # type: ignore[misc]
+            select(analytics_case_hours.c.hour, analytics_case_hours.c.channel, analytics_case_hours.c.category)
+            .where(analytics_case_hours.c.hour.in_(hours))))
+    new = [dict(hour=h, channel=ch, category=cat, cases=n) for (h, ch, cat), n in counts.items()
+           if (h, ch, cat) not in known]
+    if new:
+        conn.execute(analytics_case_hours.insert(), new)
+    for (hour, channel, category), n in counts.items():
+        if (hour, channel, category) in known:
+            conn.execute(analytics_case_hours.update().where(
+                analytics_case_hours.c.hour == hour, analytics_case_hours.c.channel == channel,
+                analytics_case_hours.c.category == category).values(cases=analytics_case_hours.c.cases + n))
