@@ -252,7 +252,7 @@ def compute(engine: Engine, period: Period) -> List[Figure]:
         # Accepted whenever closed (closed is at or beyond open): one read gives both.
         accepted, closed = _case_medians(conn.execute(
             select(analytics_cases.c.category, analytics_cases.c.accepted_after, analytics_cases.c.closed_after)
-            .where(in_days, analytics_cases.c.accepted_after.is_not(None))))
+            .where(in_days, analytics_cases.c.accepted_after.is_not(None))).all())  # all: fetched at once
         deliveries = conn.execute(
             select(func.coalesce(cases.c.backoffice, "(not routed yet)"), outbox.c.state, func.count())
             .join(outbox, outbox.c.case_id == cases.c.id).where(cases_in_range)
