@@ -568,37 +568,47 @@ def case_hours_mark(engine: Engine) -> int:
 def refresh_case_hours(engine: Engine, batch_size: int = 20_000, now: Optional[datetime] = None) -> int:
     """Count the cases received since the last refresh per UTC hour, channel and category.
 
-    A case's receipt time, channel and category never change and cases are never deleted (erasure and
-    retention blank their details), so each is counted once, in id order, up to the first one younger
-    than ``CASE_SETTLE_SECONDS``. The mark moves in the transaction that adds the counts, only from
+    A case's receipt time, channel and category never change, so each is counted once, in id order, up
+    to the first one younger than ``CASE_SETTLE_SECONDS``; an erased case stays counted (the figures
+    keep their counts, as for conversations). The mark moves in the transaction that adds the counts, only from
     where this refresh found it (two at once never count a case twice). Returns how many were counted.
     """
     cutoff = _epoch(now or datetime.now(timezone.utc)) - CASE_SETTLE_SECONDS
     counted = 0
-    stored = case_hours_mark(engine)
+    stored, seen_at = _watermark(engine, CASE_HOURS_WATERMARK)
+    watermark = stored
+    if stored:
+        with engine.connect() as conn:
+            at = conn.execute(select(cases.c.created_at).where(cases.c.id == stored)).scalar()
+            if at is None or _micros(_epoch(at)) != seen_at:
+                # The last case counted was erased, and SQLite may give its id to the next case: go on
+                # after the last one not newer (the erased one stays counted, as its conversation does).
+                found = conn.execute(select(func.max(cases.c.id)).where(
+                    cases.c.created_at <= datetime.fromtimestamp(seen_at / 1e6, timezone.utc))).scalar()
+                watermark = min(stored, found or 0)
     while True:
         with engine.connect() as conn:
             rows = conn.execute(select(cases.c.id, cases.c.created_at, cases.c.channel, cases.c.category)
-                                .where(cases.c.id > stored).order_by(cases.c.id).limit(batch_size)).all()
+                                .where(cases.c.id > watermark).order_by(cases.c.id).limit(batch_size)).all()
         settled: Dict[Tuple[int, str, str], int] = defaultdict(int)
-        upto = stored
+        upto, upto_at = watermark, 0.0
         for case_id, created_at, channel, category in rows:
             at = _epoch(created_at)
             if at > cutoff:
                 break
             settled[(_hour(at), channel, category)] += 1
-            upto = case_id
-        if upto == stored:
+            upto, upto_at = case_id, at
+        if not settled:
             return counted
         # Writing first (the mark), so the transaction takes the write lock before it reads anything.
         with engine.begin() as conn:
-            if not _advance(conn, stored, upto, 0, CASE_HOURS_WATERMARK):
+            if not _advance(conn, stored, upto, _micros(upto_at), CASE_HOURS_WATERMARK):
                 return counted
             _add_case_hours(conn, settled)
-        stored = upto
         counted += sum(settled.values())
         if len(rows) < batch_size or upto != rows[-1][0]:
             return counted
+        watermark = stored = upto
 
 
 def _add_case_hours(conn: Connection, counts: Dict[Tuple[int, str, str], int]) -> None:

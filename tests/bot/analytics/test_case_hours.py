@@ -88,3 +88,21 @@ def test_rebuild_counts_the_cases_again(tmp_path: Path, case_store: CaseStore) -
     rollup.update(case_store.engine, tracker)
     rollup.rebuild(case_store.engine, tracker)
     assert counted(case_store.engine) == 10
+
+
+def test_the_case_after_an_erased_one_is_counted_though_sqlite_gives_it_the_same_id(case_store: CaseStore) -> None:
+    make_cases(case_store, 3)
+    engine = case_store.engine
+    assert rollup.refresh_case_hours(engine) == 3
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(cases.c.id))).scalar()
+    case_store.erase([newest])  # the resident asked for their data to be erased
+    make_cases_at = T0 + timedelta(days=2)
+    made = case_store.create(NewCase(category="pothole", conversation_id="web-9", channel="sms"), idempotency_key="n")
+    with engine.begin() as conn:
+        conn.execute(update(cases).where(cases.c.id == made.id).values(created_at=make_cases_at))
+    assert made.id == newest  # SQLite reuses the highest id
+    assert rollup.refresh_case_hours(engine) == 1
+    assert counted(engine) == 4  # the erased case stays counted, as its conversation does
+    rows = {row[0]: row[1:] for row in case_figures(engine)[0][2]}
+    assert rows["2026-03-30"][1] == 1  # the new case, by SMS, on its day
