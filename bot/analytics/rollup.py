@@ -577,7 +577,7 @@ def refresh_case_hours(engine: Engine, batch_size: int = 20_000, now: Optional[d
     counted = 0
     stored, seen_at = _watermark(engine, CASE_HOURS_WATERMARK)
     watermark = stored
-    if stored:
+    if stored and seen_at:
         with engine.connect() as conn:
             at = conn.execute(select(cases.c.created_at).where(cases.c.id == stored)).scalar()
             if at is None or _micros(_epoch(at)) != seen_at:
