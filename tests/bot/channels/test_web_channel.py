@@ -75,6 +75,8 @@ def test_a_signed_token_names_the_resident() -> None:
         jwt.encode({"sub": "resident-42"}, "s3cret", algorithm="HS256"),  # never expires: refused
         jwt.encode({"sub": "r", "exp": int(time.time()) + 60}, None, algorithm="none"),  # unsigned
     ],
+    # Named, not by value: the tokens hold the time, and every test process must collect the same ids.
+    ids=["none", "empty", "number", "not-a-jwt", "forged", "no-subject", "expired", "never-expires", "unsigned"],
 )
 def test_a_bad_token_is_refused(bad: object) -> None:
     assert web.verified_subject(bad, "s3cret") is None
