@@ -52,8 +52,8 @@ run: model
 	@$(PY) -m bot.launcher
 
 # Two test processes, one test file each (pytest-xdist): the end-to-end tests
-# spend much of their time waiting on servers and browsers, so the suite takes
-# about half as long on 2 cores. One process: .venv/bin/python -m pytest
+# spend much of their time waiting on servers and browsers, so two share the 2
+# cores well. One process: .venv/bin/python -m pytest
 test: model
 	@$(PY) -m pytest -n 2 --dist loadfile
 
