@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+import re
+from typing import Any, List, Optional, Tuple
 from urllib.parse import quote
 
 from sanic import Blueprint, Request
@@ -147,10 +148,25 @@ async def close(request: Request, escalation_id: int) -> HTTPResponse:
     return await _end(request, escalation_id, CLOSED)
 
 
+# A postcode district or sector without the rest ("AN1", "an1 4").
+PARTIAL_POSTCODE = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?(?:\s+[0-9])?$")
+# Anything else searched must read like part of an address ("Mill Lane", "14 mill la").
+PLACE_WORDS = re.compile(r"^(?=.*[A-Za-z].*[A-Za-z].*[A-Za-z])[A-Za-z0-9 ,.'&-]{3,60}$")
+
+
+def _conversations_of_cases(engine: Any, condition: Any) -> List[str]:
+    """The conversations of the newest 100 cases matching ``condition``, newest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(cases.c.conversation_id, cases.c.created_at).where(condition)
+            .order_by(cases.c.created_at.desc()).limit(100))
+        return list(dict.fromkeys(row[0] for row in rows))
+
+
 @bp.get("/search")
 @requires("agent")
 async def search(request: Request) -> HTTPResponse:
-    """By case reference, phone number or postcode: the conversations that match."""
+    """By case reference, phone number, postcode (whole, district or sector) or street: the conversations that match."""
     app_console = console(request)
     query = (request.args.get("q") or "").strip()[:100]
     found: List[dict] = []
@@ -175,9 +191,18 @@ async def search(request: Request) -> HTTPResponse:
                 conversation_ids.append(texted)
         elif postcode:
             kind = "postcode"
-            with app_console.engine.connect() as conn:
-                conversation_ids = [r[0] for r in conn.execute(
-                    select(cases.c.conversation_id).where(cases.c.postcode == postcode).distinct().limit(100))]
+            conversation_ids = _conversations_of_cases(app_console.engine, cases.c.postcode == postcode)
+        elif PARTIAL_POSTCODE.match(query):
+            # "AN1" or "AN1 4": every postcode in that district or sector.
+            kind = "postcode district"
+            district = " ".join(query.upper().split())
+            conversation_ids = _conversations_of_cases(
+                app_console.engine, cases.c.postcode.like(f"{district} %" if " " not in district else f"{district}%"))
+        elif PLACE_WORDS.match(query):
+            kind = "street or place"
+            # PLACE_WORDS lets through no LIKE wildcard (% or _) to escape.
+            conversation_ids = _conversations_of_cases(
+                app_console.engine, cases.c.location_text.ilike(f"%{' '.join(query.split())}%"))
         else:
             kind = "unrecognised"
         escalations = app_console.escalations.find(conversation_ids, phone=phone if kind == "phone number" else None)

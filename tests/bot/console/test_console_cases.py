@@ -176,3 +176,22 @@ def test_unknown_references_are_not_found(console: Console) -> None:
     agent = signed_in(console)
     assert agent.get("/cases/NOPE").status_code == 404
     assert agent.post("/cases/NOPE/status", {"status": CLOSED}).status_code == 404
+
+
+def test_search_finds_cases_by_postcode_district_or_street_with_what_staff_need(console: Console) -> None:
+    """Partial postcodes and street names are searches too (issue 12): each result shows the case's
+    reference, kind, status, place and date, escaped."""
+    near = make_case(console, "search-1", category="pothole", postcode="AN5 1QQ", location_text="14 Quarry Lane")
+    other = make_case(console, "search-2", category="graffiti", postcode="AN55 2ZZ",
+                      location_text="Quarry Lane <b>underpass</b>")
+    agent = signed_in(console)
+    district = agent.get("/search?q=an5").text
+    assert near.reference in district and other.reference not in district  # AN5, not AN55
+    assert "pothole, open, 14 Quarry Lane, AN5 1QQ" in district
+    assert near.reference in agent.get("/search?q=AN5%201").text  # a sector
+    street = agent.get("/search?q=quarry%20lane").text
+    assert near.reference in street and other.reference in street
+    assert "&lt;b&gt;underpass&lt;/b&gt;" in street and "<b>underpass" not in street
+    assert "That doesn't look like" in agent.get("/search?q=%25%25").text  # no wildcard searches
+    assert [e.detail.get("kind") for e in audit(console, "search")][:4] == [
+        "unrecognised", "street or place", "postcode district", "postcode district"]
