@@ -8,6 +8,7 @@ set. Call :func:`load_settings` once at start-up and pass the result around.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
@@ -38,6 +39,11 @@ class Settings:
     council_out_of_hours_phone: str = "01632 960999"
     # COUNCIL_WEBSITE: the council's public website.
     council_website: str = "https://www.anytown.gov.uk"
+    # COUNCIL_LANGUAGES: comma-separated languages residents are served in, the
+    # first being the default (ISO 639-1 codes: "en"; a Welsh council "cy,en" or
+    # "en,cy"). Every text in bot/messages/catalogue.yml must have each of them
+    # (tests/bot/messages/test_catalogue.py); docs/messages.md.
+    council_languages: Tuple[str, ...] = ("en",)
     # COUNCIL_POSTCODE_AREAS: comma-separated postcode districts or sectors the
     # council covers, e.g. "AN1,AN2,BX3 4". A postcode is inside the area when
     # it starts with one of them (district "AN1" matches "AN1 4GT" but not "AN12 3XY").
@@ -331,6 +337,16 @@ def _areas(raw: Optional[str], default: Tuple[str, ...]) -> Tuple[str, ...]:
     return areas
 
 
+def _languages(raw: Optional[str], default: Tuple[str, ...]) -> Tuple[str, ...]:
+    if not raw:
+        return default
+    languages = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    bad = [code for code in languages if not re.fullmatch(r"[a-z]{2}", code)]
+    if bad or not languages:
+        raise ConfigError(f"COUNCIL_LANGUAGES must list two-letter language codes such as 'en' or 'cy,en', not {raw!r}.")
+    return languages
+
+
 def _log_format(raw: Optional[str]) -> str:
     value = (raw or "text").strip().lower()
     if value not in ("text", "json"):
@@ -351,6 +367,7 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         council_out_of_hours_phone=env.get("COUNCIL_OUT_OF_HOURS_PHONE")
         or defaults.council_out_of_hours_phone,
         council_website=env.get("COUNCIL_WEBSITE") or defaults.council_website,
+        council_languages=_languages(env.get("COUNCIL_LANGUAGES"), defaults.council_languages),
         postcode_areas=_areas(env.get("COUNCIL_POSTCODE_AREAS"), defaults.postcode_areas),
         var_dir=var_dir,
         database_url=env.get("DATABASE_URL") or _sqlite_url(var_dir / "council.db"),

@@ -41,6 +41,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot import messages
 from bot.channels.guard import OnNewMessage, guard_messages
 from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
 from bot.channels.sms_photos import SmsPhotoLinks
@@ -69,20 +70,16 @@ MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
 MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-f]{32}$")
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-HELP_TEXT = (
-    "{council_name}: for help call {council_phone}, Monday to Friday 8am to 6pm, or visit {council_website}. "
-    "Reply DROP to drop a report you've started, or STOP to stop all messages. Privacy: {privacy_url}"
-)
-# The opt-out confirmation says how to come back. Sent before the number is
+# What the keywords answer: bot/messages/catalogue.yml (sms.*). The opt-out
+# confirmation says how to come back; it is sent before the number is
 # suppressed, and only when Twilio did not mark the message as an opt-out
 # itself (with Advanced Opt-Out, Twilio sends its own confirmation: docs/sms.md).
-OPTED_OUT_TEXT = (
-    "{council_name}: you won't get any more texts from us, including updates on your reports. "
-    "Reply START to get them again."
-)
-OPTED_IN_TEXT = "You will get messages from {council_name} again. Reply STOP to stop. What can I help with?"
-FAILURE_TEXT = "Sorry, something went wrong on our side. Please try again, or call us on {council_phone}."
-MEDIA_REJECTED_TEXT = "Sorry, I couldn't use your photo. Please send a JPEG or PNG picture under {max_mb} MB."
+# The names below are the unfilled English texts, for the SMS length lints.
+HELP_TEXT = messages.template("sms.help")
+OPTED_OUT_TEXT = messages.template("sms.opted_out")
+OPTED_IN_TEXT = messages.template("sms.opted_in")
+FAILURE_TEXT = messages.template("sms.failure")
+MEDIA_REJECTED_TEXT = messages.template("sms.media_rejected")
 
 
 def keyword(text: str, opt_out_type: Optional[str] = None) -> Optional[str]:
@@ -389,13 +386,14 @@ class SmsInput(InputChannel):
             logger.exception("SMS %s could not be processed", inbound.sid)
             await asyncio.to_thread(self.store.mark_inbound, inbound.id, "failed", type(error).__name__)
             try:  # never leave the resident waiting in silence
-                await self.sender.send(inbound.conversation_id, inbound.phone, self._text(FAILURE_TEXT))
+                await self.sender.send(inbound.conversation_id, inbound.phone, self._text("sms.failure"))
             except Exception:
                 logger.exception("Could not tell conversation %s about the failure", inbound.conversation_id)
 
-    def _text(self, template: str) -> str:
+    def _text(self, message_id: str) -> str:
         s = self.settings
-        return template.format(
+        return messages.text(
+            message_id,
             council_name=s.council_name,
             council_phone=s.council_phone,
             council_website=s.council_website,
@@ -409,7 +407,7 @@ class SmsInput(InputChannel):
         word = keyword(inbound.body, inbound.opt_out_type)
         if word == "stop":
             if not inbound.opt_out_type and not await asyncio.to_thread(self.store.suppression, phone):
-                await self.sender.send(conversation, phone, self._text(OPTED_OUT_TEXT))
+                await self.sender.send(conversation, phone, self._text("sms.opted_out"))
             await asyncio.to_thread(self.store.suppress, phone, inbound.body.strip().upper()[:20], "resident")
             logger.info("Conversation %s opted out of SMS", conversation)
             return "processed"
@@ -417,11 +415,11 @@ class SmsInput(InputChannel):
             if word == "start":
                 await asyncio.to_thread(self.store.unsuppress, phone)
                 logger.info("Conversation %s opted back in to SMS", conversation)
-                await self.sender.send(conversation, phone, self._text(OPTED_IN_TEXT))
+                await self.sender.send(conversation, phone, self._text("sms.opted_in"))
                 return "processed"
             return "ignored"  # opted out: no reply, no NLU
         if word == "help":
-            await self.sender.send(conversation, phone, self._text(HELP_TEXT))
+            await self.sender.send(conversation, phone, self._text("sms.help"))
             return "processed"
         if self.photo_links.wanted(inbound.body, len(inbound.media)):
             reply = await asyncio.to_thread(self.photo_links.reply, conversation)
@@ -432,7 +430,7 @@ class SmsInput(InputChannel):
         output = SmsTurnOutput(self.sender, conversation, phone)
         media_urls, rejected = await self._fetch_media(inbound)
         if rejected:
-            output.messages.append({"text": self._text(MEDIA_REJECTED_TEXT)})
+            output.messages.append({"text": self._text("sms.media_rejected")})
         text = inbound.body
         # Not the phone number: Rasa's tracker never holds it. Whoever needs it
         # (actions asking for a contact number, the console) looks it up by
