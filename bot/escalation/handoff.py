@@ -14,15 +14,15 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
+from bot import messages
 from bot.rasa_api import RasaApi, RasaApiError
 
 MAX_REPLY_CHARS = 1600  # ten SMS segments; longer replies belong in an email or letter
 
-# What the resident is told when staff end their part (the words of the hand-over in one place).
+# What the resident is told when staff end their part (bot/messages/catalogue.yml, handoff.*).
 # Closing is staff speaking (labelled with the team's name); the hand-back notice is the assistant's.
-CLOSING_MESSAGE = "This conversation with our team has ended. If you need anything else, just send a message."
-HANDED_BACK_NOTICE = ("Our team has handed you back to the automated assistant. "
-                      "I can take a report, tell you your bin day or check on a report. To talk to a person again, just ask.")
+CLOSING_MESSAGE = messages.text("handoff.closing")
+HANDED_BACK_NOTICE = messages.text("handoff.handed_back")
 
 
 class HandoffError(RuntimeError):

@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import health as health_checks
+from bot import messages
 from bot.channels.web import socket_urls
 from bot.endpoints import add_sanic_routes
 from bot.photos import in_photo_pool
@@ -169,8 +170,7 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
         client = request.remote_addr or request.ip
         if not upload_limiter.allow(client):
             headers["Retry-After"] = str(upload_limiter.retry_after(client))
-            return response.json({"error": "You've sent a lot of photos. Please wait a while before sending more, "
-                                           "or describe the problem in words."}, status=429, headers=headers)
+            return response.json({"error": messages.text("web_upload.slow_down")}, status=429, headers=headers)
         try:
             # Decoding and re-encoding a large photo takes a while and much memory:
             # off the event loop, in the shared photo pool (a few at a time).
@@ -182,7 +182,7 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
             return response.json({"error": rejected.reason}, status=rejected.status, headers=headers)
         except OSError:
             logger.exception("Could not store an uploaded photo")
-            return response.json({"error": "Sorry, we couldn't save the photo. Please try again."},
+            return response.json({"error": messages.text("web_upload.save_failed")},
                                  status=500, headers=headers)
         logger.info("Photo stored: %s (%d bytes)", upload_id, len(request.body))
         return response.json(

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
+from bot import messages
 from bot.photos import PhotoRejected, clean_photo
 from bot.private_files import private_dir, write_private
 
@@ -26,7 +27,7 @@ PHOTO_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|webp)$")
 UploadRejected = PhotoRejected
 
-FOLDER_FULL = "We can't take photos just now. Please describe the problem in words, or try again later."
+FOLDER_FULL = messages.text("web_upload.folder_full")
 
 
 def folder_bytes(uploads_dir: Path) -> int:
