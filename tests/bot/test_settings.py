@@ -43,3 +43,14 @@ def test_the_gazetteer_file_defaults_to_the_councils_and_empty_means_none(tmp_pa
     assert load_settings({}).gazetteer_file == PROJECT_ROOT / "council" / "gazetteer.csv"
     assert load_settings({"GAZETTEER_FILE": str(tmp_path / "streets.csv")}).gazetteer_file == tmp_path / "streets.csv"
     assert load_settings({"GAZETTEER_FILE": " "}).gazetteer_file is None
+
+
+def test_council_languages_default_to_english_and_keep_their_order():
+    assert load_settings({}).council_languages == ("en",)
+    assert load_settings({"COUNCIL_LANGUAGES": " CY, en ,cy"}).council_languages == ("cy", "en")
+
+
+@pytest.mark.parametrize("value", ["welsh", "en,c", ",", "en;cy"])
+def test_bad_council_languages_fail_with_the_variable_name(value):
+    with pytest.raises(ConfigError, match="COUNCIL_LANGUAGES"):
+        load_settings({"COUNCIL_LANGUAGES": value})

@@ -1,0 +1,77 @@
+"""The catalogue of what residents read: strict look-ups, and every id in every language the council enables."""
+
+import string
+
+import pytest
+import yaml
+
+from bot import messages
+from bot.messages import MessageError
+from bot.settings import load_settings
+
+
+def test_a_text_is_filled_from_its_values_and_extra_values_are_ignored():
+    assert messages.text("sms.failure", council_phone="01632 960000", council_name="unused") == (
+        "Sorry, something went wrong on our side. Please try again, or call us on 01632 960000.")
+
+
+def test_an_unknown_id_is_an_error_not_a_blank():
+    with pytest.raises(MessageError, match="sms.no_such_text"):
+        messages.text("sms.no_such_text")
+
+
+def test_a_missing_placeholder_is_an_error_naming_it():
+    with pytest.raises(MessageError, match="council_phone"):
+        messages.text("sms.failure")
+    with pytest.raises(MessageError, match="hours, link"):
+        messages.text("photo_link.link", reference="AN-1")
+
+
+def test_a_language_the_text_lacks_is_an_error():
+    with pytest.raises(MessageError, match="'cy'"):
+        messages.text("handoff.closing", "cy")
+
+
+def test_every_id_has_every_language_the_council_enables():
+    """The parity test: COUNCIL_LANGUAGES (here the default, or as this machine sets it)."""
+    languages = load_settings().council_languages
+    assert messages.missing_languages(languages) == {}
+
+
+def test_the_parity_check_names_the_ids_a_language_lacks():
+    assert set(messages.missing_languages(["en", "cy"])) == set(messages.message_ids())
+    assert messages.missing_languages(["en"]) == {}
+
+
+def test_every_translation_has_the_same_placeholders_as_the_english():
+    for message_id in messages.message_ids():
+        english = messages.placeholders(message_id)
+        for language in load_settings().council_languages:
+            assert messages.placeholders(message_id, language) == english, (message_id, language)
+
+
+def test_every_text_is_a_valid_format_string():
+    for message_id in messages.message_ids():
+        list(string.Formatter().parse(messages.template(message_id)))
+
+
+def test_the_review_flag_lists_translations_to_check():
+    texts, review = messages.parse(yaml.safe_load("""
+        a.reviewed: {en: "Hello.", cy: "Helo.", review: true}
+        b.one: {en: "Bye.", cy: "Hwyl.", fr: "Salut.", review: [cy]}
+        c.checked: {en: "Yes.", cy: "Ie."}
+    """))
+    assert texts["c.checked"] == {"en": "Yes.", "cy": "Ie."}
+    assert review == {"a.reviewed": frozenset({"cy"}), "b.one": frozenset({"cy"})}
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ({"cy": "Helo."}, "no 'en' text"),
+    ({"en": ""}, "non-empty"),
+    ({"en": "Hello.", "review": "yes"}, "review must be"),
+    ("Hello.", "must map languages"),
+])
+def test_a_malformed_entry_is_refused(entry, problem):
+    with pytest.raises(MessageError, match=problem):
+        messages.parse({"a.text": entry})
+
