@@ -33,7 +33,7 @@ from typing import Optional, Sequence
 
 from sqlalchemy.engine import Engine
 
-from bot import metrics
+from bot import messages, metrics
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.categories import BY_KEY
 from bot.rasa_api import RasaApi, RasaApiError
@@ -84,39 +84,42 @@ def kind_for(new_status: str) -> Optional[str]:
     return None
 
 
+def _title(case: Case) -> str:
+    return BY_KEY[case.category].title if case.category in BY_KEY else messages.text("case_update.unknown_kind")
+
+
+def _team_says(note: Optional[str]) -> str:
+    """ " The team says: ..." with the back office's note cut to keep the text one message or two; "" without one."""
+    if not note:
+        return ""
+    clipped = " ".join(note.split())
+    return " " + messages.text("case_update.team_says", note=clipped if len(clipped) <= 200 else clipped[:199] + "…")
+
+
 def message_text(case: Case, kind: str, note: Optional[str] = None) -> str:
-    """Short and SMS-safe; the back office's note is cut to keep it one message or two."""
-    title = BY_KEY[case.category].title if case.category in BY_KEY else "report"
+    """Short and SMS-safe (texts: bot/messages/catalogue.yml, case_update.*)."""
     if kind == ACCEPTED:
-        text = f"Update on your {title} report {case.reference}: it has been accepted by the team that deals with it."
+        text = messages.text("case_update.accepted", title=_title(case), reference=case.reference)
         if case.backoffice_reference and case.backoffice_reference != case.reference:
-            text += f" Their reference is {case.backoffice_reference}."
+            text += " " + messages.text("case_update.their_reference", backoffice_reference=case.backoffice_reference)
         return text
-    text = f"Your {title} report {case.reference} has been closed."
-    if note:
-        clipped = " ".join(note.split())
-        text += " The team says: " + (clipped if len(clipped) <= 200 else clipped[:199] + "…")
-    return text
+    return messages.text("case_update.closed", title=_title(case), reference=case.reference) + _team_says(note)
 
 
 def follower_text(case: Case, kind: str, note: Optional[str] = None) -> str:
     """What a follower is told: the same news, about the report they said "me too" to."""
-    title = BY_KEY[case.category].title if case.category in BY_KEY else "report"
+    values = {"title": _title(case), "reference": case.reference}
     if kind == ACCEPTED:
-        return f"Update on the {title} report {case.reference} you're following: it has been accepted by the team that deals with it."
+        return messages.text("follower_update.accepted", **values)
     if is_update(kind):
-        return f"Update on the {title} report {case.reference} you're following: {' '.join((note or '').split())[:MAX_UPDATE_CHARS]}"
-    text = f"The {title} report {case.reference} you're following has been closed."
-    if note:
-        clipped = " ".join(note.split())
-        text += " The team says: " + (clipped if len(clipped) <= 200 else clipped[:199] + "…")
-    return text
+        return messages.text("follower_update.staff_update", note=" ".join((note or "").split())[:MAX_UPDATE_CHARS], **values)
+    return messages.text("follower_update.closed", **values) + _team_says(note)
 
 
 def update_text(case: Case, text: str) -> str:
     """A public update from staff, with the report it is about."""
-    title = BY_KEY[case.category].title if case.category in BY_KEY else "report"
-    return f"Update on your {title} report {case.reference}: {' '.join(text.split())[:MAX_UPDATE_CHARS]}"
+    return messages.text("case_update.staff_update", title=_title(case), reference=case.reference,
+                         note=" ".join(text.split())[:MAX_UPDATE_CHARS])
 
 
 def is_update(kind: str) -> bool:

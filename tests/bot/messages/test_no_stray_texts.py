@@ -23,6 +23,7 @@ MIGRATED = (
     "bot/web/uploads.py",
     "bot/web/app.py",
     "bot/escalation/handoff.py",
+    "bot/outbox/notify.py",
 )
 
 # (module, exact literal): why it is not a resident's text.
