@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import exits, services
 from bot.cases import references
-from bot.cases.model import STATUS_DESCRIPTIONS, Case
+from bot import messages
+from bot.cases.model import STATUS_ORDER, Case
 from bot.categories import BY_KEY
 
 INVALID = "invalid"
@@ -27,12 +28,13 @@ def reference_in(text: str, entity: Optional[str]) -> Optional[str]:
 
 
 def describe(case: Case) -> str:
+    """The case's status in a sentence (texts: bot/messages/catalogue.yml, case_status.*)."""
     title = BY_KEY[case.category].title if case.category in BY_KEY else case.category
-    created = case.created_at.strftime("%d %B %Y") if case.created_at else "recently"
-    status = STATUS_DESCRIPTIONS.get(case.status, case.status)
-    text = f"Your {title} report {case.reference} (made {created}) has been {status}."
+    created = case.created_at.strftime("%d %B %Y") if case.created_at else messages.text("case_status.made_recently")
+    status = messages.text(f"case_status.{case.status}") if case.status in STATUS_ORDER else case.status
+    text = messages.text("case_status.describe", title=title, reference=case.reference, created=created, status=status)
     if case.backoffice_reference and case.backoffice_reference != case.reference:
-        text += f" The team's own reference is {case.backoffice_reference}."
+        text += " " + messages.text("case_status.their_reference", backoffice_reference=case.backoffice_reference)
     return text
 
 
@@ -83,11 +85,8 @@ class ActionCaseStatus(Action):
             return []
         case = services.case_store().get_by_reference(reference)
         if case is None:
-            phone = services.settings().council_phone
-            dispatcher.utter_message(
-                text=f"I can't find a report with the reference {reference}. Please check it against the "
-                f"message we sent you. If it's right, call us on {phone} and we'll look into it."
-            )
+            dispatcher.utter_message(text=messages.text(
+                "case_status.not_found", reference=reference, council_phone=services.settings().council_phone))
         else:
             dispatcher.utter_message(text=describe(case))
         return [SlotSet("case_reference", None)]

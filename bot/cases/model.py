@@ -20,14 +20,8 @@ IN_PROGRESS = "in_progress"
 CLOSED = "closed"
 STATUS_ORDER = (RECEIVED, SENT, OPEN, IN_PROGRESS, CLOSED)
 
-# What a resident is told for each status (plain English, SMS-safe).
-STATUS_DESCRIPTIONS = {
-    RECEIVED: "received by us and waiting to be passed to the right team",
-    SENT: "passed to the right team",
-    OPEN: "accepted by the team that deals with it",
-    IN_PROGRESS: "being worked on",
-    CLOSED: "closed",
-}
+# What a resident is told for each status is the message catalogue's
+# ``case_status.<status>`` (bot/messages/catalogue.yml).
 
 
 @dataclass(frozen=True)

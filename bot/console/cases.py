@@ -20,7 +20,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 
 from bot.cases import references
-from bot.cases.model import STATUS_DESCRIPTIONS, STATUS_ORDER, Case
+from bot import messages
+from bot.cases.model import STATUS_ORDER, Case
 from bot.console.web import console, form_value, redirect, render, requires
 from bot.outbox.notify import MAX_UPDATE_CHARS, SENT, kind_for
 from bot.storage.outbox import OutboxStore
@@ -78,7 +79,7 @@ async def case_page(request: Request, reference: str) -> HTTPResponse:
         request, "case.html", record=record, case=case, point=coordinates(case),
         conversation_link=f"/conversation?id={quote(case.conversation_id, safe='')}",
         worked_here=case.backoffice in app_console.builtin_backoffices, later_statuses=later,
-        descriptions=STATUS_DESCRIPTIONS, max_update=MAX_UPDATE_CHARS,
+        descriptions={status: messages.text(f"case_status.{status}") for status in STATUS_ORDER}, max_update=MAX_UPDATE_CHARS,
         sms_texts=sms.messages(case.conversation_id) if case.channel == "sms" else [],
         attempts=_attempts(record.delivery),
         followers=FollowerStore(app_console.engine).count(case.id),

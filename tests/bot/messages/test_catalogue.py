@@ -75,3 +75,10 @@ def test_a_malformed_entry_is_refused(entry, problem):
     with pytest.raises(MessageError, match=problem):
         messages.parse({"a.text": entry})
 
+
+
+def test_every_case_status_has_a_description():
+    from bot.cases.model import STATUS_ORDER
+
+    for status in STATUS_ORDER:
+        assert messages.text(f"case_status.{status}")

@@ -24,6 +24,8 @@ MIGRATED = (
     "bot/web/app.py",
     "bot/escalation/handoff.py",
     "bot/outbox/notify.py",
+    "actions/cases.py",
+    "bot/cases/model.py",
 )
 
 # (module, exact literal): why it is not a resident's text.
