@@ -28,7 +28,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import choices, escalation, services
-from bot import answers
+from bot import answers, messages
 from bot.cases.model import CLOSED, RECEIVED, NewCase
 from bot.categories import REPORT_SLOTS, Category
 from bot.storage.duplicates import DuplicateFinder, Match
@@ -53,10 +53,11 @@ _DIFFERENT_WORDS = {"2", "two", "second", "different", "different problem", "no"
 # a new bin each household's request; "another problem" is too broad to match.
 NOT_SHARED = frozenset({"missed_bin", "housing_repair", "bulky_waste", "new_bin", "other_problem"})
 
-# Pieces of utter_duplicate_found said from code (the response itself is in domain.yml).
-STATUS_WITH_TEAM = "It's with the {team} team."
-STATUS_WAITING = "It's waiting to be passed to the right team."
-STATUS_WITH_COUNCIL = "It's with the council's team that deals with it."
+# Pieces of utter_duplicate_found said from code (the response itself is in domain.yml;
+# the pieces in bot/messages/catalogue.yml, duplicate.*).
+STATUS_WITH_TEAM = messages.template("duplicate.with_team")  # {team}
+STATUS_WAITING = messages.text("duplicate.waiting")
+STATUS_WITH_COUNCIL = messages.text("duplicate.with_council")
 
 
 def _finder() -> DuplicateFinder:
@@ -134,7 +135,7 @@ def status_words(case: Any) -> str:
     team = re.sub(r"[^A-Za-z ]+", " ", case.backoffice).strip().lower()
     if not team or team in ("general", "council", "builtin"):
         return STATUS_WITH_COUNCIL
-    return STATUS_WITH_TEAM.format(team=team)
+    return messages.text("duplicate.with_team", team=team)
 
 
 def ask(dispatcher: CollectingDispatcher, asked: Dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import exits, services
-from bot import postcodes
+from bot import messages, postcodes
 
 
 class ValidateBinDayForm(Action):
@@ -58,13 +58,12 @@ class ActionBinDay(Action):
             return []
         collections = services.bin_schedule().next_collections(postcode, date.today())
         if not collections:
-            dispatcher.utter_message(
-                text=f"Sorry, I don't have collection days for {postcode}. "
-                f"Please call {services.settings().council_phone}."
-            )
+            dispatcher.utter_message(text=messages.text(
+                "bin_day.unknown_postcode", postcode=postcode, council_phone=services.settings().council_phone))
             return [SlotSet("postcode", None)]
-        lines = [f"Next collections for {postcode}:"]
-        lines += [f"{c.bin_type.name}: {c.on.strftime('%A %d %B')}" for c in collections]
-        lines.append("Please put your bins out by 7am.")
+        lines = [messages.text("bin_day.next_collections", postcode=postcode)]
+        lines += [messages.text("bin_day.collection", bin=c.bin_type.name, day=c.on.strftime('%A %d %B'))
+                  for c in collections]
+        lines.append(messages.text("bin_day.put_out_by"))
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("postcode", None)]

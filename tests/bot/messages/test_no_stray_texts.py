@@ -26,6 +26,8 @@ MIGRATED = (
     "bot/outbox/notify.py",
     "actions/cases.py",
     "bot/cases/model.py",
+    "actions/duplicates.py",
+    "actions/waste.py",
 )
 
 # (module, exact literal): why it is not a resident's text.
