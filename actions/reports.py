@@ -28,7 +28,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import duplicates, escalation, services, trust
 from actions import choices, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
-from bot import answers, postcodes, signposts
+from bot import answers, messages, postcodes, signposts
 from bot.cases.model import NewCase
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
 
@@ -311,11 +311,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
-            dispatcher.utter_message(text="Thanks, I've added your photo to the report.")
+            dispatcher.utter_message(text=messages.text("report.photo_added"))
         elif corrected and requested not in FREE_TEXT_SLOTS and requested != CONFIRM_SLOT:
             # "sorry, it's Mill Lane not Mill Road" corrects an earlier answer; it is
             # not also an answer to the current question, which is asked again.
-            dispatcher.utter_message(text="Thanks, I've updated that.")
+            dispatcher.utter_message(text=messages.text("report.updated"))
         elif requested and requested not in turn.updates and not turn.rejected:
             value = self._way_on_answer(turn, requested, tracker)
             explanation = None
@@ -513,7 +513,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         elif turn.intent == "out_of_scope":
             dispatcher.utter_message(response=signposts.signpost_for(turn.text)[1])
         else:
-            dispatcher.utter_message(text="I can help with that once we've finished this report.")
+            dispatcher.utter_message(text=messages.text("report.after_this_one"))
         dispatcher.utter_message(response="utter_resume_form")
         return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
 
@@ -535,7 +535,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             or requested != first_question
         ):
             return None
-        dispatcher.utter_message(text=f"OK, let's report a {other.title}.")
+        dispatcher.utter_message(text=messages.text("report.switched", title=other.title))
         return (
             [SlotSet(slot, None) for slot in REPORT_SLOTS]
             + [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), FollowupAction(other.form)]
@@ -572,7 +572,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             found["latitude"] = f"{latitude:.6f}"
             found["longitude"] = f"{longitude:.6f}"
             if requested in (None, "location") or tracker.get_slot("location") is None:
-                found["location"] = f"Shared location ({latitude:.5f}, {longitude:.5f})"
+                found["location"] = messages.text("report.shared_location", latitude=f"{latitude:.5f}", longitude=f"{longitude:.5f}")
         media = [str(url) for url in turn.metadata.get("media_urls") or [] if isinstance(url, str)]
         if media:
             found["media_urls"] = list(dict.fromkeys(list(tracker.get_slot("media_urls") or []) + media))
@@ -619,8 +619,9 @@ class ActionAskReportConfirmed(Action):
     ) -> List[EventType]:
         category = _current_category(tracker)
         dispatcher.utter_message(
-            text=summarise(category, tracker) + "\nIs that right?",
-            buttons=[{"title": "Yes, send it", "payload": "yes"}, {"title": "No, change something", "payload": "no"}],
+            text=summarise(category, tracker) + "\n" + messages.text("report.is_that_right"),
+            buttons=[{"title": messages.text("report.button_send"), "payload": "yes"},
+                     {"title": messages.text("report.button_change"), "payload": "no"}],
         )
         return []
 
@@ -633,23 +634,14 @@ def _current_category(tracker: Tracker) -> Category:
     return BY_KEY.get(key or "", BY_KEY["other_problem"])
 
 
-DETAIL_LABELS = {
-    "bin_type": "Bin",
-    "collection_day": "Usual collection day",
-    "defect_surface": "Road or pavement",
-    "defect_size": "Size",
-    "defect_danger": "Immediate danger",
-    "description": "Details",
-    "noise_type": "Noise",
-    "noise_when": "When",
-    "noise_frequency": "How often",
-    "vehicle_registration": "Registration",
-    "vehicle_make": "Make",
-    "vehicle_colour": "Colour",
-    "vehicle_duration": "There for",
-    "bulky_items": "Items",
-    "bin_reason": "Reason",
-}
+# The read-back's label for each detail: report.label.<slot> in bot/messages/catalogue.yml.
+DETAIL_SLOTS = ("bin_type", "collection_day", "defect_surface", "defect_size", "defect_danger", "description",
+                "noise_type", "noise_when", "noise_frequency", "vehicle_registration", "vehicle_make",
+                "vehicle_colour", "vehicle_duration", "bulky_items", "bin_reason")
+
+
+def _label(slot: str) -> str:
+    return messages.text(f"report.label.{slot}") if slot in DETAIL_SLOTS else slot
 
 
 def _display(slot: str, value: Any) -> str:
@@ -657,9 +649,9 @@ def _display(slot: str, value: Any) -> str:
         bin_type = services.bin_schedule().by_key(str(value))
         return bin_type.name if bin_type else str(value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return messages.text("report.value_yes" if value else "report.value_no")
     if value == answers.UNKNOWN:
-        return "not known"
+        return messages.text("report.value_not_known")
     return str(value)
 
 
@@ -669,16 +661,17 @@ def summarise(category: Category, tracker: Tracker) -> str:
     postcode = tracker.get_slot("postcode")
     if postcode and postcode != answers.SKIP and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
         where = f"{where}, {postcode}"
-    lines = [f"Your report: {category.title} at {where}."]
+    lines = [messages.text("report.readback", title=category.title, where=where)]
     for slot in category.detail_slots:
         value = tracker.get_slot(slot)
         if value is not None:
-            lines.append(f"{DETAIL_LABELS.get(slot, slot)}: {_display(slot, value)}")
+            lines.append(messages.text("report.readback_detail", label=_label(slot), value=_display(slot, value)))
     if tracker.get_slot("contact_consent"):
         ways = [v for v in (tracker.get_slot("contact_phone"), tracker.get_slot("contact_email")) if v and v != answers.SKIP]
-        lines.append("Contact you: " + (" and ".join(ways) if ways else "yes, but no details given"))
+        lines.append(messages.text("report.readback_contact", ways=(" " + messages.text("report.and") + " ").join(ways))
+                     if ways else messages.text("report.readback_contact_no_details"))
     else:
-        lines.append("Contact you: no")
+        lines.append(messages.text("report.readback_no_contact"))
     return "\n".join(lines)
 
 
@@ -725,14 +718,9 @@ class ActionFinishReport(Action):
                 return offered  # the report is kept until the resident answers
         case = services.case_store().create(new_case, idempotency_key=key, duplicate_of=duplicate_of)
         logger.info("Case %s created (category %s, channel %s)", case.reference, case.category, case.channel)
-        follow_up = (
-            "We'll contact you with updates."
-            if case.contact_consent
-            else "You can ask me about it any time by sending the reference."
-        )
-        dispatcher.utter_message(
-            text=f"Thank you. Your {category.title} report has been received. Your reference is {case.reference}. {follow_up}"
-        )
+        dispatcher.utter_message(text=messages.text(
+            "report.received_contact" if case.contact_consent else "report.received",
+            title=category.title, reference=case.reference))
         # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
         photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).

@@ -94,6 +94,12 @@ def message_ids() -> List[str]:
     return list(_loaded()[0])
 
 
+def languages_of(message_id: str) -> List[str]:
+    """The languages ``message_id`` has a text in."""
+    template(message_id)  # an unknown id is an error
+    return list(_loaded()[0][message_id])
+
+
 def missing_languages(languages: Sequence[str]) -> Dict[str, List[str]]:
     """id -> the languages among ``languages`` it has no text in (empty when all are there)."""
     texts = _loaded()[0]

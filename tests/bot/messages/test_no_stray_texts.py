@@ -28,6 +28,7 @@ MIGRATED = (
     "bot/cases/model.py",
     "actions/duplicates.py",
     "actions/waste.py",
+    "actions/reports.py",
 )
 
 # (module, exact literal): why it is not a resident's text.
