@@ -31,7 +31,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import escalation, problems
-from bot import answers
+from bot import answers, messages
 from bot import categories
 from bot.categories import BY_INTENT
 
@@ -45,7 +45,7 @@ NEXT_PROBLEM = "next_problem"
 # An open case like the report just confirmed: follow it, or report anyway (actions/duplicates.py).
 DUPLICATE = "duplicate"
 SOMETHING_ELSE = "something_else"
-SOMETHING_ELSE_LABEL = "Something else"
+SOMETHING_ELSE_LABEL = messages.text("choice.something_else")
 
 # How sure NLU must be to read an answer by its intent rather than its words.
 INTENT_ANSWER_CONFIDENCE = 0.5

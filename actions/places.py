@@ -29,7 +29,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from bot import answers, postcodes
+from bot import answers, messages, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
 from bot.places.matching import TYPE_TOKENS, name_tokens, words
 
@@ -267,7 +267,9 @@ def street_postcode(place: Any) -> Optional[str]:
 def choice_words(streets: List[Street]) -> str:
     """ "Northfield or in Easton": the localities for the question's sentence."""
     names = [s.locality for s in streets]
-    return names[0] if len(names) == 1 else ", in ".join(names[:-1]) + " or in " + names[-1]
+    if len(names) == 1:
+        return names[0]
+    return messages.text("place.localities", some=messages.text("place.localities_joiner").join(names[:-1]), last=names[-1])
 
 
 class ActionAskLocationChoice(Action):
@@ -284,7 +286,7 @@ class ActionAskLocationChoice(Action):
         if not streets:
             return []
         buttons = [{"title": s.locality, "payload": s.locality} for s in streets]
-        buttons.append({"title": "Not sure", "payload": "not sure"})
+        buttons.append({"title": messages.text("place.not_sure"), "payload": "not sure"})
         dispatcher.utter_message(response="utter_ask_location_choice", street=streets[0].name,
                                  localities=choice_words(streets), buttons=buttons)
         return []

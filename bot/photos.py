@@ -33,6 +33,8 @@ from typing import Any, Callable, Collection, Optional, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot import messages
+
 # Pillow format -> (extension, content type) we store it as. GIFs (MMS sends
 # them) are kept as PNG: one frame, no comment blocks.
 STORED_AS = {
@@ -79,8 +81,9 @@ class PhotoRejected(Exception):
         return self.reason
 
 
-NOT_A_PHOTO = "That file isn't a photo we can accept. Please send a JPEG, PNG or WebP image."
-TOO_MANY_PIXELS = "The photo has too many pixels. Please send a smaller photo."
+# Reasons a resident reads (bot/messages/catalogue.yml, photo.*).
+NOT_A_PHOTO = messages.text("photo.not_a_photo")
+TOO_MANY_PIXELS = messages.text("photo.too_many_pixels")
 
 
 def sniff_format(data: bytes) -> Optional[str]:
@@ -116,9 +119,9 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
     Waits for one of the DECODE_WORKERS decode slots, whatever thread calls it.
     """
     if not data:
-        raise PhotoRejected(400, "The photo was empty.")
+        raise PhotoRejected(400, messages.text("photo.empty"))
     if len(data) > max_bytes:
-        raise PhotoRejected(413, f"The photo is too large. Photos can be up to {max(1, max_bytes // (1024 * 1024))} MB.")
+        raise PhotoRejected(413, messages.text("photo.too_large", max_mb=max(1, max_bytes // (1024 * 1024))))
     sniffed = sniff_format(data)
     if sniffed is None or sniffed not in accepted:
         raise PhotoRejected(415, NOT_A_PHOTO)
@@ -139,7 +142,7 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoRejected(413, TOO_MANY_PIXELS) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise PhotoRejected(415, "That photo seems to be damaged. Please try another.") from None
+        raise PhotoRejected(415, messages.text("photo.damaged")) from None
 
 
 def _reencoded(image: Image.Image, source_format: str) -> CleanPhoto:
