@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
+from bot import messages
+
 # GSM 03.38 basic character set, and the extension table (each costs 2 septets).
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -124,8 +126,9 @@ def split_message(text: str, max_segments: int = MAX_SEGMENTS_PER_MESSAGE) -> Li
 
 def numbered_options(buttons: Sequence[Dict[str, Any]]) -> str:
     """'Reply 1 for Road, 2 for Pavement.' for a message's buttons."""
-    choices = [f"{i} for {str(b.get('title') or b.get('payload') or '').strip()}" for i, b in enumerate(buttons, 1)]
-    return "Reply " + ", ".join(choices) + "."
+    choices = [messages.text("sms.option", number=i, label=str(b.get("title") or b.get("payload") or "").strip())
+               for i, b in enumerate(buttons, 1)]
+    return messages.text("sms.options", options=", ".join(choices))
 
 
 def option_payloads(buttons: Sequence[Dict[str, Any]]) -> List[str]:

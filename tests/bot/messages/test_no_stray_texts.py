@@ -18,6 +18,7 @@ from bot.settings import PROJECT_ROOT
 MIGRATED = (
     "bot/channels/sms.py",
     "bot/channels/sms_photos.py",
+    "bot/channels/sms_text.py",
     "bot/photo_links/texts.py",
     "bot/web/photo_upload.py",
     "bot/web/uploads.py",
