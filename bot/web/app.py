@@ -110,15 +110,15 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
 
     @app.get("/")
     async def home(_request: Request) -> HTTPResponse:
-        return page("home.html", title="Home")
+        return page("home.html", title=messages.text("web_page.home"))
 
     @app.get("/bins")
     async def bins(_request: Request) -> HTTPResponse:
-        return page("bins.html", title="Bins and recycling")
+        return page("bins.html", title=messages.text("web_page.bins"))
 
     @app.get("/privacy")
     async def privacy(_request: Request) -> HTTPResponse:
-        return page("privacy.html", title="Privacy notice for the online assistant",
+        return page("privacy.html", title=messages.text("web_page.privacy"),
                     conversation_days=settings.retention_conversation_days,
                     closed_case_days=settings.retention_closed_case_days)
 

@@ -31,6 +31,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import messages
 from bot.cases.model import Case
 from bot.outbox.notify import RasaNotifier
 from bot.photo_links import texts
@@ -82,13 +83,13 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
         return response.html(body, status=status, headers=dict(NO_STORE))
 
     def refused(state: str, status: int) -> HTTPResponse:
-        return html("photo_refused.html", status=status, title="Send photos", state=state)
+        return html("photo_refused.html", status=status, title=messages.text("upload_page.title"), state=state)
 
     def csrf_for(link_id: str, nonce: str) -> str:
         return hmac.new(secret, f"photo-form|{link_id}|{nonce}".encode(), hashlib.sha256).hexdigest()
 
     def form(row: LinkRow, token: str, nonce: str, error: Optional[str] = None, status: int = 200) -> HTTPResponse:
-        page = html("photo_upload.html", status=status, title=("Error: " if error else "") + "Send photos",
+        page = html("photo_upload.html", status=status, title=messages.text("upload_page.title_error" if error else "upload_page.title"),
                     reference=row.reference, action=f"{PATH_PREFIX}{token}", csrf=csrf_for(row.id, nonce), error=error,
                     max_photos=MAX_PHOTOS_PER_UPLOAD, max_mb=max(1, settings.web_upload_max_bytes // (1024 * 1024)))
         page.cookies[CSRF_COOKIE] = nonce
@@ -187,7 +188,7 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
             task = asyncio.get_running_loop().create_task(_tell_resident(notifier, case, row.id, len(urls)))
             telling.add(task)
             task.add_done_callback(telling.discard)
-        return html("photo_sent.html", title="Photos sent", reference=row.reference,
+        return html("photo_sent.html", title=messages.text("upload_page.title_sent"), reference=row.reference,
                     count_words=texts.count_words(len(urls)))
 
 
