@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
+from bot.messages import text as _text
+
 # Asked at the end of every report form, in this order (see actions/reports.py
 # for which are skipped: phone when the channel already knows it, phone and
 # email when the resident does not want to be contacted).
@@ -30,7 +32,7 @@ class Category:
 
     @property
     def mentioned(self) -> str:
-        return self.mention or f"a {self.title}"
+        return self.mention or _text("category.mention", title=self.title)
 
     @property
     def choice_label(self) -> str:
@@ -54,29 +56,33 @@ class Category:
         return where + self.detail_slots + CONTACT_SLOTS + (CONFIRM_SLOT,)
 
 
+def _kind(key: str, detail_slots: Tuple[str, ...], mention: bool = False, label: bool = False, **flags: bool) -> Category:
+    """A kind of report with its words from the message catalogue (category.<key>.title, .mention, .label)."""
+    return Category(
+        key, _text(f"category.{key}.title"), detail_slots,
+        mention=_text(f"category.{key}.mention") if mention else "",
+        label=_text(f"category.{key}.label") if label else "", **flags,
+    )
+
+
 CATEGORIES: Tuple[Category, ...] = (
-    Category("missed_bin", "missed bin collection", ("bin_type", "collection_day"), needs_postcode=True),
-    Category("pothole", "pothole or damaged path", ("defect_surface", "defect_size", "defect_danger", "description")),
-    Category("flytipping", "fly-tipping", ("description",), mention="fly-tipping"),
-    Category("streetlight", "street light fault", ("description",)),
-    Category("graffiti", "graffiti", ("description",), mention="graffiti"),
-    Category("dog_fouling", "dog fouling", ("description",), mention="dog fouling"),
-    Category("litter", "litter or street cleaning", ("description",), mention="litter"),
-    Category("blocked_drain", "blocked drain or flooding", ("description",)),
-    Category("tree", "tree problem", ("description",)),
-    Category("parking", "parking problem", ("description",)),
-    Category("noise", "noise problem", ("noise_type", "noise_when", "noise_frequency"), needs_postcode=True),
-    Category(
-        "abandoned_vehicle",
-        "abandoned vehicle",
-        ("vehicle_registration", "vehicle_make", "vehicle_colour", "vehicle_duration"),
-        mention="an abandoned vehicle",
-    ),
-    Category("housing_repair", "council home repair", ("description",), needs_postcode=True),
-    Category("other_problem", "problem", ("description",), what_first=True, mention="another problem",
-             label="Another kind of problem"),
-    Category("bulky_waste", "bulky waste collection", ("bulky_items",), needs_postcode=True),
-    Category("new_bin", "new or replacement bin", ("bin_type", "bin_reason"), needs_postcode=True),
+    _kind("missed_bin", ("bin_type", "collection_day"), needs_postcode=True),
+    _kind("pothole", ("defect_surface", "defect_size", "defect_danger", "description")),
+    _kind("flytipping", ("description",), mention=True),
+    _kind("streetlight", ("description",)),
+    _kind("graffiti", ("description",), mention=True),
+    _kind("dog_fouling", ("description",), mention=True),
+    _kind("litter", ("description",), mention=True),
+    _kind("blocked_drain", ("description",)),
+    _kind("tree", ("description",)),
+    _kind("parking", ("description",)),
+    _kind("noise", ("noise_type", "noise_when", "noise_frequency"), needs_postcode=True),
+    _kind("abandoned_vehicle", ("vehicle_registration", "vehicle_make", "vehicle_colour", "vehicle_duration"),
+          mention=True),
+    _kind("housing_repair", ("description",), needs_postcode=True),
+    _kind("other_problem", ("description",), what_first=True, mention=True, label=True),
+    _kind("bulky_waste", ("bulky_items",), needs_postcode=True),
+    _kind("new_bin", ("bin_type", "bin_reason"), needs_postcode=True),
 )
 
 BY_KEY: Dict[str, Category] = {c.key: c for c in CATEGORIES}

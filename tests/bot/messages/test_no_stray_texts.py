@@ -33,6 +33,7 @@ MIGRATED = (
     "actions/places.py",
     "actions/choices.py",
     "bot/photos.py",
+    "bot/categories.py",
 )
 
 # (module, exact literal): why it is not a resident's text.
