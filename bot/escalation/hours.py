@@ -12,6 +12,8 @@ from datetime import datetime, time, timedelta
 from typing import Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import messages
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PART = re.compile(
     r"^(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$"
@@ -91,18 +93,23 @@ class StaffedHours:
                 groups[-1][0].append(day)
             else:
                 groups.append(([day], window))
-        names = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
         parts = []
         for days, (start, end) in groups:
-            span = names[days[0]] if len(days) == 1 else f"{names[days[0]]} to {names[days[-1]]}"
-            parts.append(f"{span} {_friendly(start)} to {_friendly(end)}")
+            span = _day(days[0]) if len(days) == 1 else messages.text(
+                "hours.day_span", first=_day(days[0]), last=_day(days[-1]))
+            parts.append(messages.text("hours.window", days=span, start=_friendly(start), end=_friendly(end)))
         return ", ".join(parts)
+
+
+def _day(weekday: int) -> str:
+    """The day's name (Monday is 0), from the catalogue rather than the machine's locale."""
+    return messages.text(f"hours.day.{weekday}")
 
 
 def _friendly(moment: time) -> str:
     hour = moment.hour % 12 or 12
-    suffix = "am" if moment.hour < 12 else "pm"
-    return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+    clock = str(hour) if moment.minute == 0 else f"{hour}:{moment.minute:02d}"
+    return messages.text("hours.am" if moment.hour < 12 else "hours.pm", clock=clock)
 
 
 def when_text(opening: datetime, now: datetime) -> str:
@@ -111,10 +118,10 @@ def when_text(opening: datetime, now: datetime) -> str:
     clock = _friendly(opening.time())
     days = (opening.date() - local_now.date()).days
     if days == 0:
-        return f"at {clock} today"
+        return messages.text("hours.today_at", clock=clock)
     if days == 1:
-        return f"tomorrow at {clock}"
-    return f"on {opening.strftime('%A')} at {clock}"
+        return messages.text("hours.tomorrow_at", clock=clock)
+    return messages.text("hours.day_at", day=_day(opening.weekday()), clock=clock)
 
 
 def optional_hours(spec: Optional[str], timezone: str) -> Optional[StaffedHours]:

@@ -34,6 +34,7 @@ MIGRATED = (
     "actions/choices.py",
     "bot/photos.py",
     "bot/categories.py",
+    "bot/escalation/hours.py",
 )
 
 # (module, exact literal): why it is not a resident's text.
