@@ -192,7 +192,7 @@ class SmsPushOutput(OutputChannel):
         message = dict(message)
         if message.get("from_staff") and self.team_name and message.get("text"):
             # Staff speaking (a reply, a hand-back, a case update): say who, not the assistant.
-            message["text"] = f"{self.team_name}: {message['text']}"
+            message["text"] = messages.text("sms.from_staff", team=self.team_name, text=message["text"])
         rendered = render_message(message)
         if rendered.options:
             await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
