@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
-from sqlalchemy.schema import CreateColumn
 
-from bot.storage.schema import metadata
+from bot.storage.upgrade import SchemaTooNew, SchemaTooOld, upgrade_schema
 
-logger = logging.getLogger(__name__)
+__all__ = ["SchemaTooNew", "SchemaTooOld", "create_schema", "flush_deleted", "make_engine"]
 
 
 def make_engine(url: str, pooled: bool = False) -> Engine:
@@ -53,32 +51,14 @@ def make_engine(url: str, pooled: bool = False) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create any missing tables, and add columns newer versions added (idempotent).
+    """Bring the database's schema to the newest migration: create it, adopt or upgrade it (idempotent).
 
-    Only additive changes are made automatically: a column that a newer
-    version added to an existing table, when it may be empty (nullable) for
-    the rows already there. Anything else stops start-up with what to do.
+    Every entry point calls this at start-up; several processes may call it at
+    once and the migrations still run once (``bot/storage/upgrade.py``). A
+    change that cannot be made automatically stops start-up with what to do
+    (:class:`SchemaTooOld`, :class:`SchemaTooNew`).
     """
-    metadata.create_all(engine)
-    existing = inspect(engine)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in existing.get_columns(table.name)}
-        missing = [column for column in table.columns if column.name not in present]
-        for column in missing:
-            if not column.nullable:
-                raise SchemaTooOld(
-                    f"The database's table {table.name} lacks the column {column.name}, which cannot be added "
-                    "to existing rows automatically. Back up the database and recreate it (`make clean` for "
-                    "the embedded SQLite files), or add the column by hand."
-                )
-            # The column's DDL is compiled by SQLAlchemy for this database, never pasted together from input.
-            definition = CreateColumn(column).compile(dialect=engine.dialect)
-            table_name = engine.dialect.identifier_preparer.format_table(table)
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table_name} ADD COLUMN {definition}"))
-            logger.info("Database: added column %s.%s", table.name, column.name)
-    for index in (index for table in metadata.sorted_tables for index in table.indexes):
-        index.create(engine, checkfirst=True)
+    upgrade_schema(engine)
 
 
 def flush_deleted(engine: Engine) -> None:
@@ -93,7 +73,3 @@ def flush_deleted(engine: Engine) -> None:
         return
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-class SchemaTooOld(RuntimeError):
-    """The database predates a change that cannot be applied automatically."""

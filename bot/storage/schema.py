@@ -1,7 +1,10 @@
 """Tables of our own database (Rasa keeps its trackers in its own tables).
 
 SQLAlchemy Core tables, used with the 2.0-style API (``select()``,
-``engine.begin()``). ``create_schema`` is idempotent and runs at start-up.
+``engine.begin()``). Every change here needs a migration in
+``bot/storage/migrations/versions`` (docs/operations.md, "Upgrades");
+``tests/bot/storage/test_upgrade.py`` fails until the migrations build exactly
+these tables. ``create_schema`` applies them at start-up.
 """
 
 from __future__ import annotations
