@@ -10,7 +10,7 @@ import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Set
 
 import pytest
 from alembic import command
@@ -23,7 +23,7 @@ from sqlalchemy.schema import CreateColumn
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import SchemaTooNew, SchemaTooOld, create_schema, make_engine
 from bot.storage.schema import metadata
-from bot.storage.upgrade import BASELINE, alembic_config, compare_options, scripts, upgrade_schema
+from bot.storage.upgrade import BASELINE, alembic_config, baseline_objects, compare_options, scripts, upgrade_schema
 from tests.support.postgres import ThrowawayPostgres, server_bin_dir
 
 HOW_TO_ADD_ONE = (
@@ -99,22 +99,33 @@ NEWER_COLUMNS = {
 NEWER_TABLES = {"photo_links"}
 
 
-def earlier_release() -> MetaData:
-    """schema.py's tables less what a later release added."""
+def earlier_release(newer_columns: Optional[Dict[str, Set[str]]] = None,
+                    newer_tables: Optional[Set[str]] = None) -> MetaData:
+    """The tables as a release before migrations had them: the baseline's, less what came later.
+
+    From the baseline revision, not today's schema.py: no database the old code made can have a
+    column that a later migration adds.
+    """
+    newer_columns = NEWER_COLUMNS if newer_columns is None else newer_columns
+    newer_tables = NEWER_TABLES if newer_tables is None else newer_tables
+    recorder = create_engine("sqlite://")
+    with recorder.connect() as conn:
+        tables, indexes = baseline_objects(conn)
+    recorder.dispose()
     earlier = MetaData()
-    for table in metadata.sorted_tables:
-        if table.name in NEWER_TABLES:
+    for table in tables:
+        if table.name in newer_tables:
             continue
-        newer = NEWER_COLUMNS.get(table.name, set())
+        newer = newer_columns.get(table.name, set())
         columns = [
             Column(c.name, c.type, *[ForeignKey(k.target_fullname, ondelete=k.ondelete) for k in c.foreign_keys],
-                   primary_key=c.primary_key, nullable=c.nullable, unique=c.unique)
+                   primary_key=c.primary_key, nullable=c.nullable)
             for c in table.columns if c.name not in newer
         ]
         uniques = [UniqueConstraint(*[c.name for c in u.columns], name=u.name) for u in table.constraints
-                   if isinstance(u, UniqueConstraint) and len(u.columns) > 1]
+                   if isinstance(u, UniqueConstraint)]
         copy = Table(table.name, earlier, *columns, *uniques)
-        for index in table.indexes:
+        for index in (i for i in indexes if i.table.name == table.name):
             if not {c.name for c in index.columns} & newer:
                 Index(index.name, *[copy.c[c.name] for c in index.columns])
     return earlier
@@ -229,7 +240,7 @@ def differences_but_inline_keys(engine: Engine) -> list:
 
 def test_a_database_the_newest_old_code_made_is_only_stamped(tmp_path: Path):
     engine = make_engine(f"sqlite:///{tmp_path / 'council.db'}")
-    old_create_schema(engine, metadata)
+    old_create_schema(engine, earlier_release({}, set()))
     fill_old_rows(engine)
     assert upgrade_schema(engine) == "adopted"
     assert versions(engine) == [scripts().get_current_head()]
