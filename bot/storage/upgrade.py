@@ -23,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001"
 # pg_advisory_xact_lock's key for schema changes (any fixed 64-bit number no other code of ours uses).
 ADVISORY_LOCK_KEY = 0x636F756E63696C31  # "council1"
+
+
+# Alembic keeps the running migration's context and operations in module globals (alembic.context,
+# alembic.op): two threads of one process migrating two databases at once would mix them up.
+_ALEMBIC_GLOBALS = threading.Lock()
 
 
 class SchemaTooOld(RuntimeError):
@@ -100,7 +106,7 @@ def upgrade_schema(engine: Engine) -> Optional[str]:
     with engine.connect() as conn:
         if MigrationContext.configure(conn).get_current_revision() == head:
             return None
-    with schema_lock(engine) as conn:
+    with _ALEMBIC_GLOBALS, schema_lock(engine) as conn:
         # Looked at again under the lock: another process may have done it meanwhile.
         current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
