@@ -13,8 +13,12 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
+
+import pytest
+from sqlalchemy import create_engine
 
 from tests.support.delivery import free_port
 
@@ -65,3 +69,30 @@ class ThrowawayPostgres:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def module_cluster() -> Iterator[Optional[ThrowawayPostgres]]:
+    """The body of a test module's ``postgres`` fixture: one throwaway cluster for the module,
+    or None where the PostgreSQL server is not installed."""
+    if server_bin_dir() is None:
+        yield None
+        return
+    cluster = ThrowawayPostgres().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def new_database(request: pytest.FixtureRequest, prefix: str) -> str:
+    """The URL of a new, empty database in the module's ``postgres`` cluster; skips the test
+    where PostgreSQL is not installed (.ci/services.sh installs it)."""
+    cluster = request.getfixturevalue("postgres")
+    if cluster is None:
+        pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return cluster.url.rsplit("/", 1)[0] + f"/{name}"

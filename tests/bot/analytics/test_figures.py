@@ -4,14 +4,13 @@ edges."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterator, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from bot.analytics import rollup
 from bot.analytics.figures import Period, compute, duration_text
@@ -21,7 +20,7 @@ from bot.storage.database import create_schema, make_engine
 from bot.storage.escalations import EscalationStore
 from bot.storage.schema import case_updates, cases, escalations, notifications, outbox
 from tests.support.analytics import Conversations
-from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+from tests.support.postgres import module_cluster, new_database, ThrowawayPostgres
 
 LONDON = ZoneInfo("Europe/London")
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
@@ -64,14 +63,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
-    if server_bin_dir() is None:
-        yield None
-        return
-    cluster = ThrowawayPostgres().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from module_cluster()
 
 
 @pytest.fixture
@@ -81,17 +73,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> World:
     if getattr(request, "param", "sqlite") == "sqlite":
         urls = [f"sqlite:///{tmp_path / 'council.db'}", f"sqlite:///{tmp_path / 'tracker.db'}"]
     else:
-        cluster = request.getfixturevalue("postgres")
-        if cluster is None:
-            pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
-        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        urls = []
-        for kind in ("council", "tracker"):
-            name = f"{kind}_{uuid.uuid4().hex[:12]}"
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"CREATE DATABASE {name}")
-            urls.append(cluster.url.rsplit("/", 1)[0] + f"/{name}")
-        admin.dispose()
+        urls = [new_database(request, "council"), new_database(request, "tracker")]
     engine = make_engine(urls[0])
     create_schema(engine)
     return World(CaseStore(engine), urls[1])

@@ -10,12 +10,11 @@ import json
 import sqlite3
 import zipfile
 from pathlib import Path
-import uuid
 from typing import Dict, Iterator, List, Optional
 
 import pytest
 from rasa.shared.core.domain import Domain
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, select
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -35,7 +34,7 @@ from bot.storage.schema import notifications
 from bot.storage.sms import SmsStore
 from bot.storage.staff import StaffStore
 from bot.storage.times import utcnow
-from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+from tests.support.postgres import module_cluster, new_database, ThrowawayPostgres
 
 PHONE, EMAIL = "+447700900123", "jo.resident@example.com"
 OTHER_PHONE = "+447700900999"
@@ -157,29 +156,14 @@ def _all_rows(engine) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
-    if server_bin_dir() is None:
-        yield None
-        return
-    cluster = ThrowawayPostgres().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from module_cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def world(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
     if request.param == "sqlite":
         return World(tmp_path, monkeypatch)
-    cluster = request.getfixturevalue("postgres")
-    if cluster is None:
-        pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
-    name = f"privacy_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return World(tmp_path, monkeypatch, cluster.url.rsplit("/", 1)[0] + f"/{name}")
+    return World(tmp_path, monkeypatch, new_database(request, "privacy"))
 
 
 def test_each_selector_finds_what_it_links_to_and_nothing_of_the_stranger(world: World) -> None:

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import and_, create_engine, func, select, true, update
+from sqlalchemy import and_, func, select, true, update
 
 from bot.cases.model import NewCase
 from bot.storage.case_list import SORTS, CaseFilter, case_record, coordinates, list_cases
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
 from bot.storage.schema import cases
-from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+from tests.support.postgres import module_cluster, new_database, ThrowawayPostgres
 
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
-    if server_bin_dir() is None:
-        yield None
-        return
-    cluster = ThrowawayPostgres().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from module_cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -37,15 +29,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> CaseStore:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'cases.db'}"
     else:
-        cluster = request.getfixturevalue("postgres")
-        if cluster is None:
-            pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
-        name = f"cases_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+        url = new_database(request, "cases")
     engine = make_engine(url)
     create_schema(engine)
     return CaseStore(engine)

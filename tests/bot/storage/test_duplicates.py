@@ -1,10 +1,9 @@
 """The duplicate lookup on real databases: SQLite and PostgreSQL."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, update
+from sqlalchemy import update
 
 from bot.cases.model import CLOSED, IN_PROGRESS, NewCase
 from bot.storage.cases import CaseStore
@@ -12,7 +11,7 @@ from bot.storage.database import create_schema, make_engine
 from bot.storage.duplicates import DuplicateFinder
 from bot.storage.schema import cases
 from bot.storage.times import utcnow
-from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+from tests.support.postgres import module_cluster, new_database
 
 LAT, LON = 52.486200, -1.890400
 METRE_LAT = 1 / 111_195
@@ -31,15 +30,8 @@ def _case(store, key, category="pothole", lat=LAT, lon=LON, location="14 Mill La
 
 
 @pytest.fixture(scope="module")
-def postgres():
-    if server_bin_dir() is None:
-        yield None
-        return
-    cluster = ThrowawayPostgres().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+def postgres():  # type: ignore[no-untyped-def]
+    yield from module_cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -48,15 +40,7 @@ def case_store(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'cases.db'}"
     else:
-        cluster = request.getfixturevalue("postgres")
-        if cluster is None:
-            pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
-        name = f"dup_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        admin.dispose()
-        url = cluster.url.rsplit("/", 1)[0] + f"/{name}"
+        url = new_database(request, "dup")
     engine = make_engine(url)
     create_schema(engine)
     yield CaseStore(engine)

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Set
@@ -24,7 +23,7 @@ from bot.settings import PROJECT_ROOT
 from bot.storage.database import SchemaTooNew, SchemaTooOld, create_schema, make_engine
 from bot.storage.schema import metadata
 from bot.storage.upgrade import BASELINE, alembic_config, baseline_objects, compare_options, scripts, upgrade_schema
-from tests.support.postgres import ThrowawayPostgres, server_bin_dir
+from tests.support.postgres import module_cluster, new_database, ThrowawayPostgres
 
 HOW_TO_ADD_ONE = (
     "bot/storage/schema.py and the migrations in bot/storage/migrations/versions/ differ. Add a revision: "
@@ -36,14 +35,7 @@ HOW_TO_ADD_ONE = (
 
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Optional[ThrowawayPostgres]]:
-    if server_bin_dir() is None:
-        yield None
-        return
-    cluster = ThrowawayPostgres().start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from module_cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,15 +43,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database: a new SQLite file, or a new database in a throwaway PostgreSQL cluster."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'council.db'}"
-    cluster = request.getfixturevalue("postgres")
-    if cluster is None:
-        pytest.skip("PostgreSQL server binaries are not installed (.ci/services.sh installs them)")
-    name = f"council_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(cluster.url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    admin.dispose()
-    return cluster.url.rsplit("/", 1)[0] + f"/{name}"
+    return new_database(request, "council")
 
 
 def differences(engine: Engine) -> list:
