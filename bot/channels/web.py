@@ -50,6 +50,7 @@ from socketio import AsyncServer
 from bot.channels.guard import guard_messages
 from bot.channels.web_replay import ReplayBuffer, parse_last_seq
 from bot.settings import Settings, load_settings
+from bot.shared_state import shared_state
 from bot.web.uploads import UPLOAD_ID, photo_path
 
 logger = logging.getLogger(__name__)
@@ -139,8 +140,10 @@ class WebChatOutput(SocketIOOutput):
         if not isinstance(response, dict):
             await super()._send_message(socket_id, response)
             return
+        # With REDIS_URL the emit is published to every replica (the socket may be on another one)
+        # before the lock is let go, so the next message's seq cannot overtake it.
         async with self.replay.lock(socket_id):
-            await self.sio.emit(self.bot_message_evt, self.replay.record(socket_id, response), room=socket_id)
+            await self.sio.emit(self.bot_message_evt, await self.replay.record(socket_id, response), room=socket_id)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Staff's messages (``from_staff`` in the event's metadata) carry the team's name as ``sender``,
@@ -192,7 +195,9 @@ class WebChatInput(SocketIOInput):
 
     def __init__(self, settings: Optional[Settings] = None, socketio_path: Text = "/socket.io") -> None:
         self.settings = settings or load_settings()
-        self.replay = ReplayBuffer()
+        # Shared by every Rasa replica when REDIS_URL is set (bot/shared_state.py).
+        self.shared = shared_state(self.settings)
+        self.replay = ReplayBuffer.shared(self.shared)
         super().__init__(
             user_message_evt="user_uttered",
             bot_message_evt="bot_uttered",
@@ -214,6 +219,8 @@ class WebChatInput(SocketIOInput):
             async_mode="sanic",
             cors_allowed_origins=list(settings.web_chat_allowed_origins),
             max_http_buffer_size=MAX_FRAME_BYTES,
+            # Several replicas: a room's messages reach sockets on every replica through Redis.
+            client_manager=self.shared.socketio_manager(),
         )
         self.sio = sio
         blueprint = WebChatBlueprint(sio, self.socketio_path, "web_chat_webhook", __name__)
@@ -243,20 +250,24 @@ class WebChatInput(SocketIOInput):
                 session_id = requested
             else:
                 session_id = new_session_id()
-            # Under the conversation's lock, no message reaches this socket between
-            # the confirmation and the replay, so it sees every seq in order.
+            # Under the conversation's lock (shared by every replica with REDIS_URL) no
+            # message is numbered between the replay and joining the room, and the
+            # socket joins the room only after its replay (sent straight to it, not
+            # through Redis), so it sees every seq in order. A message numbered just
+            # before the lock may still reach the room afterwards through Redis: the
+            # widget ignores a seq it has shown.
             async with self.replay.lock(session_id):
                 previous = state.get("session_id")
                 if previous and previous != session_id:
                     sio.leave_room(sid, previous)
-                # python-socketio 5.8: enter_room is synchronous (see RASA-NOTES.md).
-                sio.enter_room(sid, session_id)
                 state["session_id"] = session_id
                 await sio.save_session(sid, state)
-                await sio.emit("session_confirm", session_id, room=sid)
-                missed = self.replay.since(session_id, last_seq) if last_seq is not None else []
+                await sio.emit("session_confirm", session_id, room=sid, ignore_queue=True)
+                missed = await self.replay.since(session_id, last_seq) if last_seq is not None else []
                 for payload in missed:
-                    await sio.emit(self.bot_message_evt, payload, room=sid)
+                    await sio.emit(self.bot_message_evt, payload, room=sid, ignore_queue=True)
+                # python-socketio 5.8: enter_room is synchronous (see RASA-NOTES.md).
+                sio.enter_room(sid, session_id)
             if missed:
                 logger.info("Web chat: replayed %d message(s) (session %s)", len(missed), session_id[:8])
             return session_id

@@ -12,36 +12,30 @@ conversation: the numbers then keep increasing for a browser across a
 restart of the Rasa server and after a conversation was dropped from the
 buffer, so a browser never mistakes a new message for one it has shown.
 
-Kept in memory, per Rasa process, like socket.io's sessions and rooms.
+Kept in memory by one Rasa process, or in Redis when REDIS_URL is set, so a
+browser that comes back through another replica is replayed the same
+messages, numbered by one counter (bot/shared_state.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
-from collections import OrderedDict, deque
-from dataclasses import dataclass
-from typing import Any, Callable, Deque, Dict, List, Optional
+from typing import Any, AsyncContextManager, Callable, Dict, List, Optional
+
+from bot.shared_state import KeyedLocks, MemoryKeyedLocks, MemoryNumberedLog, NumberedLog, SharedState
 
 # Enough for several turns or a run of staff replies; a resident away for
 # longer reloads the page and keeps what the widget stored.
 MAX_MESSAGES_PER_CONVERSATION = 50
 # More web chats than one Rasa process has active in an hour; at worst
 # 50,000 small dicts (a few tens of MB). The least recently active go first.
+# (In Redis each conversation's list expires MAX_AGE_SECONDS after its last message.)
 MAX_CONVERSATIONS = 1000
 # A phone out of signal or a sleeping tab is usually back within minutes, and
 # the widget ends an idle chat after 30 minutes; older messages are dropped.
 MAX_AGE_SECONDS = 3600.0
 # The largest integer a browser holds exactly (Number.MAX_SAFE_INTEGER).
 MAX_SEQ = 2**53 - 1
-
-
-@dataclass(frozen=True)
-class _Kept:
-    seq: int
-    at: float
-    payload: Dict[str, Any]
 
 
 def parse_last_seq(raw: Any) -> Optional[int]:
@@ -52,7 +46,10 @@ def parse_last_seq(raw: Any) -> Optional[int]:
 
 
 class ReplayBuffer:
-    """Numbers a conversation's messages and keeps the latest ones (bounded, expiring)."""
+    """Numbers a conversation's messages and keeps the latest ones (bounded, expiring).
+
+    In memory by default; ``ReplayBuffer.shared(state)`` is the one every replica shares.
+    """
 
     def __init__(
         self,
@@ -60,51 +57,33 @@ class ReplayBuffer:
         max_messages: int = MAX_MESSAGES_PER_CONVERSATION,
         max_conversations: int = MAX_CONVERSATIONS,
         max_age: float = MAX_AGE_SECONDS,
+        log: Optional[NumberedLog] = None,
+        locks: Optional[KeyedLocks] = None,
     ) -> None:
-        self._clock = clock
-        self._max_messages = max_messages
-        self._max_conversations = max_conversations
-        self._max_age = max_age
-        self._last_seq = 0
-        # Least recently active conversation first.
-        self._conversations: "OrderedDict[str, Deque[_Kept]]" = OrderedDict()
-        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+        self._log = log or MemoryNumberedLog(max_messages, max_conversations, max_age, clock)
+        self._locks = locks or MemoryKeyedLocks()
+
+    @classmethod
+    def shared(cls, state: SharedState) -> "ReplayBuffer":
+        """In Redis with REDIS_URL (several Rasa replicas), else in this process's memory."""
+        return cls(
+            log=state.numbered_log("web-replay", MAX_MESSAGES_PER_CONVERSATION, MAX_CONVERSATIONS, MAX_AGE_SECONDS),
+            locks=state.locks("web-replay"),
+        )
 
     def __len__(self) -> int:
-        """How many conversations have messages kept."""
-        return len(self._conversations)
+        """How many conversations have messages kept (memory only)."""
+        return len(self._log)  # type: ignore[arg-type]
 
-    def lock(self, conversation_id: str) -> asyncio.Lock:
-        """Hold while numbering and emitting, or joining and replaying, so a socket gets seqs in order.
+    def lock(self, conversation_id: str) -> AsyncContextManager[None]:
+        """Hold while numbering and emitting, or joining and replaying, so a socket gets seqs in order
+        (across replicas when shared)."""
+        return self._locks.hold(conversation_id)
 
-        Exists only while someone holds or waits for it.
-        """
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[conversation_id] = lock
-        return lock
-
-    def record(self, conversation_id: str, payload: Dict[str, Any]) -> Dict[str, Any]:
+    async def record(self, conversation_id: str, payload: Dict[str, Any]) -> Dict[str, Any]:
         """The payload with the conversation's next ``seq``, kept for replay."""
-        now = self._clock()
-        self._last_seq = max(self._last_seq + 1, int(now * 1000))
-        numbered = {**payload, "seq": self._last_seq}
-        kept = self._conversations.pop(conversation_id, None) or deque(maxlen=self._max_messages)
-        kept.append(_Kept(self._last_seq, now, numbered))
-        self._conversations[conversation_id] = kept
-        self._drop_old(now)
-        return numbered
+        return await self._log.append(conversation_id, payload)
 
-    def since(self, conversation_id: str, last_seq: int) -> List[Dict[str, Any]]:
+    async def since(self, conversation_id: str, last_seq: int) -> List[Dict[str, Any]]:
         """The kept payloads of this conversation after ``last_seq``, oldest first."""
-        oldest = self._clock() - self._max_age
-        kept = self._conversations.get(conversation_id, ())
-        return [m.payload for m in kept if m.seq > last_seq and m.at >= oldest]
-
-    def _drop_old(self, now: float) -> None:
-        while self._conversations:
-            conversation_id, kept = next(iter(self._conversations.items()))
-            if len(self._conversations) <= self._max_conversations and kept[-1].at >= now - self._max_age:
-                return
-            del self._conversations[conversation_id]
+        return await self._log.since(conversation_id, last_seq)

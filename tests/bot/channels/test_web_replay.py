@@ -23,70 +23,70 @@ def texts(payloads: List[dict]) -> List[Any]:
     return [p["text"] for p in payloads]
 
 
-def test_messages_are_numbered_in_order_and_replayed_after_the_last_one_shown() -> None:
+async def test_messages_are_numbered_in_order_and_replayed_after_the_last_one_shown() -> None:
     buffer = ReplayBuffer(clock=Clock())
     original = {"text": "one"}
-    first = buffer.record(A, original)
+    first = await buffer.record(A, original)
     assert original == {"text": "one"}, "the caller's payload is not changed"
-    seqs = [first["seq"]] + [buffer.record(A, {"text": t})["seq"] for t in ("two", "three")]
+    seqs = [first["seq"]] + [(await buffer.record(A, {"text": t}))["seq"] for t in ("two", "three")]
     assert seqs == sorted(set(seqs))
-    assert texts(buffer.since(A, 0)) == ["one", "two", "three"]
-    assert texts(buffer.since(A, seqs[0])) == ["two", "three"]
-    assert buffer.since(A, seqs[-1]) == []
+    assert texts(await buffer.since(A, 0)) == ["one", "two", "three"]
+    assert texts(await buffer.since(A, seqs[0])) == ["two", "three"]
+    assert await buffer.since(A, seqs[-1]) == []
 
 
-def test_replay_is_only_for_the_asking_conversation() -> None:
+async def test_replay_is_only_for_the_asking_conversation() -> None:
     buffer = ReplayBuffer(clock=Clock())
-    buffer.record(A, {"text": "for a"})
-    buffer.record(B, {"text": "for b"})
-    assert texts(buffer.since(A, 0)) == ["for a"]
-    assert texts(buffer.since(B, 0)) == ["for b"]
-    assert buffer.since("c" * 32, 0) == []
+    await buffer.record(A, {"text": "for a"})
+    await buffer.record(B, {"text": "for b"})
+    assert texts(await buffer.since(A, 0)) == ["for a"]
+    assert texts(await buffer.since(B, 0)) == ["for b"]
+    assert await buffer.since("c" * 32, 0) == []
 
 
-def test_only_the_latest_messages_of_a_conversation_are_kept() -> None:
+async def test_only_the_latest_messages_of_a_conversation_are_kept() -> None:
     buffer = ReplayBuffer(clock=Clock(), max_messages=3)
     for n in range(5):
-        buffer.record(A, {"text": n})
-    assert texts(buffer.since(A, 0)) == [2, 3, 4]
+        await buffer.record(A, {"text": n})
+    assert texts(await buffer.since(A, 0)) == [2, 3, 4]
 
 
-def test_the_least_recently_active_conversations_are_dropped_first() -> None:
+async def test_the_least_recently_active_conversations_are_dropped_first() -> None:
     buffer = ReplayBuffer(clock=Clock(), max_conversations=2)
-    buffer.record(A, {"text": "a1"})
-    buffer.record(B, {"text": "b1"})
-    buffer.record(A, {"text": "a2"})  # A is now the more recent
-    buffer.record("c" * 32, {"text": "c1"})
+    await buffer.record(A, {"text": "a1"})
+    await buffer.record(B, {"text": "b1"})
+    await buffer.record(A, {"text": "a2"})  # A is now the more recent
+    await buffer.record("c" * 32, {"text": "c1"})
     assert len(buffer) == 2
-    assert buffer.since(B, 0) == []
-    assert texts(buffer.since(A, 0)) == ["a1", "a2"]
+    assert await buffer.since(B, 0) == []
+    assert texts(await buffer.since(A, 0)) == ["a1", "a2"]
 
 
-def test_messages_expire() -> None:
+async def test_messages_expire() -> None:
     clock = Clock()
     buffer = ReplayBuffer(clock=clock, max_age=3600)
-    buffer.record(A, {"text": "old"})
+    await buffer.record(A, {"text": "old"})
     clock.now += 1800
-    buffer.record(A, {"text": "newer"})
+    await buffer.record(A, {"text": "newer"})
     clock.now += 1801
-    assert texts(buffer.since(A, 0)) == ["newer"]
+    assert texts(await buffer.since(A, 0)) == ["newer"]
     clock.now += 1800
-    assert buffer.since(A, 0) == []
-    buffer.record(B, {"text": "b"})
+    assert await buffer.since(A, 0) == []
+    await buffer.record(B, {"text": "b"})
     assert len(buffer) == 1, "an expired conversation is dropped"
 
 
-def test_seq_keeps_increasing_for_a_browser_after_a_restart_a_drop_or_a_clock_step_back() -> None:
+async def test_seq_keeps_increasing_for_a_browser_after_a_restart_a_drop_or_a_clock_step_back() -> None:
     clock = Clock()
     buffer = ReplayBuffer(clock=clock, max_conversations=1)
-    shown = buffer.record(A, {"text": "x"})["seq"]
-    buffer.record(B, {"text": "y"})  # A is dropped
-    assert buffer.record(A, {"text": "z"})["seq"] > shown
+    shown = (await buffer.record(A, {"text": "x"}))["seq"]
+    await buffer.record(B, {"text": "y"})  # A is dropped
+    assert (await buffer.record(A, {"text": "z"}))["seq"] > shown
     clock.now -= 60  # the system clock was corrected backwards
-    assert buffer.record(A, {"text": "w"})["seq"] > shown + 1
+    assert (await buffer.record(A, {"text": "w"}))["seq"] > shown + 1
     restarted = ReplayBuffer(clock=Clock(clock.now + 65))  # a new Rasa process a few seconds later
-    assert restarted.record(A, {"text": "v"})["seq"] > buffer.since(A, 0)[-1]["seq"]
-    assert restarted.record(A, {"text": "u"})["seq"] <= MAX_SEQ
+    assert (await restarted.record(A, {"text": "v"}))["seq"] > (await buffer.since(A, 0))[-1]["seq"]
+    assert (await restarted.record(A, {"text": "u"}))["seq"] <= MAX_SEQ
 
 
 @pytest.mark.parametrize("good", [0, 17, 1_700_000_000_000, MAX_SEQ])
@@ -101,11 +101,20 @@ def test_a_bad_last_seq_means_no_replay(bad: Any) -> None:
     assert parse_last_seq(bad) is None
 
 
-async def test_a_conversation_has_one_lock_while_it_is_in_use() -> None:
+async def test_a_conversation_has_one_holder_at_a_time() -> None:
+    import asyncio
+
     buffer = ReplayBuffer()
-    lock = buffer.lock(A)
-    async with lock:
-        assert buffer.lock(A) is lock and lock.locked()
-        assert buffer.lock(B) is not lock
-    del lock
-    assert not buffer.lock(A).locked()
+    order: List[str] = []
+
+    async def hold(name: str, key: str) -> None:
+        async with buffer.lock(key):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.02)
+            order.append(f"{name} out")
+
+    await asyncio.gather(hold("first", A), hold("second", A))
+    assert order == ["first in", "first out", "second in", "second out"]
+    order.clear()
+    await asyncio.gather(hold("a", A), hold("b", B))
+    assert order[:2] == ["a in", "b in"], "another conversation does not wait"
