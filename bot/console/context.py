@@ -15,7 +15,7 @@ from bot.escalation.handoff import RasaConversations
 from bot.escalation.hours import StaffedHours
 from bot.escalation.transcript import TranscriptReader
 from bot.outbox.notify import RasaNotifier
-from bot.rate_limit import SlidingWindowLimiter
+from bot.shared_state import RateLimiter, shared_state
 from bot.routing import RoutingError, load_routing
 from bot.settings import Settings
 from bot.storage.audit import AuditLog
@@ -58,7 +58,7 @@ class Console:
     hours: StaffedHours
     templates: Environment
     # Failed sign-ins per client address (the account lock-out alone let anyone lock every account).
-    sign_in_failures: SlidingWindowLimiter
+    sign_in_failures: RateLimiter
     # Tells residents about status changes and public updates from the case page (as the worker does).
     notifier: Optional[RasaNotifier] = None
     # The routing file's back offices, by name: their adapters. Only the status of cases in a
@@ -89,8 +89,10 @@ class Console:
             rasa=rasa or RasaConversations(settings.rasa_url, settings.rasa_api_token),
             hours=StaffedHours.parse(settings.staffed_hours, settings.staffed_timezone),
             templates=template_environment(settings.staffed_timezone),
-            sign_in_failures=SlidingWindowLimiter(
-                settings.console_sign_in_failures_per_client, settings.console_lockout_minutes * 60),
+            # Counted across the console's replicas with REDIS_URL (bot/shared_state.py).
+            sign_in_failures=shared_state(settings).rate_limiter(
+                "console-sign-in-failures", settings.console_sign_in_failures_per_client,
+                settings.console_lockout_minutes * 60),
             notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
                                   team_name=settings.council_team_name),
             backoffices=_backoffices(settings),

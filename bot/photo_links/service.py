@@ -17,8 +17,8 @@ from typing import Callable, List, Optional, Sequence
 from sqlalchemy.engine import Engine
 
 from bot.photo_links import token as tokens
-from bot.rate_limit import SlidingWindowLimiter
 from bot.settings import Settings
+from bot.shared_state import RateLimiter, shared_state
 from bot.storage.photo_links import LinkRow, PhotoLinkStore
 from bot.storage.times import utcnow
 
@@ -53,16 +53,17 @@ class PhotoLinks:
     """One-time, signed, expiring upload links for cases."""
 
     def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], datetime] = utcnow,
-                 issue_limiter: Optional[SlidingWindowLimiter] = None) -> None:
+                 issue_limiter: Optional[RateLimiter] = None) -> None:
         self.store = PhotoLinkStore(engine)
         self.secret = settings.photo_link_secret or ""
         self.lifetime = timedelta(hours=settings.photo_link_hours)
         self.hours = settings.photo_link_hours
         self.base_url = settings.web_public_url.rstrip("/")
         self.clock = clock
-        # Per process, like the website's upload limit: a resident asking again and
-        # again gets the same answer, not a stream of texts (each one costs money).
-        self.issue_limiter = issue_limiter or SlidingWindowLimiter(settings.photo_links_per_case_per_hour, 3600)
+        # A resident asking again and again gets the same answer, not a stream of texts
+        # (each one costs money); counted across replicas with REDIS_URL (bot/shared_state.py).
+        self.issue_limiter = issue_limiter or shared_state(settings).rate_limiter(
+            "photo-links-issued", settings.photo_links_per_case_per_hour, 3600)
 
     @property
     def enabled(self) -> bool:

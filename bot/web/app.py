@@ -33,7 +33,7 @@ from bot.endpoints import add_sanic_routes
 from bot.photos import in_photo_pool
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import photo_upload, uploads
-from bot.rate_limit import SlidingWindowLimiter
+from bot.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     # Behind the council's reverse proxy the client's address is in
     # X-Forwarded-For; trust only as many hops as there are proxies.
     app.config.PROXIES_COUNT = settings.web_trusted_proxies
-    upload_limiter = SlidingWindowLimiter(settings.web_uploads_per_client_per_hour, 3600)
+    # Counted across the website's replicas with REDIS_URL (bot/shared_state.py).
+    upload_limiter = shared_state(settings).rate_limiter("chat-uploads", settings.web_uploads_per_client_per_hour, 3600)
     templates = Environment(
         loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"])
     )

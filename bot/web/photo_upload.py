@@ -37,7 +37,7 @@ from bot.outbox.notify import RasaNotifier
 from bot.photo_links import texts
 from bot.photo_links.service import HTTP_STATUS, MAX_PHOTOS_PER_UPLOAD, PATH_PREFIX, LinkState, PhotoLinks
 from bot.photos import in_photo_pool
-from bot.rate_limit import SlidingWindowLimiter
+from bot.shared_state import shared_state
 from bot.settings import Settings, _origin
 from bot.storage.cases import CaseStore
 from bot.storage.database import create_schema, make_engine
@@ -72,7 +72,7 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
                             team_name=settings.council_team_name)
     # Every POST, and every GET of a link that is not valid, counts: one client cannot
     # try tokens by the thousand or fill the photo folder.
-    limiter = SlidingWindowLimiter(settings.web_uploads_per_client_per_hour, 3600)
+    limiter = shared_state(settings).rate_limiter("photo-link-uploads", settings.web_uploads_per_client_per_hour, 3600)
     max_body = MAX_PHOTOS_PER_UPLOAD * settings.web_upload_max_bytes + FORM_OVERHEAD_BYTES
     own_origins = set(settings.web_chat_allowed_origins) | {_origin(settings.web_public_url)}
     secret = (settings.photo_link_secret or "").encode("utf-8")
