@@ -114,6 +114,7 @@ def escalate(
         phone=known_phone(tracker),
         urgent_category=category,
         draft=draft,
+        language=tracker.get_slot("language"),
     )
     logger.info("Escalation %s queued (reason %s, priority %s)", escalation.id, reason, escalation.priority)
     hours = staffed_hours()

@@ -30,6 +30,7 @@ from actions import choices, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
 from bot.cases.model import NewCase
+from bot.language.conversation import CHOOSE_INTENT
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
 
 logger = logging.getLogger(__name__)
@@ -489,6 +490,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # "drop", "forget it": the way out the bot teaches by SMS, where "cancel"
             # is a carrier opt-out keyword. Read without NLU, so it always works.
             return [SlotSet(CONFIRM_SLOT, False), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        if turn.intent == CHOOSE_INTENT:
+            # "Cymraeg", "English", the widget's toggle: the language is already changed
+            # (bot/language/rasa_hook.py); say so, then ask the same question in it.
+            dispatcher.utter_message(response="utter_language_chosen")
+            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
             return None
         if turn.metadata.get("location"):
@@ -755,6 +761,8 @@ def build_case(category: Category, tracker: Tracker) -> NewCase:
         contact_consent=consent,
         media_urls=list(tracker.get_slot("media_urls") or []),
         **places.street_fields(tracker.get_slot(places.PLACE_SLOT)),
+        # Later updates and notifications about the case are written in it (bot/outbox/notify.py).
+        language=tracker.get_slot("language"),
     )
 
 

@@ -1,4 +1,4 @@
-"""Session start: Rasa's default behaviour plus the council's details as slots.
+"""Session start: Rasa's default behaviour plus the council's details and the conversation's language as slots.
 
 Responses in domain.yml say {council_name}, {council_phone}, ...; filling
 them here keeps those details in settings rather than in the domain.
@@ -25,6 +25,16 @@ def council_slots() -> List[EventType]:
     ]
 
 
+def language_slots(tracker: Tracker) -> List[EventType]:
+    """The conversation's language: kept from the session before (a resident's language is
+    respected weeks later), else the council's default, the first of COUNCIL_LANGUAGES."""
+    languages = services.settings().council_languages
+    before = tracker.get_slot("language")
+    if before in languages:
+        return [SlotSet("language", before), SlotSet("language_chosen", bool(tracker.get_slot("language_chosen")))]
+    return [SlotSet("language", languages[0])]
+
+
 class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
@@ -32,4 +42,5 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        return [SessionStarted(), *council_slots(), ActionExecuted("action_listen")]
+        # The language is read before SessionStarted, which clears the slots.
+        return [SessionStarted(), *council_slots(), *language_slots(tracker), ActionExecuted("action_listen")]

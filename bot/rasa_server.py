@@ -86,9 +86,12 @@ def main() -> None:
     import rasa.server
 
     from bot import rasa_observability
+    from bot.language import rasa_hook as language_hook
 
     # /health, /ready, /metrics and the NLU and SMS series (docs/operations.md).
     rasa_observability.install(settings)
+    # The conversation's language, for councils serving more than one (docs/welsh.md).
+    language_hook.install(settings.council_languages)
     from rasa.__main__ import main as rasa_main
 
     rasa.server.requires_auth = header_auth(rasa.server.requires_auth)

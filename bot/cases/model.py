@@ -48,6 +48,9 @@ class NewCase:
     place_latitude: Optional[str] = None
     place_longitude: Optional[str] = None
     place_note: Optional[str] = None
+    # The conversation's language ("en", "cy"; None: the council's default), for
+    # every later message about the case (status updates, notifications).
+    language: Optional[str] = None
 
 
 @dataclass(frozen=True)

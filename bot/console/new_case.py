@@ -146,6 +146,7 @@ def read_form(form: Mapping[str, str], kept: Draft, settings: Settings) -> Tuple
 def new_case(draft: Draft, escalation: Escalation) -> NewCase:
     return NewCase(
         category=draft.category, conversation_id=escalation.conversation_id, channel=escalation.channel,
+        language=escalation.language,
         location_text=draft.location, postcode=draft.postcode or None,
         latitude=draft.latitude, longitude=draft.longitude, description=draft.description or None,
         details=dict(draft.details), contact_phone=draft.contact_phone or None,

@@ -54,7 +54,7 @@ def build_worker(settings: Settings, routing: Routing, analytics: bool = False) 
         routing.build(os.environ, CaseStore(engine)),
         settings,
         notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
-                              team_name=settings.council_team_name),
+                              team_name=settings.council_team_name, languages=settings.council_languages),
         analytics=refresher,
     )
 

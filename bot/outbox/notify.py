@@ -35,6 +35,7 @@ from sqlalchemy.engine import Engine
 
 from bot import messages, metrics
 from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
+from bot.messages import DEFAULT_LANGUAGE
 from bot.categories import BY_KEY
 from bot.rasa_api import RasaApi, RasaApiError
 from bot.storage.followers import Follower, FollowerStore
@@ -84,41 +85,54 @@ def kind_for(new_status: str) -> Optional[str]:
     return None
 
 
-def _title(case: Case) -> str:
-    return BY_KEY[case.category].title if case.category in BY_KEY else messages.text("case_update.unknown_kind")
+def case_language(language: Optional[str], languages: Sequence[str]) -> str:
+    """The language to write to a resident in: their conversation's (stored with the case or
+    follower) while the council still serves it, else the council's default."""
+    return language if language and language in languages else (languages[0] if languages else DEFAULT_LANGUAGE)
 
 
-def _team_says(note: Optional[str]) -> str:
+def _title(case: Case, language: str = DEFAULT_LANGUAGE) -> str:
+    if case.category not in BY_KEY:
+        return messages.text("case_update.unknown_kind", language)
+    return BY_KEY[case.category].title if language == DEFAULT_LANGUAGE else messages.text(
+        f"category.{case.category}.title", language)
+
+
+def _team_says(note: Optional[str], language: str = DEFAULT_LANGUAGE) -> str:
     """ " The team says: ..." with the back office's note cut to keep the text one message or two; "" without one."""
     if not note:
         return ""
     clipped = " ".join(note.split())
-    return " " + messages.text("case_update.team_says", note=clipped if len(clipped) <= 200 else clipped[:199] + "…")
+    return " " + messages.text("case_update.team_says", language,
+                               note=clipped if len(clipped) <= 200 else clipped[:199] + "…")
 
 
-def message_text(case: Case, kind: str, note: Optional[str] = None) -> str:
-    """Short and SMS-safe (texts: bot/messages/catalogue.yml, case_update.*)."""
+def message_text(case: Case, kind: str, note: Optional[str] = None, language: str = DEFAULT_LANGUAGE) -> str:
+    """Short and SMS-safe (texts: bot/messages/catalogue.yml, case_update.*), in ``language``."""
     if kind == ACCEPTED:
-        text = messages.text("case_update.accepted", title=_title(case), reference=case.reference)
+        text = messages.text("case_update.accepted", language, title=_title(case, language), reference=case.reference)
         if case.backoffice_reference and case.backoffice_reference != case.reference:
-            text += " " + messages.text("case_update.their_reference", backoffice_reference=case.backoffice_reference)
+            text += " " + messages.text("case_update.their_reference", language,
+                                        backoffice_reference=case.backoffice_reference)
         return text
-    return messages.text("case_update.closed", title=_title(case), reference=case.reference) + _team_says(note)
+    return (messages.text("case_update.closed", language, title=_title(case, language), reference=case.reference)
+            + _team_says(note, language))
 
 
-def follower_text(case: Case, kind: str, note: Optional[str] = None) -> str:
+def follower_text(case: Case, kind: str, note: Optional[str] = None, language: str = DEFAULT_LANGUAGE) -> str:
     """What a follower is told: the same news, about the report they said "me too" to."""
-    values = {"title": _title(case), "reference": case.reference}
+    values = {"title": _title(case, language), "reference": case.reference}
     if kind == ACCEPTED:
-        return messages.text("follower_update.accepted", **values)
+        return messages.text("follower_update.accepted", language, **values)
     if is_update(kind):
-        return messages.text("follower_update.staff_update", note=" ".join((note or "").split())[:MAX_UPDATE_CHARS], **values)
-    return messages.text("follower_update.closed", **values) + _team_says(note)
+        return messages.text("follower_update.staff_update", language,
+                             note=" ".join((note or "").split())[:MAX_UPDATE_CHARS], **values)
+    return messages.text("follower_update.closed", language, **values) + _team_says(note, language)
 
 
-def update_text(case: Case, text: str) -> str:
-    """A public update from staff, with the report it is about."""
-    return messages.text("case_update.staff_update", title=_title(case), reference=case.reference,
+def update_text(case: Case, text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A public update from staff, with the report it is about, in ``language``."""
+    return messages.text("case_update.staff_update", language, title=_title(case, language), reference=case.reference,
                          note=" ".join(text.split())[:MAX_UPDATE_CHARS])
 
 
@@ -138,6 +152,7 @@ class RasaNotifier:
         clock: Clock = utcnow,
         timeout_seconds: float = 10.0,
         team_name: Optional[str] = None,
+        languages: Sequence[str] = (DEFAULT_LANGUAGE,),
     ) -> None:
         self.engine = engine
         self.rows = NotificationStore(engine)
@@ -147,6 +162,8 @@ class RasaNotifier:
         self.clock = clock
         # Public updates are staff speaking: the channels label them with the team's name.
         self.team_name = team_name
+        # COUNCIL_LANGUAGES: each resident is written to in their case's (or follow's) language.
+        self.languages = tuple(languages)
 
     async def close(self) -> None:
         await self.rasa.close()
@@ -166,14 +183,14 @@ class RasaNotifier:
         """Tell the resident (if they agreed to contact), then each follower; returns the resident's state."""
         state = None
         if case.contact_consent:
-            text = message_text(case, kind, note)
+            text = message_text(case, kind, note, case_language(case.language, self.languages))
             row_id = self._claim(case, kind, text)
             if row_id is not None:
                 state = await self._attempt(row_id, 1, case.reference, case.conversation_id, kind, text)
         for follower in FollowerStore(self.engine).for_case(case.id):
             # Following is asking for the case's news: each follower once per kind.
             mine = follower_kind(follower.id, kind)
-            words = follower_text(case, kind, note)
+            words = follower_text(case, kind, note, case_language(follower.language, self.languages))
             follower_row = self._claim(case, mine, words, follower)
             if follower_row is not None:
                 await self._attempt(follower_row, 1, case.reference, follower.conversation_id, mine, words)
@@ -183,12 +200,12 @@ class RasaNotifier:
         """Send staff's public update to the resident (if they agreed to contact) and each follower."""
         state = None
         if case.contact_consent:
-            message = update_text(case, text)
+            message = update_text(case, text, case_language(case.language, self.languages))
             row_id = self._claim(case, UPDATE_PREFIX + secrets.token_hex(6), message)
             if row_id is not None:
                 state = await self._attempt(row_id, 1, case.reference, case.conversation_id, UPDATE_PREFIX, message)
         for follower in FollowerStore(self.engine).for_case(case.id):
-            words = follower_text(case, UPDATE_PREFIX, text)
+            words = follower_text(case, UPDATE_PREFIX, text, case_language(follower.language, self.languages))
             follower_row = self._claim(case, UPDATE_PREFIX + secrets.token_hex(6), words, follower)
             if follower_row is not None:
                 await self._attempt(follower_row, 1, case.reference, follower.conversation_id, UPDATE_PREFIX, words)

@@ -46,6 +46,7 @@ def _row_to_case(row: Mapping[str, Any]) -> Case:
         place_latitude=row["place_latitude"],
         place_longitude=row["place_longitude"],
         place_note=row["place_note"],
+        language=row["language"],
         backoffice=row["backoffice"],
         backoffice_reference=row["backoffice_reference"],
         needs_attention=bool(row["needs_attention"]),

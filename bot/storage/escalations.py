@@ -37,6 +37,8 @@ class Escalation:
     updated_at: datetime
     # The half-collected report (slot name -> value) when a report form handed over, else None.
     draft: Optional[Dict[str, Any]] = None
+    # The conversation's language when it was queued ("en", "cy"; None: the council's default).
+    language: Optional[str] = None
 
     @property
     def is_open(self) -> bool:
@@ -73,6 +75,7 @@ def _row(row: Mapping[str, Any]) -> Escalation:
         ended_at=_aware(row["ended_at"]),
         updated_at=_aware(row["updated_at"]),  # type: ignore[arg-type]
         draft=dict(row["draft"]) if row.get("draft") else None,
+        language=row.get("language"),
     )
 
 
@@ -99,6 +102,7 @@ class EscalationStore:
         urgent_category: Optional[str] = None,
         now: Optional[datetime] = None,
         draft: Optional[Dict[str, Any]] = None,
+        language: Optional[str] = None,
     ) -> Escalation:
         """Queue the conversation, or return its open escalation (raised to urgent if this one is).
 
@@ -137,6 +141,7 @@ class EscalationStore:
                         trigger_text=trigger_text,
                         phone=phone,
                         draft=draft or None,
+                        language=language,
                         created_at=now,
                         updated_at=now,
                     )

@@ -50,6 +50,9 @@ cases = Table(
     Column("media_urls", JSON, nullable=False, default=list),
     Column("channel", String(30), nullable=False),
     Column("conversation_id", String(255), nullable=False),
+    # The conversation's language when the case was made ("en", "cy"): its updates and
+    # notifications are written in it (migration 0002; NULL before: the council's default).
+    Column("language", String(10)),
     # Which back office the case was routed to, and its own reference there.
     Column("backoffice", String(80)),
     Column("backoffice_reference", String(120)),
@@ -260,6 +263,8 @@ escalations = Table(
     Column("id", Integer, primary_key=True),
     Column("conversation_id", String(255), nullable=False),
     Column("channel", String(30), nullable=False),
+    # The conversation's language when it was queued: staff see it in the queue (migration 0002).
+    Column("language", String(10)),
     # talk_to_human | repeated_fallback | complaint | urgent
     Column("reason", String(30), nullable=False),
     # For urgent escalations: self_harm, gas, abuse, ... (bot/escalation/urgent.py)

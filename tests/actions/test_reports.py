@@ -363,3 +363,19 @@ def test_asking_for_a_person_where_any_text_is_an_answer_still_reaches_a_person(
     slots, _, events = run(POTHOLE, tracker)
     assert slots["location"] == "outside the house where the nice person lives"
     assert not any(e.get("event") == "pause" for e in events)
+
+
+def test_choosing_a_language_mid_form_is_not_an_answer_and_the_question_repeats(environment, make_tracker):
+    # bot/language/rasa_hook.py has read "Cymraeg" as choose_language and set the slot already.
+    tracker = make_tracker(user_event("Cymraeg", intent="choose_language", confidence=1.0), form="pothole_form",
+                           slots={"requested_slot": "location", "language": "cy", "language_chosen": True})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert messages == [{**messages[0], "response": "utter_language_chosen"}]
+    assert slots == {"location": None, "requested_slot": "location"}
+
+
+def test_a_case_is_made_in_the_conversations_language(environment, make_tracker):
+    tracker = make_tracker(user_event("ie", intent="affirm", message_id="confirm-cy"),
+                           slots={**_confirmed_pothole_slots(), "language": "cy"})
+    run(reports.ActionFinishReport, tracker)
+    assert [case.language for case in reports.services.case_store().for_conversation("resident-1")] == ["cy"]

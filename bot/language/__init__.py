@@ -1,0 +1,1 @@
+"""A conversation's language: identifying it, the resident's choice, keeping it (docs/welsh.md)."""

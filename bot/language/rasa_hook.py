@@ -1,0 +1,79 @@
+"""The language step in the Rasa server: each user message may set the conversation's language.
+
+Installed by bot/rasa_server.py, only for councils that serve two or more
+languages (COUNCIL_LANGUAGES): English-only councils run nothing here.
+``MessageProcessor._handle_message_with_tracker`` (where Rasa logs the user's
+message, after ``action_session_start`` and before any action is predicted) is
+wrapped so that:
+
+* a choice ("Cymraeg", "English", the widget's toggle: metadata
+  ``{"language": "cy"}``) is read as the intent ``choose_language`` without
+  running NLU on it, and sets the slots ``language`` and ``language_chosen``;
+* any other message sets ``language`` when the identification step is sure
+  of it and the resident has not chosen (bot/language/conversation.py).
+
+The slots are set in-process, in the same turn, so the responses Rasa picks
+by their ``language`` condition (domain.yml) and the actions that read the
+slot already see the new language; no extra call to the action server (the
+step costs about 0.1 ms a message: docs/welsh.md).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Awaitable, Callable, Dict, Optional, Sequence
+
+from bot.language.conversation import CHOOSE_INTENT, CHOSEN_SLOT, LANGUAGE_SLOT, decide
+from bot.language.identify import Identifier
+
+# Message metadata a channel may set for an explicit choice (the web chat's toggle).
+METADATA_KEY = "language"
+
+
+def choice_parse(text: str, language: str) -> Dict[str, Any]:
+    """Rasa's parse data for a language choice (what NLU would return, certain)."""
+    intent = {"name": CHOOSE_INTENT, "confidence": 1.0}
+    return {"text": text, "intent": intent, "entities": [], "intent_ranking": [intent],
+            "language_choice": language}
+
+
+def requested_language(metadata: Optional[Dict[str, Any]], languages: Sequence[str]) -> Optional[str]:
+    """The language a channel's metadata asks for (the widget's toggle), if the council serves it."""
+    value = (metadata or {}).get(METADATA_KEY)
+    return value if isinstance(value, str) and value in languages else None
+
+
+def wrap(handle: Callable[..., Awaitable[None]], languages: Sequence[str],
+         identifier: Optional[Identifier] = None) -> Callable[..., Awaitable[None]]:
+    """``handle`` (Rasa's ``_handle_message_with_tracker``) with the language step around it."""
+    from rasa.shared.core.events import SlotSet
+
+    identifier = identifier or Identifier(languages)
+
+    @wraps(handle)
+    async def with_language(self: Any, message: Any, tracker: Any) -> None:
+        chosen_before = bool(tracker.get_slot(CHOSEN_SLOT))
+        decision = decide(message.text or "", tracker.get_slot(LANGUAGE_SLOT), chosen_before, languages,
+                          identifier, requested_language(message.metadata, languages))
+        if decision.choice and not message.parse_data:
+            message.parse_data = choice_parse(message.text or "", decision.language)
+        await handle(self, message, tracker)
+        if tracker.get_slot(LANGUAGE_SLOT) != decision.language:
+            tracker.update(SlotSet(LANGUAGE_SLOT, decision.language), self.domain)
+        if decision.chosen and not chosen_before:
+            tracker.update(SlotSet(CHOSEN_SLOT, True), self.domain)
+
+    with_language.language_step = True  # type: ignore[attr-defined]
+    return with_language
+
+
+def install(languages: Sequence[str]) -> bool:
+    """Wrap Rasa's message processor (idempotent); False when there is only one language to serve."""
+    if len(set(languages)) < 2:
+        return False
+    from rasa.core.processor import MessageProcessor
+
+    handle = MessageProcessor._handle_message_with_tracker
+    if not getattr(handle, "language_step", False):
+        MessageProcessor._handle_message_with_tracker = wrap(handle, languages)  # type: ignore[assignment]
+    return True
