@@ -16,20 +16,30 @@ _YES = {
     "yes", "y", "yeah", "yea", "yep", "yup", "ya", "ye", "aye", "sure", "ok", "okay", "k", "correct",
     "right", "thats right", "that's right", "yes please", "please do", "go ahead", "fine", "definitely",
     "of course", "absolutely", "yes it is", "it is", "spot on", "confirm", "confirmed", "send it", "true",
+    # Welsh answers echo the question's verb (is there: oes; did you: do; are you: ydw; ...).
+    "ie", "ia", "do", "oes", "ydw", "ydy", "ydi", "yndi", "ydyn", "bydd", "gallwch", "cewch", "iawn", "cywir",
+    "ie plis", "ia plis", "wrth gwrs", "yn union", "ie'n wir", "ydy wir", "oes plis", "ydw plis",
 }
 _NO = {
     "no", "n", "nah", "nope", "no thanks", "no thank you", "not really", "negative", "dont", "don't",
     "no it isnt", "no it isn't", "it isnt", "it isn't", "wrong", "thats wrong", "that's wrong", "false",
     "not quite", "incorrect", "no way",
+    "na", "nage", "naddo", "nac oes", "nag oes", "nac ydw", "nag ydw", "nac ydy", "nag ydy", "nag yw",
+    "nac ydi", "na fydd", "dim diolch", "na dim diolch", "anghywir", "dim o gwbl",
 }
 _SKIP_WORDS = {
     "skip", "no", "none", "n/a", "na", "no thanks", "nope", "rather not", "id rather not", "i'd rather not",
     "prefer not to say", "dont have one", "don't have one", "i dont have one", "i don't have one", "nah",
     "no email", "no phone", "leave it out", "not needed",
+    "hepgor", "sgipio", "sgip", "dim", "dim diolch", "na dim diolch", "nac oes", "nag oes", "dim un",
+    "mae'n well gen i beidio", "well gen i beidio", "dim ebost", "dim e bost", "dim ffôn", "dim ffon",
 }
 _UNKNOWN_WORDS = {
     "not sure", "dont know", "don't know", "i dont know", "i don't know", "idk", "no idea", "unsure",
     "dunno", "no clue", "cant see", "can't see", "cant remember", "can't remember", "not known", "unknown",
+    "wn i ddim", "dwn i ddim", "dw i ddim yn gwybod", "dwi ddim yn gwybod", "dw i'm yn gwybod", "sai'n gwybod",
+    "sai'n gwbod", "sa i'n gwybod", "dim syniad", "dim clem", "ddim yn siŵr", "ddim yn siwr", "dim yn siŵr",
+    "dim yn siwr", "sai'n siŵr", "sai'n siwr",
 }
 # Leaving a report. Not "cancel": by SMS that word is a carrier opt-out keyword
 # (bot/channels/sms.py), so the bot teaches "drop" and understands these.
@@ -37,10 +47,15 @@ _ABANDON_WORDS = {
     "drop", "drop it", "drop this", "drop that", "drop report", "drop the report", "drop this report",
     "drop my report", "forget it", "forget this", "forget that", "forget about it", "forget the report",
     "forget this report", "never mind", "nevermind", "never mind this", "dont bother", "don't bother",
+    "anghofiwch e", "anghofia fe", "anghofiwch am y peth", "anghofio fe", "dim ots", "gadewch e", "gad e",
+    "canslo", "canslwch e", "canslo hwn",
 }
 _PERSON = re.compile(
     r"\b(talk|speak|chat|put me through)\b.*\b(person|human|someone|somebody|agent|adviser|advisor|staff|operator)\b"
-    r"|^\W*(a\s+)?(real\s+)?(person|human|agent|adviser|advisor|operator)\W*(please)?\W*$",
+    r"|^\W*(a\s+)?(real\s+)?(person|human|agent|adviser|advisor|operator)\W*(please)?\W*$"
+    # Welsh: "siarad â pherson", "siarad efo rhywun go iawn", "person go iawn plis".
+    r"|\bsiarad\s+(â|a|ag|gyda|efo|hefo|gydag)\s+(pherson|person|rhywun|bod\s+dynol|aelod\s+o\s+staff|swyddog)\b"
+    r"|^\W*person(\s+go\s+iawn)?\W*(plis|os\s+gwelwch\s+yn\s+dda)?\W*$",
     re.IGNORECASE,
 )
 _WEEKDAYS = {
@@ -119,10 +134,23 @@ def find_email(text: str) -> Optional[str]:
     return match.group(0)
 
 
+# Welsh days after "dydd" (mutated "ddydd"), "nos", "bore", "prynhawn": "dydd Mawrth", "nos Wener".
+# Alone, "Llun" is also a picture and "Mawrth" March, so a bare day counts only as the whole answer.
+_WELSH_DAYS = {
+    "llun": "Monday", "mawrth": "Tuesday", "mercher": "Wednesday", "iau": "Thursday", "gwener": "Friday",
+    "wener": "Friday", "sadwrn": "Saturday", "sul": "Sunday",
+}
+_WELSH_DAY = re.compile(r"\b(?:dydd|ddydd|nos|bore|prynhawn|pnawn)\s+(" + "|".join(_WELSH_DAYS) + r")\b")
+
+
 def parse_weekday(text: str) -> Optional[str]:
-    """"tues" -> "Tuesday"; None if no single day is named."""
-    words = re.findall(r"[a-z]+", (text or "").lower())
-    found = []
+    """"tues" -> "Tuesday", "dydd Mawrth" -> "Tuesday"; None if no single day is named."""
+    lowered = (text or "").lower()
+    welsh = [_WELSH_DAYS[m.group(1)] for m in _WELSH_DAY.finditer(lowered)]
+    if not welsh and _simple(lowered) in _WELSH_DAYS:
+        welsh = [_WELSH_DAYS[_simple(lowered)]]
+    words = re.findall(r"[a-z]+", lowered)
+    found = list(welsh)
     for word in words:
         for prefix, day in _WEEKDAYS.items():
             if word == prefix or (word.startswith(prefix) and day.lower().startswith(word.rstrip("s"))):

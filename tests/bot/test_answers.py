@@ -62,3 +62,24 @@ def test_asking_for_a_person_is_read_without_nlu():
         assert answers.wants_person(text), text
     for text in ("the person next door is noisy", "someone dumped a sofa", "personal"):
         assert not answers.wants_person(text), text
+
+
+def test_welsh_answers():
+    """Issue 15: a Welsh "yes" echoes the question's verb (oes, do, ydw...), and so does its "no"."""
+    for text in ("Ie", "ia plis", "Oes", "do!", "ydw", "ydy", "bydd", "iawn"):
+        assert answers.yes_or_no(text) is True, text
+    for text in ("na", "Nage", "naddo", "nac oes", "nag ydw", "nac ydy", "dim diolch"):
+        assert answers.yes_or_no(text) is False, text
+    assert answers.yes_or_no("do not contact me") is None  # English "do" is not a Welsh yes
+    assert answers.is_skip("Hepgor") and answers.is_skip("sgipio") and answers.is_skip("dim diolch")
+    assert answers.is_unknown("wn i ddim") and answers.is_unknown("Sai'n gwbod") and answers.is_unknown("ddim yn siŵr")
+    assert answers.is_abandon("anghofiwch e") and answers.is_abandon("dim ots")
+    assert answers.wants_person("Ga i siarad â pherson plis?") and answers.wants_person("person go iawn")
+    assert not answers.wants_person("dw i ddim eisiau siarad â bot") and not answers.wants_person("rhywun")
+
+
+@pytest.mark.parametrize("text,expected", [("dydd Mawrth", "Tuesday"), ("ddydd Llun diwethaf", "Monday"),
+                                           ("nos Wener", "Friday"), ("Sadwrn", "Saturday"), ("bore dydd Iau", "Thursday"),
+                                           ("mae gen i lun", None), ("dydd Llun neu ddydd Mawrth", None)])
+def test_parse_welsh_weekday(text, expected):
+    assert answers.parse_weekday(text) == expected

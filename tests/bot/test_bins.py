@@ -11,6 +11,12 @@ def test_match_bin_type_from_what_residents_say():
     assert schedule.match_bin_type("food caddy").key == "food_waste"
     assert schedule.match_bin_type("garden_waste").key == "garden_waste"
     assert schedule.match_bin_type("the big one") is None
+    # Welsh, mutated forms too (issue 15).
+    assert schedule.match_bin_type("y bin du").key == "general_waste"
+    assert schedule.match_bin_type("sach ddu").key == "general_waste"
+    assert schedule.match_bin_type("fin ailgylchu").key == "recycling"
+    assert schedule.match_bin_type("y bin gwyrdd").key == "garden_waste"
+    assert schedule.match_bin_type("fy nghadi bwyd").key == "food_waste"
 
 
 def test_next_collections_fall_on_the_districts_day_and_alternate_fortnightly():
