@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import exits, services
+from actions import exits, language, services
 from bot.cases import references
 from bot import messages
 from bot.cases.model import STATUS_ORDER, Case
@@ -27,14 +27,17 @@ def reference_in(text: str, entity: Optional[str]) -> Optional[str]:
     return INVALID if candidates else None
 
 
-def describe(case: Case) -> str:
-    """The case's status in a sentence (texts: bot/messages/catalogue.yml, case_status.*)."""
-    title = BY_KEY[case.category].title if case.category in BY_KEY else case.category
-    created = case.created_at.strftime("%d %B %Y") if case.created_at else messages.text("case_status.made_recently")
-    status = messages.text(f"case_status.{case.status}") if case.status in STATUS_ORDER else case.status
-    text = messages.text("case_status.describe", title=title, reference=case.reference, created=created, status=status)
+def describe(case: Case, lang: str = "en") -> str:
+    """The case's status in a sentence in ``lang`` (texts: bot/messages/catalogue.yml, case_status.*)."""
+    title = BY_KEY[case.category].title_in(lang) if case.category in BY_KEY else case.category
+    # Month names are the machine's English: other languages get the date in figures.
+    created = (case.created_at.strftime("%d %B %Y" if lang == "en" else "%d/%m/%Y") if case.created_at
+               else messages.text("case_status.made_recently", lang))
+    status = messages.text(f"case_status.{case.status}", lang) if case.status in STATUS_ORDER else case.status
+    text = messages.text("case_status.describe", lang, title=title, reference=case.reference, created=created,
+                         status=status)
     if case.backoffice_reference and case.backoffice_reference != case.reference:
-        text += " " + messages.text("case_status.their_reference", backoffice_reference=case.backoffice_reference)
+        text += " " + messages.text("case_status.their_reference", lang, backoffice_reference=case.backoffice_reference)
     return text
 
 
@@ -84,9 +87,10 @@ class ActionCaseStatus(Action):
         if not reference:
             return []
         case = services.case_store().get_by_reference(reference)
+        lang = language.of(tracker)
         if case is None:
             dispatcher.utter_message(text=messages.text(
-                "case_status.not_found", reference=reference, council_phone=services.settings().council_phone))
+                "case_status.not_found", lang, reference=reference, council_phone=services.settings().council_phone))
         else:
-            dispatcher.utter_message(text=describe(case))
+            dispatcher.utter_message(text=describe(case, lang))
         return [SlotSet("case_reference", None)]

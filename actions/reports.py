@@ -26,7 +26,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import duplicates, escalation, services, trust
-from actions import choices, photos, places, problems
+from actions import choices, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
 from bot.cases.model import NewCase
@@ -95,6 +95,7 @@ class Turn:
     faq_response: Optional[str] = None
     updates: Dict[str, Any] = field(default_factory=dict)
     rejected: bool = False  # the message was answered with a refusal (e.g. outside the area)
+    language: str = "en"  # the conversation's, for what the validator says (actions/language.py)
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> "Turn":
@@ -283,6 +284,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         values = {slot: tracker.get_slot(slot) for slot in self.category.required_slots}
         starting = requested is None
         turn, start_events = self._opening_turn(tracker) if starting else (Turn.from_tracker(tracker), [])
+        turn.language = language.of(tracker)
         ctx = FormContext(self.category, tracker, dispatcher)
         if starting and tracker.get_latest_input_channel() == "sms":
             dispatcher.utter_message(response="utter_sms_how_to_drop")
@@ -312,11 +314,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
-            dispatcher.utter_message(text=messages.text("report.photo_added"))
+            dispatcher.utter_message(text=messages.text("report.photo_added", language.of(tracker)))
         elif corrected and requested not in FREE_TEXT_SLOTS and requested != CONFIRM_SLOT:
             # "sorry, it's Mill Lane not Mill Road" corrects an earlier answer; it is
             # not also an answer to the current question, which is asked again.
-            dispatcher.utter_message(text=messages.text("report.updated"))
+            dispatcher.utter_message(text=messages.text("report.updated", language.of(tracker)))
         elif requested and requested not in turn.updates and not turn.rejected:
             value = self._way_on_answer(turn, requested, tracker)
             explanation = None
@@ -519,7 +521,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         elif turn.intent == "out_of_scope":
             dispatcher.utter_message(response=signposts.signpost_for(turn.text)[1])
         else:
-            dispatcher.utter_message(text=messages.text("report.after_this_one"))
+            dispatcher.utter_message(text=messages.text("report.after_this_one", turn.language))
         dispatcher.utter_message(response="utter_resume_form")
         return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
 
@@ -541,7 +543,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             or requested != first_question
         ):
             return None
-        dispatcher.utter_message(text=messages.text("report.switched", title=other.title))
+        dispatcher.utter_message(text=messages.text("report.switched", turn.language, title=other.title_in(turn.language)))
         return (
             [SlotSet(slot, None) for slot in REPORT_SLOTS]
             + [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), FollowupAction(other.form)]
@@ -578,7 +580,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             found["latitude"] = f"{latitude:.6f}"
             found["longitude"] = f"{longitude:.6f}"
             if requested in (None, "location") or tracker.get_slot("location") is None:
-                found["location"] = messages.text("report.shared_location", latitude=f"{latitude:.5f}", longitude=f"{longitude:.5f}")
+                found["location"] = messages.text("report.shared_location", turn.language,
+                                                  latitude=f"{latitude:.5f}", longitude=f"{longitude:.5f}")
         media = [str(url) for url in turn.metadata.get("media_urls") or [] if isinstance(url, str)]
         if media:
             found["media_urls"] = list(dict.fromkeys(list(tracker.get_slot("media_urls") or []) + media))
@@ -624,10 +627,12 @@ class ActionAskReportConfirmed(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         category = _current_category(tracker)
+        lang = language.of(tracker)
         dispatcher.utter_message(
-            text=summarise(category, tracker) + "\n" + messages.text("report.is_that_right"),
-            buttons=[{"title": messages.text("report.button_send"), "payload": "yes"},
-                     {"title": messages.text("report.button_change"), "payload": "no"}],
+            text=summarise(category, tracker, lang) + "\n" + messages.text("report.is_that_right", lang),
+            # The payloads stay English words NLU reads in any conversation.
+            buttons=[{"title": messages.text("report.button_send", lang), "payload": "yes"},
+                     {"title": messages.text("report.button_change", lang), "payload": "no"}],
         )
         return []
 
@@ -646,38 +651,40 @@ DETAIL_SLOTS = ("bin_type", "collection_day", "defect_surface", "defect_size", "
                 "vehicle_colour", "vehicle_duration", "bulky_items", "bin_reason")
 
 
-def _label(slot: str) -> str:
-    return messages.text(f"report.label.{slot}") if slot in DETAIL_SLOTS else slot
+def _label(slot: str, lang: str = "en") -> str:
+    return messages.text(f"report.label.{slot}", lang) if slot in DETAIL_SLOTS else slot
 
 
-def _display(slot: str, value: Any) -> str:
+def _display(slot: str, value: Any, lang: str = "en") -> str:
     if slot == "bin_type":
         bin_type = services.bin_schedule().by_key(str(value))
         return bin_type.name if bin_type else str(value)
     if isinstance(value, bool):
-        return messages.text("report.value_yes" if value else "report.value_no")
+        return messages.text("report.value_yes" if value else "report.value_no", lang)
     if value == answers.UNKNOWN:
-        return messages.text("report.value_not_known")
+        return messages.text("report.value_not_known", lang)
     return str(value)
 
 
-def summarise(category: Category, tracker: Tracker) -> str:
+def summarise(category: Category, tracker: Tracker, lang: str = "en") -> str:
     """A short read-back of the report, SMS-friendly (one line per answer)."""
     where = tracker.get_slot("location") or ""
     postcode = tracker.get_slot("postcode")
     if postcode and postcode != answers.SKIP and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
         where = f"{where}, {postcode}"
-    lines = [messages.text("report.readback", title=category.title, where=where)]
+    lines = [messages.text("report.readback", lang, title=category.title_in(lang), where=where)]
     for slot in category.detail_slots:
         value = tracker.get_slot(slot)
         if value is not None:
-            lines.append(messages.text("report.readback_detail", label=_label(slot), value=_display(slot, value)))
+            lines.append(messages.text("report.readback_detail", lang, label=_label(slot, lang),
+                                       value=_display(slot, value, lang)))
     if tracker.get_slot("contact_consent"):
         ways = [v for v in (tracker.get_slot("contact_phone"), tracker.get_slot("contact_email")) if v and v != answers.SKIP]
-        lines.append(messages.text("report.readback_contact", ways=(" " + messages.text("report.and") + " ").join(ways))
-                     if ways else messages.text("report.readback_contact_no_details"))
+        lines.append(messages.text("report.readback_contact", lang,
+                                   ways=(" " + messages.text("report.and", lang) + " ").join(ways))
+                     if ways else messages.text("report.readback_contact_no_details", lang))
     else:
-        lines.append(messages.text("report.readback_no_contact"))
+        lines.append(messages.text("report.readback_no_contact", lang))
     return "\n".join(lines)
 
 
@@ -724,9 +731,10 @@ class ActionFinishReport(Action):
                 return offered  # the report is kept until the resident answers
         case = services.case_store().create(new_case, idempotency_key=key, duplicate_of=duplicate_of)
         logger.info("Case %s created (category %s, channel %s)", case.reference, case.category, case.channel)
+        lang = language.of(tracker)
         dispatcher.utter_message(text=messages.text(
-            "report.received_contact" if case.contact_consent else "report.received",
-            title=category.title, reference=case.reference))
+            "report.received_contact" if case.contact_consent else "report.received", lang,
+            title=category.title_in(lang), reference=case.reference))
         # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
         photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).

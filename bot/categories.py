@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Sequence, Tuple
 
+from bot.messages import DEFAULT_LANGUAGE
 from bot.messages import text as _text
 
 # Asked at the end of every report form, in this order (see actions/reports.py
@@ -38,6 +39,25 @@ class Category:
     def choice_label(self) -> str:
         """The button (and SMS option) offering this kind of report: "Street light fault"."""
         return self.label or self.title[:1].upper() + self.title[1:]
+
+    # The same words in a conversation's language (the attributes above are English).
+    def title_in(self, language: str) -> str:
+        return self.title if language == DEFAULT_LANGUAGE else _text(f"category.{self.key}.title", language)
+
+    def mentioned_in(self, language: str) -> str:
+        if language == DEFAULT_LANGUAGE:
+            return self.mentioned
+        if self.mention:
+            return _text(f"category.{self.key}.mention", language)
+        return _text("category.mention", language, title=self.title_in(language))
+
+    def choice_label_in(self, language: str) -> str:
+        if language == DEFAULT_LANGUAGE:
+            return self.choice_label
+        if self.label:
+            return _text(f"category.{self.key}.label", language)
+        title = self.title_in(language)
+        return title[:1].upper() + title[1:]
 
     @property
     def intent(self) -> str:

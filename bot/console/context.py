@@ -25,6 +25,8 @@ from bot.storage.escalations import EscalationStore
 from bot.storage.staff import StaffStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Staff read the console in English; the languages residents may be served in (COUNCIL_LANGUAGES).
+LANGUAGE_NAMES = {"en": "English", "cy": "Welsh"}
 
 
 def template_environment(timezone: str = "Europe/London") -> Environment:
@@ -34,6 +36,8 @@ def template_environment(timezone: str = "Europe/London") -> Environment:
     # Times are stored in UTC and shown in the council's time zone.
     env.filters["when"] = lambda moment: moment.astimezone(zone).strftime("%d %b %H:%M") if moment else ""
     env.filters["duration"] = _duration
+    # A conversation's or case's language as staff read it ("Welsh"); None: the council's default.
+    env.filters["language_name"] = lambda code: LANGUAGE_NAMES.get(code or "", code or "")
     return env
 
 

@@ -195,3 +195,17 @@ def test_search_finds_cases_by_postcode_district_or_street_with_what_staff_need(
     assert "That doesn't look like" in agent.get("/search?q=%25%25").text  # no wildcard searches
     assert [e.detail.get("kind") for e in audit(console, "search")][:4] == [
         "unrecognised", "street or place", "postcode district", "postcode district"]
+
+
+def test_staff_see_the_language_of_a_case_and_of_a_queued_conversation(console: Console) -> None:
+    welsh = make_case(console, "lang-cy", language="cy")
+    english = make_case(console, "lang-none")  # made before cases had a language, or an English-only council
+    console.escalations.open("web-cymraeg", "web", "talk_to_human", "normal", "siarad efo person", language="cy")
+    agent = signed_in(console)
+    page = agent.get(f"/cases/{welsh.reference}").text
+    assert 'in <span class="language">Welsh</span> (updates are sent in it)' in page
+    assert "write it in Welsh" in page
+    page = agent.get(f"/cases/{english.reference}").text
+    assert 'class="language"' not in page and "write it in" not in page
+    rows = agent.get("/queue/rows").text
+    assert 'web, <span class="language">Welsh</span>' in rows
