@@ -4,7 +4,9 @@ An SMS costs one segment per 160 GSM-7 characters (153 each once split), but
 a single character outside GSM-7 (a curly quote, an emoji) switches the whole
 message to UCS-2 at 70 (67) characters per segment. So typographic characters
 are normalised to their GSM-7 look-alikes first; UCS-2 is kept only when the
-text really needs it (a resident's name in another script, say).
+text really needs it: Welsh letters (ŵ, ŷ, â, ê, î, ô, û) keep their
+circumflexes, since a Welsh text without them is misspelt (docs/welsh.md: Welsh replies are written to fit 3 UCS-2 segments), and a
+resident's name in another script stays as it is.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ _REPLACEMENTS = {
     "\u00be": "3/4",
 }
 
+# Welsh's circumflexed letters (the to bach), which GSM-7 lacks: kept, not stripped of
+# their accents; any one of them makes the message UCS-2. (Our Welsh texts use no other
+# accent outside GSM-7; a resident's "naïve" still becomes "naive".)
+WELSH_LETTERS = frozenset("âêîôûŵŷÂÊÎÔÛŴŶ")
+
 GSM7_SINGLE, GSM7_MULTI = 160, 153  # septets per segment
 UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units per segment
 # Above this many segments a reply is sent as several messages (Twilio's body
@@ -51,11 +58,12 @@ def to_gsm7(text: str) -> str:
     """The text with typographic characters replaced by GSM-7 look-alikes.
 
     Accented letters outside GSM-7 lose their accent (as Twilio's smart
-    encoding does); anything else (emoji, other scripts) is left alone.
+    encoding does), except Welsh letters (WELSH_LETTERS); anything else (emoji,
+    other scripts) is left alone.
     """
     out: List[str] = []
     for ch in unicodedata.normalize("NFC", text):
-        if ch in GSM7_BASIC or ch in GSM7_EXTENSION:
+        if ch in GSM7_BASIC or ch in GSM7_EXTENSION or ch in WELSH_LETTERS:
             out.append(ch)
         elif ch in _REPLACEMENTS:
             out.append(_REPLACEMENTS[ch])
@@ -65,6 +73,11 @@ def to_gsm7(text: str) -> str:
             out.append(stripped if stripped and is_gsm7(stripped) else ch)
     # Collapse the runs of spaces that replacements can leave, but keep line breaks.
     return re.sub(r"[ ]{2,}", " ", "".join(out))
+
+
+def is_sms_text(text: str) -> bool:
+    """Only GSM-7 and Welsh letters: what our own texts may hold (no curly quotes, dashes, emoji)."""
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION or ch in WELSH_LETTERS for ch in text)
 
 
 def _units(text: str) -> int:
@@ -124,11 +137,12 @@ def split_message(text: str, max_segments: int = MAX_SEGMENTS_PER_MESSAGE) -> Li
     return [p for p in parts if p]
 
 
-def numbered_options(buttons: Sequence[Dict[str, Any]]) -> str:
-    """'Reply 1 for Road, 2 for Pavement.' for a message's buttons."""
-    choices = [messages.text("sms.option", number=i, label=str(b.get("title") or b.get("payload") or "").strip())
+def numbered_options(buttons: Sequence[Dict[str, Any]], language: str = messages.DEFAULT_LANGUAGE) -> str:
+    """'Reply 1 for Road, 2 for Pavement.' for a message's buttons, in ``language``."""
+    choices = [messages.text("sms.option", language, number=i,
+                             label=str(b.get("title") or b.get("payload") or "").strip())
                for i, b in enumerate(buttons, 1)]
-    return messages.text("sms.options", options=", ".join(choices))
+    return messages.text("sms.options", language, options=", ".join(choices))
 
 
 def option_payloads(buttons: Sequence[Dict[str, Any]]) -> List[str]:
@@ -155,8 +169,8 @@ class Rendered:
     options: List[str]
 
 
-def render_message(message: Dict[str, Any]) -> Rendered:
-    """One bot message (text, buttons, image...) as SMS text."""
+def render_message(message: Dict[str, Any], language: str = messages.DEFAULT_LANGUAGE) -> Rendered:
+    """One bot message (text, buttons, image...) as SMS text (numbered options in ``language``)."""
     lines: List[str] = []
     text = str(message.get("text") or "").strip()
     if text:
@@ -164,14 +178,14 @@ def render_message(message: Dict[str, Any]) -> Rendered:
     buttons = message.get("buttons") or message.get("quick_replies") or []
     buttons = [b for b in buttons if isinstance(b, dict)]
     if buttons:
-        lines.append(numbered_options(buttons))
+        lines.append(numbered_options(buttons, language))
     for key in ("image", "attachment"):
         if isinstance(message.get(key), str) and message[key]:
             lines.append(message[key])
     return Rendered(to_gsm7("\n".join(lines)), option_payloads(buttons))
 
 
-def render_turn(messages: Iterable[Dict[str, Any]]) -> Rendered:
+def render_turn(messages: Iterable[Dict[str, Any]], language: str = "en") -> Rendered:
     """All the bot's replies to one message, as one SMS body (so they arrive in order).
 
     The options are those of the last message that offered any.
@@ -179,7 +193,7 @@ def render_turn(messages: Iterable[Dict[str, Any]]) -> Rendered:
     bodies: List[str] = []
     options: List[str] = []
     for message in messages:
-        rendered = render_message(message)
+        rendered = render_message(message, language)
         if rendered.body:
             bodies.append(rendered.body)
         if rendered.options:

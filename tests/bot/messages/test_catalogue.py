@@ -28,25 +28,44 @@ def test_a_missing_placeholder_is_an_error_naming_it():
 
 
 def test_a_language_the_text_lacks_is_an_error():
-    with pytest.raises(MessageError, match="'cy'"):
-        messages.text("handoff.closing", "cy")
+    with pytest.raises(MessageError, match="'fr'"):
+        messages.text("handoff.closing", "fr")
 
 
-def test_every_id_has_every_language_the_council_enables():
-    """The parity test: COUNCIL_LANGUAGES (here the default, or as this machine sets it)."""
-    languages = load_settings().council_languages
+@pytest.mark.parametrize("council_languages", [None, "en", "cy,en", "en,cy"])
+def test_every_id_has_every_language_the_council_enables(council_languages):
+    """The parity test: COUNCIL_LANGUAGES as this machine sets it, and as a Welsh council sets it."""
+    env = None if council_languages is None else {"COUNCIL_LANGUAGES": council_languages}
+    languages = load_settings(env).council_languages
     assert messages.missing_languages(languages) == {}
 
 
 def test_the_parity_check_names_the_ids_a_language_lacks():
-    assert set(messages.missing_languages(["en", "cy"])) == set(messages.message_ids())
-    assert messages.missing_languages(["en"]) == {}
+    assert set(messages.missing_languages(["en", "fr"])) == set(messages.message_ids())
+    assert messages.missing_languages(["en", "cy"]) == {}
+    texts, _ = messages.parse(yaml.safe_load("""
+        a.both: {en: "Hello.", cy: "Helo."}
+        b.english_only: {en: "Bye."}
+    """))
+    assert {i: [lang for lang in ("en", "cy") if lang not in by] for i, by in texts.items()} == {
+        "a.both": [], "b.english_only": ["cy"]}
+
+
+# Texts the same in Welsh as in English by design: only placeholders, or a word both languages use.
+SAME_IN_WELSH = {"sms.from_staff", "bin_day.collection", "report.readback_detail", "report.label.bin_type",
+                 "category.other_problem.title", "category.graffiti.title", "category.graffiti.mention"}
+
+
+def test_welsh_is_written_not_copied():
+    """A Welsh text the same as the English is a missed translation."""
+    same = {i for i in messages.message_ids() if messages.template(i, "cy") == messages.template(i)}
+    assert same == SAME_IN_WELSH
 
 
 def test_every_translation_has_the_same_placeholders_as_the_english():
     for message_id in messages.message_ids():
         english = messages.placeholders(message_id)
-        for language in load_settings().council_languages:
+        for language in messages.languages_of(message_id):
             assert messages.placeholders(message_id, language) == english, (message_id, language)
 
 
