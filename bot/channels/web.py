@@ -49,6 +49,7 @@ from socketio import AsyncServer
 
 from bot.channels.guard import guard_messages
 from bot.channels.web_replay import ReplayBuffer, parse_last_seq
+from bot.language import current as current_language
 from bot.settings import Settings, load_settings
 from bot.shared_state import shared_state
 from bot.web.uploads import UPLOAD_ID, photo_path
@@ -119,6 +120,11 @@ def safe_metadata(raw: Any, upload_base_url: str, uploads_dir: Optional[Path] = 
         urls = [f"{upload_base_url}/chat/uploads/{u}" for u in dict.fromkeys(ids)][:MAX_PHOTOS_PER_MESSAGE]
         if urls:
             metadata["media_urls"] = urls
+    language = raw.get("language")
+    if isinstance(language, str) and re.fullmatch(r"[a-z]{2}", language):
+        # The widget's language toggle: a choice the language step reads (bot/language/rasa_hook.py),
+        # which ignores a language the council does not serve.
+        metadata["language"] = language
     return metadata
 
 
@@ -142,6 +148,10 @@ class WebChatOutput(SocketIOOutput):
             return
         # With REDIS_URL the emit is published to every replica (the socket may be on another one)
         # before the lock is let go, so the next message's seq cannot overtake it.
+        language = current_language.latest(socket_id)
+        if language and "lang" not in response:
+            # What the widget marks the message's language with (its lang attribute).
+            response = {**response, "lang": language}
         async with self.replay.lock(socket_id):
             await self.sio.emit(self.bot_message_evt, await self.replay.record(socket_id, response), room=socket_id)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, Awaitable, Callable, Dict, Optional, Sequence
 
+from bot.language import current
 from bot.language.conversation import CHOOSE_INTENT, CHOSEN_SLOT, LANGUAGE_SLOT, decide
 from bot.language.identify import Identifier
 
@@ -62,6 +63,7 @@ def wrap(handle: Callable[..., Awaitable[None]], languages: Sequence[str],
             tracker.update(SlotSet(LANGUAGE_SLOT, decision.language), self.domain)
         if decision.chosen and not chosen_before:
             tracker.update(SlotSet(CHOSEN_SLOT, True), self.domain)
+        current.remember(tracker.sender_id, decision.language)
 
     with_language.language_step = True  # type: ignore[attr-defined]
     return with_language

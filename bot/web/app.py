@@ -54,6 +54,7 @@ def widget_config(settings: Settings) -> Dict[str, Any]:
         "councilName": settings.council_name,
         "privacyUrl": settings.web_privacy_url,
         "maxPhotoBytes": settings.web_upload_max_bytes,
+        "languages": list(settings.council_languages),
     }
 
 

@@ -16,6 +16,8 @@
  *   idleMinutes, idleWarningSeconds  inactivity timeout and its warning
  *   storage         "session" (default: this tab, survives reloads and page changes) or "local"
  *   launcherText    the launcher button's label
+ *   languages       the languages the council serves (COUNCIL_LANGUAGES, e.g. ["cy", "en"], the first
+ *                   the default); with two or more the panel has a button to change language
  *
  * Theme with CSS custom properties on the page, e.g.
  *   :root { --council-chat-primary: #00703c; --council-chat-on-primary: #fff; }
@@ -47,7 +49,11 @@
     storage: userConfig.storage === "local" ? "local" : "session",
     launcherText: userConfig.launcherText || "Chat with us",
     talkToPersonPayload: userConfig.talkToPersonPayload || "I want to talk to a person",
+    languages: (Array.isArray(userConfig.languages) ? userConfig.languages : [])
+      .filter(function (code) { return typeof code === "string" && /^[a-z]{2}$/.test(code); }),
   };
+  // Each language's name in itself (the toggle offers the other one by its own name).
+  var LANGUAGE_NAMES = { cy: "Cymraeg", en: "English" };
   var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
   var STORAGE_KEY = "council-chat:v1";
   var REPLY_WAIT_MS = 20000;
@@ -66,7 +72,8 @@
 
   function emptyState() {
     // lastSeq: the highest seq of the assistant's messages shown (the server replays what came after it).
-    return { sessionId: null, lastSeq: null, messages: [], open: false, ended: false };
+    // language: the conversation's, as the server last said (or the resident last chose).
+    return { sessionId: null, lastSeq: null, messages: [], open: false, ended: false, language: null };
   }
 
   function loadState() {
@@ -161,6 +168,8 @@
       onclick: function () { send(config.talkToPersonPayload, { display: "Talk to a person" }); } });
     ui.save = el("button", { type: "button", className: "cc-tool", text: "Save transcript", onclick: saveTranscript });
     ui.end = el("button", { type: "button", className: "cc-tool", text: "End chat", onclick: askToEnd });
+    ui.language = el("button", { type: "button", className: "cc-tool cc-language", onclick: changeLanguage,
+      hidden: config.languages.length < 2 });
 
     ui.status = el("p", { className: "cc-status", role: "status" });
     ui.alert = el("div", { className: "cc-alert", role: "alert" });
@@ -198,7 +207,7 @@
       hidden: true, onkeydown: onPanelKey,
     }, [
       el("div", { className: "cc-header" }, [ui.title, ui.close]),
-      el("div", { className: "cc-toolbar" }, [ui.person, ui.save, ui.end]),
+      el("div", { className: "cc-toolbar" }, [ui.person, ui.save, ui.end, ui.language]),
       el("h3", { id: "cc-log-label", className: "cc-visually-hidden", text: "Conversation" }),
       ui.log,
       ui.typing,
@@ -215,12 +224,44 @@
     root.appendChild(ui.launcher);
     root.appendChild(ui.panel);
     document.body.appendChild(host);
+    showLanguage();
+  }
+
+  // ----- the conversation's language ---------------------------------------------------
+  function currentLanguage() {
+    return state.language || config.languages[0] || document.documentElement.lang || "en";
+  }
+
+  function otherLanguage() {
+    if (config.languages.length < 2) return null;
+    return config.languages[(config.languages.indexOf(currentLanguage()) + 1) % config.languages.length];
+  }
+
+  // The panel's lang is the conversation's; the toggle names the other language in that language.
+  function showLanguage() {
+    ui.panel.setAttribute("lang", currentLanguage());
+    var other = otherLanguage();
+    if (!other) return;
+    ui.language.textContent = LANGUAGE_NAMES[other] || other;
+    ui.language.setAttribute("lang", other);
+  }
+
+  function changeLanguage() {
+    var other = otherLanguage();
+    if (!other) return;
+    state.language = other;
+    saveState();
+    showLanguage();
+    // The server reads the metadata as the resident's choice (bot/language/rasa_hook.py); the
+    // text is what the resident sees they said, and what they could have typed.
+    send(LANGUAGE_NAMES[other] || other, { metadata: { language: other }, lang: other });
   }
 
   // ----- rendering messages --------------------------------------------------------
   function renderMessage(message) {
     var who = message.who === "me" ? "You" : message.who === "bot" ? (message.sender || "Assistant") : "";
     var item = el("div", { className: "cc-message cc-from-" + message.who + (message.sender ? " cc-from-staff" : "") });
+    if (message.lang) item.setAttribute("lang", message.lang);
     if (who) {
       item.appendChild(el("p", { className: "cc-meta" }, [
         el("span", { className: "cc-sender", text: who }), " ",
@@ -298,6 +339,8 @@
     var message = { who: "bot", text: typeof data.text === "string" ? data.text : "", time: new Date().toISOString() };
     // Staff speaking: the server names the team (COUNCIL_TEAM_NAME); shown as text, never as HTML.
     if (typeof data.sender === "string" && data.sender) message.sender = data.sender.slice(0, 60);
+    // The language the server wrote it in (bot/channels/web.py), for screen readers.
+    if (typeof data.lang === "string" && /^[a-z]{2}$/.test(data.lang)) message.lang = data.lang;
     if (Array.isArray(data.quick_replies)) {
       message.quick = data.quick_replies.filter(function (r) { return r && typeof r.title === "string"; })
         .map(function (r) { return { title: r.title, payload: typeof r.payload === "string" ? r.payload : r.title }; });
@@ -369,6 +412,10 @@
         var message = fromBot(data);
         if (!message) return saveState();
         stopWaiting();
+        if (message.lang && message.lang !== state.language) {
+          state.language = message.lang;
+          showLanguage();
+        }
         addMessage(message);
         touch();
       });
@@ -425,7 +472,7 @@
     var display = options.display !== undefined ? options.display : text;
     if (!display && !photos.length) return;
     addMessage({
-      who: "me", text: display, time: new Date().toISOString(),
+      who: "me", text: display, time: new Date().toISOString(), lang: options.lang,
       images: photos.map(function (p) { return { src: p.url, alt: "Your photo: " + p.name }; }),
     });
     pendingPhotos = [];

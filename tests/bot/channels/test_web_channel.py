@@ -111,3 +111,24 @@ async def test_staff_messages_carry_the_teams_name_and_the_bots_do_not() -> None
     staff, bot = (data for _event, data, _room in sio.emitted)
     assert staff["text"] == "Hi, Jo here." and staff["sender"] == "Anytown Borough Council team"
     assert bot["text"] == "What can I help with?" and "sender" not in bot
+
+
+def test_the_widgets_language_choice_passes_through_and_nothing_else_like_it() -> None:
+    assert web.safe_metadata({"language": "cy"}, BASE) == {"language": "cy"}
+    for forged in ("cymraeg", "<b>", 7, ["cy"], "c"):
+        assert web.safe_metadata({"language": forged}, BASE) == {}
+
+
+async def test_replies_are_marked_with_the_conversations_language_when_it_is_known() -> None:
+    from bot.channels.web import WebChatOutput
+    from bot.channels.web_replay import ReplayBuffer
+    from bot.language import current
+
+    sio = RecordingSocketServer()
+    output = WebChatOutput(sio, "bot_uttered", ReplayBuffer())  # type: ignore[arg-type]
+    welsh, unknown = "c" * 32, "d" * 32
+    current.remember(welsh, "cy")  # as the language step does each turn (bot/language/rasa_hook.py)
+    await output.send_response(welsh, {"text": "Diolch!"})
+    await output.send_response(unknown, {"text": "Thanks!"})
+    marked, unmarked = (data for _event, data, _room in sio.emitted)
+    assert marked["lang"] == "cy" and "lang" not in unmarked
