@@ -17,6 +17,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha256sum 
 
 help:
 	@echo "make run     set up, train if the data changed, start everything"
+	@echo "make run PROFILE=production   the same on PostgreSQL and Redis, two replicas of each behind HAProxy"
 	@echo "make test    set up, train if needed, run all tests"
 	@echo "make bench   run the benchmarks (figures in docs/benchmarks.md)"
 	@echo "make shell   talk to the bot in the terminal (rasa shell)"
@@ -48,8 +49,9 @@ model: setup
 
 train: model
 
+# PROFILE=production: PostgreSQL, Redis, two replicas of each service behind HAProxy (bot/production.py).
 run: model
-	@$(PY) -m bot.launcher
+	@$(PY) -m $(if $(filter production,$(PROFILE)),bot.production,bot.launcher)
 
 # Two test processes, one test file each (pytest-xdist): the end-to-end tests
 # spend much of their time waiting on servers and browsers, so two share the 2
