@@ -222,7 +222,8 @@ class Backend:
     check: str = "/ready"
 
 
-def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Backend]) -> str:
+def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Backend],
+                   metrics_port: Optional[int] = None) -> str:
     """HAProxy's configuration: one frontend per replicated service, on the usual ports.
 
     Rasa's frontend routes by conversation, so one conversation's turns go to one
@@ -231,7 +232,10 @@ def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Back
     (socket.io's long-polling needs every request of a session on one server).
     A replica whose ``/ready`` fails gets no new traffic; a request whose
     connection fails, or whose server dies before answering, is retried once on
-    the other replica (``retry-on``). Nothing secret is in it.
+    the other replica (``retry-on``). With ``metrics_port``, HAProxy's own
+    Prometheus series (which replicas are in rotation) there, behind
+    METRICS_TOKEN, which the file names and HAProxy reads from its environment:
+    nothing secret is in the file.
     """
 
     def servers(backend: Backend, extra: str = "") -> List[str]:
@@ -322,6 +326,15 @@ def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Back
             "    retry-on conn-failure",
             *check(backend), *servers(backend),
         ]
+    if metrics_port is not None:
+        lines += [
+            "",
+            "frontend metrics",
+            f"    bind {host}:{metrics_port}",
+            '    http-request deny deny_status 401 unless { req.hdr(authorization) -m str "Bearer ${METRICS_TOKEN}" }',
+            "    http-request use-service prometheus-exporter if { path /metrics }",
+            "    http-request deny deny_status 404",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -345,6 +358,7 @@ class Production:
     env: Dict[str, str] = field(default_factory=dict)
     backends: Dict[str, Backend] = field(default_factory=dict)
     banners: List[str] = field(default_factory=list)
+    haproxy_metrics_port: Optional[int] = None
 
     @property
     def state_dir(self) -> Path:
@@ -461,9 +475,10 @@ class Production:
         }
         config = self.state_dir / "haproxy.cfg"
         config.unlink(missing_ok=True)
+        self.haproxy_metrics_port = free_port(host)
         private_files.write_private(config, haproxy_config(
             host, self.backends["rasa"], self.backends["actions"],
-            [self.backends["website"], self.backends["console"]]).encode())
+            [self.backends["website"], self.backends["console"]], self.haproxy_metrics_port).encode())
         haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
         self.haproxy = Service(
             name="haproxy",
@@ -524,6 +539,7 @@ class Production:
                    + self.backends["website"].ports + self.backends["console"].ports]
         metrics += [svc.health_url.replace("/health", "/metrics") for svc in self.services
                     if svc.name.startswith("delivery worker")]
+        metrics.append(f"{lb}:{self.haproxy_metrics_port}/metrics")  # HAProxy's own: replicas in rotation
         out += [f"Metrics         {url}  (Bearer {where})" for url in metrics]
         return out
 

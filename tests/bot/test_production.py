@@ -37,13 +37,21 @@ def test_haproxy_routes_each_conversation_to_one_replica_and_checks_readiness() 
     assert binds == ["127.0.0.1:15005", "127.0.0.1:15055", "127.0.0.1:15010", "127.0.0.1:15002"]
 
 
+def test_haproxys_metrics_need_the_token_which_the_file_only_names() -> None:
+    config = haproxy_config("127.0.0.1", RASA, ACTIONS, OTHERS, metrics_port=15099)
+    metrics = config.split("frontend metrics", 1)[1]
+    assert "bind 127.0.0.1:15099" in metrics and "prometheus-exporter" in metrics
+    assert '"Bearer ${METRICS_TOKEN}"' in metrics and "deny_status 401 unless" in metrics
+
+
 @pytest.mark.skipif(shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists(),
                     reason="HAProxy is not installed (.ci/services.sh installs it)")
 def test_haproxy_accepts_the_configuration(tmp_path: Path) -> None:
     path = tmp_path / "haproxy.cfg"
-    path.write_text(haproxy_config("127.0.0.1", RASA, ACTIONS, OTHERS))
+    path.write_text(haproxy_config("127.0.0.1", RASA, ACTIONS, OTHERS, metrics_port=15099))
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    result = subprocess.run([haproxy, "-c", "-f", str(path)], capture_output=True, text=True)
+    result = subprocess.run([haproxy, "-c", "-f", str(path)], capture_output=True, text=True,
+                            env={"METRICS_TOKEN": "a-token"})
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -85,5 +93,6 @@ def test_every_replica_has_its_own_port_and_reaches_the_others_through_the_load_
     assert profile.backends["rasa"].ports == [int(s.env["RASA_PORT"]) for s in rasa]
     config = (tmp_path / "production" / "haproxy.cfg").read_text()
     assert stat.S_IMODE((tmp_path / "production" / "haproxy.cfg").stat().st_mode) == 0o600
-    for secret in (environ["RASA_API_TOKEN"], environ["ACTION_SERVER_TOKEN"], environ["TWILIO_AUTH_TOKEN"]):
+    for secret in (environ["RASA_API_TOKEN"], environ["ACTION_SERVER_TOKEN"], environ["TWILIO_AUTH_TOKEN"],
+                   environ["CONSOLE_SECRET_KEY"]):
         assert secret not in config
