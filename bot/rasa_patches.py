@@ -23,6 +23,9 @@
    request never goes out on a connection the server is closing), with
    ujson (already installed for Sanic) as its encoder. Requests, headers,
    errors and answers are otherwise Rasa's own (``_request``).
+
+4. Tracker copies, applied events and RulePolicy's states without replaying
+   the whole session each time (bot/rasa_trackers.py).
 """
 
 from __future__ import annotations
@@ -168,8 +171,10 @@ def apply() -> None:
     """Install the fixes (idempotent)."""
     import rasa.core.processor
 
+    from bot import rasa_trackers
     from bot.rasa_graph_runner import SequentialGraphRunner
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[attr-defined,misc]
     EndpointConfig.request = _request  # type: ignore[method-assign]
+    rasa_trackers.apply()

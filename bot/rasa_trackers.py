@@ -1,0 +1,172 @@
+"""Cheaper conversation-tracker bookkeeping for Rasa 3.6, with the same results.
+
+Measured with py-spy on the Rasa server during ``python -m benchmarks.rest``
+(docs/benchmarks.md): about a sixth of the server's CPU per turn went to
+Rasa rebuilding the same tracker state again and again from the whole event
+history of the session:
+
+1. ``DialogueStateTracker.copy`` replays every event into a new tracker. The
+   processor copies the tracker before every action it runs, and forms copy it
+   again before each slot question. :func:`copy_tracker` copies the state the
+   replay would rebuild directly (the tracker's state is, by Rasa's own
+   contract, exactly what replaying its events gives).
+2. ``applied_events`` walks the whole history on each of its many calls per
+   turn; :func:`applied_events` remembers the answer for an unchanged history.
+3. ``Domain.states_for_tracker_history`` (RulePolicy calls it two or three
+   times per action it predicts) replays the history again and computes a
+   state for every past action. :func:`states_for_tracker_history` keeps, per
+   conversation, the states already computed and the replayed tracker, and
+   continues from them while the new history starts with exactly the same
+   event objects; otherwise it starts again from the beginning.
+
+Each falls back to Rasa's own code outside the case it was written for
+(training trackers, trimmed event histories, rule-only turns), and
+tests/bot/test_rasa_trackers.py checks every result against Rasa's.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict, deque
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.shared.core.constants import ACTION_LISTEN_NAME  # noqa: F401  (kept for readers: the default followup)
+from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.slots import Slot
+from rasa.shared.core.trackers import DEFAULT_SENDER_ID, AnySlotDict, DialogueStateTracker
+
+_original_copy = DialogueStateTracker.copy
+_original_init_copy = DialogueStateTracker.init_copy
+_original_applied_events = DialogueStateTracker.applied_events
+_original_states_for_tracker_history = Domain.states_for_tracker_history
+
+# Conversations whose computed states are kept (least recently used dropped).
+REMEMBERED_CONVERSATIONS = 512
+
+
+def _copy_slot(slot: Slot) -> Slot:
+    """``copy.copy(slot)`` without the generic protocol (Slot has no __slots__ or __copy__)."""
+    new = object.__new__(type(slot))
+    new.__dict__.update(slot.__dict__)
+    return new
+
+
+def _plain(tracker: DialogueStateTracker) -> bool:
+    """A live conversation's tracker: the case these shortcuts are written (and tested) for."""
+    return (
+        type(tracker) is DialogueStateTracker
+        and tracker._max_event_history is None
+        and not isinstance(tracker.slots, AnySlotDict)
+    )
+
+
+def init_copy(self: DialogueStateTracker) -> DialogueStateTracker:
+    """Rasa's ``init_copy``: a new tracker with the same slots at their initial values, no events."""
+    if not _plain(self):
+        return _original_init_copy(self)
+    new = DialogueStateTracker(
+        self.sender_id or DEFAULT_SENDER_ID, None, None, is_rule_tracker=self.is_rule_tracker
+    )
+    new.slots = {name: _copy_slot(slot) for name, slot in self.slots.items()}
+    for slot in new.slots.values():
+        slot.reset()
+    return new
+
+
+def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
+    """Rasa's ``copy`` (a replay of every event into ``init_copy()``), without the replay."""
+    if not _plain(self):
+        return _original_copy(self)
+    new = object.__new__(DialogueStateTracker)
+    new._max_event_history = None
+    new.events = deque(self.events)
+    new.sender_id = self.sender_id or DEFAULT_SENDER_ID
+    new.slots = {name: _copy_slot(slot) for name, slot in self.slots.items()}
+    # What init_copy leaves unset, and no event sets.
+    new.sender_source = None
+    new.model_id = None
+    new.assistant_id = None
+    new.is_rule_tracker = self.is_rule_tracker
+    new._paused = self._paused
+    new.followup_action = self.followup_action
+    # Events replace these, but some (loop interruptions, rejections) change them in place.
+    new.latest_action = dict(self.latest_action) if self.latest_action is not None else None
+    new.active_loop = copy.copy(self.active_loop)
+    # A replay would hold the very same event objects.
+    new.latest_message = self.latest_message
+    new.latest_bot_utterance = self.latest_bot_utterance
+    return new
+
+
+def applied_events(self: DialogueStateTracker) -> List[Event]:
+    """Rasa's ``applied_events``, computed once per history (the history only grows by appends)."""
+    events = self.events
+    key = (id(events), len(events), id(events[-1]) if events else 0)
+    cached = self.__dict__.get("_council_applied")
+    if cached is None or cached[0] != key:
+        cached = (key, _original_applied_events(self))
+        self.__dict__["_council_applied"] = cached
+    return list(cached[1])
+
+
+class _Replay:
+    """One conversation's history as far as it was turned into states."""
+
+    __slots__ = ("events", "running", "states")
+
+    def __init__(self, running: DialogueStateTracker) -> None:
+        self.events: List[Event] = []
+        self.running = running
+        self.states: List[State] = []
+
+
+_replays: "OrderedDict[Tuple[Any, ...], _Replay]" = OrderedDict()
+
+
+def _continues(replay: _Replay, applied: List[Event]) -> bool:
+    done = replay.events
+    if len(done) > len(applied):
+        return False
+    return all(a is b for a, b in zip(done, applied))
+
+
+def states_for_tracker_history(
+    self: Domain,
+    tracker: DialogueStateTracker,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[State]:
+    """Rasa's ``states_for_tracker_history`` for RulePolicy's case, continuing from the last call."""
+    if ignore_rule_only_turns or not _plain(tracker):
+        return _original_states_for_tracker_history(
+            self, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data
+        )
+    applied = tracker.applied_events()
+    key = (tracker.sender_id, id(self), omit_unset_slots)
+    replay = _replays.get(key)
+    if replay is None or not _continues(replay, applied):
+        replay = _Replay(tracker.init_copy())
+    _replays[key] = replay
+    _replays.move_to_end(key)
+    while len(_replays) > REMEMBERED_CONVERSATIONS:
+        _replays.popitem(last=False)
+
+    # As in generate_all_prior_trackers: a state before each action, one at the end.
+    running = replay.running
+    for event in applied[len(replay.events):]:
+        if isinstance(event, ActionExecuted):
+            replay.states.append(self._clean_state(self.get_active_state(running, omit_unset_slots)))
+        running.update(event)
+        replay.events.append(event)
+    final = self._clean_state(self.get_active_state(running, omit_unset_slots))
+    return replay.states + [final]
+
+
+def apply() -> None:
+    """Install the shortcuts (idempotent)."""
+    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+    DialogueStateTracker.init_copy = init_copy  # type: ignore[method-assign]
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
