@@ -10,7 +10,9 @@ of order) and drops photos. This channel:
    and a message accepted before a restart is processed after it), answers
    Twilio at once with empty TwiML, and does the conversation afterwards;
 3. processes each number's messages strictly one after another, in the
-   order they arrived;
+   order they arrived, also when Twilio's webhooks reach different replicas
+   (a lock per number in Redis with REDIS_URL), and picks up messages a
+   stopped replica left unfinished;
 4. handles the carrier keywords (STOP..., START..., HELP) before any NLU, and
    answers "I've got a photo" with a one-time upload link (sms_photos.py);
 5. fetches MMS photos, checks and stores them, and passes our URLs on as
@@ -50,6 +52,7 @@ from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
 from bot.photos import in_photo_pool
 from bot.redaction import mask_financial
 from bot.settings import Settings, load_settings
+from bot.shared_state import KeyedLocks, shared_state
 from bot.storage.database import create_schema, make_engine
 from bot.storage.sms import InboundMessage, SmsStore
 
@@ -63,6 +66,9 @@ START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
 HELP_WORDS = frozenset({"HELP"})
 MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
+# How often each replica looks for messages left unfinished (a replica stopped
+# mid-turn; its number's lock lapses within LOCK_LEASE_SECONDS).
+RESUME_SECONDS = 15.0
 # Twilio's message SIDs: SM (text) or MM (with media) and 32 hex digits. Anything
 # else is refused even when signed: Twilio signs the concatenated keys and values,
 # so a captured webhook re-split ("MessageSid=SM...NumMedia0", without NumMedia)
@@ -204,38 +210,56 @@ class SmsPushOutput(OutputChannel):
 
 
 class OrderedWork:
-    """One queue per key, drained by one task: a key's items run strictly in order."""
+    """Each number's messages handled strictly one after another, in the order they arrived,
+    whichever replica Twilio's webhook reached.
 
-    def __init__(self, handler: Callable[[InboundMessage], Awaitable[None]]) -> None:
+    ``put(phone)`` after a message is recorded. A task then holds the number's lock
+    (``KeyedLocks``: shared by every Rasa replica with REDIS_URL, bot/shared_state.py)
+    and handles the number's unfinished messages from the database, oldest first,
+    until none is left. A message recorded by another replica meanwhile is handled by
+    whoever holds the lock then, after the ones before it. A message left
+    unfinished by a replica that stopped mid-turn (its lock lapses) is handled again
+    by the next holder: retried, not lost.
+    """
+
+    def __init__(self, handler: Callable[[InboundMessage], Awaitable[None]],
+                 pending: Callable[[str], Awaitable[List[InboundMessage]]], locks: KeyedLocks) -> None:
         self.handler = handler
-        self._queues: Dict[str, "asyncio.Queue[InboundMessage]"] = {}
-        self._tasks: Set["asyncio.Task[None]"] = set()
+        self.pending = pending
+        self.locks = locks
+        self._wanted: Dict[str, bool] = {}
+        self._tasks: Dict[str, "asyncio.Task[None]"] = {}
 
-    def put(self, key: str, item: InboundMessage) -> None:
-        queue = self._queues.get(key)
-        if queue is None:
-            queue = asyncio.Queue()
-            self._queues[key] = queue
-            task = asyncio.create_task(self._drain(key, queue))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        queue.put_nowait(item)
+    def put(self, key: str) -> None:
+        self._wanted[key] = True
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._drain(key))
 
-    async def _drain(self, key: str, queue: "asyncio.Queue[InboundMessage]") -> None:
-        while True:
-            try:
-                item = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                del self._queues[key]  # no await since get_nowait: nothing can slip in
-                return
-            try:
-                await self.handler(item)
-            except Exception:  # e.g. the database was unreachable; the row stays unfinished
-                logger.exception("SMS %s left unfinished; it is retried at the next start", item.sid)
+    async def _drain(self, key: str) -> None:
+        tried: Set[int] = set()  # a message that could not even be marked waits for the next sweep
+        try:
+            while True:
+                self._wanted[key] = False
+                async with self.locks.hold(key):
+                    while True:
+                        waiting = [item for item in await self.pending(key) if item.id not in tried]
+                        if not waiting:
+                            break
+                        tried.add(waiting[0].id)
+                        try:
+                            await self.handler(waiting[0])
+                        except Exception:  # e.g. the database was unreachable; the row stays unfinished
+                            logger.exception("SMS %s left unfinished; it is retried later", waiting[0].sid)
+                if not self._wanted[key]:  # no await between this check and forgetting the task
+                    return
+        except Exception:  # the database or Redis unreachable: the sweep comes back to it
+            logger.exception("SMS messages of a number left waiting; they are retried later")
+        finally:
+            del self._tasks[key], self._wanted[key]
 
     @property
     def busy(self) -> int:
-        return len(self._queues)
+        return len(self._tasks)
 
 
 class SmsInput(InputChannel):
@@ -266,7 +290,9 @@ class SmsInput(InputChannel):
         self.media = MediaStore(settings.sms_media_dir, base, settings.sms_media_max_bytes)
         # "I've got a photo": a one-time upload link, as MMS does not reach us in the UK.
         self.photo_links = SmsPhotoLinks(engine, settings)
-        self.work = OrderedWork(self._process)
+        # Per number, in arrival order, across replicas (REDIS_URL: bot/shared_state.py).
+        self.work = OrderedWork(self._process, self._pending, shared_state(settings).locks("sms-number"))
+        self._sweeper: Optional["asyncio.Task[None]"] = None
         # Rasa predicts on its event loop, so unbounded concurrent turns make every
         # webhook acknowledgement queue behind them; a small cap keeps them fast
         # while the CPU stays busy (SMS_MAX_CONCURRENT_TURNS; docs/benchmarks.md).
@@ -327,10 +353,12 @@ class SmsInput(InputChannel):
                 self.store.accept_inbound, sid, phone, body, media,
                 opt_out_type if opt_out_type in OPT_OUT_TYPES else None,
             )
+            # MessageSid is unique in the database every replica shares: a retry reaching
+            # any replica is one turn.
             if inbound is None:
                 logger.info("Duplicate SMS webhook %s ignored", sid)
             else:
-                self.work.put(phone, inbound)
+                self.work.put(phone)
             # Acknowledge now; the conversation happens after (replies via the API).
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -365,17 +393,31 @@ class SmsInput(InputChannel):
 
         @sms.listener("after_server_start")
         async def resume_unfinished(_app: Any, _loop: Any) -> None:
-            # Messages acknowledged before a restart but never answered.
-            for inbound in await asyncio.to_thread(self.store.unfinished_inbound):
-                self.work.put(inbound.phone, inbound)
+            self._sweeper = asyncio.create_task(self._sweep())
 
         @sms.listener("before_server_stop")
         async def close_client(_app: Any, _loop: Any) -> None:
+            if self._sweeper is not None:
+                self._sweeper.cancel()
             await self.client.close()
 
         return sms
 
     # -- after the acknowledgement --------------------------------------------------
+    async def _pending(self, phone: str) -> List[InboundMessage]:
+        return await asyncio.to_thread(self.store.unfinished_inbound, phone)
+
+    async def _sweep(self) -> None:
+        """At start and then every RESUME_SECONDS: messages acknowledged but never answered
+        (this or another replica stopped mid-way) go back to their number's queue."""
+        while True:
+            try:
+                for phone in dict.fromkeys(m.phone for m in await asyncio.to_thread(self.store.unfinished_inbound)):
+                    self.work.put(phone)
+            except Exception as error:  # the database unreachable: /ready says so; try again later
+                logger.warning("Could not look for unfinished SMS: %s", type(error).__name__)
+            await asyncio.sleep(RESUME_SECONDS)
+
     async def _process(self, inbound: InboundMessage) -> None:
         await asyncio.to_thread(self.store.mark_inbound, inbound.id, "processing")
         try:

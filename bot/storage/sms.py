@@ -134,14 +134,17 @@ class SmsStore:
             return None
         return InboundMessage(row_id, sid, phone, conversation_id, body, media, opt_out_type)
 
-    def unfinished_inbound(self) -> List[InboundMessage]:
-        """Accepted messages never finished (the server stopped mid-way), oldest first."""
+    def unfinished_inbound(self, phone: Optional[str] = None) -> List[InboundMessage]:
+        """Accepted messages not finished yet (waiting, in progress, or left when a server
+        stopped mid-way), of every number or of ``phone``, oldest first."""
         query = (
             select(sms_messages, sms_conversations.c.phone)
             .join(sms_conversations, sms_conversations.c.conversation_id == sms_messages.c.conversation_id)
             .where(and_(sms_messages.c.direction == "inbound", sms_messages.c.status.in_(("received", "processing"))))
             .order_by(sms_messages.c.id)
         )
+        if phone is not None:
+            query = query.where(sms_conversations.c.phone == phone)
         with self.engine.connect() as conn:
             return [
                 InboundMessage(r["id"], r["sid"], r["phone"], r["conversation_id"], r["body"] or "",
