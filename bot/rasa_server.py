@@ -90,7 +90,7 @@ def main() -> None:
 
     # /health, /ready, /metrics and the NLU and SMS series (docs/operations.md).
     rasa_observability.install(settings)
-    # The conversation's language, for councils serving more than one (docs/welsh.md).
+    # The conversation's language, for councils serving more than one (docs/languages.md).
     language_hook.install(settings.council_languages)
     from rasa.__main__ import main as rasa_main
 

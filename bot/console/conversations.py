@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 from bot import answers, postcodes
 from bot.cases import references
 from bot.console.web import console, form_value, redirect, render, requires
-from bot.escalation.handoff import CLOSING_MESSAGE, HANDED_BACK_NOTICE, MAX_REPLY_CHARS, HandoffError
+from bot.escalation.handoff import MAX_REPLY_CHARS, HandoffError, closing_message, handed_back_notice
 from bot.storage.escalations import CLOSED, HANDED_BACK, Escalation
 from bot.storage.schema import cases
 from bot.storage.sms import SmsStore
@@ -122,11 +122,14 @@ async def _end(request: Request, escalation_id: int, state: str) -> HTTPResponse
         return refusal
     assert escalation is not None
     member = request.ctx.staff
-    message = form_value(request, "text", MAX_REPLY_CHARS) or (CLOSING_MESSAGE if state == CLOSED else "")
+    # In the conversation's language when it was queued (the council's default before languages were kept).
+    languages = console(request).settings.council_languages
+    language = escalation.language if escalation.language in languages else languages[0]
+    message = form_value(request, "text", MAX_REPLY_CHARS) or (closing_message(language) if state == CLOSED else "")
     try:
         # Either way the resident is told: closing in the team's words, a hand-back by the assistant.
         await console(request).rasa.hand_back(escalation.conversation_id, message, member.id, member.display_name,
-                                              notice=HANDED_BACK_NOTICE if state == HANDED_BACK else None)
+                                              notice=handed_back_notice(language) if state == HANDED_BACK else None)
     except HandoffError as error:
         return redirect(request, _link(escalation.conversation_id), f"Nothing changed: {error}")
     console(request).escalations.end(escalation.id, state)

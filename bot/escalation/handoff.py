@@ -21,8 +21,14 @@ MAX_REPLY_CHARS = 1600  # ten SMS segments; longer replies belong in an email or
 
 # What the resident is told when staff end their part (bot/messages/catalogue.yml, handoff.*).
 # Closing is staff speaking (labelled with the team's name); the hand-back notice is the assistant's.
-CLOSING_MESSAGE = messages.text("handoff.closing")
-HANDED_BACK_NOTICE = messages.text("handoff.handed_back")
+def closing_message(language: str = messages.DEFAULT_LANGUAGE) -> str:
+    """Staff's closing words when they type none, in the conversation's language."""
+    return messages.text("handoff.closing", language)
+
+
+def handed_back_notice(language: str = messages.DEFAULT_LANGUAGE) -> str:
+    """The assistant's notice that it is back, in the conversation's language."""
+    return messages.text("handoff.handed_back", language)
 
 
 class HandoffError(RuntimeError):

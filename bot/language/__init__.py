@@ -1,1 +1,1 @@
-"""A conversation's language: identifying it, the resident's choice, keeping it (docs/welsh.md)."""
+"""A conversation's language: identifying it, the resident's choice, keeping it (docs/languages.md)."""

@@ -3,7 +3,7 @@
 A real language-identification model (lingua-language-detector: character
 n-gram models of Welsh and English shipped inside the package, loaded for
 those two only, in Rust) does the work, with two things around it that short
-council messages need (measured in docs/welsh.md, "Which language"):
+council messages need (measured in docs/languages.md):
 
 * Names are not evidence. Street and place names ("Heol y Felin", "Mill
   Lane", "Caerdydd"), postcodes, references, numbers and e-mail addresses are
@@ -29,7 +29,7 @@ from typing import FrozenSet, Optional, Sequence
 
 # How sure the model must be before a message counts as evidence of a language.
 # At 0.7 no message of our samples was given the wrong language
-# (tests/bot/language/samples.yml; docs/welsh.md).
+# (tests/bot/language/samples.yml; docs/languages.md).
 MIN_CONFIDENCE = 0.7
 # Fewer letters than this (after masking) decide nothing, unless a short reply below.
 MIN_LETTERS = 6

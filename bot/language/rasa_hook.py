@@ -15,7 +15,7 @@ wrapped so that:
 The slots are set in-process, in the same turn, so the responses Rasa picks
 by their ``language`` condition (domain.yml) and the actions that read the
 slot already see the new language; no extra call to the action server (the
-step costs about 0.1 ms a message: docs/welsh.md).
+step costs about 0.1 ms a message: docs/languages.md).
 """
 
 from __future__ import annotations

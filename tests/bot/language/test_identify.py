@@ -82,5 +82,5 @@ def test_cost_per_message_is_well_under_a_millisecond(identifier):
             identifier.identify(text)
             timings.append(time.perf_counter() - started)
     timings.sort()
-    # Measured p50 0.14 ms on a busy 2-core machine (docs/welsh.md); the budget is 1 ms a turn.
+    # Measured p50 0.14 ms on a busy 2-core machine (docs/languages.md); the budget is 1 ms a turn.
     assert timings[len(timings) // 2] < 0.001
