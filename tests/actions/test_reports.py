@@ -379,3 +379,26 @@ def test_a_case_is_made_in_the_conversations_language(environment, make_tracker)
                            slots={**_confirmed_pothole_slots(), "language": "cy"})
     run(reports.ActionFinishReport, tracker)
     assert [case.language for case in reports.services.case_store().for_conversation("resident-1")] == ["cy"]
+
+
+def test_a_welsh_conversation_gets_its_read_back_and_reference_in_welsh(environment, monkeypatch, make_tracker):
+    from bot import messages
+
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "cy,en")
+    services.reset()
+    slots = {**_confirmed_pothole_slots(), "language": "cy", "report_confirmed": None,
+             "requested_slot": "report_confirmed"}
+    dispatcher = CollectingDispatcher()
+    import asyncio
+
+    asyncio.run(reports.ActionAskReportConfirmed().run(dispatcher, make_tracker(user_event("x"), slots=slots), {}))
+    [readback] = dispatcher.messages
+    assert messages.text("report.is_that_right", "cy") in readback["text"]
+    assert [b["title"] for b in readback["buttons"]] == [messages.text("report.button_send", "cy"),
+                                                         messages.text("report.button_change", "cy")]
+    assert [b["payload"] for b in readback["buttons"]] == ["yes", "no"]
+    _, said, _ = run(reports.ActionFinishReport, make_tracker(
+        user_event("ie", intent="affirm", message_id="confirm-welsh"), slots={**slots, "report_confirmed": True}))
+    [case] = reports.services.case_store().for_conversation("resident-1")
+    assert said[0]["text"] == messages.text("report.received_contact", "cy", title=BY_KEY["pothole"].title_in("cy"),
+                                            reference=case.reference)

@@ -138,3 +138,37 @@ async def test_a_public_update_goes_out_as_the_team_and_each_is_its_own_row(case
         f"report {case.reference}: We'll be there on Tuesday.")  # spaces and line breaks tidied for SMS
     assert event["metadata"] == {"from_staff": True, "staff_name": "Anytown Borough Council team"}
     assert [r["state"] for r in rows(case_store)] == ["sent", "sent"]  # two updates, two rows
+
+
+async def test_updates_are_written_in_the_language_of_the_case(case_store, clock):
+    from dataclasses import replace
+
+    from bot import messages
+    from bot.outbox.notify import message_text, update_text
+
+    api = RasaConversationApi()
+    server = TestServer(api.app())
+    await server.start_server()
+    notifier = RasaNotifier(case_store.engine, str(server.make_url("")), "api-token", ["twilio"], clock=clock,
+                            languages=("cy", "en"))
+    welsh = case_store.create(replace(new_case(conversation="sms:+447700900201", channel="twilio"), language="cy"),
+                              "cy-case")
+    english = case_store.create(replace(new_case(conversation="sms:+447700900202", channel="twilio"), language="en"),
+                               "en-case")
+    older = case_store.create(new_case(conversation="sms:+447700900203", channel="twilio"), "no-language")
+    try:
+        for case in (welsh, english, older):
+            await notifier.notify(case, ACCEPTED)
+        await notifier.notify_update(welsh, "Bydd y tîm yno ddydd Mawrth.")
+    finally:
+        await notifier.close()
+        await server.close()
+
+    said = {s["conversation"]: [e["text"] for e in s["events"]] for s in api.sent[:3]}
+    assert said["sms:+447700900201"] == [message_text(welsh, ACCEPTED, language="cy")]
+    assert message_text(welsh, ACCEPTED, language="cy") != message_text(welsh, ACCEPTED)
+    assert welsh.reference in said["sms:+447700900201"][0]
+    assert said["sms:+447700900202"] == [message_text(english, ACCEPTED)]
+    assert said["sms:+447700900203"] == [message_text(older, ACCEPTED, language="cy")]  # the council's default
+    assert api.sent[3]["events"][0]["text"] == update_text(welsh, "Bydd y tîm yno ddydd Mawrth.", "cy")
+    assert messages.template("case_update.staff_update", "cy").split("{")[0] in api.sent[3]["events"][0]["text"]
