@@ -49,6 +49,7 @@ from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
 from bot.channels.sms_photos import SmsPhotoLinks
 from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
 from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
+from bot.language import current as current_language
 from bot.photos import in_photo_pool
 from bot.redaction import mask_financial
 from bot.settings import Settings, load_settings
@@ -198,7 +199,9 @@ class SmsPushOutput(OutputChannel):
         message = dict(message)
         if message.get("from_staff") and self.team_name and message.get("text"):
             # Staff speaking (a reply, a hand-back, a case update): say who, not the assistant.
-            message["text"] = messages.text("sms.from_staff", team=self.team_name, text=message["text"])
+            # In the conversation's language when this server knows it (bot/language/current.py).
+            message["text"] = messages.text("sms.from_staff", current_language.latest(recipient_id) or "en",
+                                            team=self.team_name, text=message["text"])
         rendered = render_message(message)
         if rendered.options:
             await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
@@ -428,14 +431,24 @@ class SmsInput(InputChannel):
             logger.exception("SMS %s could not be processed", inbound.sid)
             await asyncio.to_thread(self.store.mark_inbound, inbound.id, "failed", type(error).__name__)
             try:  # never leave the resident waiting in silence
-                await self.sender.send(inbound.conversation_id, inbound.phone, self._text("sms.failure"))
+                await self.sender.send(inbound.conversation_id, inbound.phone,
+                                       self._text("sms.failure", inbound.conversation_id))
             except Exception:
                 logger.exception("Could not tell conversation %s about the failure", inbound.conversation_id)
 
-    def _text(self, message_id: str) -> str:
+    def _language(self, conversation_id: Optional[str]) -> str:
+        """The conversation's language as the language step last decided it in this server
+        (bot/language/current.py), else the council's default: keyword replies are sent
+        before the dialogue, so they cannot read the slot."""
+        languages = self.settings.council_languages
+        latest = current_language.latest(conversation_id) if conversation_id else None
+        return latest if latest in languages else languages[0]
+
+    def _text(self, message_id: str, conversation_id: Optional[str] = None) -> str:
         s = self.settings
         return messages.text(
             message_id,
+            self._language(conversation_id),
             council_name=s.council_name,
             council_phone=s.council_phone,
             council_website=s.council_website,
@@ -449,7 +462,7 @@ class SmsInput(InputChannel):
         word = keyword(inbound.body, inbound.opt_out_type)
         if word == "stop":
             if not inbound.opt_out_type and not await asyncio.to_thread(self.store.suppression, phone):
-                await self.sender.send(conversation, phone, self._text("sms.opted_out"))
+                await self.sender.send(conversation, phone, self._text("sms.opted_out", conversation))
             await asyncio.to_thread(self.store.suppress, phone, inbound.body.strip().upper()[:20], "resident")
             logger.info("Conversation %s opted out of SMS", conversation)
             return "processed"
@@ -457,11 +470,11 @@ class SmsInput(InputChannel):
             if word == "start":
                 await asyncio.to_thread(self.store.unsuppress, phone)
                 logger.info("Conversation %s opted back in to SMS", conversation)
-                await self.sender.send(conversation, phone, self._text("sms.opted_in"))
+                await self.sender.send(conversation, phone, self._text("sms.opted_in", conversation))
                 return "processed"
             return "ignored"  # opted out: no reply, no NLU
         if word == "help":
-            await self.sender.send(conversation, phone, self._text("sms.help"))
+            await self.sender.send(conversation, phone, self._text("sms.help", conversation))
             return "processed"
         if self.photo_links.wanted(inbound.body, len(inbound.media)):
             reply = await asyncio.to_thread(self.photo_links.reply, conversation)
@@ -472,7 +485,7 @@ class SmsInput(InputChannel):
         output = SmsTurnOutput(self.sender, conversation, phone)
         media_urls, rejected = await self._fetch_media(inbound)
         if rejected:
-            output.messages.append({"text": self._text("sms.media_rejected")})
+            output.messages.append({"text": self._text("sms.media_rejected", conversation)})
         text = inbound.body
         # Not the phone number: Rasa's tracker never holds it. Whoever needs it
         # (actions asking for a contact number, the console) looks it up by

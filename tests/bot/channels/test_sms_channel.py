@@ -223,3 +223,28 @@ async def test_staff_messages_pushed_by_sms_say_which_team_is_talking(twilio, st
     await output.send_response(conversation, {"text": "Your report has been closed."})
     assert [m["body"] for m in sandbox.messages] == [
         "Anytown Borough Council team: Hi, Jo here.", "Your report has been closed."]
+
+
+async def test_staff_label_and_keyword_replies_are_in_the_conversations_language(twilio, store, tmp_path):
+    from bot import messages
+    from bot.language import current
+
+    sandbox, client = twilio
+    output = SmsPushOutput(SmsSender(client, store, NUMBER, ""), "Tîm Cyngor Sir")
+    welsh = store.conversation_for("+447700900124")
+    current.remember(welsh, "cy")  # as the language step does each turn (bot/language/rasa_hook.py)
+    await output.send_response(welsh, {"text": "Helo, Jo sydd yma.", "from_staff": True})
+    assert sandbox.messages[-1]["body"] == messages.text("sms.from_staff", "cy", team="Tîm Cyngor Sir",
+                                                         text="Helo, Jo sydd yma.")
+
+    channel = SmsInput(load_settings({"VAR_DIR": str(tmp_path), "COUNCIL_LANGUAGES": "en,cy",
+                                      "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_NUMBER": NUMBER,
+                                      "PUBLIC_BASE_URL": "https://chat.example.gov.uk"}))
+    assert channel._text("sms.help", welsh) == messages.text("sms.help", "cy", **_values(channel))
+    assert channel._text("sms.help", "sms-someone-else") == messages.text("sms.help", "en", **_values(channel))
+
+
+def _values(channel):  # type: ignore[no-untyped-def]
+    s = channel.settings
+    return dict(council_name=s.council_name, council_phone=s.council_phone, council_website=s.council_website,
+                privacy_url=s.web_privacy_url, max_mb=s.sms_media_max_bytes // (1024 * 1024))
