@@ -29,7 +29,7 @@ import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Optional, TypeVar
+from typing import Any, Callable, Collection, Optional, Tuple, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -72,18 +72,29 @@ class CleanPhoto:
 
 @dataclass(frozen=True)
 class PhotoRejected(Exception):
-    """Why a photo was refused, in words a resident understands, with an HTTP status."""
+    """Why a photo was refused, in words a resident understands, with an HTTP status.
+
+    ``reason`` is the English; ``reason_in(language)`` the same from the catalogue
+    (``message_id`` with ``values``) in the resident's language.
+    """
 
     status: int
     reason: str
+    message_id: str = ""
+    values: Tuple[Tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
         return self.reason
 
+    def reason_in(self, language: str) -> str:
+        if not self.message_id:
+            return self.reason
+        return messages.text(self.message_id, language, **dict(self.values))
 
-# Reasons a resident reads (bot/messages/catalogue.yml, photo.*).
-NOT_A_PHOTO = messages.text("photo.not_a_photo")
-TOO_MANY_PIXELS = messages.text("photo.too_many_pixels")
+
+def rejected(status: int, message_id: str, **values: Any) -> PhotoRejected:
+    """A PhotoRejected whose reason is the catalogue's ``message_id`` (English, and any language on asking)."""
+    return PhotoRejected(status, messages.text(message_id, **values), message_id, tuple(sorted(values.items())))
 
 
 def sniff_format(data: bytes) -> Optional[str]:
@@ -108,9 +119,9 @@ def check_canvas(width: int, height: int, size_in_bytes: int) -> None:
     """Refuse a canvas no phone makes, or one its bytes could not hold as a real photo (PhotoRejected)."""
     pixels = width * height
     if pixels > MAX_PIXELS or max(width, height) > MAX_SIDE:
-        raise PhotoRejected(413, TOO_MANY_PIXELS)
+        raise rejected(413, "photo.too_many_pixels")
     if pixels > MIN_PIXELS_FOR_RATIO and pixels > MAX_PIXELS_PER_BYTE * size_in_bytes:
-        raise PhotoRejected(413, TOO_MANY_PIXELS)
+        raise rejected(413, "photo.too_many_pixels")
 
 
 def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG", "PNG", "WEBP")) -> CleanPhoto:
@@ -119,12 +130,12 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
     Waits for one of the DECODE_WORKERS decode slots, whatever thread calls it.
     """
     if not data:
-        raise PhotoRejected(400, messages.text("photo.empty"))
+        raise rejected(400, "photo.empty")
     if len(data) > max_bytes:
-        raise PhotoRejected(413, messages.text("photo.too_large", max_mb=max(1, max_bytes // (1024 * 1024))))
+        raise rejected(413, "photo.too_large", max_mb=max(1, max_bytes // (1024 * 1024)))
     sniffed = sniff_format(data)
     if sniffed is None or sniffed not in accepted:
-        raise PhotoRejected(415, NOT_A_PHOTO)
+        raise rejected(415, "photo.not_a_photo")
     try:
         with warnings.catch_warnings():
             # Pillow only warns about a possible decompression bomb; we refuse it.
@@ -132,7 +143,7 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
             image = Image.open(io.BytesIO(data))
         with image:  # so far only the header is read
             if image.format != sniffed:
-                raise PhotoRejected(415, NOT_A_PHOTO)
+                raise rejected(415, "photo.not_a_photo")
             check_canvas(*image.size, len(data))
             with _decode_slots:
                 image.load()  # decodes every byte: a truncated or corrupt file fails here
@@ -140,9 +151,9 @@ def clean_photo(data: bytes, max_bytes: int, accepted: Collection[str] = ("JPEG"
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(413, TOO_MANY_PIXELS) from None
+        raise rejected(413, "photo.too_many_pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise PhotoRejected(415, messages.text("photo.damaged")) from None
+        raise rejected(415, "photo.damaged") from None
 
 
 def _reencoded(image: Image.Image, source_format: str) -> CleanPhoto:

@@ -16,6 +16,7 @@ Routes:
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from pathlib import Path
@@ -33,6 +34,7 @@ from bot.endpoints import add_sanic_routes
 from bot.photos import in_photo_pool
 from bot.settings import PROJECT_ROOT, Settings
 from bot.web import photo_upload, uploads
+from bot.web.page_text import page_language, template_helpers, widget_labels
 from bot.shared_state import shared_state
 
 logger = logging.getLogger(__name__)
@@ -46,15 +48,21 @@ VENDOR = {
 WIDGET_ASSETS = {"widget.js": "application/javascript; charset=utf-8", "widget.css": "text/css; charset=utf-8"}
 
 
-def widget_config(settings: Settings) -> Dict[str, Any]:
-    """The config object a page gives the widget (see widget.js for every option)."""
+def widget_config(settings: Settings, first: Optional[str] = None) -> Dict[str, Any]:
+    """The config object a page gives the widget (see widget.js for every option).
+
+    A page in one of the council's languages lists that one first: the chat starts in it.
+    """
+    languages = list(settings.council_languages)
+    if first in languages:
+        languages = [first] + [lang for lang in languages if lang != first]
     return {
         "socketUrl": settings.web_chat_socket_url,
         "uploadUrl": f"{settings.web_public_url}/chat/uploads",
         "councilName": settings.council_name,
         "privacyUrl": settings.web_privacy_url,
         "maxPhotoBytes": settings.web_upload_max_bytes,
-        "languages": list(settings.council_languages),
+        "languages": languages,
     }
 
 
@@ -74,12 +82,19 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     uploads_dir = settings.uploads_dir
     allowed_origins = set(settings.web_chat_allowed_origins)
 
-    def render(template: str, nonce: str = "", **context: Any) -> str:
+    languages = list(settings.council_languages)
+    # The widget's words in each language the council serves, put before widget.js (page_text.py).
+    labels_js = "window.CouncilChatLabels = " + json.dumps(widget_labels(languages)) + ";\n"
+
+    def render(template: str, nonce: str = "", language: Optional[str] = None, switchable: bool = False,
+               **context: Any) -> str:
+        """A page in ``language`` (default: the council's first); ``switchable`` pages link the other languages."""
         return templates.get_template(template).render(
+            **template_helpers(page_language(language, languages), languages, switchable),
             council_name=settings.council_name,
             council_phone=settings.council_phone,
             widget_src=f"{settings.web_public_url}/chat/widget.js",
-            widget_config=widget_config(settings),
+            widget_config=widget_config(settings, page_language(language, languages)),
             nonce=nonce,
             **context,
         )
@@ -110,19 +125,24 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
 
+    def site_page(request: Request, template: str, title_id: str, **context: Any) -> HTTPResponse:
+        """A demo page in the language asked for (?lang=cy) if the council serves it."""
+        language = page_language(request.args.get("lang"), languages)
+        return page(template, language=language, switchable=True, title=messages.text(title_id, language), **context)
+
     @app.get("/")
-    async def home(_request: Request) -> HTTPResponse:
-        return page("home.html", title=messages.text("web_page.home"))
+    async def home(request: Request) -> HTTPResponse:
+        return site_page(request, "home.html", "web_page.home")
 
     @app.get("/bins")
-    async def bins(_request: Request) -> HTTPResponse:
-        return page("bins.html", title=messages.text("web_page.bins"))
+    async def bins(request: Request) -> HTTPResponse:
+        return site_page(request, "bins.html", "web_page.bins")
 
     @app.get("/privacy")
-    async def privacy(_request: Request) -> HTTPResponse:
-        return page("privacy.html", title=messages.text("web_page.privacy"),
-                    conversation_days=settings.retention_conversation_days,
-                    closed_case_days=settings.retention_closed_case_days)
+    async def privacy(request: Request) -> HTTPResponse:
+        return site_page(request, "privacy.html", "web_page.privacy",
+                         conversation_days=settings.retention_conversation_days,
+                         closed_case_days=settings.retention_closed_case_days)
 
     @app.get("/health")
     async def health(_request: Request) -> HTTPResponse:
@@ -142,6 +162,9 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     async def widget_asset(_request: Request, asset: str) -> HTTPResponse:
         if asset not in WIDGET_ASSETS:
             return response.json({"error": "not found"}, status=404)
+        if asset == "widget.js":
+            script = labels_js + (STATIC / asset).read_text(encoding="utf-8")
+            return response.text(script, content_type=WIDGET_ASSETS[asset], headers={"Cache-Control": "no-cache"})
         return await response.file(
             STATIC / asset, mime_type=WIDGET_ASSETS[asset], headers={"Cache-Control": "no-cache"}
         )
@@ -169,10 +192,11 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
     @app.post("/chat/uploads")
     async def upload(request: Request) -> HTTPResponse:
         headers = cors(request)
+        language = page_language(request.args.get("lang"), languages)  # the chat's, as the widget says
         client = request.remote_addr or request.ip
         if not upload_limiter.allow(client):
             headers["Retry-After"] = str(upload_limiter.retry_after(client))
-            return response.json({"error": messages.text("web_upload.slow_down")}, status=429, headers=headers)
+            return response.json({"error": messages.text("web_upload.slow_down", language)}, status=429, headers=headers)
         try:
             # Decoding and re-encoding a large photo takes a while and much memory:
             # off the event loop, in the shared photo pool (a few at a time).
@@ -181,10 +205,10 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
                 settings.web_upload_max_bytes, settings.web_uploads_max_total_bytes,
             )
         except uploads.UploadRejected as rejected:
-            return response.json({"error": rejected.reason}, status=rejected.status, headers=headers)
+            return response.json({"error": rejected.reason_in(language)}, status=rejected.status, headers=headers)
         except OSError:
             logger.exception("Could not store an uploaded photo")
-            return response.json({"error": messages.text("web_upload.save_failed")},
+            return response.json({"error": messages.text("web_upload.save_failed", language)},
                                  status=500, headers=headers)
         logger.info("Photo stored: %s (%d bytes)", upload_id, len(request.body))
         return response.json(

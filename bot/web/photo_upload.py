@@ -77,19 +77,33 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
     own_origins = set(settings.web_chat_allowed_origins) | {_origin(settings.web_public_url)}
     secret = (settings.photo_link_secret or "").encode("utf-8")
     telling: "Set[asyncio.Task[None]]" = set()  # notifications under way (kept from the garbage collector)
+    default_language = settings.council_languages[0]
 
-    def html(template: str, status: int = 200, **context: Any) -> HTTPResponse:
-        body = render(template, hours=settings.photo_link_hours, **context)
+    def html(template: str, status: int = 200, language: Optional[str] = None, **context: Any) -> HTTPResponse:
+        body = render(template, language=language, hours=settings.photo_link_hours, **context)
         return response.html(body, status=status, headers=dict(NO_STORE))
 
     def refused(state: str, status: int) -> HTTPResponse:
-        return html("photo_refused.html", status=status, title=messages.text("upload_page.title"), state=state)
+        # No case to take the language from: the council's default.
+        return html("photo_refused.html", status=status, title=messages.text("upload_page.title", default_language),
+                    state=state)
+
+    def language_of(case: Optional[Case]) -> str:
+        """The language of the link's case (the conversation's), else the council's default."""
+        language = case.language if case is not None else None
+        return language if language in settings.council_languages else default_language
 
     def csrf_for(link_id: str, nonce: str) -> str:
         return hmac.new(secret, f"photo-form|{link_id}|{nonce}".encode(), hashlib.sha256).hexdigest()
 
-    def form(row: LinkRow, token: str, nonce: str, error: Optional[str] = None, status: int = 200) -> HTTPResponse:
-        page = html("photo_upload.html", status=status, title=messages.text("upload_page.title_error" if error else "upload_page.title"),
+    def form(row: LinkRow, token: str, nonce: str, error: Optional[str] = None, status: int = 200,
+             **values: Any) -> HTTPResponse:
+        """The form; ``error`` is a catalogue id (upload_page.*) said above it, or an error already in words."""
+        language = language_of(cases.get(row.case_id))
+        if error is not None and error.startswith("upload_page."):
+            error = messages.text(error, language, **values)
+        page = html("photo_upload.html", status=status, language=language,
+                    title=messages.text("upload_page.title_error" if error else "upload_page.title", language),
                     reference=row.reference, action=f"{PATH_PREFIX}{token}", csrf=csrf_for(row.id, nonce), error=error,
                     max_photos=MAX_PHOTOS_PER_UPLOAD, max_mb=max(1, settings.web_upload_max_bytes // (1024 * 1024)))
         page.cookies[CSRF_COOKIE] = nonce
@@ -145,19 +159,19 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
                 break
             body += chunk
             if len(body) > max_body:
-                return form(row, token, nonce or secrets.token_urlsafe(16), texts.TOO_LARGE_IN_TOTAL, 413)
+                return form(row, token, nonce or secrets.token_urlsafe(16), "upload_page.too_large_in_total", 413)
         request.body = bytes(body)
         origin = request.headers.get("origin")
         csrf = (request.form or {}).get("csrf") or ""
         if (not nonce or not hmac.compare_digest(csrf, csrf_for(row.id, nonce))
                 or (origin and origin not in own_origins)):
             logger.info("Photo upload refused: form token or origin did not match")
-            return form(row, token, secrets.token_urlsafe(16), texts.FORM_EXPIRED, 403)
+            return form(row, token, secrets.token_urlsafe(16), "upload_page.form_expired", 403)
         files = [f for f in (request.files or {}).getlist("photos", []) if f.name or f.body]
         if not files:
-            return form(row, token, nonce, texts.NO_PHOTO_CHOSEN, 400)
+            return form(row, token, nonce, "upload_page.no_photo_chosen", 400)
         if len(files) > MAX_PHOTOS_PER_UPLOAD:
-            return form(row, token, nonce, texts.TOO_MANY_PHOTOS.format(max_photos=MAX_PHOTOS_PER_UPLOAD), 400)
+            return form(row, token, nonce, "upload_page.too_many_photos", 400, max_photos=MAX_PHOTOS_PER_UPLOAD)
 
         stored: List[str] = []
         try:
@@ -167,12 +181,15 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
                     settings.web_upload_max_bytes, settings.web_uploads_max_total_bytes))
         except uploads.UploadRejected as rejected:
             _remove(settings, stored)
-            reason = rejected.reason if len(files) == 1 else f"Photo {number}: {rejected.reason}"
+            language = language_of(cases.get(row.case_id))
+            reason = rejected.reason_in(language)
+            if len(files) > 1:
+                reason = messages.text("upload_page.photo_numbered", language, number=number, reason=reason)
             return form(row, token, nonce, reason, rejected.status)
         except OSError:
             _remove(settings, stored)
             logger.exception("Could not store photos sent through an upload link")
-            return form(row, token, nonce, texts.SAVE_FAILED, 500)
+            return form(row, token, nonce, "upload_page.save_failed", 500)
 
         urls = [f"{settings.web_public_url}/chat/uploads/{upload_id}" for upload_id in stored]
         if links.attach(row, urls) is None:
@@ -180,21 +197,24 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
             again = links.open(token)  # used meanwhile (another tab), expired, or the case is full
             if again.state is not LinkState.USABLE:
                 return refused(again.state.value, HTTP_STATUS[again.state])
-            return form(row, token, nonce, texts.CASE_FULL.format(council_phone=settings.council_phone), 409)
+            return form(row, token, nonce, "upload_page.case_full", 409, council_phone=settings.council_phone)
         logger.info("%d photo(s) added to case %s through an upload link", len(urls), row.reference)
         case = cases.get(row.case_id)
         if case is not None:
             # In the background: the page answers at once, whatever Rasa's speed.
-            task = asyncio.get_running_loop().create_task(_tell_resident(notifier, case, row.id, len(urls)))
+            task = asyncio.get_running_loop().create_task(
+                _tell_resident(notifier, case, row.id, len(urls), language_of(case)))
             telling.add(task)
             task.add_done_callback(telling.discard)
-        return html("photo_sent.html", title=messages.text("upload_page.title_sent"), reference=row.reference,
-                    count_words=texts.count_words(len(urls)))
+        language = language_of(case)
+        return html("photo_sent.html", language=language, title=messages.text("upload_page.title_sent", language),
+                    reference=row.reference, count_words=texts.count_words(len(urls), language))
 
 
-async def _tell_resident(notifier: RasaNotifier, case: Case, link_id: str, count: int) -> None:
-    """The SMS saying the photos arrived (recorded, and retried by the worker if it fails)."""
-    text = texts.ARRIVED_TEXT.format(count_words=texts.count_words(count), reference=case.reference)
+async def _tell_resident(notifier: RasaNotifier, case: Case, link_id: str, count: int, language: str = "en") -> None:
+    """The SMS saying the photos arrived, in the case's language (recorded, and retried by the worker if it fails)."""
+    text = messages.text("photo_link.arrived", language, count_words=texts.count_words(count, language),
+                         reference=case.reference)
     try:
         await notifier.notify_photos(case, link_id, text)
     except Exception:  # the photos are on the case either way; never lose that over a text

@@ -41,7 +41,7 @@ def store_photo(data: bytes, uploads_dir: Path, max_bytes: int, max_total_bytes:
     """Check, clean and store a photo; returns its id (``<hex>.<ext>``). Raises UploadRejected."""
     photo = clean_photo(data, max_bytes)
     if max_total_bytes is not None and folder_bytes(uploads_dir) + len(photo.data) > max_total_bytes:
-        raise UploadRejected(503, FOLDER_FULL)
+        raise UploadRejected(503, FOLDER_FULL, "web_upload.folder_full")
     private_dir(uploads_dir)
     upload_id = f"{uuid.uuid4().hex}.{photo.extension}"
     final = uploads_dir / upload_id

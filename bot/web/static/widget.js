@@ -15,13 +15,17 @@
  *   greeting        sent (not shown) when a chat starts, so the assistant says hello
  *   idleMinutes, idleWarningSeconds  inactivity timeout and its warning
  *   storage         "session" (default: this tab, survives reloads and page changes) or "local"
- *   launcherText    the launcher button's label
+ *   launcherText    the launcher button's label (default: the catalogue's, in the chat's language)
  *   languages       the languages the council serves (COUNCIL_LANGUAGES, e.g. ["cy", "en"], the first
  *                   the default); with two or more the panel has a button to change language
  *
  * Theme with CSS custom properties on the page, e.g.
  *   :root { --council-chat-primary: #00703c; --council-chat-on-primary: #fff; }
  * (see widget.css for the full list).
+ *
+ * The widget's own words come from the council's message catalogue (bot/messages/catalogue.yml,
+ * widget.*), per language, as window.CouncilChatLabels, which the server puts before this script
+ * (bot/web/app.py); t(key, values) reads them in the conversation's language.
  *
  * Everything said by the assistant or the resident is rendered as text
  * (textContent, never innerHTML), links only for http(s) URLs.
@@ -38,20 +42,22 @@
   var config = {
     socketUrl: userConfig.socketUrl || window.location.origin,
     uploadUrl: userConfig.uploadUrl || base + "uploads",
-    councilName: userConfig.councilName || "the council",
+    councilName: userConfig.councilName || "", // "": the catalogue's widget.council ("the council")
     privacyUrl: userConfig.privacyUrl || "",
     maxPhotoBytes: userConfig.maxPhotoBytes || 10 * 1024 * 1024,
     token: userConfig.token || null,
     getToken: typeof userConfig.getToken === "function" ? userConfig.getToken : null,
-    greeting: userConfig.greeting === undefined ? "hello" : userConfig.greeting,
+    greeting: userConfig.greeting, // undefined: the catalogue's greeting, in the chat's language
     idleMinutes: userConfig.idleMinutes || 30,
     idleWarningSeconds: userConfig.idleWarningSeconds || 120,
     storage: userConfig.storage === "local" ? "local" : "session",
-    launcherText: userConfig.launcherText || "Chat with us",
-    talkToPersonPayload: userConfig.talkToPersonPayload || "I want to talk to a person",
+    launcherText: userConfig.launcherText || "",
+    talkToPersonPayload: userConfig.talkToPersonPayload || "",
     languages: (Array.isArray(userConfig.languages) ? userConfig.languages : [])
       .filter(function (code) { return typeof code === "string" && /^[a-z]{2}$/.test(code); }),
   };
+  // The widget's words per language (widget.<key> in the catalogue -> LABELS[language][key]).
+  var LABELS = window.CouncilChatLabels || {};
   // Each language's name in itself (the toggle offers the other one by its own name).
   var LANGUAGE_NAMES = { cy: "Cymraeg", en: "English" };
   var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
@@ -129,7 +135,7 @@
       fragment.appendChild(document.createTextNode(text.slice(last, offset)));
       if (isWebUrl(url)) {
         fragment.appendChild(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, [
-          url, el("span", { className: "cc-visually-hidden", text: " (opens in a new tab)" }),
+          url, el("span", { className: "cc-visually-hidden", text: t("new_tab") }),
         ]));
       } else {
         fragment.appendChild(document.createTextNode(url));
@@ -153,21 +159,22 @@
 
   function build() {
     root.appendChild(el("link", { rel: "stylesheet", href: base + "widget.css" }));
+    ui.launcherLabel = el("span");
     ui.launcher = el("button", {
       type: "button", className: "cc-launcher", "aria-expanded": "false", "aria-controls": "cc-panel",
       onclick: function () { openPanel(); },
-    }, [el("span", { className: "cc-launcher-icon", "aria-hidden": "true", text: "\u2709" }), config.launcherText]);
+    }, [el("span", { className: "cc-launcher-icon", "aria-hidden": "true", text: "\u2709" }), ui.launcherLabel]);
 
-    ui.title = el("h2", { id: "cc-title", className: "cc-title", text: config.councilName + " online assistant" });
+    ui.title = el("h2", { id: "cc-title", className: "cc-title" });
     ui.close = el("button", {
-      type: "button", className: "cc-icon-button", "aria-label": "Close chat (your conversation is kept)",
+      type: "button", className: "cc-icon-button",
       onclick: function () { closePanel(); },
     }, [el("span", { "aria-hidden": "true", text: "\u2715" })]);
 
-    ui.person = el("button", { type: "button", className: "cc-tool", text: "Talk to a person",
-      onclick: function () { send(config.talkToPersonPayload, { display: "Talk to a person" }); } });
-    ui.save = el("button", { type: "button", className: "cc-tool", text: "Save transcript", onclick: saveTranscript });
-    ui.end = el("button", { type: "button", className: "cc-tool", text: "End chat", onclick: askToEnd });
+    ui.person = el("button", { type: "button", className: "cc-tool",
+      onclick: function () { send(config.talkToPersonPayload || t("person_says"), { display: t("person") }); } });
+    ui.save = el("button", { type: "button", className: "cc-tool", onclick: saveTranscript });
+    ui.end = el("button", { type: "button", className: "cc-tool", onclick: askToEnd });
     ui.language = el("button", { type: "button", className: "cc-tool cc-language", onclick: changeLanguage,
       hidden: config.languages.length < 2 });
 
@@ -176,9 +183,10 @@
     ui.log = el("div", {
       className: "cc-log", role: "log", "aria-live": "polite", "aria-labelledby": "cc-log-label", tabindex: "0",
     });
+    ui.typingLabel = el("span");
     ui.typing = el("div", { className: "cc-typing", hidden: true }, [
       el("span", { className: "cc-dots", "aria-hidden": "true" }, [el("i"), el("i"), el("i")]),
-      el("span", { text: "The assistant is typing" }),
+      ui.typingLabel,
     ]);
     ui.prompt = el("div", { className: "cc-prompt", hidden: true });
     ui.attachments = el("div", { className: "cc-attachments", hidden: true });
@@ -187,20 +195,23 @@
       type: "file", accept: PHOTO_TYPES.join(","), className: "cc-visually-hidden", tabindex: "-1",
       "aria-hidden": "true", onchange: onPhotoChosen,
     });
-    ui.photo = el("button", { type: "button", className: "cc-tool", text: "Add a photo",
+    ui.photo = el("button", { type: "button", className: "cc-tool",
       onclick: function () { ui.photoInput.click(); } });
-    ui.location = el("button", { type: "button", className: "cc-tool", text: "Share my location", onclick: askForLocation });
+    ui.location = el("button", { type: "button", className: "cc-tool", onclick: askForLocation });
 
     ui.input = el("textarea", { id: "cc-input", className: "cc-input", rows: "2", autocomplete: "off",
       "aria-describedby": "cc-input-hint", onkeydown: onInputKey });
-    ui.send = el("button", { type: "submit", className: "cc-send", text: "Send" });
+    ui.send = el("button", { type: "submit", className: "cc-send" });
+    ui.inputLabel = el("label", { for: "cc-input", className: "cc-label" });
+    ui.inputHint = el("p", { id: "cc-input-hint", className: "cc-hint" });
     ui.form = el("form", { className: "cc-compose", onsubmit: function (event) { event.preventDefault(); sendTyped(); } }, [
-      el("label", { for: "cc-input", className: "cc-label", text: "Type your message" }),
-      el("p", { id: "cc-input-hint", className: "cc-hint", text: "Press Enter to send, Shift and Enter for a new line." }),
+      ui.inputLabel,
+      ui.inputHint,
       el("div", { className: "cc-compose-row" }, [ui.input, ui.send]),
     ]);
-    ui.restart = el("button", { type: "button", className: "cc-primary-button", text: "Start a new chat", hidden: true,
+    ui.restart = el("button", { type: "button", className: "cc-primary-button", hidden: true,
       onclick: startNewChat });
+    ui.logLabel = el("h3", { id: "cc-log-label", className: "cc-visually-hidden" });
 
     ui.panel = el("section", {
       id: "cc-panel", className: "cc-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "cc-title",
@@ -208,7 +219,7 @@
     }, [
       el("div", { className: "cc-header" }, [ui.title, ui.close]),
       el("div", { className: "cc-toolbar" }, [ui.person, ui.save, ui.end, ui.language]),
-      el("h3", { id: "cc-log-label", className: "cc-visually-hidden", text: "Conversation" }),
+      ui.logLabel,
       ui.log,
       ui.typing,
       ui.status,
@@ -240,9 +251,10 @@
   // The panel's lang is the conversation's; the toggle names the other language in that language.
   function showLanguage() {
     ui.panel.setAttribute("lang", currentLanguage());
+    relabel();
     var other = otherLanguage();
     if (!other) return;
-    ui.language.textContent = LANGUAGE_NAMES[other] || other;
+    ui.language.textContent = (LABELS[other] && LABELS[other].language_name) || LANGUAGE_NAMES[other] || other;
     ui.language.setAttribute("lang", other);
   }
 
@@ -257,9 +269,40 @@
     send(LANGUAGE_NAMES[other] || other, { metadata: { language: other }, lang: other });
   }
 
+  // A word of the widget's in the chat's language (else the council's first, else English), its
+  // {placeholders} filled from values ({council_name} from the config).
+  function t(key, values) {
+    var words = LABELS[currentLanguage()] || LABELS[config.languages[0]] || LABELS.en || {};
+    var text = typeof words[key] === "string" ? words[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      if (values && values[name] !== undefined) return String(values[name]);
+      if (name !== "council_name") return all;
+      return config.councilName || (typeof words.council === "string" ? words.council : "");
+    });
+  }
+
+  // The panel's fixed words, again in the chat's language (after a change of language).
+  function relabel() {
+    ui.launcherLabel.textContent = config.launcherText || t("launcher");
+    ui.launcher.setAttribute("lang", currentLanguage());
+    ui.title.textContent = t("title");
+    ui.close.setAttribute("aria-label", t("close"));
+    ui.person.textContent = t("person");
+    ui.save.textContent = t("save");
+    ui.end.textContent = t("end");
+    ui.typingLabel.textContent = t("typing");
+    ui.photo.textContent = t("add_photo");
+    ui.location.textContent = t("share_location");
+    ui.send.textContent = t("send");
+    ui.inputLabel.textContent = t("input_label");
+    ui.inputHint.textContent = t("input_hint");
+    ui.restart.textContent = t("restart");
+    ui.logLabel.textContent = t("log_label");
+  }
+
   // ----- rendering messages --------------------------------------------------------
   function renderMessage(message) {
-    var who = message.who === "me" ? "You" : message.who === "bot" ? (message.sender || "Assistant") : "";
+    var who = message.who === "me" ? t("you") : message.who === "bot" ? (message.sender || t("assistant")) : "";
     var item = el("div", { className: "cc-message cc-from-" + message.who + (message.sender ? " cc-from-staff" : "") });
     if (message.lang) item.setAttribute("lang", message.lang);
     if (who) {
@@ -273,7 +316,7 @@
       bubble.appendChild(document.createTextNode(message.text + " "));
       if (config.privacyUrl && isWebUrl(config.privacyUrl)) {
         bubble.appendChild(el("a", { href: config.privacyUrl, target: "_blank", rel: "noopener noreferrer" }, [
-          "Read our privacy notice", el("span", { className: "cc-visually-hidden", text: " (opens in a new tab)" }),
+          t("privacy_link"), el("span", { className: "cc-visually-hidden", text: t("new_tab") }),
         ]));
         bubble.appendChild(document.createTextNode("."));
       }
@@ -282,14 +325,14 @@
     }
     (message.images || []).forEach(function (image) {
       if (!isWebUrl(image.src)) return;
-      bubble.appendChild(el("img", { src: image.src, alt: image.alt || "Image", className: "cc-image", loading: "lazy" }));
+      bubble.appendChild(el("img", { src: image.src, alt: image.alt || t("image"), className: "cc-image", loading: "lazy" }));
     });
     if (bubble.childNodes.length) item.appendChild(bubble);
     return item;
   }
 
   function renderQuickReplies(message) {
-    var group = el("div", { className: "cc-quick", role: "group", "aria-label": "Suggested replies" });
+    var group = el("div", { className: "cc-quick", role: "group", "aria-label": t("suggested_replies") });
     message.quick.forEach(function (reply) {
       group.appendChild(el("button", { type: "button", className: "cc-quick-reply", text: reply.title,
         onclick: function () { send(reply.payload, { display: reply.title, fromQuickReply: true }); } }));
@@ -347,7 +390,7 @@
     }
     var attachment = data.attachment;
     if (attachment && attachment.type === "image" && attachment.payload && typeof attachment.payload.src === "string") {
-      message.images = [{ src: attachment.payload.src, alt: "Image from the assistant" }];
+      message.images = [{ src: attachment.payload.src, alt: t("image_from_assistant") }];
     }
     if (!message.text && !message.images && !(message.quick && message.quick.length)) return null;
     return message;
@@ -363,7 +406,7 @@
     if (window.io) return callback();
     var tag = el("script", { src: base + "vendor/socket.io.min.js", async: true });
     tag.onload = callback;
-    tag.onerror = function () { setStatus("The chat can't load at the moment. Please try again later."); };
+    tag.onerror = function () { setStatus(t("cannot_load")); };
     document.head.appendChild(tag);
   }
 
@@ -399,8 +442,9 @@
         saveState();
         setStatus("");
         while (outbox.length) socket.emit("user_uttered", outbox.shift());
-        if (starting && !state.messages.some(function (m) { return m.who === "bot"; }) && config.greeting) {
-          emitMessage(config.greeting, {});
+        var greeting = config.greeting === undefined ? t("greeting_says") : config.greeting;
+        if (starting && !state.messages.some(function (m) { return m.who === "bot"; }) && greeting) {
+          emitMessage(greeting, {});
         }
       });
       socket.on("bot_uttered", function (data) {
@@ -421,15 +465,15 @@
       });
       socket.on("chat_error", function () {
         stopWaiting();
-        note("Sorry, something went wrong and I couldn't take that message. Please try again.");
+        note(t("chat_error"));
       });
       socket.on("disconnect", function () {
         confirmed = false;
-        if (!state.ended) setStatus("Connection lost. Reconnecting...");
+        if (!state.ended) setStatus(t("reconnecting"));
       });
       socket.on("connect_error", function () {
         confirmed = false;
-        setStatus("Can't connect to the chat at the moment. Trying again...");
+        setStatus(t("cannot_connect"));
       });
     });
   }
@@ -446,14 +490,14 @@
     clearTimeout(replyTimer);
     replyTimer = setTimeout(function () {
       ui.typing.hidden = true;
-      setStatus("The assistant is taking longer than usual to reply.");
+      setStatus(t("slow_reply"));
     }, REPLY_WAIT_MS);
   }
 
   function stopWaiting() {
     clearTimeout(replyTimer);
     ui.typing.hidden = true;
-    if (ui.status.textContent.indexOf("longer than usual") >= 0) setStatus("");
+    if (ui.status.textContent === t("slow_reply")) setStatus("");
   }
 
   function setStatus(text) {
@@ -473,7 +517,7 @@
     if (!display && !photos.length) return;
     addMessage({
       who: "me", text: display, time: new Date().toISOString(), lang: options.lang,
-      images: photos.map(function (p) { return { src: p.url, alt: "Your photo: " + p.name }; }),
+      images: photos.map(function (p) { return { src: p.url, alt: t("your_photo", { name: p.name }) }; }),
     });
     pendingPhotos = [];
     renderAttachments();
@@ -486,7 +530,7 @@
   function sendTyped() {
     var text = ui.input.value.trim();
     if (!text && !pendingPhotos.length) {
-      setStatus("Type a message first.");
+      setStatus(t("type_first"));
       ui.input.focus();
       return;
     }
@@ -508,28 +552,31 @@
     ui.photoInput.value = "";
     if (!file) return;
     if (PHOTO_TYPES.indexOf(file.type) < 0) {
-      setStatus("Please choose a JPEG, PNG or WebP photo.");
+      setStatus(t("photo_type"));
       return;
     }
     if (file.size > config.maxPhotoBytes) {
-      setStatus("That photo is too large. Photos can be up to " + Math.floor(config.maxPhotoBytes / 1048576) + " MB.");
+      setStatus(t("photo_too_large", { max_mb: Math.floor(config.maxPhotoBytes / 1048576) }));
       return;
     }
-    setStatus("Uploading your photo...");
-    fetch(config.uploadUrl, { method: "POST", body: file, headers: { "Content-Type": file.type } })
+    setStatus(t("uploading"));
+    // ?lang: the server's refusals come back in the chat's language.
+    var uploadUrl = config.uploadUrl + (config.uploadUrl.indexOf("?") < 0 ? "?" : "&") + "lang=" +
+      encodeURIComponent(currentLanguage());
+    fetch(uploadUrl, { method: "POST", body: file, headers: { "Content-Type": file.type } })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (body) {
-          if (!response.ok || !body.id) throw new Error(body.error || "The photo couldn't be uploaded.");
+          if (!response.ok || !body.id) throw new Error(body.error || t("upload_failed"));
           return body;
         });
       })
       .then(function (body) {
         pendingPhotos.push({ id: body.id, url: body.url, name: file.name });
         renderAttachments();
-        setStatus("Photo added. It will be sent with your next message, or press Send to send it now.");
+        setStatus(t("photo_added"));
         ui.input.focus();
       }, function (error) {
-        setStatus(error.message || "The photo couldn't be uploaded. Please try again.");
+        setStatus(error.message || t("upload_failed_retry"));
       });
   }
 
@@ -539,9 +586,9 @@
     pendingPhotos.forEach(function (photo, index) {
       ui.attachments.appendChild(el("div", { className: "cc-attachment" }, [
         el("img", { src: photo.url, alt: "", className: "cc-thumb" }),
-        el("span", { text: "Photo ready to send: " + photo.name }),
-        el("button", { type: "button", className: "cc-tool", text: "Remove photo",
-          "aria-label": "Remove photo " + photo.name,
+        el("span", { text: t("photo_ready", { name: photo.name }) }),
+        el("button", { type: "button", className: "cc-tool", text: t("remove_photo"),
+          "aria-label": t("remove_named_photo", { name: photo.name }),
           onclick: function () { pendingPhotos.splice(index, 1); renderAttachments(); ui.input.focus(); } }),
       ]));
     });
@@ -550,31 +597,30 @@
   // ----- location (explicit prompt first, then the browser's own) -------------------
   function askForLocation() {
     if (!navigator.geolocation) {
-      setStatus("Your browser can't share a location. Please type the street name instead.");
+      setStatus(t("no_geolocation"));
       return;
     }
     showPrompt(
-      "Share your location with the council? We'll use your device's current position to find the problem. " +
-        "Your browser may ask you too.",
+      t("location_prompt"),
       [
-        { text: "Share my location now", primary: true, action: shareLocation },
-        { text: "Not now", action: function () { hidePrompt(ui.location); } },
+        { text: t("location_now"), primary: true, action: shareLocation },
+        { text: t("not_now"), action: function () { hidePrompt(ui.location); } },
       ]
     );
   }
 
   function shareLocation() {
     hidePrompt(ui.input);
-    setStatus("Finding your location...");
+    setStatus(t("finding_location"));
     navigator.geolocation.getCurrentPosition(function (position) {
       var latitude = position.coords.latitude, longitude = position.coords.longitude;
       setStatus("");
       send("", {
-        display: "Shared my location (" + latitude.toFixed(5) + ", " + longitude.toFixed(5) + ")",
+        display: t("shared_location", { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) }),
         metadata: { location: { latitude: latitude, longitude: longitude } },
       });
     }, function () {
-      setStatus("We couldn't get your location. You can type the street name or postcode instead.");
+      setStatus(t("location_failed"));
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
@@ -602,14 +648,14 @@
 
   // ----- transcript, ending, timeouts ---------------------------------------------
   function transcriptText() {
-    var lines = [config.councilName + " online assistant: chat transcript", "Saved " + new Date().toString(), ""];
+    var lines = [t("transcript_title"), t("transcript_saved_at", { date: new Date().toString() }), ""];
     state.messages.forEach(function (m) {
       if (m.intro) return;
-      var who = m.who === "me" ? "You" : m.who === "bot" ? (m.sender || "Assistant") : "Note";
+      var who = m.who === "me" ? t("you") : m.who === "bot" ? (m.sender || t("assistant")) : t("note");
       var text = m.text || "";
-      (m.images || []).forEach(function (image) { text += (text ? " " : "") + "[image: " + image.src + "]"; });
+      (m.images || []).forEach(function (image) { text += (text ? " " : "") + t("transcript_image", { src: image.src }); });
       lines.push("[" + clock(m.time) + "] " + who + ": " + text);
-      if (m.quick && m.quick.length) lines.push("    Options: " + m.quick.map(function (q) { return q.title; }).join(" | "));
+      if (m.quick && m.quick.length) lines.push("    " + t("transcript_options", { options: m.quick.map(function (q) { return q.title; }).join(" | ") }));
     });
     return lines.join("\n") + "\n";
   }
@@ -621,14 +667,14 @@
     link.click();
     link.remove();
     setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
-    setStatus("Transcript saved to your downloads.");
+    setStatus(t("transcript_saved"));
   }
 
   function askToEnd() {
-    showPrompt("End this chat? It will be cleared from this browser. You can save a transcript first.", [
-      { text: "Yes, end the chat", primary: true, action: function () { hidePrompt(); endChat("You ended the chat."); } },
-      { text: "Save transcript", action: saveTranscript },
-      { text: "Keep chatting", action: function () { hidePrompt(ui.input); } },
+    showPrompt(t("end_prompt"), [
+      { text: t("end_yes"), primary: true, action: function () { hidePrompt(); endChat(t("you_ended")); } },
+      { text: t("save"), action: saveTranscript },
+      { text: t("keep_chatting"), action: function () { hidePrompt(ui.input); } },
     ]);
   }
 
@@ -636,7 +682,7 @@
     clearIdle();
     hideAlert();
     stopWaiting();
-    note(reason + " You can save the transcript or start a new chat.");
+    note(t("ended", { reason: reason }));
     state.ended = true;
     pendingPhotos = [];
     renderAttachments();
@@ -679,7 +725,7 @@
     var total = config.idleMinutes * 60 * 1000;
     var warning = Math.min(config.idleWarningSeconds * 1000, total);
     idleWarningTimer = setTimeout(showIdleWarning, total - warning);
-    idleTimer = setTimeout(function () { endChat("The chat ended because there was no activity for a while."); }, total);
+    idleTimer = setTimeout(function () { endChat(t("idle_ended")); }, total);
   }
 
   function showIdleWarning() {
@@ -689,13 +735,12 @@
     function update() {
       var seconds = Math.max(0, Math.round((ends - Date.now()) / 1000));
       var minutes = Math.floor(seconds / 60);
-      text.textContent = "Are you still there? This chat will end in " +
-        (minutes ? minutes + " minute" + (minutes > 1 ? "s" : "") : seconds + " seconds") +
-        " because there has been no activity.";
+      var time = minutes ? t(minutes > 1 ? "minutes" : "minute", { count: minutes }) : t("seconds", { count: seconds });
+      text.textContent = t("idle_warning", { time: time });
     }
     update();
     ui.alert.appendChild(text);
-    ui.alert.appendChild(el("button", { type: "button", className: "cc-primary-button", text: "Stay in the chat",
+    ui.alert.appendChild(el("button", { type: "button", className: "cc-primary-button", text: t("stay"),
       onclick: function () { hideAlert(); touch(); ui.input.focus(); } }));
     ui.alert.hidden = false;
     // Update the visible count each minute only: a live region that changes every second is unbearable.
@@ -711,7 +756,7 @@
   function introduce() {
     if (state.messages.length) return;
     addMessage({ who: "note", intro: true, time: new Date().toISOString(),
-      text: "You're chatting with " + config.councilName + "'s online assistant. Please don't share bank details. You can ask for a person at any time." });
+      text: t("intro") });
   }
 
   function openPanel(restoring) {

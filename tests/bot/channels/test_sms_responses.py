@@ -250,6 +250,10 @@ def _action_texts() -> List[Tuple[str, str]]:
     return found
 
 
+# Words of web pages and the chat widget (bot/web/page_text.py): read in a browser, never texted.
+WEB_ONLY = ("privacy.", "home.", "bins.", "site.", "widget.", "language.")
+
+
 def _catalogue_texts() -> List[Tuple[str, str]]:
     """Every text in bot/messages/catalogue.yml, in every language it has, placeholders filled.
 
@@ -259,6 +263,8 @@ def _catalogue_texts() -> List[Tuple[str, str]]:
     for message_id in messages.message_ids():
         if message_id.startswith(("response.", "button.")):
             continue  # dialogue responses: linted above as Rasa sends them by SMS (domain.yml)
+        if message_id.startswith(WEB_ONLY):
+            continue
         for language in messages.languages_of(message_id):
             found.append((f"{message_id}[{language}]", _fill(messages.template(message_id, language), language)))
     return found

@@ -125,3 +125,71 @@ def answer(phone):
 def test_the_modules_listed_exist():
     for module in MIGRATED:
         assert Path(PROJECT_ROOT / module).is_file(), module
+
+
+# ----- outside Python: templates, the widget's script, domain.yml ------------------------
+
+TEMPLATES = sorted((PROJECT_ROOT / "bot/web/templates").glob("*.html"))
+SCRIPTS = [PROJECT_ROOT / "bot/web/static/widget.js"]
+# Attributes whose values people read (or hear, with a screen reader).
+READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|alt|title|placeholder|value)\s*=\s*"([^"]*)"')
+# Technical strings in the widget's script, and the languages' own names (each the same in every language).
+ALLOWED_JS = {"use strict", "noopener noreferrer", "Content-Type", "Enter", "Escape", "Cymraeg", "English"}
+
+
+def template_words(source: str) -> List[str]:
+    """Words a template shows that are not from the catalogue (outside {{ }}, {% %} and comments)."""
+    text = re.sub(r"\{#.*?#\}", " ", source, flags=re.S)
+    attributes = [v for v in READ_ATTRIBUTES.findall(text) if re.search(r"[A-Za-z]", re.sub(r"\{\{.*?\}\}", "", v))]
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", text, flags=re.S)
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]*>", " ", text, flags=re.S)
+    text = re.sub(r"&\w+;|&#\d+;", " ", text)
+    return attributes + [w for w in text.split() if re.search(r"[A-Za-z]{2}", w)]
+
+
+def script_texts(source: str) -> List[str]:
+    """String literals in JavaScript that look like words for people (capitalised, or several words)."""
+    source = re.sub(r"/\*.*?\*/", " ", source, flags=re.S)
+    source = re.sub(r"(^|[^:\\\"'])//[^\n]*", r"\1", source)
+    found = []
+    for match in re.finditer(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'', source):
+        literal = (match.group(1) if match.group(1) is not None else match.group(2)).strip()
+        if literal in ALLOWED_JS or literal.startswith(("cc-", ".cc-")) or not re.search(r"[A-Za-z]{2}", literal):
+            continue
+        # Words for people: several words, or one capitalised; not a type, path or event name.
+        if " " in literal or re.match(r"[A-Z][a-z]", literal):
+            found.append(literal)
+    return found
+
+
+def test_templates_hold_no_words_of_their_own():
+    stray = [f"{path.name}: {word!r}" for path in TEMPLATES for word in template_words(path.read_text(encoding="utf-8"))]
+    assert TEMPLATES and stray == [], "put these in bot/messages/catalogue.yml and use t(id):\n" + "\n".join(stray)
+
+
+def test_the_widget_script_holds_no_words_of_its_own():
+    stray = [f"{path.name}: {text!r}" for path in SCRIPTS for text in script_texts(path.read_text(encoding="utf-8"))]
+    assert stray == [], "put these in bot/messages/catalogue.yml as widget.<key> and use t(key):\n" + "\n".join(stray)
+
+
+def test_the_outside_checks_find_words_put_back():
+    assert template_words('<p>{{ t("a.b") }}</p>{# a comment #}<a aria-label="Close chat">x</a>\n<h1>Photos sent</h1>'
+                          '<img alt="{{ t(\'x\') }}">') == ["Close chat", "Photos", "sent"]
+    assert script_texts('''var a = "Chat with us"; el("button", { text: "Send" }); // "Not this"
+        var b = "use strict"; var c = "cc-tool cc-language"; var d = t("launcher"); var e = "Cymraeg";''') == [
+        "Chat with us", "Send"]
+
+
+def test_domain_yml_says_only_catalogue_texts():
+    """Every response text and button in domain.yml is a catalogue text (bot/messages/responses.py writes them)."""
+    import yaml
+
+    from bot import messages
+
+    catalogue = {messages.template(i, lang) for i in messages.message_ids() for lang in messages.languages_of(i)}
+    responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    said = [(name, v.get("text")) for name, variants in responses.items() for v in variants]
+    said += [(name, b[key]) for name, variants in responses.items() for v in variants
+             for b in v.get("buttons") or [] for key in ("title", "payload")]
+    assert [(name, text) for name, text in said if text not in catalogue] == []
