@@ -98,9 +98,10 @@ def create_app(actions: str, settings: Settings) -> Sanic:
             raise ConfigError(f"GAZETTEER_FILE: {error}") from None
     # cors_origins=None: no Access-Control-* headers at all.
     app = sdk_app(actions, cors_origins=None)
-    # rasa_sdk has its own /health; /ready: the actions write cases to the database.
-    add_sanic_routes(app, [health.database("database", settings.database_url)], settings.metrics_token,
-                     health=False)
+    # rasa_sdk has its own /health; /ready: the actions write cases to the database
+    # (and with REDIS_URL count upload links issued per case in Redis).
+    add_sanic_routes(app, [health.database("database", settings.database_url),
+                           *health.optional_redis(settings.redis_url)], settings.metrics_token, health=False)
     return guard_app(app, str(settings.action_server_token))
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -118,6 +118,13 @@ class CouncilTrackerStore(SQLTrackerStore):
         if dialect == "sqlite":
             self.engine.dispose()
             self.engine = _sqlite_engine(self.engine.url)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        else:
+            # Rasa's engine hands out pooled connections unchecked: after PostgreSQL
+            # restarts, each dead one would fail a resident's turn. Checked on checkout.
+            engine_url, kwargs = self.engine.url, create_engine_kwargs(self.engine.url)
+            self.engine.dispose()
+            self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **kwargs)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._known: "OrderedDict[str, _KnownTracker]" = OrderedDict()
 

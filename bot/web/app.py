@@ -149,9 +149,11 @@ def create_app(settings: Settings, name: str = "council_web") -> Sanic:
         return response.json({"status": "ok"})
 
     # Ready: the chat the pages embed talks to the Rasa server; the photo upload
-    # page (SMS residents' links) reads and writes our database.
+    # page (SMS residents' links) reads and writes our database; with REDIS_URL the
+    # upload limits are counted in Redis.
     add_sanic_routes(app, [health_checks.http("rasa", f"{settings.rasa_url}/"),
-                           health_checks.database("database", settings.database_url)], settings.metrics_token,
+                           health_checks.database("database", settings.database_url),
+                           *health_checks.optional_redis(settings.redis_url)], settings.metrics_token,
                      health=False)
 
     @app.get("/static/site.css")
