@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import exits, language, services
 from bot.cases import references
 from bot import messages
+from bot.messages.dates import long_date
 from bot.cases.model import STATUS_ORDER, Case
 from bot.categories import BY_KEY
 
@@ -30,8 +31,7 @@ def reference_in(text: str, entity: Optional[str]) -> Optional[str]:
 def describe(case: Case, lang: str = "en") -> str:
     """The case's status in a sentence in ``lang`` (texts: bot/messages/catalogue.yml, case_status.*)."""
     title = BY_KEY[case.category].title_in(lang) if case.category in BY_KEY else case.category
-    # Month names are the machine's English: other languages get the date in figures.
-    created = (case.created_at.strftime("%d %B %Y" if lang == "en" else "%d/%m/%Y") if case.created_at
+    created = (long_date(case.created_at, lang) if case.created_at
                else messages.text("case_status.made_recently", lang))
     status = messages.text(f"case_status.{case.status}", lang) if case.status in STATUS_ORDER else case.status
     text = messages.text("case_status.describe", lang, title=title, reference=case.reference, created=created,

@@ -27,7 +27,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import choices, escalation, services
+from actions import choices, escalation, language, services
 from bot import answers, messages
 from bot.cases.model import CLOSED, RECEIVED, NewCase
 from bot.categories import REPORT_SLOTS, Category
@@ -43,10 +43,16 @@ SAME, DIFFERENT = "same", "different"
 # Words that choose each answer (the buttons' payloads are "same" and "different"; by SMS "1" and "2").
 _SAME_WORDS = {"1", "one", "first", "same", "same problem", "same one", "yes", "yeah", "yep", "yes it is", "me too",
                "metoo", "follow", "follow it", "follow that", "that's it", "thats it", "that's the one", "its the same",
-               "it's the same", "the same", "keep me updated", "same problem keep me updated"}
+               "it's the same", "the same", "keep me updated", "same problem keep me updated",
+               # Welsh (the Welsh buttons send "yr un broblem" and "gwahanol": bot/messages/catalogue.yml)
+               "yr un broblem", "yr un un", "yr un", "run un", "yr un peth", "ie", "ia", "ydy", "ydi", "yr un fath",
+               "fi hefyd", "yr un broblem rhowch y newyddion i mi", "dilyn", "dilyn hwnnw"}
 _DIFFERENT_WORDS = {"2", "two", "second", "different", "different problem", "no", "nope", "no it's different",
                     "no its different", "it's different", "its different", "not the same", "new", "new report",
-                    "report it", "its different report it", "it's different report it", "another one", "something else"}
+                    "report it", "its different report it", "it's different report it", "another one", "something else",
+                    # Welsh
+                    "gwahanol", "mae'n wahanol", "maen wahanol", "problem wahanol", "na", "nage", "nac ydy",
+                    "nag ydy", "un newydd", "adroddiad newydd", "rhywbeth arall", "mae'n wahanol rhowch wybod amdani"}
 
 # Requests about one household or home, never "the same problem" as a neighbour's: a
 # missed bin is each household's collection, a repair each home's, a bulky collection or
@@ -58,6 +64,8 @@ NOT_SHARED = frozenset({"missed_bin", "housing_repair", "bulky_waste", "new_bin"
 STATUS_WITH_TEAM = messages.template("duplicate.with_team")  # {team}
 STATUS_WAITING = messages.text("duplicate.waiting")
 STATUS_WITH_COUNCIL = messages.text("duplicate.with_council")
+# "about 45 metres from there": distances are said to the nearest 5 metres, at least 5.
+METRES_STEP = 5
 
 
 def _finder() -> DuplicateFinder:
@@ -89,24 +97,28 @@ def offer(tracker: Tracker, category: Category, new_case: NewCase) -> Optional[L
     logger.info("Report in conversation %s may duplicate case %s (%s)", tracker.sender_id[:12],
                 match.case.reference, match.how)
     asked = {"kind": KIND, "case_id": match.case.id, "reference": match.case.reference, "category": category.key,
-             **describe(match, category)}
+             **describe(match, category, lang=language.of(tracker))}
     return [SlotSet(choices.OFFER_SLOT, asked), SlotSet(choices.SLOT, None), SlotSet(choices.REQUESTED_SLOT, None),
             FollowupAction(choices.FORM)]
 
 
-def describe(match: Match, category: Category, now: Optional[datetime] = None) -> Dict[str, str]:
-    """The words of the offer: what, where, how long ago, and where it is now."""
+def describe(match: Match, category: Category, now: Optional[datetime] = None, lang: str = "en") -> Dict[str, str]:
+    """The words of the offer in ``lang``: what, where, how long ago, and where it is now."""
     case = match.case
-    problem = category.mentioned
+    problem = category.mentioned_in(lang)
     street = case_street(case.location_text)
     number = house_number(case.location_text)
-    if street:
-        place = f"on {street}" + (f" near number {number}" if number else "")
+    if street and number:
+        place = messages.text("duplicate.place_street_number", lang, street=street, number=number)
+    elif street:
+        place = messages.text("duplicate.place_street", lang, street=street)
     elif match.distance_m is not None:
-        place = f"about {max(5, int(round(match.distance_m / 5.0)) * 5)} metres from there"
+        metres = max(METRES_STEP, int(round(match.distance_m / METRES_STEP)) * METRES_STEP)
+        place = messages.text("duplicate.place_metres", lang, metres=metres)
     else:
-        place = "there"
-    return {"problem": problem, "place": place, "age": age(case.created_at, now), "status": status_words(case)}
+        place = messages.text("duplicate.place_there", lang)
+    return {"problem": problem, "place": place, "age": age(case.created_at, now, lang),
+            "status": status_words(case, lang)}
 
 
 def case_street(location_text: Optional[str]) -> Optional[str]:
@@ -117,25 +129,26 @@ def case_street(location_text: Optional[str]) -> Optional[str]:
     return " ".join(w.capitalize() for w in key.split())
 
 
-def age(created_at: Optional[datetime], now: Optional[datetime] = None) -> str:
+def age(created_at: Optional[datetime], now: Optional[datetime] = None, lang: str = "en") -> str:
+    """When the open case was reported: "today", "yesterday", "3 days ago" (duplicate.age_*)."""
     moment = aware(created_at)
     if moment is None:
-        return "recently"
+        return messages.text("duplicate.age_recently", lang)
     days = ((now or utcnow()).date() - moment.date()).days
     if days <= 0:
-        return "today"
+        return messages.text("duplicate.age_today", lang)
     if days == 1:
-        return "yesterday"
-    return f"{days} days ago"
+        return messages.text("duplicate.age_yesterday", lang)
+    return messages.text("duplicate.age_days", lang, days=days)
 
 
-def status_words(case: Any) -> str:
+def status_words(case: Any, lang: str = "en") -> str:
     if case.status == RECEIVED or not case.backoffice:
-        return STATUS_WAITING
+        return messages.text("duplicate.waiting", lang)
     team = re.sub(r"[^A-Za-z ]+", " ", case.backoffice).strip().lower()
     if not team or team in ("general", "council", "builtin"):
-        return STATUS_WITH_COUNCIL
-    return messages.text("duplicate.with_team", team=team)
+        return messages.text("duplicate.with_council", lang)
+    return messages.text("duplicate.with_team", lang, team=team)
 
 
 def ask(dispatcher: CollectingDispatcher, asked: Dict[str, Any]) -> None:

@@ -9,8 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import exits, services
+from actions import exits, language, services
 from bot import messages, postcodes
+from bot.messages.dates import day_and_date
 
 
 class ValidateBinDayForm(Action):
@@ -56,14 +57,15 @@ class ActionBinDay(Action):
         postcode = tracker.get_slot("postcode")
         if not postcode:
             return []
+        lang = language.of(tracker)
         collections = services.bin_schedule().next_collections(postcode, date.today())
         if not collections:
             dispatcher.utter_message(text=messages.text(
-                "bin_day.unknown_postcode", postcode=postcode, council_phone=services.settings().council_phone))
+                "bin_day.unknown_postcode", lang, postcode=postcode, council_phone=services.settings().council_phone))
             return [SlotSet("postcode", None)]
-        lines = [messages.text("bin_day.next_collections", postcode=postcode)]
-        lines += [messages.text("bin_day.collection", bin=c.bin_type.name, day=c.on.strftime('%A %d %B'))
+        lines = [messages.text("bin_day.next_collections", lang, postcode=postcode)]
+        lines += [messages.text("bin_day.collection", lang, bin=c.bin_type.name, day=day_and_date(c.on, lang))
                   for c in collections]
-        lines.append(messages.text("bin_day.put_out_by"))
+        lines.append(messages.text("bin_day.put_out_by", lang))
         dispatcher.utter_message(text="\n".join(lines))
         return [SlotSet("postcode", None)]

@@ -160,3 +160,21 @@ def test_an_offer_naming_another_kind_of_case_is_not_followed(environment, make_
     _answer(make_tracker, "same", offer)
     assert FollowerStore(services.case_store().engine).count(light.id) == 0
     assert len(services.case_store().for_conversation("resident-1")) == 1
+
+
+def test_the_offer_is_worded_in_welsh_and_the_welsh_buttons_answer_it(environment, make_tracker, monkeypatch):
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "en,cy")
+    services.reset()
+    first = _existing()
+    slots, _, _ = _offered(make_tracker, language="cy")
+    offer = slots["choice_offer"]
+    assert (offer["problem"], offer["place"], offer["age"], offer["status"]) == (
+        "twll yn y ffordd neu lwybr wedi'i ddifrodi", "ar Mill Lane ger rhif 14", "heddiw",
+        duplicates.messages.text("duplicate.waiting", "cy"))
+    # What the Welsh buttons send (domain.yml, from bot/messages/catalogue.yml) chooses each answer.
+    same = duplicates.messages.text("button.same_problem_keep_me_updated.says", "cy")
+    _, messages, _ = _answer(make_tracker, same, offer, language="cy")
+    assert messages[0]["response"] == "utter_duplicate_followed" and messages[0]["reference"] == first.reference
+    assert duplicates.read(duplicates.messages.text("button.it_s_different_report_it.says", "cy")) == duplicates.DIFFERENT
+    assert duplicates.read(duplicates.messages.text("button.different_sms.says", "cy")) == duplicates.DIFFERENT
+    assert duplicates.read(duplicates.messages.text("button.same_problem_sms.says", "cy")) == duplicates.SAME

@@ -24,6 +24,19 @@ def test_bin_day_lists_each_bin_on_the_districts_day(environment, make_tracker):
     assert text.count("Tuesday") == 4  # AN2 is collected on Tuesdays; four bin types
 
 
+def test_bin_day_in_welsh_names_days_and_months_in_welsh(environment, make_tracker, monkeypatch):
+    from actions import services
+
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "en,cy")
+    services.reset()
+    _, messages = _run(waste.ActionBinDay(), make_tracker(user_event("x"), slots={"postcode": "AN2 1AB", "language": "cy"}))
+    text = messages[0]["text"]
+    assert text.startswith("Y casgliadau nesaf ar gyfer AN2 1AB:")
+    assert text.count("dydd Mawrth") == 4 and "Tuesday" not in text
+    assert not any(month in text for month in ("January", "February", "March", "April", "May", "June", "July",
+                                                "August", "September", "October", "November", "December"))
+
+
 def test_outside_the_area_is_refused(environment, make_tracker):
     slots, messages = _run(waste.ValidateBinDayForm(), make_tracker(user_event("SW1A 1AA", intent="inform")))
     assert slots["postcode"] is None

@@ -53,7 +53,7 @@ def test_the_parity_check_names_the_ids_a_language_lacks():
 
 # Texts the same in Welsh as in English by design: only placeholders, or a word both languages use.
 SAME_IN_WELSH = {"sms.from_staff", "bin_day.collection", "report.readback_detail", "report.label.bin_type",
-                 "category.other_problem.title", "category.graffiti.title", "category.graffiti.mention"}
+                 "category.other_problem.title", "category.graffiti.title", "category.graffiti.mention", "date.long"}
 
 
 def test_welsh_is_written_not_copied():
