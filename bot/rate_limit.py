@@ -1,4 +1,5 @@
-"""How often one client may do something in a while (in memory, per process).
+"""How often one client may do something in a while (in memory, per process;
+with REDIS_URL the same limit is counted in Redis by every replica: bot/shared_state.py).
 
 Used for photo uploads on the website (the uploads folder has a cap,
 WEB_UPLOADS_MAX_TOTAL_BYTES: without a per-client limit one script could fill

@@ -55,7 +55,9 @@ class Settings:
     # TRACKER_STORE_URL: Rasa's conversation trackers (SQLAlchemy URL).
     tracker_store_url: str = ""
     # REDIS_URL: when set, Rasa uses Redis as its lock store (needed when
-    # several Rasa servers share one tracker store); otherwise in-memory.
+    # several Rasa servers share one tracker store), and the state replicas
+    # must share lives there too (bot/shared_state.py: web chat rooms and
+    # replay, SMS per-number order, rate limits); otherwise in memory.
     redis_url: Optional[str] = None
     # BIND_HOST: the interface the local servers listen on.
     bind_host: str = "127.0.0.1"

@@ -8,7 +8,8 @@ that decides what a resident gets must be the same whichever replica answers:
   uploads, failed staff sign-ins, upload links issued per case). Clients are
   kept as hashes, so no IP address or id is readable in Redis.
 * ``KeyedLocks``: one holder at a time per key across every replica (an SMS
-  number's turns, one after another; a web chat's numbering and replay). A
+  number's turns, one after another; a web chat's numbering and replay; keys
+  hashed in Redis, as they may be phone numbers). A
   Redis lock is a lease, renewed while held, so a replica that dies frees its
   keys within ``LOCK_LEASE_SECONDS``.
 * ``NumberedLog``: per key, the latest payloads numbered by one counter that
@@ -195,9 +196,14 @@ class RedisKeyedLocks:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
 
+    @staticmethod
+    def redis_key(name: str, key: str) -> str:
+        """The lock's Redis key: hashed, as keys may be phone numbers."""
+        return f"{PREFIX}:lock:{name}:{_hashed(key)}"
+
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
-        name = f"{PREFIX}:lock:{self._name}:{key}"
+        name = self.redis_key(self._name, key)
         token = secrets.token_hex(16)
         delay = self._poll
         while not await self._client.set(name, token, nx=True, px=self._lease_ms):

@@ -102,7 +102,7 @@ async def test_a_held_lock_is_renewed_and_a_dead_holders_lock_expires(url: str) 
         assert not got_in.is_set()
     await asyncio.wait_for(waiting, 2)
     # A replica that died holding a key (nobody renews it) frees it when the lease runs out.
-    await client.set("council:lock:sms:dead", "someone-else", px=300)
+    await client.set(RedisKeyedLocks.redis_key("sms", "dead"), "someone-else", px=300)
     started = time.monotonic()
     async with b.hold("dead"):
         assert 0.2 < time.monotonic() - started < 2

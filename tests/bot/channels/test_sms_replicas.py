@@ -21,6 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.sms import SmsInput
 from bot.settings import load_settings
+from bot.shared_state import RedisKeyedLocks
 from bot.storage.database import create_schema, make_engine
 from bot.storage.sms import SmsStore
 from tests.support.delivery import free_port
@@ -140,7 +141,7 @@ async def test_a_replica_starting_never_takes_a_turn_another_replica_is_still_ta
     assert inbound is not None
     store.mark_inbound(inbound.id, "processing")
     # Replica A is mid-turn on it, holding (and renewing) the number's lock.
-    lock = f"council:lock:sms-number:{PHONE}"
+    lock = RedisKeyedLocks.redis_key("sms-number", PHONE)
     redis.Redis.from_url(redis_server.url).set(lock, "replica-a", px=15000)
     await setup["replica"]("b")  # B starts and sweeps for unfinished messages
     await asyncio.sleep(0.5)
@@ -160,7 +161,7 @@ async def test_a_turn_left_by_a_stopped_replica_is_taken_again_before_the_next_t
     assert stranded is not None
     store.mark_inbound(stranded.id, "processing")
     # Replica A stopped mid-turn: nobody renews its lock, which lapses.
-    redis.Redis.from_url(redis_server.url).set(f"council:lock:sms-number:{PHONE}", "replica-a", px=300)
+    redis.Redis.from_url(redis_server.url).set(RedisKeyedLocks.redis_key("sms-number", PHONE), "replica-a", px=300)
     await b.text(setup["session"], "hello?")
     await settled(store)
     assert [text for _r, text, _s, _e in setup["turns"]] == ["left by a", "hello?"]
