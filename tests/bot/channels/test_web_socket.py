@@ -276,3 +276,21 @@ async def test_a_message_naming_a_photo_nobody_uploaded_carries_no_photo(server:
     await client.next("bot_uttered")
     assert "media_urls" not in (server.received[-1].metadata or {})
     await client.sio.disconnect()
+
+
+async def test_web_chat_turns_are_timed_under_the_web_channel(server: Server) -> None:
+    """council_turn_seconds{channel="web"} (docs/operations.md), as /metrics serves it."""
+    from prometheus_client import REGISTRY
+
+    def turns() -> float:
+        return REGISTRY.get_sample_value("council_turn_seconds_count", {"channel": "web"}) or 0.0
+
+    before = turns()
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session()
+    for text in ("hello", "my bin"):
+        await client.sio.emit("user_uttered", {"message": text, "session_id": session_id})
+        await client.next("bot_uttered")
+    await client.sio.disconnect()
+    assert turns() - before == 2
