@@ -12,6 +12,8 @@ that decides what a resident gets must be the same whichever replica answers:
   hashed in Redis, as they may be phone numbers). A
   Redis lock is a lease, renewed while held, so a replica that dies frees its
   keys within ``LOCK_LEASE_SECONDS``.
+* ``KeyValues``: a small value per key, bounded in memory, expiring in Redis
+  (each conversation's language, bot/language/current.py).
 * ``NumberedLog``: per key, the latest payloads numbered by one counter that
   only increases (the web chat's replay buffer, bot/channels/web_replay.py).
 * ``socketio_manager``: socket.io's Redis manager, so a message emitted to a
@@ -30,6 +32,7 @@ import hashlib
 import json
 import logging
 import secrets
+import threading
 import time
 import weakref
 from collections import OrderedDict, deque
@@ -65,6 +68,14 @@ class KeyedLocks(Protocol):
         """``async with locks.hold(key):`` one holder per key at a time."""
 
 
+class KeyValues(Protocol):
+    def get(self, key: str) -> Optional[str]:
+        """The value last set for ``key`` (None: never, or forgotten)."""
+
+    def set(self, key: str, value: str) -> None:
+        """Set ``key``'s value."""
+
+
 class NumberedLog(Protocol):
     async def append(self, key: str, payload: Dict[str, Any]) -> Dict[str, Any]:
         """The payload with the next ``seq`` (higher than any given before), kept for a while."""
@@ -88,6 +99,26 @@ class MemoryKeyedLocks:
             self._locks[key] = lock
         async with lock:
             yield
+
+
+class MemoryKeyValues:
+    """At most ``max_keys`` values, the least recently set forgotten first; safe across threads."""
+
+    def __init__(self, max_keys: int) -> None:
+        self._max_keys = max_keys
+        self._values: "OrderedDict[str, str]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Optional[str]:
+        with self._lock:
+            return self._values.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._max_keys:
+                self._values.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -177,6 +208,22 @@ class RedisRateLimiter:
         if len(recent) < self.limit:
             return 0
         return max(1, int(recent[0][1] + self.window_seconds - now) + 1)
+
+
+class RedisKeyValues:
+    """The same values in Redis, each expiring ``ttl_seconds`` after it was last set."""
+
+    def __init__(self, client: "redis.Redis", name: str, ttl_seconds: float) -> None:
+        self._client = client
+        self._name = name
+        self._ttl_ms = int(ttl_seconds * 1000)
+
+    def get(self, key: str) -> Optional[str]:
+        found = self._client.get(f"{PREFIX}:kv:{self._name}:{key}")
+        return found.decode("utf-8") if found is not None else None
+
+    def set(self, key: str, value: str) -> None:
+        self._client.set(f"{PREFIX}:kv:{self._name}:{key}", value, px=self._ttl_ms)
 
 
 # KEYS[1]: the lock. ARGV: our token, lease in ms. Only the holder renews or releases.
@@ -310,6 +357,11 @@ class SharedState:
         if not self.shared:
             return MemoryKeyedLocks()
         return RedisKeyedLocks(self._async_client(), name)
+
+    def key_values(self, name: str, max_keys: int, ttl_seconds: float) -> KeyValues:
+        if not self.shared:
+            return MemoryKeyValues(max_keys)
+        return RedisKeyValues(self._sync_client(), name, ttl_seconds)
 
     def numbered_log(self, name: str, max_messages: int, max_keys: int, max_age: float) -> NumberedLog:
         if not self.shared:

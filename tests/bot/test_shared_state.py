@@ -15,7 +15,8 @@ import redis
 from bot.rate_limit import SlidingWindowLimiter
 from bot.settings import load_settings
 from bot.shared_state import (
-    MemoryKeyedLocks, MemoryNumberedLog, RedisKeyedLocks, RedisNumberedLog, RedisRateLimiter, SharedState,
+    MemoryKeyedLocks, MemoryKeyValues, MemoryNumberedLog, RedisKeyedLocks, RedisKeyValues, RedisNumberedLog,
+    RedisRateLimiter, SharedState,
     shared_state,
 )
 from tests.support.redis_server import ThrowawayRedis, module_redis
@@ -46,6 +47,7 @@ def test_without_redis_everything_stays_in_memory() -> None:
     assert isinstance(state.rate_limiter("uploads", 3, 60), SlidingWindowLimiter)
     assert isinstance(state.locks("sms"), MemoryKeyedLocks)
     assert isinstance(state.numbered_log("replay", 5, 5, 60), MemoryNumberedLog)
+    assert isinstance(state.key_values("language", 5, 60), MemoryKeyValues)
     assert state.socketio_manager() is None
 
 
@@ -54,6 +56,7 @@ def test_with_redis_url_every_primitive_is_in_redis(url: str) -> None:
     assert isinstance(state.rate_limiter("uploads", 3, 60), RedisRateLimiter)
     assert isinstance(state.locks("sms"), RedisKeyedLocks)
     assert isinstance(state.numbered_log("replay", 5, 5, 60), RedisNumberedLog)
+    assert isinstance(state.key_values("language", 5, 60), RedisKeyValues)
     assert type(state.socketio_manager()).__name__ == "AsyncRedisManager"
 
 
@@ -129,3 +132,23 @@ async def test_a_numbered_log_is_shared_and_numbered_by_one_counter(url: str) ->
     assert await a.since("c1", 0) == [], "old messages are not replayed"
     ttl = await SharedState(url)._async_client().pttl("council:log:replay:c1")
     assert 0 < ttl <= 3600 * 1000, "a conversation's list expires by itself"
+
+
+def test_key_values_in_memory_are_bounded() -> None:
+    values = SharedState(None).key_values("language", 2, 60)
+    for key, value in (("a", "cy"), ("b", "en"), ("c", "cy")):
+        values.set(key, value)
+    assert [values.get(k) for k in "abc"] == [None, "en", "cy"]
+
+
+def test_a_conversations_language_set_on_one_replica_is_read_on_another(url: str, monkeypatch) -> None:
+    from bot.language import current
+
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.setattr(current, "_values", None)
+    current.remember("sms-0123456789abcdef", "cy")  # the language step on replica A
+    monkeypatch.setattr(current, "_values", None)  # replica B: another process, its own memory
+    assert current.latest("sms-0123456789abcdef") == "cy"
+    assert current.latest("sms-never-seen") is None
+    ttl = redis.Redis.from_url(url).pttl("council:kv:language:sms-0123456789abcdef")
+    assert 364 * 86400 * 1000 < ttl <= 365 * 86400 * 1000, "kept for the conversation retention period"
