@@ -26,6 +26,13 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"(want|going) to die",
         r"(don'?t|do not) want to (live|be alive|be here)",
         r"no reason to live",
+        # Welsh (issue 15): "lladd fy hun", "diweddu fy mywyd", "dw i ddim isio byw".
+        r"hunanladd\w*",
+        r"l?ladd fy hun",
+        r"(g?orffen|d?diweddu|dod â|dod a) (fy mywyd|'?r cyfan|y cyfan)",
+        r"(niweidio|brifo|anafu|torri) fy hun",
+        r"hunan[- ]?niweid\w*",
+        r"(ddim|dim) (eisiau|isio|moyn|am) (byw|fyw)",
     ),
     "risk_to_life": (
         r"risk to (life|lives)",
@@ -37,6 +44,13 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"(seriously|badly) (hurt|injured)",
         r"(is|are|got) trapped",
         r"bleeding (badly|heavily)",
+        r"perygl (i|am) (fywyd|fywydau)",
+        r"(ddim|dim|heb) (yn )?anadlu",
+        r"anymwybodol",
+        r"(wedi'?i? )?anafu'?n (ddifrifol|ddrwg)",
+        r"(yn|wedi'?i? ddal yn) gaeth",
+        r"(rhywun|plentyn|dyn|dynes|menyw|person) (yn |wedi )?sownd",
+        r"gwaedu'?n (ddrwg|drwm|ofnadwy)",
     ),
     "abuse": (
         r"abus(e|ed|es|ing|ive)",
@@ -47,6 +61,11 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"neglect(ed|ing)? (a |the |my )?(child|children|kid|kids|baby|elderly)",
         r"safeguarding",
         r"exploit(ed|ation)",
+        r"(c|g|ngh)am[- ]?dri(n|niaeth)\w*",
+        r"trais (yn y cartref|domestig)",
+        r"(yn |wedi )?(fy|ein) (nharo|mwrw|mygwth|curo)",
+        r"(plentyn|plant|babi)( bach)?( \S+){0,4} ar (ei|eu) (ben|phen|pennau) (ei|eu) hun(ain)?",
+        r"ecsbloet\w*",
     ),
     "homeless_tonight": (
         r"homeless",
@@ -54,6 +73,10 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"sleeping (rough|on the streets?|in (my|the) car)",
         r"(evicted|kicked out|thrown out|locked out of my home)( \w+)? (today|tonight)",
         r"no(where| place| roof)( \w+)? tonight",
+        r"ddigartref|digartref",
+        r"(unman|unlle|nunlle|nunman|dim lle) i (gysgu|aros|fyw|fynd)",
+        r"cysgu (ar y stryd|ar y strydoedd|allan|mas|yn y car|ar y stryd heno)",
+        r"(nhaflu|nghicio|nhowlu|nghloi) (allan|mas)( \w+)? (heddiw|heno)",
     ),
     "gas": (
         r"smell(s|ing)? (of )?gas",
@@ -61,6 +84,10 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"smells? like gas",
         r"leak(ing)? gas",
         r"carbon monoxide",
+        r"(arogl|arogli|ogla|oglau|gwynt|gwynto|drewdod) (o )?nwy",
+        r"nwy( y|')n gollwng",
+        r"gollwng nwy",
+        r"carbon monocsid",
     ),
     "dangerous_structure": (
         r"dangerous (structure|building|wall|roof|ceiling|chimney|scaffold\w*)",
@@ -69,6 +96,10 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"collaps(ed|ing)",
         r"(about to|going to|gonna|might|could) (collapse|fall down|come down|cave in)",
         r"(live|exposed|bare|sparking) (electric(al)? )?(wires?|cables?)",
+        r"(wal|adeilad|to|nenfwd|simnai|sgaffald\w*|balconi|tŷ|ty|pont)( \S+){0,3} (ar fin|yn mynd i) "
+        r"(cwympo|gwympo|disgyn|syrthio|dymchwel|dod i lawr)",
+        r"wedi dymchwel",
+        r"(gwifr(au)?|gwifren|ceblau?|cebl) (trydan )?(noeth|byw|yn gwreichioni)",
     ),
 }
 
