@@ -46,8 +46,9 @@ SHORT_REPLIES = {
         "dwn i ddim", "sai'n gwybod", "heddiw", "ddoe", "neithiwr", "echdoe", "wythnos diwethaf",
     }),
     "en": frozenset({
-        # Not "ok", "hi", "thanks", "sure", "cheers": Welsh speakers write them too.
-        "yes", "no", "thank you", "thankyou", "hello", "hiya", "yep", "yeah", "nope", "no thanks",
+        # Not "ok", "hi", "hello", "thanks", "sure", "cheers": Welsh speakers write them too (and
+        # the web chat widget opens every conversation with a hidden "hello").
+        "yes", "no", "thank you", "thankyou", "yep", "yeah", "nope", "no thanks",
         "yes please", "no thank you", "good morning", "good afternoon", "goodbye", "not sure", "today",
         "yesterday", "last night", "last week",
     }),

@@ -66,3 +66,8 @@ def test_the_widget_toggle_is_a_choice_whatever_the_text(identifier):
 def test_an_unknown_current_language_falls_back_to_the_council_default(identifier):
     assert decide("12", None, False, BOTH, identifier).language == "cy"
     assert decide("12", "fr", False, ("en", "cy"), identifier).language == "en"
+
+
+def test_the_widgets_hidden_hello_leaves_a_welsh_council_in_welsh(identifier):
+    # widget.js sends config.greeting ("hello") when a chat starts, before the resident types.
+    assert decide("hello", "cy", False, BOTH, identifier).language == "cy"
