@@ -238,9 +238,15 @@ def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Back
     nothing secret is in the file.
     """
 
-    def servers(backend: Backend, extra: str = "") -> List[str]:
-        return [f"    server {backend.name}{i + 1} {host}:{port} check{extra}"
-                for i, port in enumerate(backend.ports)]
+    def servers(backend: Backend) -> List[str]:
+        checked = [f"    server {backend.name}{i + 1} {host}:{port} check"
+                   for i, port in enumerate(backend.ports)]
+        # When every replica fails its check at once (probes slowed by load, a
+        # database blip), still try them rather than answer 503 to everyone: a
+        # dead one refuses the connection and the request goes to the next.
+        fallback = [f"    server {backend.name}{i + 1}-unchecked {host}:{port} backup"
+                    for i, port in enumerate(backend.ports)]
+        return ["    option allbackups", *checked, *fallback]
 
     def check(backend: Backend) -> List[str]:
         return ["    option httpchk", f"    http-check send meth GET uri {backend.check}",
@@ -261,7 +267,10 @@ def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Back
         "    timeout server 75s",
         # socket.io's websockets stay open while a resident chats.
         "    timeout tunnel 1h",
+        # /ready every 2 s; a busy replica may take seconds to answer it, which
+        # must not take it out of rotation (two failures in a row do).
         "    default-server inter 2s fall 2 rise 1",
+        "    timeout check 10s",
         "    retries 2",
         "    option redispatch 1",
         "",

@@ -29,6 +29,10 @@ def test_haproxy_routes_each_conversation_to_one_replica_and_checks_readiness() 
         block = sections[f"backend {name}"]
         ports = ACTIONS.ports if name == "actions" else RASA.ports
         assert "uri /ready" in block and all(f"127.0.0.1:{port} check" in block for port in ports), name
+    # Every replica failing its check at once (load, a blip) still gets traffic, not 503s for everyone.
+    assert "option allbackups" in sections["backend rasa_rest"]
+    assert "server rasa1-unchecked 127.0.0.1:15006 backup" in sections["backend rasa_rest"]
+    assert "timeout check 10s" in sections["defaults"]
     # An action call that reached a server may have made a case: only connection failures are retried.
     assert "retry-on conn-failure\n" in sections["backend actions"] + "\n"
     assert "empty-response" not in sections["backend actions"]
