@@ -30,7 +30,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import escalation, problems
+from actions import escalation, language, problems
 from bot import answers, messages
 from bot import categories
 from bot.categories import BY_INTENT
@@ -61,17 +61,24 @@ _ORDINALS = {
     "2": 2, "two": 2, "second": 2, "2nd": 2, "the second": 2, "the second one": 2, "second one": 2,
     "3": 3, "three": 3, "third": 3, "3rd": 3, "the third": 3, "the third one": 3, "third one": 3,
     "4": 4, "four": 4, "fourth": 4, "4th": 4, "the fourth": 4, "the fourth one": 4, "fourth one": 4,
+    # Welsh: "un", "dau", "tri", "pedwar"; "y cyntaf", "yr ail", "y trydydd", "y pedwerydd".
+    "un": 1, "cyntaf": 1, "y cyntaf": 1, "yr un cyntaf": 1, "dau": 2, "ail": 2, "yr ail": 2, "yr ail un": 2,
+    "tri": 3, "trydydd": 3, "y trydydd": 3, "pedwar": 4, "pedwerydd": 4, "y pedwerydd": 4,
 }
 _SOMETHING_ELSE_WORDS = {
     "something else", "none", "none of these", "none of them", "none of those", "neither", "neither of them",
     "other", "something different", "its something else", "it's something else", "no", "nope", "not those",
     "none of the above", "else",
+    "rhywbeth arall", "dim un", "dim un o'r rhain", "dim un ohonyn nhw", "dim un o'r rheina", "arall", "na",
+    "naill na'r llall", "mae'n rhywbeth arall",
 }
-_NOT_KEYWORDS = {"or", "and", "a", "an", "the", "of", "problem", "kind", "another", "new"}
+_NOT_KEYWORDS = {"or", "and", "a", "an", "the", "of", "problem", "kind", "another", "new",
+                 # Welsh: or, in, the, with, on, of, problem, kind, another
+                 "neu", "yn", "y", "yr", "'r", "gyda", "ar", "o", "wedi'i", "broblem", "math", "arall"}
 
 
 def _simple(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
+    return " ".join(re.sub(r"[^a-z0-9'âêîôûŵŷáéíóúàèìòùäëïöüÿ ]+", " ", (text or "").lower()).split())
 
 
 def _stem(word: str) -> str:
@@ -84,15 +91,24 @@ def likeliest(message: Dict[str, Any]) -> List[str]:
     return categories.likeliest(message.get("intent_ranking") or [])
 
 
-def labels(options: List[str]) -> List[str]:
-    return [BY_INTENT[o].choice_label for o in options] + [SOMETHING_ELSE_LABEL]
+def labels(options: List[str], lang: str = "en") -> List[str]:
+    """The buttons offering ``options`` and "Something else", in ``lang``."""
+    if lang == "en":
+        return [BY_INTENT[o].choice_label for o in options] + [SOMETHING_ELSE_LABEL]
+    return [BY_INTENT[o].choice_label_in(lang) for o in options] + [messages.text("choice.something_else", lang)]
 
 
-def read_option(text: str, options: List[str], intent: Optional[str] = None, confidence: float = 0.0) -> Optional[str]:
-    """The option (an intent, or "something_else") an answer chooses, or None if it chooses none."""
+def read_option(text: str, options: List[str], intent: Optional[str] = None, confidence: float = 0.0,
+                lang: str = "en") -> Optional[str]:
+    """The option (an intent, or "something_else") an answer chooses, or None if it chooses none.
+
+    The labels of ``lang`` (the conversation's) and English are both read: a button sent
+    before the resident changed language still means what it said."""
     simple = _simple(text)
     everything = list(options) + [SOMETHING_ELSE]
-    by_label = {_simple(label): option for label, option in zip(labels(options), everything)}
+    languages = list(dict.fromkeys(("en", lang)))
+    by_label = {_simple(label): option for each in languages
+                for label, option in zip(labels(options, each), everything)}
     if simple in by_label:
         return by_label[simple]
     number = _ORDINALS.get(re.sub(r"^(option|number|no)\s+", "", simple))
@@ -102,7 +118,8 @@ def read_option(text: str, options: List[str], intent: Optional[str] = None, con
         return SOMETHING_ELSE
     # Words only one option's label has: "the light one", "potholes".
     words = {_stem(w) for w in simple.split()}
-    keywords = {o: {_stem(w) for w in _simple(BY_INTENT[o].choice_label).split()} - _NOT_KEYWORDS for o in options}
+    keywords = {o: {_stem(w) for each in languages for w in _simple(labels([o], each)[0]).split()}
+                - _NOT_KEYWORDS for o in options}
     shared = {w for o in options for w in keywords[o] if sum(w in k for k in keywords.values()) > 1}
     hits = [o for o in options if words & (keywords[o] - shared)]
     if len(hits) == 1:
@@ -213,7 +230,7 @@ class ValidateChoiceForm(Action):
         if answers.is_abandon(text) or (intent == "cancel" and confidence >= ESCALATION_CONFIDENCE):
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return _end([SlotSet(SLOT, None)])
-        chosen = read_option(text, options, intent, confidence)
+        chosen = read_option(text, options, intent, confidence, language.of(tracker))
         if chosen == SOMETHING_ELSE:
             dispatcher.utter_message(response="utter_describe_again")
             return _end([SlotSet(SLOT, SOMETHING_ELSE)])
@@ -294,13 +311,13 @@ class ActionAskChoice(Action):
                 problem = pending[0]
                 dispatcher.utter_message(
                     response="utter_offer_next_problem",
-                    problem=BY_INTENT[problem["intent"]].mentioned,
+                    problem=BY_INTENT[problem["intent"]].mentioned_in(language.of(tracker)),
                     place=problems.place_phrase(problem),
                 )
             return []
         options = [o for o in offer.get("options") or [] if o in BY_INTENT]
         dispatcher.utter_message(
             response="utter_choose_problem",
-            buttons=[{"title": label, "payload": label} for label in labels(options)],
+            buttons=[{"title": label, "payload": label} for label in labels(options, language.of(tracker))],
         )
         return []

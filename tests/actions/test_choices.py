@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import choices, reports, services
-from bot.categories import BY_KEY
+from bot.categories import BY_INTENT, BY_KEY
 from tests.actions.test_problems import two_problem_message
 from tests.conftest import user_event
 
@@ -228,3 +228,25 @@ def test_read_option_only_chooses_among_what_was_offered():
     assert choices.read_option("4", options) is None
     assert choices.read_option("whatever", options, intent="report_pothole", confidence=0.99) is None
     assert choices.read_option("whatever", options, intent="report_tree", confidence=0.6) == "report_tree"
+
+
+def test_a_welsh_conversation_is_offered_welsh_labels_and_either_languages_label_is_read(
+        environment, monkeypatch, make_tracker):
+    from bot import messages
+
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "cy,en")
+    services.reset()
+    offer = offered()
+    dispatcher = CollectingDispatcher()
+    asyncio.run(choices.ActionAskChoice().run(
+        dispatcher, make_tracker(unsure(), slots={"choice_offer": offer, "language": "cy"}), {}))
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles == [BY_INTENT[o].choice_label_in("cy") for o in offer["options"]] + [
+        messages.text("choice.something_else", "cy")]
+    assert titles[0] != "Street light fault"
+    options = offer["options"]
+    assert choices.read_option(titles[1], options, lang="cy") == "report_tree"
+    assert choices.read_option("Tree problem", options, lang="cy") == "report_tree"  # a button sent before a switch
+    assert choices.read_option("yr ail", options, lang="cy") == "report_tree"
+    assert choices.read_option("rhywbeth arall", options, lang="cy") == choices.SOMETHING_ELSE
+    assert choices.read_option("yr un parcio", options, lang="cy") == "report_parking"  # a word only its label has
