@@ -28,7 +28,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions import language, services
 from bot import answers, messages, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
 from bot.places.matching import TYPE_TOKENS, name_tokens, words
@@ -264,12 +264,13 @@ def street_postcode(place: Any) -> Optional[str]:
     return postcode if postcodes.in_area(postcode, services.settings().postcode_areas) else None
 
 
-def choice_words(streets: List[Street]) -> str:
-    """ "Northfield or in Easton": the localities for the question's sentence."""
+def choice_words(streets: List[Street], lang: str = "en") -> str:
+    """ "Northfield or in Easton": the localities for the question's sentence, in ``lang``."""
     names = [s.locality for s in streets]
     if len(names) == 1:
         return names[0]
-    return messages.text("place.localities", some=messages.text("place.localities_joiner").join(names[:-1]), last=names[-1])
+    return messages.text("place.localities", lang, some=messages.text("place.localities_joiner", lang).join(names[:-1]),
+                         last=names[-1])
 
 
 class ActionAskLocationChoice(Action):
@@ -285,10 +286,12 @@ class ActionAskLocationChoice(Action):
         streets = options(place)
         if not streets:
             return []
+        lang = language.of(tracker)
         buttons = [{"title": s.locality, "payload": s.locality} for s in streets]
-        buttons.append({"title": messages.text("place.not_sure"), "payload": "not sure"})
+        # The payload stays the English words answers.is_unknown reads in any conversation.
+        buttons.append({"title": messages.text("place.not_sure", lang), "payload": "not sure"})
         dispatcher.utter_message(response="utter_ask_location_choice", street=streets[0].name,
-                                 localities=choice_words(streets), buttons=buttons)
+                                 localities=choice_words(streets, lang), buttons=buttons)
         return []
 
 

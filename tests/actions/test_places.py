@@ -242,3 +242,18 @@ def test_a_street_in_the_first_message_is_found_when_nlu_marks_none(environment,
     tracker = make_tracker(user_event("the green bin wasn't emptied", intent="report_missed_bin"), form="missed_bin_form")
     slots, _ = run(MISSED_BIN, tracker)
     assert slots.get("location") is None and slots["requested_slot"] == "location"
+
+
+def test_the_which_locality_question_is_worded_in_the_conversations_language(environment, monkeypatch, make_tracker):
+    from bot import messages
+
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "cy,en")
+    services.reset()
+    talk = Conversation(make_tracker)
+    talk.say("Mill Lane")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(places.ActionAskLocationChoice().run(
+        dispatcher, make_tracker(user_event("Mill Lane"), slots={**talk.slots, "language": "cy"}), {}))
+    [question] = dispatcher.messages
+    assert question["localities"] == messages.text("place.localities", "cy", some="Northfield", last="Easton")
+    assert question["buttons"][-1] == {"title": messages.text("place.not_sure", "cy"), "payload": "not sure"}
