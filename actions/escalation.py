@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services, trust
+from actions import language, services, trust
 from actions.resident import known_phone
 from bot.escalation.hours import HoursError, StaffedHours, when_text
 from bot.escalation.urgent import urgent_category
@@ -121,10 +121,11 @@ def escalate(
     if hours is None or hours.is_open(now):
         dispatcher.utter_message(response="utter_handoff_staffed")
     else:
+        lang = language.of(tracker)
         dispatcher.utter_message(
             response="utter_handoff_out_of_hours",
-            staffed_hours=hours.describe(),
-            reply_when=when_text(hours.next_opening(now), now),
+            staffed_hours=hours.describe(lang),
+            reply_when=when_text(hours.next_opening(now), now, lang),
         )
         if urgent:
             dispatcher.utter_message(response="utter_handoff_urgent_out_of_hours")

@@ -82,8 +82,8 @@ class StaffedHours:
                 return opening
         raise HoursError("no opening time within a week")  # unreachable: parse() needs one window
 
-    def describe(self) -> str:
-        """e.g. "Monday to Friday 8am to 6pm" (for residents)."""
+    def describe(self, language: str = messages.DEFAULT_LANGUAGE) -> str:
+        """e.g. "Monday to Friday 8am to 6pm" (for residents), in ``language``."""
         groups: List[Tuple[List[int], Tuple[time, time]]] = []
         for day in range(7):
             window = self.windows.get(day)
@@ -95,33 +95,34 @@ class StaffedHours:
                 groups.append(([day], window))
         parts = []
         for days, (start, end) in groups:
-            span = _day(days[0]) if len(days) == 1 else messages.text(
-                "hours.day_span", first=_day(days[0]), last=_day(days[-1]))
-            parts.append(messages.text("hours.window", days=span, start=_friendly(start), end=_friendly(end)))
+            span = _day(days[0], language) if len(days) == 1 else messages.text(
+                "hours.day_span", language, first=_day(days[0], language), last=_day(days[-1], language))
+            parts.append(messages.text("hours.window", language, days=span, start=_friendly(start, language),
+                                       end=_friendly(end, language)))
         return ", ".join(parts)
 
 
-def _day(weekday: int) -> str:
+def _day(weekday: int, language: str = messages.DEFAULT_LANGUAGE) -> str:
     """The day's name (Monday is 0), from the catalogue rather than the machine's locale."""
-    return messages.text(f"hours.day.{weekday}")
+    return messages.text(f"hours.day.{weekday}", language)
 
 
-def _friendly(moment: time) -> str:
+def _friendly(moment: time, language: str = messages.DEFAULT_LANGUAGE) -> str:
     hour = moment.hour % 12 or 12
     clock = str(hour) if moment.minute == 0 else f"{hour}:{moment.minute:02d}"
-    return messages.text("hours.am" if moment.hour < 12 else "hours.pm", clock=clock)
+    return messages.text("hours.am" if moment.hour < 12 else "hours.pm", language, clock=clock)
 
 
-def when_text(opening: datetime, now: datetime) -> str:
-    """A resident-friendly "when": "at 8am today", "tomorrow at 8am", "on Monday at 8am"."""
+def when_text(opening: datetime, now: datetime, language: str = messages.DEFAULT_LANGUAGE) -> str:
+    """A resident-friendly "when": "at 8am today", "tomorrow at 8am", "on Monday at 8am", in ``language``."""
     local_now = now.astimezone(opening.tzinfo)
-    clock = _friendly(opening.time())
+    clock = _friendly(opening.time(), language)
     days = (opening.date() - local_now.date()).days
     if days == 0:
-        return messages.text("hours.today_at", clock=clock)
+        return messages.text("hours.today_at", language, clock=clock)
     if days == 1:
-        return messages.text("hours.tomorrow_at", clock=clock)
-    return messages.text("hours.day_at", day=_day(opening.weekday()), clock=clock)
+        return messages.text("hours.tomorrow_at", language, clock=clock)
+    return messages.text("hours.day_at", language, day=_day(opening.weekday(), language), clock=clock)
 
 
 def optional_hours(spec: Optional[str], timezone: str) -> Optional[StaffedHours]:

@@ -200,3 +200,20 @@ async def test_escalating_twice_keeps_one_queue_entry_and_raises_priority(make_t
     await run(ActionEscalate(), make_tracker(user_event("I smell gas", "emergency", 1.0)))
     [queued] = services.escalation_store().queue()
     assert queued.priority == "urgent" and queued.urgent_category == "gas"
+
+
+async def test_a_welsh_conversation_is_told_the_hours_in_welsh_and_queued_with_its_language(
+        make_tracker, monkeypatch) -> None:
+    from bot import messages
+
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "cy,en")
+    services.reset()
+    staffed_now.at(CLOSED)  # type: ignore[attr-defined]
+    tracker = make_tracker(user_event("dw i eisiau siarad â rhywun", "talk_to_human"), slots={"language": "cy"})
+    dispatcher, _ = await run(ActionEscalate(), tracker)
+    message = dispatcher.messages[-1]
+    monday = messages.text("hours.day.0", "cy")
+    assert message["reply_when"] == messages.text("hours.day_at", "cy", day=monday,
+                                                  clock=messages.text("hours.am", "cy", clock="8"))
+    assert monday in message["staffed_hours"] and message["staffed_hours"] != "Monday to Friday 8am to 6pm"
+    assert services.escalation_store().open_for_conversation(tracker.sender_id).language == "cy"
