@@ -18,6 +18,12 @@ history of the session:
    conversation, the states already computed and the replayed tracker, and
    continues from them while the new history starts with exactly the same
    event objects; otherwise it starts again from the beginning.
+4. Forms rebuild a temporary tracker by replaying the session before each
+   slot validation and question (``FormAction._temporary_tracker``);
+   :func:`form_temporary_tracker` copies it as in 1.
+5. ``Domain.is_empty`` (asked on every message) builds the whole domain as a
+   dictionary twice to compare it with an empty one; a domain with responses,
+   actions or forms is not empty, and :func:`domain_is_empty` says so at once.
 
 Each falls back to Rasa's own code outside the case it was written for
 (training trackers, trimmed event histories, rule-only turns), and
@@ -30,9 +36,10 @@ import copy
 from collections import OrderedDict, deque
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa.shared.core.constants import ACTION_LISTEN_NAME  # noqa: F401  (kept for readers: the default followup)
+from rasa.core.actions.forms import FormAction
+from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DEFAULT_SENDER_ID, AnySlotDict, DialogueStateTracker
 
@@ -40,6 +47,8 @@ _original_copy = DialogueStateTracker.copy
 _original_init_copy = DialogueStateTracker.init_copy
 _original_applied_events = DialogueStateTracker.applied_events
 _original_states_for_tracker_history = Domain.states_for_tracker_history
+_original_temporary_tracker = FormAction._temporary_tracker
+_original_is_empty = Domain.is_empty
 
 # Conversations whose computed states are kept (least recently used dropped).
 REMEMBERED_CONVERSATIONS = 512
@@ -164,9 +173,34 @@ def states_for_tracker_history(
     return replay.states + [final]
 
 
+def form_temporary_tracker(
+    self: FormAction, current_tracker: DialogueStateTracker, additional_events: List[Event], domain: Domain
+) -> DialogueStateTracker:
+    """Rasa's ``FormAction._temporary_tracker`` (a replay of the session since its last restart
+    plus the form's own events), by copying the tracker instead."""
+    if not _plain(current_tracker) or current_tracker.idx_after_latest_restart() != 0:
+        return _original_temporary_tracker(self, current_tracker, additional_events, domain)
+    tracker = copy_tracker(current_tracker)
+    tracker.is_rule_tracker = False
+    for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)), ActionExecuted(self.name())]:
+        tracker.update(event)
+    for event in additional_events:
+        tracker.update(event)
+    return tracker
+
+
+def domain_is_empty(self: Domain) -> bool:
+    """Rasa's ``Domain.is_empty``: an empty domain has no responses, custom actions or forms."""
+    if self.responses or self.user_actions or self.form_names:
+        return False
+    return _original_is_empty(self)
+
+
 def apply() -> None:
     """Install the shortcuts (idempotent)."""
     DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
     DialogueStateTracker.init_copy = init_copy  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
+    FormAction._temporary_tracker = form_temporary_tracker  # type: ignore[method-assign]
+    Domain.is_empty = domain_is_empty  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -153,15 +153,17 @@ class CouncilTrackerStore(SQLTrackerStore):
         """Store the tracker's new events and remember the tracker."""
         await self.stream_events(tracker)
         known = self._known.get(tracker.sender_id)
-        with self.session_scope() as session:
-            if known is not None and known.tracker is tracker:
-                new_events = list(tracker.events)[known.stored_events :]
-            else:
+        if known is not None and known.tracker is tracker:
+            # The usual turn: the new events are the ones after those we stored. A plain
+            # transaction, without an ORM session (a tenth of the save's CPU).
+            new_events = list(tracker.events)[known.stored_events :]
+            with self.engine.begin() as connection:
+                last_event_id = self._insert(connection, tracker.sender_id, new_events)
+        else:
+            with self.session_scope() as session:
                 new_events = list(self._additional_events(session, tracker))
-            if new_events:
-                session.execute(sa.insert(self.SQLEvent.__table__), [self._row(tracker.sender_id, e) for e in new_events])
-            last_event_id = self._last_event_id(session, tracker.sender_id)
-            session.commit()
+                last_event_id = self._insert(session, tracker.sender_id, new_events)
+                session.commit()
 
         stored_before = len(tracker.events) - len(new_events)
         if stored_before > 0 and any(isinstance(event, SessionStarted) for event in new_events):
@@ -170,6 +172,12 @@ class CouncilTrackerStore(SQLTrackerStore):
             self._known.pop(tracker.sender_id, None)
         else:
             self._remember(_KnownTracker(tracker, len(tracker.events), last_event_id))
+
+    def _insert(self, connection: Any, sender_id: str, events: List[Any]) -> Optional[int]:
+        """Store ``events``; the sender's highest event id afterwards."""
+        if events:
+            connection.execute(sa.insert(self.SQLEvent.__table__), [self._row(sender_id, e) for e in events])
+        return self._last_event_id(connection, sender_id)
 
     def _last_event_id(self, connection: Any, sender_id: str) -> Optional[int]:
         """The sender's highest event id: one indexed lookup, changed by any new event."""

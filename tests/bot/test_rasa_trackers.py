@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+from rasa.core.actions.forms import FormAction
 from rasa.core.training import load_data
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -39,16 +40,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def rasa_only() -> Iterator[None]:
     """Rasa's own methods for the duration (the patches may be installed in this process)."""
     saved = (DialogueStateTracker.copy, DialogueStateTracker.init_copy,
-             DialogueStateTracker.applied_events, Domain.states_for_tracker_history)
+             DialogueStateTracker.applied_events, Domain.states_for_tracker_history, FormAction._temporary_tracker)
     DialogueStateTracker.copy = rasa_trackers._original_copy
     DialogueStateTracker.init_copy = rasa_trackers._original_init_copy
     DialogueStateTracker.applied_events = rasa_trackers._original_applied_events
     Domain.states_for_tracker_history = rasa_trackers._original_states_for_tracker_history
+    FormAction._temporary_tracker = rasa_trackers._original_temporary_tracker
     try:
         yield
     finally:
         (DialogueStateTracker.copy, DialogueStateTracker.init_copy,
-         DialogueStateTracker.applied_events, Domain.states_for_tracker_history) = saved
+         DialogueStateTracker.applied_events, Domain.states_for_tracker_history, FormAction._temporary_tracker) = saved
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +106,22 @@ def view(tracker: DialogueStateTracker) -> Dict[str, Any]:
     return state
 
 
+def _same_state(a: DialogueStateTracker, b: DialogueStateTracker) -> bool:
+    """Same state and same events in the same order (the events the form adds are new objects each time)."""
+    first, second = view(a), view(b)
+    for state in (first, second):
+        state.pop("events")
+        state["latest_message"] = state["latest_message"] if isinstance(state["latest_message"], dict) else None
+        state["latest_bot_utterance"] = None
+    assert first == second
+    assert [_content(e) for e in a.events][-50:] == [_content(e) for e in b.events][-50:]
+    return _content(a.latest_message) == _content(b.latest_message)
+
+
+def _content(event: Event) -> Dict[str, Any]:
+    return {k: v for k, v in event.as_dict().items() if k != "timestamp"}
+
+
 def _event(event: Event) -> Any:
     """The event object itself, or for the empty placeholder a new tracker makes, its content."""
     if getattr(event, "text", None):
@@ -129,6 +147,7 @@ def test_every_step_of_a_long_session_matches_rasa(seed: int, domain: Domain,
     events = conversation(seed, stories, domain)
     assert len(events) > 40
     tracker = DialogueStateTracker("resident-%d" % seed, domain.slots)
+    forms = sorted(domain.form_names)
     for step, event in enumerate(events):
         tracker.update(event)
         copied = tracker.copy()
@@ -140,7 +159,11 @@ def test_every_step_of_a_long_session_matches_rasa(seed: int, domain: Domain,
         temporary = tracker.copy()
         temporary.update(ActionExecuted("action_default_fallback"))
         states_of_temporary = domain.states_for_tracker_history(temporary)
+        form = FormAction(tracker.active_loop_name or forms[step % len(forms)], None)
+        validation = [SlotSet("location", "Mill Lane"), SlotSet("requested_slot", "details")]
+        form_tracker = form._temporary_tracker(tracker, validation, domain)
         with rasa_only():
+            expected_form_tracker = form._temporary_tracker(tracker, validation, domain)
             expected_copy = tracker.copy()
             expected_applied = tracker.applied_events()
             expected_states = domain.states_for_tracker_history(tracker)
@@ -151,6 +174,7 @@ def test_every_step_of_a_long_session_matches_rasa(seed: int, domain: Domain,
         assert states == expected_states == states_again, step
         assert states_of_temporary == expected_temporary, step
         assert view(tracker.init_copy()) == view(expected_init), step
+        assert _same_state(form_tracker, expected_form_tracker), step
 
 
 def test_a_copy_is_independent_of_the_original(domain: Domain, stories: List[List[Event]]) -> None:
@@ -166,6 +190,13 @@ def test_a_copy_is_independent_of_the_original(domain: Domain, stories: List[Lis
     assert tracker.active_loop.rejected is False
     assert tracker.latest_message.text != "another message"
     assert len(tracker.events) == len(copied.events) - 2
+
+
+def test_a_domain_is_empty_exactly_when_rasa_says_so(domain: Domain) -> None:
+    for candidate in [domain, Domain.empty(), Domain.from_dict({"intents": ["greet"]}),
+                      Domain.from_dict({"responses": {"utter_hi": [{"text": "Hi"}]}})]:
+        assert candidate.is_empty() is rasa_trackers._original_is_empty(candidate)
+    assert domain.is_empty() is False and Domain.empty().is_empty() is True
 
 
 def test_trackers_outside_the_shortcut_use_rasas_code(domain: Domain) -> None:
