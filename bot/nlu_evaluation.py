@@ -4,6 +4,9 @@
 
 - the held-out set we wrote (tests/nlu/holdout.yml): per-intent precision,
   recall and F1 (tests/test_nlu_evaluation.py keeps macro-F1 at 0.92 or more);
+- the Welsh held-out set (tests/nlu/holdout_cy.yml, issue 15): the same
+  figures for Welsh messages, read by the same model (tests/test_nlu_evaluation.py
+  keeps its accuracy at 0.90 or more); ``--welsh-only`` measures just that;
 - out-of-scope messages we wrote (tests/nlu/out_of_scope.yml): how many the
   bot recognises as not the council's business;
 - real residents' reports (``--real PATH``, by default
@@ -37,6 +40,7 @@ from bot.categories import likeliest
 from bot.settings import PROJECT_ROOT
 
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
+HOLDOUT_CY = PROJECT_ROOT / "tests" / "nlu" / "holdout_cy.yml"
 OUT_OF_SCOPE = PROJECT_ROOT / "tests" / "nlu" / "out_of_scope.yml"
 REAL_REPORTS = PROJECT_ROOT.parent / "shared" / "nlu-dev" / "real_reports.yml"
 RESULTS = PROJECT_ROOT / "results"
@@ -159,6 +163,20 @@ def evaluate(model_path: Path, holdout: Path = HOLDOUT, parser: Optional[Parser]
     faq = [(e, p) for e, p in zip(examples, parsed) if e.get("intent") == "faq"]
     right = sum(p.intent == "faq" and p.faq_answer == e.get_full_intent() for e, p in faq)
     return Evaluation(result.scores, result.errors, right, len(faq))
+
+
+def readings(parser: Parser, holdout: Path) -> Tuple[float, float]:
+    """Of a held-out set: the share whose first reading (the model's own choice, before the
+    fallback's verdict) is right, and the share right first time or right after one question
+    (a report read as nlu_fallback whose intent is among the kinds the bot then offers)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = load_data(str(holdout)).intent_examples
+    parsed = parser.parse([e.get("text") for e in examples])
+    first = sum(p.top_reading == e.get("intent") for e, p in zip(examples, parsed))
+    asked = sum(p.intent == FALLBACK and e.get("intent") in p.choices for e, p in zip(examples, parsed))
+    right = sum(p.intent == e.get("intent") for e, p in zip(examples, parsed))
+    return first / len(examples), (right + asked) / len(examples)
 
 
 # ----- real reports ----------------------------------------------------------------
@@ -326,12 +344,24 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     args.add_argument("model", nargs="?", type=Path, help="a trained model (default: the current one)")
     args.add_argument("--real", type=Path, default=REAL_REPORTS, help="real reports in the real_reports.yml format")
     args.add_argument("--holdout", type=Path, default=HOLDOUT)
+    args.add_argument("--holdout-cy", type=Path, default=HOLDOUT_CY, help="the Welsh held-out set")
+    args.add_argument("--welsh-only", action="store_true", help="measure only the Welsh held-out set")
     args.add_argument("--out-of-scope", type=Path, default=OUT_OF_SCOPE)
     args.add_argument("--results", type=Path, default=RESULTS, help="where the PNG and HTML report go")
     args.add_argument("--errors", action="store_true", help="list every misread held-out message")
     options = args.parse_args(list(argv) if argv is not None else None)
 
     parser = Parser(options.model or model_path())
+    if options.holdout_cy.exists():
+        welsh = evaluate(options.model, options.holdout_cy, parser)
+        first, after_one = readings(parser, options.holdout_cy)
+        print(f"Welsh held-out set ({options.holdout_cy.name}):\n{welsh.report()}\n"
+              f"first reading right {first:.3f}; right first time or after one question {after_one:.3f}\n")
+        if options.errors:
+            for expected, predicted, text in welsh.errors:
+                print(f"  {expected} -> {predicted}: {text}")
+    if options.welsh_only:
+        return 0
     held_out = evaluate(options.model, options.holdout, parser)
     print(f"Held-out set ({options.holdout.name}):\n{held_out.report()}\n")
     if options.errors:

@@ -69,7 +69,7 @@ def test_out_of_scope_held_out_set_is_never_trained_on():
     texts = {text for text, _ in held_out}
     assert len(texts) >= 170, f"only {len(texts)} distinct held-out out-of-scope messages"
     training = set()
-    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+    for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml"):  # Welsh (cy/) too
         training |= {text for text, _ in _examples(path)}
     copied = _near_copies(texts, training)
     assert not copied, f"held-out out-of-scope messages (near-)copied into data/nlu: {copied[:5]}"
@@ -94,7 +94,22 @@ def test_no_training_example_copies_a_real_report():
         pytest.skip(f"no real reports at {REAL_REPORTS}")
     real = {_normalised(str(e["text"])) for e in yaml.safe_load(REAL_REPORTS.read_text())["examples"]}
     training = set()
-    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+    for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml"):  # Welsh (cy/) too
         training |= {text for text, _ in _examples(path)}
     copied = _near_copies(training, real)
     assert not copied, f"training examples that copy real reports: {copied[:5]}"
+
+
+def test_welsh_training_data_teaches_every_intent_and_entity():
+    """data/nlu/cy/ (issue 15): every intent and FAQ answer the English data teaches has Welsh
+    examples, and Welsh examples mark places, dates and bin types as the English ones do."""
+    english, welsh = set(), set()
+    welsh_entities = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        english |= {m.get_full_intent() for m in load_data(str(path)).intent_examples}
+    for path in (PROJECT_ROOT / "data" / "nlu" / "cy").glob("*.yml"):
+        examples = load_data(str(path)).intent_examples
+        welsh |= {m.get_full_intent() for m in examples}
+        welsh_entities |= {e["entity"] for m in examples for e in m.get("entities") or []}
+    assert english and english - welsh == set(), sorted(english - welsh)
+    assert {"location", "date", "bin_type", "postcode", "case_reference", "vehicle_registration"} <= welsh_entities
