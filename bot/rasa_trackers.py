@@ -11,7 +11,9 @@ history of the session:
    replay would rebuild directly (the tracker's state is, by Rasa's own
    contract, exactly what replaying its events gives).
 2. ``applied_events`` walks the whole history on each of its many calls per
-   turn; :func:`applied_events` remembers the answer for an unchanged history.
+   turn (and for each form run, back through it again); :func:`applied_events`
+   remembers the answer for an unchanged history and otherwise continues, per
+   conversation, from where the last answer stopped.
 3. ``Domain.states_for_tracker_history`` (RulePolicy calls it two or three
    times per action it predicts) replays the history again and computes a
    state for every past action. :func:`states_for_tracker_history` keeps, per
@@ -34,12 +36,22 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict, deque
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple
 
 from rasa.core.actions.forms import FormAction
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DEFAULT_SENDER_ID, AnySlotDict, DialogueStateTracker
 
@@ -108,15 +120,91 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     return new
 
 
+class _Applied:
+    """One conversation's history as far as its applied events were worked out."""
+
+    __slots__ = ("events", "loop_names", "applied")
+
+    def __init__(self, loop_names: Set[Text]) -> None:
+        self.events: List[Event] = []
+        self.loop_names = loop_names
+        self.applied: List[Event] = []
+
+
+_applied: "OrderedDict[Any, _Applied]" = OrderedDict()
+
+
+def _loop_names(events: Iterable[Event]) -> Set[Text]:
+    return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+
+
+def _continue_applying(tracker: DialogueStateTracker, entry: _Applied, new_events: List[Event]) -> None:
+    """Rasa's loop in ``applied_events``, from where ``entry`` stopped (its helpers read only the
+    list they are given)."""
+    applied = entry.applied
+    for event in new_events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            DialogueStateTracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            DialogueStateTracker._undo_till_previous(UserUttered, applied)
+            DialogueStateTracker._undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in entry.loop_names
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            DialogueStateTracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+    entry.events.extend(new_events)
+
+
+def _applied_continuing(tracker: DialogueStateTracker) -> List[Event]:
+    events = list(tracker.events)
+    entry = _applied.get(tracker.sender_id)
+    if entry is not None and _same_start(entry.events, events):
+        new_events = events[len(entry.events):]
+        # Which loops the history holds decides how every earlier loop run is read:
+        # a loop seen for the first time means starting again.
+        if not _loop_names(new_events) <= entry.loop_names:
+            entry = None
+    else:
+        entry = None
+    if entry is None:
+        entry = _Applied(_loop_names(events))
+        new_events = events
+    _continue_applying(tracker, entry, new_events)
+    _remember(_applied, tracker.sender_id, entry)
+    return entry.applied
+
+
 def applied_events(self: DialogueStateTracker) -> List[Event]:
-    """Rasa's ``applied_events``, computed once per history (the history only grows by appends)."""
+    """Rasa's ``applied_events``: continued from the last answer for this conversation,
+    and remembered for an unchanged history (the history only grows by appends)."""
     events = self.events
     key = (id(events), len(events), id(events[-1]) if events else 0)
     cached = self.__dict__.get("_council_applied")
     if cached is None or cached[0] != key:
-        cached = (key, _original_applied_events(self))
+        result = _applied_continuing(self) if _plain(self) else _original_applied_events(self)
+        cached = (key, list(result))
         self.__dict__["_council_applied"] = cached
     return list(cached[1])
+
+
+def _same_start(done: List[Event], events: List[Event]) -> bool:
+    """``events`` starts with exactly the event objects ``done`` holds."""
+    if len(done) > len(events):
+        return False
+    return all(a is b for a, b in zip(done, events))
+
+
+def _remember(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > REMEMBERED_CONVERSATIONS:
+        cache.popitem(last=False)
 
 
 class _Replay:
@@ -131,13 +219,6 @@ class _Replay:
 
 
 _replays: "OrderedDict[Tuple[Any, ...], _Replay]" = OrderedDict()
-
-
-def _continues(replay: _Replay, applied: List[Event]) -> bool:
-    done = replay.events
-    if len(done) > len(applied):
-        return False
-    return all(a is b for a, b in zip(done, applied))
 
 
 def states_for_tracker_history(
@@ -155,12 +236,9 @@ def states_for_tracker_history(
     applied = tracker.applied_events()
     key = (tracker.sender_id, id(self), omit_unset_slots)
     replay = _replays.get(key)
-    if replay is None or not _continues(replay, applied):
+    if replay is None or not _same_start(replay.events, applied):
         replay = _Replay(tracker.init_copy())
-    _replays[key] = replay
-    _replays.move_to_end(key)
-    while len(_replays) > REMEMBERED_CONVERSATIONS:
-        _replays.popitem(last=False)
+    _remember(_replays, key, replay)
 
     # As in generate_all_prior_trackers: a state before each action, one at the end.
     running = replay.running

@@ -133,6 +133,7 @@ def _event(event: Event) -> Any:
 def installed() -> Iterator[None]:
     rasa_patches.apply()
     rasa_trackers._replays.clear()
+    rasa_trackers._applied.clear()
     yield
 
 
@@ -175,6 +176,22 @@ def test_every_step_of_a_long_session_matches_rasa(seed: int, domain: Domain,
         assert states_of_temporary == expected_temporary, step
         assert view(tracker.init_copy()) == view(expected_init), step
         assert _same_state(form_tracker, expected_form_tracker), step
+
+
+def test_a_loop_named_late_changes_how_its_earlier_runs_are_read(domain: Domain) -> None:
+    form = sorted(domain.form_names)[0]
+    tracker = DialogueStateTracker("resident", domain.slots)
+    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}), ActionExecuted(form),
+              ActionExecuted("action_listen"), UserUttered("Mill Lane", {"name": "inform"}), ActionExecuted(form),
+              ActionExecuted("action_listen"), UserUttered("yes", {"name": "affirm"}), ActiveLoop(form),
+              ActionExecuted(form)]
+    for event in events:
+        tracker.update(event)
+        applied = tracker.applied_events()
+        with rasa_only():
+            expected = tracker.applied_events()
+        assert [id(e) for e in applied] == [id(e) for e in expected]
+    assert len(applied) < len(events)  # the form's later runs folded into the first
 
 
 def test_a_copy_is_independent_of_the_original(domain: Domain, stories: List[List[Event]]) -> None:
