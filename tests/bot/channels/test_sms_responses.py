@@ -8,7 +8,7 @@ GSM-7 is allowed in our own texts in any language.
 Covers the domain's responses in each language (as Rasa picks them: the
 `channel: sms` variant where there is one, else the general one; the
 language's conditioned variants before the unconditioned English ones),
-the FAQ answers in data/nlu/faq.yml, the
+the FAQ answers (domain.yml's utter_faq/*; any left in data/), the
 channel's own texts (HELP, opt-in, photo refused) and the texts actions
 build (report summary, reference, case status), all rendered exactly as the
 channel renders them (buttons as numbered options).

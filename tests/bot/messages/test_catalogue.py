@@ -101,3 +101,13 @@ def test_every_case_status_has_a_description():
 
     for status in STATUS_ORDER:
         assert messages.text(f"case_status.{status}")
+
+
+def test_docs_welsh_md_lists_exactly_the_texts_flagged_for_review():
+    import re
+
+    from bot.settings import PROJECT_ROOT
+
+    doc = (PROJECT_ROOT / "docs" / "welsh.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `([\w.]+)` \|", doc.split("## Texts for a translator to check")[1], re.MULTILINE)
+    assert sorted(listed) == sorted(message_id for message_id, _ in messages.needs_review("cy"))

@@ -108,3 +108,28 @@ def test_chat_upload_errors_come_in_the_chats_language(welsh_site: Site):
     assert requests.post(url + "?lang=cy", data=b"not a photo", timeout=10).json()["error"] == \
         messages.text("photo.not_a_photo", "cy")
     assert requests.post(url, data=b"not a photo", timeout=10).json()["error"] == messages.text("photo.not_a_photo")
+
+
+def test_the_widget_shows_the_catalogues_words_in_the_pages_language(welsh_site: Site):
+    """In Chromium: the launcher and panel in Welsh on a Welsh page, in English on an English one."""
+    from tests.support.browser import chromium
+
+    with chromium() as browser:
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(welsh_site.url + "/?lang=cy")
+        page.wait_for_function("document.querySelector('#council-chat')?.dataset.ready === 'true'")
+        launcher = page.get_by_role("button", name=messages.text("widget.launcher", "cy"))
+        launcher.click()
+        panel = page.locator("#cc-panel")
+        assert panel.get_attribute("lang") == "cy"
+        assert page.get_by_role("heading", name=messages.text("widget.title", "cy", council_name="Anytown Borough Council")).is_visible()
+        assert page.get_by_role("button", name=messages.text("widget.person", "cy")).is_visible()
+        assert page.get_by_label(messages.text("widget.input_label", "cy")).is_visible()
+        # The resident switches to English: the panel's words follow.
+        page.get_by_role("button", name="English").click()
+        assert panel.get_attribute("lang") == "en"
+        assert page.get_by_role("button", name="Talk to a person").is_visible()
+        assert page.get_by_label("Type your message").is_visible()
+        assert errors == []
