@@ -26,6 +26,9 @@ history of the session:
 5. ``Domain.is_empty`` (asked on every message) builds the whole domain as a
    dictionary twice to compare it with an empty one; a domain with responses,
    actions or forms is not empty, and :func:`domain_is_empty` says so at once.
+6. RulePolicy matches its rules against the whole history, state by state,
+   though a rule only looks back as many states as it holds (two, in our
+   model); :func:`rule_keys_matching` gives it only that many.
 
 Each falls back to Rasa's own code outside the case it was written for
 (training trackers, trimmed event histories, rule-only turns), and
@@ -39,6 +42,7 @@ from collections import OrderedDict, deque
 from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple
 
 from rasa.core.actions.forms import FormAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
@@ -61,6 +65,7 @@ _original_applied_events = DialogueStateTracker.applied_events
 _original_states_for_tracker_history = Domain.states_for_tracker_history
 _original_temporary_tracker = FormAction._temporary_tracker
 _original_is_empty = Domain.is_empty
+_original_get_possible_keys = RulePolicy._get_possible_keys
 
 # Conversations whose computed states are kept (least recently used dropped).
 REMEMBERED_CONVERSATIONS = 512
@@ -274,6 +279,28 @@ def domain_is_empty(self: Domain) -> bool:
     return _original_is_empty(self)
 
 
+_rule_lengths: Dict[int, Tuple[int, int]] = {}
+
+
+def _longest_rule(lookup: Dict[Text, Text]) -> int:
+    """How many states the longest rule in ``lookup`` holds (worked out once per lookup)."""
+    known = _rule_lengths.get(id(lookup))
+    if known is None or known[0] != len(lookup):
+        longest = max((len(RulePolicy._rule_key_to_state(key)) for key in lookup), default=0)
+        known = (len(lookup), longest)
+        _rule_lengths[id(lookup)] = known
+    return known[1]
+
+
+def rule_keys_matching(self: RulePolicy, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
+    """RulePolicy's ``_get_possible_keys`` on the states a rule can reach: a rule is satisfied by
+    any state further back than its own length, so the older states cannot change the answer."""
+    longest = _longest_rule(lookup)
+    if longest and len(states) > longest:
+        states = states[-longest:]
+    return _original_get_possible_keys(self, lookup, states)
+
+
 def apply() -> None:
     """Install the shortcuts (idempotent)."""
     DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
@@ -282,3 +309,4 @@ def apply() -> None:
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     FormAction._temporary_tracker = form_temporary_tracker  # type: ignore[method-assign]
     Domain.is_empty = domain_is_empty  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = rule_keys_matching  # type: ignore[method-assign]

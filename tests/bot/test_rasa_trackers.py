@@ -8,12 +8,14 @@ interrupted forms), grown one event at a time as the server grows them.
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 from rasa.core.actions.forms import FormAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.training import load_data
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -176,6 +178,32 @@ def test_every_step_of_a_long_session_matches_rasa(seed: int, domain: Domain,
         assert states_of_temporary == expected_temporary, step
         assert view(tracker.init_copy()) == view(expected_init), step
         assert _same_state(form_tracker, expected_form_tracker), step
+
+
+def _rule_key(states: List[Dict[str, Any]]) -> str:
+    return json.dumps(states, sort_keys=True, default=list)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rules_are_matched_as_rasa_matches_them(seed: int, domain: Domain, stories: List[List[Event]]) -> None:
+    rng = random.Random(seed)
+    policy = object.__new__(RulePolicy)  # matching reads nothing of the policy's own
+    tracker = DialogueStateTracker("resident-%d" % seed, domain.slots)
+    seen: List[Dict[str, Any]] = []
+    for event in conversation(seed, stories, domain):
+        tracker.update(event)
+        states = domain.states_for_tracker_history(tracker)
+        seen.extend(states[-2:])
+        # Rules of one to three states, made of states that occur, some from the conversation's start.
+        lookup = {}
+        for _ in range(40):
+            rule = [dict(rng.choice(seen)) for _ in range(rng.randint(1, 3))]
+            if rng.random() < 0.2:
+                rule[0] = {}
+            lookup[_rule_key(rule)] = "utter_x"
+        lookup[_rule_key(states[-2:])] = "utter_y"
+        assert rasa_trackers.rule_keys_matching(policy, lookup, states) == \
+            rasa_trackers._original_get_possible_keys(policy, lookup, states)
 
 
 def test_a_loop_named_late_changes_how_its_earlier_runs_are_read(domain: Domain) -> None:
