@@ -150,6 +150,7 @@ class CaseRow:
     delivery_state: Optional[str]
     created_at: datetime
     updated_at: datetime
+    language: Optional[str] = None  # the conversation's when the case was made (None: the council's default)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class CasePage:
 
 LIST_COLUMNS = (cases.c.id, cases.c.reference, cases.c.category, cases.c.status, cases.c.channel, cases.c.postcode,
                 cases.c.location_text, cases.c.backoffice, cases.c.backoffice_reference, cases.c.needs_attention,
-                cases.c.created_at, cases.c.updated_at)
+                cases.c.created_at, cases.c.updated_at, cases.c.language)
 
 
 def list_cases(engine: Engine, wanted: CaseFilter, zone: Any = timezone.utc, page_size: int = PAGE_SIZE) -> CasePage:

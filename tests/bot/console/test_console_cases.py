@@ -209,3 +209,5 @@ def test_staff_see_the_language_of_a_case_and_of_a_queued_conversation(console: 
     assert 'class="language"' not in page and "write it in" not in page
     rows = agent.get("/queue/rows").text
     assert 'web, <span class="language">Welsh</span>' in rows
+    listed = agent.get("/cases?channel=web").text
+    assert listed.count('<span class="language">Welsh</span>') >= 1 and welsh.reference in listed
