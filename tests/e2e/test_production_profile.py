@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 import threading
@@ -28,7 +29,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.model import ensure_model
-from bot.production import Production, Replicas
+from bot.production import Production, Replicas, postgres_bin_dir
 from bot.settings import Settings
 from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
@@ -105,6 +106,11 @@ def eventually(condition: Callable[[], bool], timeout: float = 60.0, what: str =
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    needed = {"postgresql": postgres_bin_dir(), "redis-server": shutil.which("redis-server"),
+              "haproxy": shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists()}
+    missing = [name for name, found in needed.items() if not found]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (.ci/services.sh installs them)")
     environ = {k: v for k, v in os.environ.items()
                if k not in ("DATABASE_URL", "TRACKER_STORE_URL", "REDIS_URL", "METRICS_TOKEN")}
     environ.update({
