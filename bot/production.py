@@ -406,6 +406,8 @@ class Production:
         if not env.get("METRICS_TOKEN"):
             env["METRICS_TOKEN"] = secrets.token_urlsafe(32)
             _write_secret_file(self.state_dir / "metrics-token", env["METRICS_TOKEN"])
+        else:
+            (self.state_dir / "metrics-token").unlink(missing_ok=True)  # an earlier run's, no longer true
         # The load balancer is where everything is reached: Rasa's API for the
         # worker, console and website, the action server for Rasa, the public
         # addresses for browsers and Twilio's signatures.
@@ -542,8 +544,7 @@ class Production:
         out += [svc.banner for svc in self.services]
         out += self.banners
         token_file = self.state_dir / "metrics-token"
-        where = f"token in {token_file}" if token_file.exists() and self.environ.get("METRICS_TOKEN") is None \
-            else "METRICS_TOKEN"
+        where = f"token in {token_file}" if token_file.exists() else "METRICS_TOKEN"
         metrics = [f"{lb}:{p}/metrics" for p in self.backends["rasa"].ports + self.backends["actions"].ports
                    + self.backends["website"].ports + self.backends["console"].ports]
         metrics += [svc.health_url.replace("/health", "/metrics") for svc in self.services
