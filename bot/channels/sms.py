@@ -172,7 +172,8 @@ class SmsTurnOutput(OutputChannel):
         self.messages.append({"text": text})
 
     async def flush(self) -> List[SendResult]:
-        rendered = render_turn(self.messages)
+        # Numbered options in the conversation's language, as this server's language step last decided it.
+        rendered = render_turn(self.messages, current_language.latest(self.conversation_id) or "en")
         self.messages = []
         await asyncio.to_thread(self.sender.store.set_options, self.conversation_id, rendered.options)
         if not rendered.body:
@@ -202,7 +203,7 @@ class SmsPushOutput(OutputChannel):
             # In the conversation's language when this server knows it (bot/language/current.py).
             message["text"] = messages.text("sms.from_staff", current_language.latest(recipient_id) or "en",
                                             team=self.team_name, text=message["text"])
-        rendered = render_message(message)
+        rendered = render_message(message, current_language.latest(recipient_id) or "en")
         if rendered.options:
             await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
         if rendered.body:
