@@ -314,8 +314,10 @@
     var bubble = el("div", { className: "cc-bubble" });
     if (message.intro) {
       bubble.appendChild(document.createTextNode(message.text + " "));
-      if (config.privacyUrl && isWebUrl(config.privacyUrl)) {
-        bubble.appendChild(el("a", { href: config.privacyUrl, target: "_blank", rel: "noopener noreferrer" }, [
+      // The notice in the chat's language: widget.privacy_url ("{privacy_url}", or the Welsh notice's address).
+      var privacyUrl = config.privacyUrl ? t("privacy_url", { privacy_url: config.privacyUrl }) : "";
+      if (privacyUrl && isWebUrl(privacyUrl)) {
+        bubble.appendChild(el("a", { href: privacyUrl, target: "_blank", rel: "noopener noreferrer" }, [
           t("privacy_link"), el("span", { className: "cc-visually-hidden", text: t("new_tab") }),
         ]));
         bubble.appendChild(document.createTextNode("."));

@@ -127,6 +127,8 @@ def test_the_widget_shows_the_catalogues_words_in_the_pages_language(welsh_site:
         assert page.get_by_role("heading", name=messages.text("widget.title", "cy", council_name="Anytown Borough Council")).is_visible()
         assert page.get_by_role("button", name=messages.text("widget.person", "cy")).is_visible()
         assert page.get_by_label(messages.text("widget.input_label", "cy")).is_visible()
+        notice = page.get_by_role("link", name=messages.text("widget.privacy_link", "cy"))
+        assert notice.get_attribute("href") == welsh_site.settings.web_privacy_url + "?lang=cy"
         # The resident switches to English: the panel's words follow.
         page.get_by_role("button", name="English").click()
         assert panel.get_attribute("lang") == "en"
