@@ -116,6 +116,13 @@ def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t0ken"})
         body = {"next_action": "action_x", "tracker": {"events": [{"event": "user", "text": "ünïcode", "timestamp": 1.5}]}}
         answers = [await endpoint.request(json=body, method="post", timeout=30) for _ in range(3)]
+        # An action call with the domain, twice: the same JSON arrives, the domain encoded once.
+        domain = {"responses": {"utter_hi": [{"text": "Shwmae, sut mae? \"ŵ\" / ŷ"}]}, "forms": {"f": {}}}
+        for name in ("action_y", "action_z"):
+            await endpoint.request(json={**body, "next_action": name, "domain": domain}, method="post")
+        encoded = rasa_patches._encoded_domain["json"]
+        await endpoint.request(json={"domain": domain}, method="post")
+        assert rasa_patches._encoded_domain["json"] is encoded
         answers.append(await endpoint.request(json=body, method="post", params={"plain": "1"}))
         try:
             await endpoint.request(json=body, method="post", params={"fail": "1"})
@@ -125,6 +132,13 @@ def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
         return answers
 
     answers = asyncio.run(scenario())
+    calls_with_domain = [body for *_, body in seen if "domain" in body]
+    assert [call.get("next_action") for call in calls_with_domain] == ["action_y", "action_z", None]
+    assert calls_with_domain[0]["domain"] == {"responses": {"utter_hi": [{"text": "Shwmae, sut mae? \"ŵ\" / ŷ"}]},
+                                             "forms": {"f": {}}}
+    assert calls_with_domain[1]["tracker"]["events"][0]["text"] == "ünïcode"
+    assert calls_with_domain[2] == {"domain": calls_with_domain[0]["domain"]}
+    seen[:] = [entry for entry in seen if "domain" not in entry[3]]
     assert answers[:3] == [{"events": [], "responses": [{"text": "héllo"}]}] * 3
     assert answers[3] is None and answers[4] == 500
     assert {port for port, *_ in seen[:3]} == {seen[0][0]}  # one connection for the three calls
