@@ -197,10 +197,11 @@ def apply() -> None:
     """Install the fixes (idempotent)."""
     import rasa.core.processor
 
-    from bot import rasa_trackers
+    from bot import rasa_retries, rasa_trackers
     from bot.rasa_graph_runner import SequentialGraphRunner
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[attr-defined,misc]
     EndpointConfig.request = _request  # type: ignore[method-assign]
     rasa_trackers.apply()
+    rasa_retries.apply()

@@ -17,7 +17,11 @@ It shares the Rasa server's public port with web chat and SMS, so:
 * metadata passes the web chat's allow-list (a shared location, photos
   uploaded to our own website): a ``phone`` (which would skip the contact
   question as SMS does) or outside ``media_urls`` are dropped;
-* every message passes the shared guard (bot/channels/guard.py).
+* every message passes the shared guard (bot/channels/guard.py);
+* a client that may retry (a load balancer does, when a Rasa replica dies
+  mid-turn) sends its own ``message_id`` (1-64 letters, digits, ``.:_-``): a
+  message id the conversation already has is answered from the record, not
+  handled again (bot/rasa_retries.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
@@ -37,6 +42,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from bot.channels.guard import guard_messages
 from bot.channels.web import safe_metadata
 from bot.conversations import REST_CHANNEL, rest_sender_problem
+from bot.rasa_retries import CLIENT_MESSAGE_ID
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,8 @@ logger = logging.getLogger(__name__)
 # Far above any message the guard keeps (8 x MAX_MESSAGE_CHARS); a bigger body
 # is refused before it is parsed.
 MAX_BODY_BYTES = 256 * 1024
+# A client's own message id: enough for a UUID or a counter, nothing that needs escaping.
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class RequestRefused(Exception):
@@ -65,8 +73,9 @@ def check_token(header: Optional[str], token: str) -> None:
 
 def parse_call(
     content_type: Optional[str], body: bytes, upload_base_url: str, uploads_dir: Optional[Path] = None
-) -> Tuple[str, str, Dict[str, Any]]:
-    """(sender, message, metadata) of a REST call, or RequestRefused saying why not."""
+) -> Tuple[str, str, Dict[str, Any], Optional[str]]:
+    """(sender, message, metadata, the client's message id or None) of a REST call,
+    or RequestRefused saying why not."""
     if (content_type or "").split(";", 1)[0].strip().lower() != "application/json":
         raise RequestRefused(415, "Content-Type must be application/json")
     if len(body) > MAX_BODY_BYTES:
@@ -83,8 +92,26 @@ def parse_call(
     message = call.get("message")
     if not isinstance(message, str):
         raise RequestRefused(400, "message must be a string")
+    message_id = call.get("message_id")
+    if message_id is not None and not (isinstance(message_id, str) and MESSAGE_ID.match(message_id)):
+        raise RequestRefused(400, "message_id must be 1-64 letters, digits or . : _ -")
     # Photo ids that were never uploaded are dropped, as on the web chat.
-    return call["sender"], message, safe_metadata(call.get("metadata"), upload_base_url, uploads_dir)
+    metadata = safe_metadata(call.get("metadata"), upload_base_url, uploads_dir)
+    if message_id is not None:
+        metadata[CLIENT_MESSAGE_ID] = True
+    return call["sender"], message, metadata, message_id
+
+
+def _with_message_id(
+    handler: Callable[[UserMessage], Awaitable[Any]], message_id: Optional[str]
+) -> Callable[[UserMessage], Awaitable[Any]]:
+    """``handler`` for messages Rasa's streaming code builds, given the client's id."""
+    async def handle(message: UserMessage) -> Any:
+        if message_id is not None:
+            message.message_id = message_id
+        return await handler(message)
+
+    return handle
 
 
 class RestInput(rest.RestInput):
@@ -120,19 +147,20 @@ class RestInput(rest.RestInput):
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
             try:
                 check_token(request.headers.get("Authorization"), token)
-                sender, text, metadata = parse_call(
+                sender, text, metadata, message_id = parse_call(
                     request.headers.get("Content-Type"), request.body, upload_base_url, self.settings.uploads_dir
                 )
             except RequestRefused as refused:
                 return response.json({"error": refused.reason}, status=refused.status)
             if request.args.get("stream", "").lower() == "true":
                 return response.stream(
-                    self.stream_response(guarded, text, sender, REST_CHANNEL, metadata),
+                    self.stream_response(_with_message_id(guarded, message_id), text, sender, REST_CHANNEL, metadata),
                     content_type="text/event-stream",
                 )
             collector = CollectingOutputChannel()
             try:
-                await guarded(UserMessage(text, collector, sender, input_channel=REST_CHANNEL, metadata=metadata))
+                await guarded(UserMessage(text, collector, sender, input_channel=REST_CHANNEL, metadata=metadata,
+                                          message_id=message_id))
             except Exception:
                 # Not the text: it may carry personal data.
                 logger.exception("REST message could not be handled (conversation %s)", sender[:12])

@@ -197,3 +197,37 @@ def test_a_huge_message_is_refused_and_a_long_one_is_not_kept_whole(stack):
     [event] = [e for e in _tracker(stack, me)["events"] if e["event"] == "user"]
     assert len(event["text"]) == stack.settings.max_message_chars
     assert len(event["metadata"]["guard"]["original_text"]) == 8 * stack.settings.max_message_chars
+
+
+def test_a_message_sent_again_with_its_id_is_answered_once_and_makes_one_case(stack):
+    """A load balancer's retry (bot/rasa_retries.py): the same reply again, one turn, one case."""
+    me = _sender()
+
+    def say(text: str, message_id: str) -> str:
+        body = json.dumps({"sender": me, "message": text, "message_id": message_id}).encode()
+        request = urllib.request.Request(f"{stack.rasa_url}/webhooks/rest/webhook", data=body, headers=stack.rest_headers)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return "\n".join(m.get("text", "") for m in json.loads(response.read()))
+
+    turns = ["hi", "my bin wasn't collected", "14 Foxglove Way, AN1 4GT", "the blue one", "tuesday", "no"]
+    for number, words in enumerate(turns):
+        say(words, f"{me}-{number}")
+    # The read-back, then its answer sent twice (the first answer lost on its way back).
+    assert say(turns[-1], f"{me}-{len(turns) - 1}").count("Is that right?") == 1
+    first = say("yes", f"{me}-confirm")
+    again = say("yes", f"{me}-confirm")
+    reference = REFERENCE.search(first).group(0)
+    assert again == first
+    engine = create_engine(stack.settings.tracker_store_url)
+    with engine.connect() as conn:
+        user_turns = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                                  {"s": me}).scalars().all()
+    with create_engine(stack.settings.database_url).connect() as conn:
+        cases = conn.execute(text("SELECT reference FROM cases WHERE conversation_id = :s"), {"s": me}).scalars().all()
+    assert len(user_turns) == len(turns) + 1
+    assert cases == [reference]
+    # A new id is a new message, as before.
+    say("thanks", f"{me}-thanks")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                            {"s": me}).scalar_one() == len(turns) + 2

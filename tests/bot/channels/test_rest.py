@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bot.channels.rest import MAX_BODY_BYTES, RequestRefused, RestInput, check_token, parse_call
+from bot.rasa_retries import CLIENT_MESSAGE_ID
 from bot.settings import ConfigError, load_settings
 
 BASE = "http://127.0.0.1:5010"
@@ -56,7 +57,7 @@ def test_metadata_passes_the_web_chats_allow_list():
     metadata = {"phone": "+447700900999", "media_urls": ["https://attacker.example/x.jpg"],
                 "uploads": ["0123456789abcdef0123456789abcdef.jpg", "../../council.db"],
                 "location": {"latitude": 51.5, "longitude": -0.1}, "guard": {"original_text": "x"}}
-    _, _, kept = parse_call(JSON, json.dumps({"sender": "a", "message": "hi", "metadata": metadata}).encode(), BASE)
+    _, _, kept, _ = parse_call(JSON, json.dumps({"sender": "a", "message": "hi", "metadata": metadata}).encode(), BASE)
     assert "phone" not in kept and "guard" not in kept
     assert kept["location"] == {"latitude": 51.5, "longitude": -0.1}
     assert all(url.startswith(f"{BASE}/chat/uploads/") for url in kept.get("media_urls", []))
@@ -93,5 +94,25 @@ def test_photo_ids_that_were_never_uploaded_are_dropped(tmp_path):
     assert photo_path(tmp_path, real) is not None
     metadata = {"uploads": [real, missing]}
     body = json.dumps({"sender": "a", "message": "hi", "metadata": metadata}).encode()
-    _, _, kept = parse_call(JSON, body, BASE, tmp_path)
+    _, _, kept, _ = parse_call(JSON, body, BASE, tmp_path)
     assert kept["media_urls"] == [f"{BASE}/chat/uploads/{real}"]
+
+
+@pytest.mark.parametrize("message_id", ["7f3c2a90-1b2c-4d5e-8f90-0a1b2c3d4e5f", "turn.12", "a"])
+def test_a_clients_own_message_id_is_kept_and_marked(message_id):
+    body = json.dumps({"sender": "a", "message": "hi", "message_id": message_id}).encode()
+    _, _, metadata, kept = parse_call(JSON, body, BASE)
+    assert kept == message_id and metadata[CLIENT_MESSAGE_ID] is True
+
+
+@pytest.mark.parametrize("message_id", ["", "x" * 65, "a b", "<script>", 7, ["a"], {"a": 1}])
+def test_a_bad_message_id_is_refused(message_id):
+    body = json.dumps({"sender": "a", "message": "hi", "message_id": message_id}).encode()
+    with pytest.raises(RequestRefused) as refused:
+        parse_call(JSON, body, BASE)
+    assert refused.value.status == 400 and "message_id" in refused.value.reason
+
+
+def test_without_a_message_id_rasa_chooses_one_and_nothing_is_marked():
+    _, _, metadata, kept = parse_call(JSON, b'{"sender": "a", "message": "hi", "metadata": {"client_message_id": true}}', BASE)
+    assert kept is None and CLIENT_MESSAGE_ID not in metadata
