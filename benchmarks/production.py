@@ -59,10 +59,13 @@ class Load:
     async def conversation(self, session: aiohttp.ClientSession, index: int) -> None:
         sender = f"bench-prod-{uuid.uuid4().hex}"
         self.sent[sender] = []
-        for message in script(index):
+        for turn, message in enumerate(script(index)):
             started = time.perf_counter()
+            # Our own message id, as a client that may be retried sends one (bot/rasa_retries.py):
+            # HAProxy's retry after a replica dies mid-turn is then answered once.
+            call = {"sender": sender, "message": message, "message_id": f"{sender[-12:]}-{turn}"}
             try:
-                async with session.post(self.url, json={"sender": sender, "message": message}) as response:
+                async with session.post(self.url, json=call) as response:
                     body = await response.read()
                     if response.status != 200:
                         self.errors.append((sender, message, f"HTTP {response.status}"))
