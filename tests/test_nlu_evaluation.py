@@ -10,7 +10,7 @@ from bot.nlu_evaluation import HOLDOUT, HOLDOUT_CY, Parser, evaluate, readings, 
 from bot.settings import PROJECT_ROOT
 
 MIN_MACRO_F1 = 0.92
-# Welsh, from the same model as English (issue 15; docs/nlu-evaluation.md, "Welsh"). Measured 0.815
+# Welsh, from the same model as English (issue 15; docs/nlu-evaluation.md, "Welsh"). Measured 0.818
 # (fallbacks counted as misses) and 0.914 (the model's first reading); the issue's 0.90 is met only by
 # the first reading, so these floors guard against losing what there is.
 MIN_WELSH_ACCURACY = 0.78
