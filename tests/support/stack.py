@@ -110,5 +110,7 @@ class Stack:
         return found[:count]
 
 
-MASH = ("zzqv wxkp", "xkcd qwp", "qwzx plvk", "vvbn mmq", "ppql zzkx", "jjqz wq", "qwzx plvk vbnm")
+# Keyboard runs first: the pipeline never understands those (bot/nlu/keyboard_mash.py).
+MASH = ("asdf jkl", "lkjhg fdsa", "zxcvb", "poiuy lkjh", "ghjk asdf", "qwerty", "sdfgh jkl",
+        "zzqv wxkp", "xkcd qwp", "qwzx plvk", "vvbn mmq", "ppql zzkx", "jjqz wq", "qwzx plvk vbnm")
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bot.model import MODELS_DIR
-from bot.nlu.encoder import DIMENSION, SentenceEncoder, package_model_dir
+from bot.nlu.encoder import DIMENSION, PARALLEL_FROM, SentenceEncoder, package_model_dir
 from bot.nlu.intent_classifier import encoder_cache
 
 TEXTS = ["massive pothole on Mill Lane", "hole in the road outside number 4", "my green bin was not emptied",
@@ -48,6 +48,14 @@ def test_a_text_gets_the_same_vector_alone_or_among_others(encoder):
     """Training encodes thousands of texts, the server one: both must see the same vectors."""
     together = encoder.encode(TEXTS)
     alone = np.array([encoder.encode([t])[0] for t in TEXTS])
+    assert np.array_equal(together, alone)
+
+
+def test_a_long_list_is_encoded_on_threads_with_the_same_vectors(encoder):
+    """Training's lists are encoded on several threads; each text's vector is the one it gets alone."""
+    texts = [f"{text} number {n}" for n in range(40) for text in TEXTS][:PARALLEL_FROM + 37]
+    together = encoder.encode(texts)
+    alone = np.array([encoder.encode([t])[0] for t in texts])
     assert np.array_equal(together, alone)
 
 
