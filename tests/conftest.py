@@ -16,6 +16,21 @@ if str(ROOT) not in sys.path:
 from actions import services  # noqa: E402
 from bot.storage.cases import CaseStore  # noqa: E402
 from bot.storage.database import create_schema, make_engine  # noqa: E402
+from tests.support.postgres import module_cluster  # noqa: E402
+from tests.support.redis_server import ThrowawayRedis, module_redis  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the module (tests/support/postgres.py; skipped without one).
+    A module that needs another kind defines its own ``postgres``."""
+    yield from module_cluster()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[ThrowawayRedis]:
+    """A throwaway redis-server for the module (skipped where it is not installed)."""
+    yield from module_redis()
 
 
 @pytest.fixture

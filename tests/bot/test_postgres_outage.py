@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Dict, Iterator
+from typing import Dict
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -25,18 +25,7 @@ from bot.settings import PROJECT_ROOT, load_settings
 from bot.storage.database import create_schema, make_engine
 from bot.storage.rasa_stores import CouncilTrackerStore
 from bot.storage.sms import SmsStore
-from tests.support.postgres import module_cluster, new_database
-from tests.support.redis_server import ThrowawayRedis, module_redis
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    yield from module_cluster()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ThrowawayRedis]:
-    yield from module_redis()
+from tests.support.postgres import new_database
 
 
 def ready_checks(url: str) -> Dict[str, str]:

@@ -11,7 +11,7 @@ import asyncio
 import time
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Dict, Iterator, List, Optional, Tuple
+from typing import AsyncIterator, Dict, List, Optional, Tuple
 
 import aiohttp
 import pytest
@@ -25,22 +25,12 @@ from bot.shared_state import RedisKeyedLocks
 from bot.storage.database import create_schema, make_engine
 from bot.storage.sms import SmsStore
 from tests.support.delivery import free_port
-from tests.support.postgres import module_cluster, new_database
-from tests.support.redis_server import ThrowawayRedis, module_redis
+from tests.support.postgres import new_database
+from tests.support.redis_server import ThrowawayRedis
 
 TOKEN = "t" * 32
 PHONE = "+447700900123"
 BASE = "https://council.example"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    yield from module_cluster()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ThrowawayRedis]:
-    yield from module_redis()
 
 
 class Replica:

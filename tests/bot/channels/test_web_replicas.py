@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import AsyncIterator, Iterator, List, Tuple
+from typing import AsyncIterator, List, Tuple
 
 import pytest
 from sanic import Sanic
 
 from tests.bot.channels.test_web_socket import Client, Server, staff_reply
-from tests.support.redis_server import ThrowawayRedis, module_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ThrowawayRedis]:
-    yield from module_redis()
+from tests.support.redis_server import ThrowawayRedis
 
 
 async def start(server: Server) -> object:

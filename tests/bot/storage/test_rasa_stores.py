@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import redis
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
@@ -18,7 +13,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
 from bot.storage.rasa_stores import CouncilLockStore, CouncilTrackerStore
-from tests.support.stack import free_port
+from tests.support.redis_server import ThrowawayRedis
 
 
 def test_tracker_store_keeps_conversations_in_the_configured_database(tmp_path: Path, monkeypatch):
@@ -134,26 +129,10 @@ def test_lock_store_is_in_memory_without_redis(monkeypatch):
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (.ci/services.sh installs it)")
-    port = free_port()
-    process = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/1"
-    process.terminate()
-    process.wait(timeout=10)
+def redis_url(redis_server: ThrowawayRedis) -> str:
+    """Database 1 of the module's throwaway redis-server, emptied for each test."""
+    redis_server.flush()
+    return f"redis://127.0.0.1:{redis_server.port}/1"
 
 
 def test_redis_lock_store_is_shared_by_several_rasa_servers(redis_url, monkeypatch):

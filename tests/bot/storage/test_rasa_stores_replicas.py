@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Iterator, List
+from typing import List
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -18,18 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
 from bot.storage.rasa_stores import CouncilLockStore, CouncilTrackerStore
-from tests.support.postgres import module_cluster, new_database
-from tests.support.redis_server import ThrowawayRedis, module_redis
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    yield from module_cluster()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ThrowawayRedis]:
-    yield from module_redis()
+from tests.support.postgres import new_database
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 
 from tests.bot.web.test_photo_upload import Site
-from tests.support.redis_server import ThrowawayRedis, module_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[ThrowawayRedis]:
-    yield from module_redis()
 
 
 def test_a_client_spreading_uploads_over_two_replicas_meets_one_limit(tmp_path: Path, redis_server) -> None:
