@@ -87,7 +87,8 @@ async def test_a_keyed_lock_has_one_holder_across_replicas(url: str) -> None:
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
     order.clear()
     await asyncio.gather(hold(a, "a", "+447700900123"), hold(b, "b", "+447700900999"))
-    assert order[:2] == ["a in", "b in"], "another key does not wait"
+    # Both in before either is out, whichever got in first.
+    assert sorted(order[:2]) == ["a in", "b in"], "another key does not wait"
 
 
 async def test_a_held_lock_is_renewed_and_a_dead_holders_lock_expires(url: str) -> None:
