@@ -11,10 +11,9 @@ catalogue, so these tests check the language of each reply, not its wording.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List
+from typing import Dict, Iterator, List
 
 import pytest
 import yaml
@@ -103,14 +102,6 @@ def test_a_welsh_message_on_a_welsh_council_is_answered_in_welsh(welsh_council: 
 
 
 # ----- SMS: a Welsh report from greeting to reference, and its update in Welsh -------------
-def _wait_for_text(sms: SmsClient, phone: str, matches: Callable[[str], bool], timeout: float = 45.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for reply in sms.replies(phone):
-            if matches(reply["body"]):
-                return reply["body"]
-        time.sleep(0.3)
-    raise AssertionError(f"no such text reached {phone}: {[r['body'] for r in sms.replies(phone)]}")
 
 
 def test_a_welsh_sms_report_from_greeting_to_reference_and_its_update_in_welsh(welsh_council: Stack) -> None:
@@ -129,7 +120,7 @@ def test_a_welsh_sms_report_from_greeting_to_reference_and_its_update_in_welsh(w
     assert case is not None and case.language == "cy"
 
     # The back office accepts it (the worker polls the Open311 sandbox): the update comes in Welsh.
-    accepted = _wait_for_text(sms, phone, lambda body: reference in body and body != texts[-1])
+    accepted = sms.wait_for_text(phone, lambda body: reference in body and body != texts[-1])
     assert accepted.startswith(opening("case_update.accepted", "cy")), accepted
 
 
@@ -228,6 +219,6 @@ def test_an_update_is_sent_in_the_language_of_the_case_after_the_resident_change
     assert store.get_by_reference(reference).language == "en"
     sms.send_via_network(phone, "Cymraeg")
     sms.wait_for_replies(phone, len(answers) + 1)
-    accepted = _wait_for_text(sms, phone, lambda body: reference in body and opening(
+    accepted = sms.wait_for_text(phone, lambda body: reference in body and opening(
         "case_update.accepted", "en") in body)
     assert accepted.startswith(opening("case_update.accepted", "en"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -42,16 +42,6 @@ def sms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmsClient]:
         stack.stop()
 
 
-def _wait_for_text(sms: SmsClient, phone: str, matches: Callable[[str], bool], timeout: float = 45.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for reply in sms.replies(phone):
-            if matches(reply["body"]):
-                return reply["body"]
-        time.sleep(0.3)
-    raise AssertionError(f"no such text reached {phone}: {[r['body'] for r in sms.replies(phone)]}")
-
-
 def test_consenting_sms_resident_is_told_when_the_case_is_accepted_and_closed(sms: SmsClient):
     phone = "+447700900321"
     answers = ["my bin wasn't collected", "14 Foxglove Way, AN1 4GT", "the blue one", "tuesday",
@@ -62,14 +52,14 @@ def test_consenting_sms_resident_is_told_when_the_case_is_accepted_and_closed(sm
     confirmation = sms.replies(phone)[-1]["body"]
     reference = REFERENCE.search(confirmation).group(0)
 
-    accepted = _wait_for_text(sms, phone, lambda body: reference in body and "accepted" in body)
+    accepted = sms.wait_for_text(phone, lambda body: reference in body and "accepted" in body)
     assert "Update on your missed bin collection report" in accepted
 
     sandbox = f"http://{sms.settings.bind_host}:{sms.settings.open311_sandbox_port}"
     [request] = [r for r in http_json(f"{sandbox}/admin/requests")
                  if r["attributes"].get("council_reference") == reference]
     http_json(f"{sandbox}/admin/requests/{request['service_request_id']}", {"status": "closed"})
-    closed = _wait_for_text(sms, phone, lambda body: reference in body and "closed" in body)
+    closed = sms.wait_for_text(phone, lambda body: reference in body and "closed" in body)
     assert closed.startswith("Your missed bin collection report")
 
 

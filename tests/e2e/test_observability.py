@@ -13,11 +13,9 @@ import os
 import re
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -25,6 +23,7 @@ from bot.launcher import Service, delivery_services, stop_all, twilio_sandbox_se
 from bot.settings import PROJECT_ROOT
 from tests.support.console import console_env, console_service
 from tests.support.delivery import http_json
+from tests.support.http import eventually, get
 from tests.support.sms import SmsClient
 from tests.support.stack import Stack, free_port
 
@@ -36,15 +35,6 @@ EMAIL = "resident.observed@example.com"
 SAMPLE = re.compile(r"^([a-z_]+)(?:\{([^}]*)\})? (\S+)$")
 
 
-def get(url: str, token: Optional[str] = None) -> Tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
 def samples(text: str) -> Dict[Tuple[str, str], float]:
     """Prometheus text format -> {(name, 'label="value",...'): value}."""
     found = {}
@@ -53,15 +43,6 @@ def samples(text: str) -> Dict[Tuple[str, str], float]:
         if match:
             found[(match.group(1), match.group(2) or "")] = float(match.group(3))
     return found
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    assert condition()
 
 
 class World:

@@ -19,11 +19,10 @@ import signal
 import stat
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from sqlalchemy import func, select
@@ -35,6 +34,7 @@ from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
 from bot.storage.schema import cases, outbox
 from tests.support.delivery import http_json, new_case
+from tests.support.http import eventually, get
 from tests.support.sms import SmsClient
 from tests.support.stack import MASH, free_port
 
@@ -75,17 +75,6 @@ class Running:
             return "\n".join(m.get("text", "") for m in json.loads(response.read()))
 
 
-def get(url: str, token: Optional[str] = None) -> Tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except (urllib.error.URLError, ConnectionError, OSError) as error:
-        return 0, str(error)
-
-
 def samples(text: str) -> Dict[Tuple[str, str], float]:
     found = {}
     for line in text.splitlines():
@@ -93,15 +82,6 @@ def samples(text: str) -> Dict[Tuple[str, str], float]:
         if match:
             found[(match.group(1), match.group(2) or "")] = float(match.group(3))
     return found
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    assert condition(), what
 
 
 @pytest.fixture(scope="module")
@@ -244,7 +224,7 @@ def test_every_replica_is_ready_and_the_named_series_are_scraped(running: Runnin
     scraped: Dict[str, Dict[Tuple[str, str], float]] = {}
     for service in replicas:
         url = service.health_url.rsplit("/health", 1)[0]
-        eventually(lambda: get(f"{url}/ready")[0] == 200, what=f"{service.name} ready")
+        eventually(lambda: get(f"{url}/ready")[0] == 200, timeout=60, what=f"{service.name} ready")
         assert get(f"{url}/metrics")[0] == 401, service.name
         status, text = get(f"{url}/metrics", METRICS_TOKEN)
         assert status == 200, service.name

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from twilio.request_validator import RequestValidator
 
@@ -108,6 +108,16 @@ class SmsClient:
     def replies(self, phone: str) -> List[Dict[str, Any]]:
         query = urllib.parse.urlencode({"to": phone})
         return json.loads(self._request(f"{self.sandbox}/sandbox/messages?{query}")[1])["messages"]
+
+    def wait_for_text(self, phone: str, matches: Callable[[str], bool], timeout: float = 45.0) -> str:
+        """The first text to ``phone`` that ``matches``, waiting for it (the worker sends updates later)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for reply in self.replies(phone):
+                if matches(reply["body"]):
+                    return reply["body"]
+            time.sleep(0.3)
+        raise AssertionError(f"no such text reached {phone}: {[r['body'] for r in self.replies(phone)]}")
 
     def wait_for_replies(self, phone: str, count: int, timeout: float = 30.0) -> List[Dict[str, Any]]:
         deadline = time.monotonic() + timeout
