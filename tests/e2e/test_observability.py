@@ -23,7 +23,7 @@ from bot.launcher import Service, delivery_services, stop_all, twilio_sandbox_se
 from bot.settings import PROJECT_ROOT
 from tests.support.console import console_env, console_service
 from tests.support.delivery import http_json
-from tests.support.http import eventually, get
+from tests.support.http import eventually, get, samples
 from tests.support.sms import SmsClient
 from tests.support.stack import Stack, free_port
 
@@ -32,17 +32,6 @@ pytestmark = pytest.mark.e2e
 METRICS_TOKEN = "metrics-" + uuid.uuid4().hex
 PHONE = "07700 900123"
 EMAIL = "resident.observed@example.com"
-SAMPLE = re.compile(r"^([a-z_]+)(?:\{([^}]*)\})? (\S+)$")
-
-
-def samples(text: str) -> Dict[Tuple[str, str], float]:
-    """Prometheus text format -> {(name, 'label="value",...'): value}."""
-    found = {}
-    for line in text.splitlines():
-        match = SAMPLE.match(line)
-        if match:
-            found[(match.group(1), match.group(2) or "")] = float(match.group(3))
-    return found
 
 
 class World:

@@ -34,7 +34,7 @@ from bot.storage.cases import CaseStore
 from bot.storage.database import make_engine
 from bot.storage.schema import cases, outbox
 from tests.support.delivery import http_json, new_case
-from tests.support.http import eventually, get
+from tests.support.http import eventually, get, samples
 from tests.support.sms import SmsClient
 from tests.support.stack import MASH, free_port
 
@@ -44,7 +44,6 @@ METRICS_TOKEN = "metrics-" + uuid.uuid4().hex
 REFERENCE = re.compile(r"\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 MISSED_BIN = ("my bin wasn't collected", "14 Foxglove Way, AN1 4GT", "the blue one", "tuesday", "yes",
               "07700 900123", "skip", "yes")
-SAMPLE = re.compile(r"^([a-z_]+)(?:\{([^}]*)\})? (\S+)$")
 
 
 class Running:
@@ -73,15 +72,6 @@ class Running:
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.env['RASA_API_TOKEN']}"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return "\n".join(m.get("text", "") for m in json.loads(response.read()))
-
-
-def samples(text: str) -> Dict[Tuple[str, str], float]:
-    found = {}
-    for line in text.splitlines():
-        match = SAMPLE.match(line)
-        if match:
-            found[(match.group(1), match.group(2) or "")] = float(match.group(3))
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 import urllib.request
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
+
+# One sample line of Prometheus' text format: name{labels} value.
+SAMPLE = re.compile(r"^([a-z_]+)(?:\{([^}]*)\})? (\S+)$")
 
 
 def get(url: str, token: Optional[str] = None) -> Tuple[int, str]:
@@ -28,3 +32,13 @@ def eventually(condition: Callable[[], bool], timeout: float = 30.0, what: str =
             return
         time.sleep(0.3)
     assert condition(), what
+
+
+def samples(text: str) -> Dict[Tuple[str, str], float]:
+    """Prometheus text format -> {(name, 'label="value",...'): value}."""
+    found = {}
+    for line in text.splitlines():
+        match = SAMPLE.match(line)
+        if match:
+            found[(match.group(1), match.group(2) or "")] = float(match.group(3))
+    return found
