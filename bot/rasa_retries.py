@@ -8,7 +8,7 @@ case's idempotency key is the conversation and the message id:
 actions/reports.py).
 
 Clients that can retry send their own message id (the REST channel's
-``message_id``, bot/channels/rest.py); the channel marks such messages with
+``message_id``, bot/channels/rest.py; the web chat widget's, bot/channels/web.py); the channel marks such messages with
 ``CLIENT_MESSAGE_ID`` in their metadata. For those, :func:`handle_message`
 (running inside the conversation's lock, as Rasa's own does) first looks for the
 id in the conversation: if a turn already handled it, the bot's answers of that
@@ -26,8 +26,8 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-# Metadata key the channels set on a message whose id the client chose.
-CLIENT_MESSAGE_ID = "client_message_id"
+# The metadata key the channels set on a message whose id the client chose.
+from bot.channels.message_ids import CLIENT_MESSAGE_ID
 
 _original_handle_message = MessageProcessor.handle_message
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple, Union
 
@@ -42,7 +41,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from bot.channels.guard import guard_messages
 from bot.channels.web import safe_metadata
 from bot.conversations import REST_CHANNEL, rest_sender_problem
-from bot.rasa_retries import CLIENT_MESSAGE_ID
+from bot.channels.message_ids import CLIENT_MESSAGE_ID, MESSAGE_ID
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -50,8 +49,6 @@ logger = logging.getLogger(__name__)
 # Far above any message the guard keeps (8 x MAX_MESSAGE_CHARS); a bigger body
 # is refused before it is parsed.
 MAX_BODY_BYTES = 256 * 1024
-# A client's own message id: enough for a UUID or a counter, nothing that needs escaping.
-MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class RequestRefused(Exception):

@@ -27,6 +27,16 @@ protocol: ``session_request`` -> ``session_confirm`` -> ``user_uttered`` ->
 * Every message to a room carries a ``seq`` and is kept for a while; a
   browser that sends ``last_seq`` in ``session_request`` gets what it missed
   while its socket was away (bot/channels/web_replay.py).
+* The widget gives every message its own random ``message_id`` and sends it
+  again, with the same id, until the server acknowledges it (socket.io's
+  acknowledgement, sent when the turn is over), for instance after its
+  replica died mid-turn. A valid id (bot/channels/message_ids.py) becomes
+  Rasa's message id, so a message id the conversation already has is
+  answered from the record, not handled again (bot/rasa_retries.py). The
+  answers to such a message carry ``reply_to`` (its id) and ``part`` (their
+  place in the answer), so a browser shows an answer sent again only once.
+  A message without an id (an older widget), or with one that is not valid,
+  is handled as before, under an id Rasa makes.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels.guard import guard_messages
+from bot.channels.message_ids import CLIENT_MESSAGE_ID, client_message_id
 from bot.channels.web_replay import ReplayBuffer, parse_last_seq
 from bot.language import current as current_language
 from bot.settings import Settings, load_settings
@@ -132,10 +143,14 @@ class WebChatOutput(SocketIOOutput):
     """Sends to a conversation's room (every open tab of that resident), numbered for replay."""
 
     def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: ReplayBuffer,
-                 team_name: Optional[str] = None) -> None:
+                 team_name: Optional[str] = None, reply_to: Optional[str] = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.replay = replay
         self.team_name = team_name
+        # The resident's message these are the answers to (its client id), and how many were sent:
+        # an answer sent again (a re-sent message answered from the record) has the same reply_to and part.
+        self.reply_to = reply_to
+        self.parts = 0
 
     @classmethod
     def name(cls) -> Text:
@@ -152,6 +167,9 @@ class WebChatOutput(SocketIOOutput):
         if language and "lang" not in response:
             # What the widget marks the message's language with (its lang attribute).
             response = {**response, "lang": language}
+        if self.reply_to:
+            response = {**response, "reply_to": self.reply_to, "part": self.parts}
+            self.parts += 1
         async with self.replay.lock(socket_id):
             await self.sio.emit(self.bot_message_evt, await self.replay.record(socket_id, response), room=socket_id)
 
@@ -289,10 +307,12 @@ class WebChatInput(SocketIOInput):
             await join(sid, data.get("session_id"), parse_last_seq(data.get("last_seq")))
 
         @sio.on(self.user_message_evt)
-        async def handle_message(sid: Text, data: Any = None) -> None:
+        async def handle_message(sid: Text, data: Any = None) -> Optional[Dict[str, Any]]:
+            """Hands the message to Rasa; what it returns is the acknowledgement the widget waits for
+            (sent when the turn is over) before it stops re-sending the message."""
             if not isinstance(data, dict):
                 await sio.emit("chat_error", {"code": "bad_message"}, room=sid)
-                return
+                return None
             state = await sio.get_session(sid)
             session_id = state.get("session_id")
             if not session_id:
@@ -300,18 +320,28 @@ class WebChatInput(SocketIOInput):
                 # arrive before its session_request: join the session it names.
                 session_id = await join(sid, data.get("session_id"))
             text = data.get("message")
+            metadata = safe_metadata(data.get("metadata"), settings.web_public_url, settings.uploads_dir)
+            message_id = client_message_id(data.get("message_id"))
+            if message_id is not None:
+                metadata[CLIENT_MESSAGE_ID] = True
+            elif data.get("message_id") is not None:
+                # Not one the widget makes: handled as before, under an id of Rasa's (no dedupe).
+                logger.info("Web chat: a message id that is not valid was ignored (session %s)", session_id[:8])
             message = UserMessage(
                 text if isinstance(text, str) else "",
-                WebChatOutput(sio, self.bot_message_evt, self.replay),
+                WebChatOutput(sio, self.bot_message_evt, self.replay, reply_to=message_id),
                 session_id,
                 input_channel=self.name(),
-                metadata=safe_metadata(data.get("metadata"), settings.web_public_url, settings.uploads_dir),
+                message_id=message_id,
+                metadata=metadata,
             )
             try:
                 await guarded(message)
             except Exception:  # never leave the resident waiting in silence
                 logger.exception("Web chat message could not be handled (session %s)", session_id[:8])
                 await sio.emit("chat_error", {"code": "not_handled"}, room=sid)
+                return {"message_id": message_id, "handled": False}
+            return {"message_id": message_id, "handled": True}
 
         return blueprint
 
