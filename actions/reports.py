@@ -29,9 +29,11 @@ from actions import duplicates, escalation, services, trust
 from actions import choices, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
+from bot.bins import WEEKDAYS
 from bot.cases.model import NewCase
 from bot.language.conversation import CHOOSE_INTENT
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
+from bot.channels.sms_text import fit_echo, render_message, segments, shorten
 
 logger = logging.getLogger(__name__)
 
@@ -628,13 +630,42 @@ class ActionAskReportConfirmed(Action):
     ) -> List[EventType]:
         category = _current_category(tracker)
         lang = language.of(tracker)
-        dispatcher.utter_message(
-            text=summarise(category, tracker, lang) + "\n" + messages.text("report.is_that_right", lang),
-            # The payloads stay English words NLU reads in any conversation.
-            buttons=[{"title": messages.text("report.button_send", lang), "payload": "yes"},
-                     {"title": messages.text("report.button_change", lang), "payload": "no"}],
-        )
+        # The payloads stay English words NLU reads in any conversation.
+        buttons = [{"title": messages.text("report.button_send", lang), "payload": "yes"},
+                   {"title": messages.text("report.button_change", lang), "payload": "no"}]
+        question = messages.text("report.is_that_right", lang)
+
+        def read_back(limit: int = NO_LIMIT, shown: Optional[int] = None) -> str:
+            return summarise(category, tracker, lang, limit=limit, shown=shown) + "\n" + question
+
+        if tracker.get_latest_input_channel() == "sms":
+            # By SMS the read-back, with what was already said this turn (one SMS body), must fit
+            # 3 segments: long answers are cut ("..."), then the last details left out. The web
+            # read-back stays whole, and the case always gets the answers whole.
+            buttons = [{"title": messages.text("report.button_send_sms", lang), "payload": "yes"},
+                       {"title": messages.text("report.button_change_sms", lang), "payload": "no"}]
+            said = [e.get("text") or "" for e in _bot_texts_this_turn(tracker)]
+
+            def fits(text: str) -> bool:
+                body = render_message({"text": text, "buttons": buttons}, lang).body
+                return segments("\n\n".join([*said, body])) <= SMS_MAX_SEGMENTS
+
+            text = fit_echo(read_back, len(_details(category, tracker)), fits)
+        else:
+            text = read_back()
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
+
+
+def _bot_texts_this_turn(tracker: Tracker) -> List[Dict[str, Any]]:
+    """What the bot already said since the resident's last message (sent with the read-back by SMS)."""
+    said: List[Dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            said.append(event)
+    return list(reversed(said))
 
 
 def _current_category(tracker: Tracker) -> Category:
@@ -645,6 +676,9 @@ def _current_category(tracker: Tracker) -> Category:
     return BY_KEY.get(key or "", BY_KEY["other_problem"])
 
 
+# The read-back: no limit on the web; by SMS at most 3 segments (issue 15: in either language).
+NO_LIMIT = 10_000
+SMS_MAX_SEGMENTS = 3
 # The read-back's label for each detail: report.label.<slot> in bot/messages/catalogue.yml.
 DETAIL_SLOTS = ("bin_type", "collection_day", "defect_surface", "defect_size", "defect_danger", "description",
                 "noise_type", "noise_when", "noise_frequency", "vehicle_registration", "vehicle_make",
@@ -656,30 +690,51 @@ def _label(slot: str, lang: str = "en") -> str:
 
 
 def _display(slot: str, value: Any, lang: str = "en") -> str:
-    if slot == "bin_type":
-        bin_type = services.bin_schedule().by_key(str(value))
-        return bin_type.name if bin_type else str(value)
-    if isinstance(value, bool):
-        return messages.text("report.value_yes" if value else "report.value_no", lang)
     if value == answers.UNKNOWN:
         return messages.text("report.value_not_known", lang)
+    if slot == "bin_type":
+        bin_type = services.bin_schedule().by_key(str(value))
+        return bin_type.name_in(lang) if bin_type else str(value)
+    if isinstance(value, bool):
+        return messages.text("report.value_yes" if value else "report.value_no", lang)
+    # Stored in English (what staff and back offices read): read back in the resident's language.
+    if slot == "collection_day" and value in WEEKDAYS:
+        return messages.text("report.value_day", lang,
+                             weekday=messages.text(f"hours.day.{WEEKDAYS.index(value)}", lang))
+    if (slot == "defect_surface" and value in SURFACES) or (slot == "bin_reason" and value in BIN_REASONS):
+        return messages.text(f"report.choice.{value}", lang)
     return str(value)
 
 
-def summarise(category: Category, tracker: Tracker, lang: str = "en") -> str:
-    """A short read-back of the report, SMS-friendly (one line per answer)."""
+def _details(category: Category, tracker: Tracker) -> List[Tuple[str, Any]]:
+    """(slot, value) of the details the resident gave, in the form's order."""
+    return [(slot, tracker.get_slot(slot)) for slot in category.detail_slots if tracker.get_slot(slot) is not None]
+
+
+def summarise(category: Category, tracker: Tracker, lang: str = "en", limit: int = NO_LIMIT,
+              shown: Optional[int] = None) -> str:
+    """A short read-back of the report, one line per answer.
+
+    ``limit`` cuts each answer the resident typed (the place, free-text details) to that
+    many characters, and only the first ``shown`` details are listed, with how many more
+    there are: how an SMS read-back is made to fit (bot/channels/sms_text.fit_echo).
+    """
     where = tracker.get_slot("location") or ""
     postcode = tracker.get_slot("postcode")
+    where = shorten(where, limit)
     if postcode and postcode != answers.SKIP and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
         where = f"{where}, {postcode}"
     lines = [messages.text("report.readback", lang, title=category.title_in(lang), where=where)]
-    for slot in category.detail_slots:
-        value = tracker.get_slot(slot)
-        if value is not None:
-            lines.append(messages.text("report.readback_detail", lang, label=_label(slot, lang),
-                                       value=_display(slot, value, lang)))
+    details = _details(category, tracker)
+    shown = len(details) if shown is None else shown
+    for slot, value in details[:shown]:
+        lines.append(messages.text("report.readback_detail", lang, label=_label(slot, lang),
+                                   value=shorten(_display(slot, value, lang), limit)))
+    if shown < len(details):
+        lines.append(messages.text("report.readback_more", lang, count=len(details) - shown))
     if tracker.get_slot("contact_consent"):
         ways = [v for v in (tracker.get_slot("contact_phone"), tracker.get_slot("contact_email")) if v and v != answers.SKIP]
+        ways = [shorten(str(way), limit) for way in ways]  # a long e-mail address too
         lines.append(messages.text("report.readback_contact", lang,
                                    ways=(" " + messages.text("report.and", lang) + " ").join(ways))
                      if ways else messages.text("report.readback_contact_no_details", lang))

@@ -64,7 +64,7 @@ class ActionBinDay(Action):
                 "bin_day.unknown_postcode", lang, postcode=postcode, council_phone=services.settings().council_phone))
             return [SlotSet("postcode", None)]
         lines = [messages.text("bin_day.next_collections", lang, postcode=postcode)]
-        lines += [messages.text("bin_day.collection", lang, bin=c.bin_type.name, day=day_and_date(c.on, lang))
+        lines += [messages.text("bin_day.collection", lang, bin=c.bin_type.name_in(lang), day=day_and_date(c.on, lang))
                   for c in collections]
         lines.append(messages.text("bin_day.put_out_by", lang))
         dispatcher.utter_message(text="\n".join(lines))

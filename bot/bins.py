@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
+from bot import messages
 from bot.settings import PROJECT_ROOT
 
 DEFAULT_PATH = PROJECT_ROOT / "council" / "bins.yml"
@@ -23,6 +24,15 @@ class BinType:
     words: Tuple[str, ...]
     every_weeks: int
     week_offset: int
+
+    def name_in(self, language: str = messages.DEFAULT_LANGUAGE) -> str:
+        """The name residents read: the catalogue's ``bin_type.<key>`` in ``language`` (so a Welsh
+        resident reads "bin glas (ailgylchu)"), else this file's English ``name`` (a bin a council
+        added without catalogue texts; tests/bot/test_bins.py checks council/bins.yml's have them)."""
+        message_id = f"bin_type.{self.key}"
+        if message_id in messages.message_ids() and language in messages.languages_of(message_id):
+            return messages.text(message_id, language)
+        return self.name
 
 
 @dataclass(frozen=True)

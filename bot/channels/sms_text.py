@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from bot import messages
 
@@ -135,6 +135,48 @@ def split_message(text: str, max_segments: int = MAX_SEGMENTS_PER_MESSAGE) -> Li
         parts.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     return [p for p in parts if p]
+
+
+ELLIPSIS = "..."  # GSM-7 (the one-character ellipsis would make a text UCS-2)
+MIN_ECHO = 15  # characters of a resident's answer kept at least, so it is still recognisable
+
+
+def shorten(value: str, limit: int) -> str:
+    """``value`` cut to at most ``limit`` characters, at a word where one is near, ending "..."."""
+    value = " ".join(value.split())
+    if len(value) <= limit:
+        return value
+    cut = value[:max(limit - len(ELLIPSIS), 1)]
+    space = cut.rfind(" ")
+    if space >= len(cut) * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + ELLIPSIS
+
+
+def fit_echo(build: Callable[[int, int], str], details: int, fits: Callable[[str], bool]) -> str:
+    """The fullest text ``build(limit, shown)`` that ``fits``, for texts that repeat residents' answers.
+
+    ``build`` writes the text with every echoed answer cut to ``limit`` characters
+    (``shorten``) and only the first ``shown`` of its ``details`` lines. Tried in
+    order: everything whole; all details with answers cut to the longest common
+    limit that fits (at least MIN_ECHO); then fewer details. If nothing fits,
+    the shortest form (the caller's text is then as short as it can be).
+    """
+    whole = build(10_000, details)
+    if fits(whole):
+        return whole
+    for shown in range(details, -1, -1):
+        if not fits(build(MIN_ECHO, shown)):
+            continue
+        low, high = MIN_ECHO, len(whole)  # the largest limit that still fits
+        while low < high:
+            mid = (low + high + 1) // 2
+            if fits(build(mid, shown)):
+                low = mid
+            else:
+                high = mid - 1
+        return build(low, shown)
+    return build(MIN_ECHO, 0)
 
 
 def numbered_options(buttons: Sequence[Dict[str, Any]], language: str = messages.DEFAULT_LANGUAGE) -> str:

@@ -402,3 +402,32 @@ def test_a_welsh_conversation_gets_its_read_back_and_reference_in_welsh(environm
     [case] = reports.services.case_store().for_conversation("resident-1")
     assert said[0]["text"] == messages.text("report.received_contact", "cy", title=BY_KEY["pothole"].title_in("cy"),
                                             reference=case.reference)
+
+
+def test_a_welsh_read_back_names_the_bin_day_and_choices_in_welsh(environment, monkeypatch, make_tracker):
+    """Answers stored as English words (the bin's key, "Tuesday", "road", "stolen") read back in Welsh."""
+    import asyncio
+
+    from bot import messages
+
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "cy,en")
+    services.reset()
+
+    def read_back(form: str, slots: Dict[str, Any], lang: str) -> str:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(user_event("x"), slots={"location": "Mill Lane", "contact_consent": False,
+                                                       "language": lang, **slots}, form=form)
+        asyncio.run(reports.ActionAskReportConfirmed().run(dispatcher, tracker, {}))
+        return dispatcher.messages[0]["text"]
+
+    welsh = read_back("missed_bin_form", {"bin_type": "garden_waste", "collection_day": "Tuesday"}, "cy")
+    assert "Bin: bin gwyrdd (gwastraff gardd)" in welsh and "dydd Mawrth" in welsh
+    assert "garden" not in welsh and "Tuesday" not in welsh
+    welsh = read_back("new_bin_form", {"bin_type": "recycling", "bin_reason": "stolen"}, "cy")
+    assert "bin glas (ailgylchu)" in welsh and messages.text("report.choice.stolen", "cy") in welsh
+    welsh = read_back("pothole_form", {"defect_surface": "pavement", "defect_size": "plât"}, "cy")
+    assert "Ffordd neu balmant: palmant" in welsh
+    # English councils read what they always did.
+    english = read_back("missed_bin_form", {"bin_type": "garden_waste", "collection_day": "Tuesday"}, "en")
+    assert "Bin: green bin (garden waste)" in english and "Usual collection day: Tuesday" in english
+    assert "Road or pavement: road" in read_back("pothole_form", {"defect_surface": "road"}, "en")

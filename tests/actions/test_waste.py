@@ -35,6 +35,9 @@ def test_bin_day_in_welsh_names_days_and_months_in_welsh(environment, make_track
     assert text.count("dydd Mawrth") == 4 and "Tuesday" not in text
     assert not any(month in text for month in ("January", "February", "March", "April", "May", "June", "July",
                                                 "August", "September", "October", "November", "December"))
+    # The bins by their Welsh names, none by its English one (council/bins.yml's name).
+    assert "bin glas (ailgylchu)" in text and "cadi bwyd" in text
+    assert not any(name in text for name in ("recycling", "garden waste", "general waste", "food caddy"))
 
 
 def test_outside_the_area_is_refused(environment, make_tracker):

@@ -35,3 +35,21 @@ def test_sector_overrides_district():
     assert schedule.collection_day("AN6 5AB") == "Tuesday"
     assert schedule.collection_day("AN6 4AB") == "Monday"
     assert schedule.collection_day("ZZ1 1ZZ") is None
+
+
+def test_every_bin_has_its_name_in_every_catalogue_language_and_the_english_is_the_councils():
+    """A Welsh resident reads each bin's Welsh name (bin days, read-backs): a bin added to
+    council/bins.yml without its names in bot/messages/catalogue.yml fails here."""
+    from bot import messages
+
+    for bin_type in BinSchedule.load().bin_types:
+        assert messages.languages_of(f"bin_type.{bin_type.key}") == ["en", "cy"], bin_type.key
+        assert bin_type.name_in("en") == bin_type.name
+        assert bin_type.name_in("cy") != bin_type.name
+    assert BinSchedule.load().by_key("recycling").name_in("cy") == "bin glas (ailgylchu)"
+
+
+def test_a_bin_without_catalogue_names_keeps_the_councils_name():
+    from bot.bins import BinType
+
+    assert BinType("brown_box", "brown box (textiles)", ("brown",), 4, 0).name_in("cy") == "brown box (textiles)"

@@ -161,40 +161,108 @@ def test_channel_texts_fit_sms(template: str):
     _assert_sms_friendly(template[:30], body)
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("category", CATEGORIES, ids=[c.key for c in CATEGORIES])
-async def test_report_summary_fits_sms(category, language, make_tracker, environment, monkeypatch):
+# Long answers, as residents type them. The Welsh ones hold "ŵ" and "ŷ" (UCS-2: 201 characters for 3
+# segments), in the answers the read-back repeats and in the kinds of report ("baw cŵn", "problem sŵn").
+LONG_ANSWERS = {
+    "en": {
+        "location": "outside 12 Mill Lane, by the bus stop opposite the primary school gates", "postcode": "AN1 4GT",
+        "bin_type": "recycling", "collection_day": "Tuesday", "defect_surface": "road",
+        "defect_size": "about the size of a dinner plate and quite deep, maybe ten centimetres",
+        "defect_danger": True,
+        "description": "Three black bags and an old mattress dumped by the bins, and some of the bags have split open",
+        "noise_type": "very loud music with a heavy bass from the flat upstairs", "noise_when": "weekends after midnight",
+        "noise_frequency": "every week since May, sometimes twice a week", "vehicle_registration": "AB12 CDE",
+        "vehicle_make": "Ford Focus estate", "vehicle_colour": "silver with a dented blue door",
+        "vehicle_duration": "three weeks at least, it has not moved", "bulky_items": "a sofa, a fridge and two mattresses",
+        "bin_reason": "stolen", "contact_consent": True, "contact_phone": "+447700900123",
+        "contact_email": "resident.with.a.long.name@example.com",
+    },
+    "cy": {
+        "location": "tu allan i 12 Mill Lane, wrth ymyl y safle bws gyferbyn â'r ysgol gynradd", "postcode": "AN1 4GT",
+        "bin_type": "recycling", "collection_day": "Tuesday", "defect_surface": "pavement",
+        "defect_size": "tua maint plât cinio ac yn eithaf dwfn, efallai deg centimetr",
+        "defect_danger": True,
+        "description": "Tri bag du a hen fatres wedi'u gadael wrth y biniau, ac mae rhai o'r bagiau wedi rhwygo'n agored",
+        "noise_type": "cerddoriaeth uchel iawn o'r fflat uwchben, a chŵn yn cyfarth", "noise_when": "penwythnos ar ôl hanner nos",
+        "noise_frequency": "bob wythnos ers mis Mai, weithiau ddwywaith yr wythnos", "vehicle_registration": "AB12 CDE",
+        "vehicle_make": "Ford Focus ystad", "vehicle_colour": "arian gyda drws glas wedi'i dolcio",
+        "vehicle_duration": "tair wythnos o leiaf, dydy hi ddim wedi symud", "bulky_items": "soffa, oergell a dwy fatres",
+        "bin_reason": "damaged", "contact_consent": True, "contact_phone": "+447700900123",
+        "contact_email": "preswylydd.gydag.enw.hir@example.com",
+    },
+}
+
+
+async def _read_back(category, language: str, channel: str, make_tracker, monkeypatch, slots=None,
+                     said_before=()) -> Dict[str, Any]:
     from actions import services
 
     monkeypatch.setenv("COUNCIL_LANGUAGES", ",".join(LANGUAGES))
     services.reset()
-    slots = {
-        "language": language,
-        "location": "outside 12 Mill Lane, by the bus stop", "postcode": "AN1 4GT", "bin_type": "black",
-        "collection_day": "Tuesday", "defect_surface": "road", "defect_size": "about the size of a dinner plate",
-        "defect_danger": True, "description": "Three black bags and an old mattress dumped by the bins",
-        "noise_type": "loud music", "noise_when": "weekends after midnight", "noise_frequency": "every week since May",
-        "vehicle_registration": "AB12 CDE", "vehicle_make": "Ford Focus", "vehicle_colour": "silver",
-        "vehicle_duration": "three weeks", "bulky_items": "a sofa and a fridge", "bin_reason": "stolen",
-        "contact_consent": True, "contact_phone": "+447700900123", "contact_email": "resident@example.com",
-    }
-    if language != "en":
-        # The read-back repeats the resident's own answers: in Welsh a single "ŵ" in them (or in
-        # "baw cŵn", "problem sŵn") makes the text UCS-2, 201 characters for 3 segments, which long
-        # answers cannot fit (docs/welsh.md). Checked here: our words with short, typical answers.
-        slots.update({"location": "12 Mill Lane", "bin_type": "du", "collection_day": "dydd Mawrth",
-                      "defect_size": "plat cinio", "description": "tri bag a matres", "noise_type": "miwsig",
-                      "noise_when": "nos Sadwrn", "noise_frequency": "bob wythnos", "vehicle_make": "Ford",
-                      "vehicle_colour": "arian", "vehicle_duration": "mis", "bulky_items": "soffa",
-                      "bin_reason": "ar goll", "contact_email": None})
-    tracker = make_tracker(user_event("yes"), slots=slots, form=category.form)
+    tracker = make_tracker(user_event("yes", metadata={"channel": channel}),
+                           slots={"language": language, **LONG_ANSWERS[language], **(slots or {})}, form=category.form)
+    tracker.events += [{"event": "bot", "text": text} for text in said_before]  # earlier this turn
     dispatcher = CollectingDispatcher()
     await ActionAskReportConfirmed().run(dispatcher, tracker, {})
-    assert dispatcher.messages
-    for message in dispatcher.messages:
-        if language != "en":  # the read-back is really in that language
-            assert messages.text("report.is_that_right", language) in message["text"]
-        _assert_sms_friendly(f"summary of {category.key} [{language}]", render_message(message, language).body, language)
+    [message] = dispatcher.messages
+    return message
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("category", CATEGORIES, ids=[c.key for c in CATEGORIES])
+async def test_report_summary_fits_sms(category, language, make_tracker, environment, monkeypatch):
+    """The SMS read-back of long answers fits 3 segments, in Welsh (UCS-2) as in English."""
+    message = await _read_back(category, language, "sms", make_tracker, monkeypatch)
+    assert messages.text("report.is_that_right", language) in message["text"]  # really in that language
+    body = render_message(message, language).body
+    _assert_sms_friendly(f"summary of {category.key} [{language}]", body, language)
+    # Cut, not emptied: the place's first words are still there.
+    assert LONG_ANSWERS[language]["location"][:10] in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_sms_read_back_fits_with_what_was_said_before_it(language, make_tracker, environment,
+                                                                   monkeypatch):
+    """All replies to one message go as one SMS body: a line said before the read-back counts too."""
+    before = messages.text("report.updated", language)
+    category = next(c for c in CATEGORIES if c.key == "noise")
+    message = await _read_back(category, language, "sms", make_tracker, monkeypatch, said_before=[before])
+    body = before + "\n\n" + render_message(message, language).body
+    _assert_sms_friendly(f"update and summary [{language}]", body, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_long_sms_answers_are_cut_with_an_ellipsis_the_web_read_back_and_the_case_keep_them(
+        language, make_tracker, environment, monkeypatch):
+    from actions.reports import build_case
+
+    category = next(c for c in CATEGORIES if c.key == "abandoned_vehicle")
+    longer = {"vehicle_colour": " ".join([LONG_ANSWERS[language]["vehicle_colour"]] * 5)}
+    answers = {**LONG_ANSWERS[language], **longer}
+    by_sms = (await _read_back(category, language, "sms", make_tracker, monkeypatch, slots=longer))["text"]
+    assert "..." in by_sms and answers["vehicle_colour"] not in by_sms
+    assert answers["vehicle_registration"] in by_sms  # short answers stay whole
+    on_the_web = (await _read_back(category, language, "web", make_tracker, monkeypatch, slots=longer))["text"]
+    assert answers["vehicle_colour"] in on_the_web and answers["location"] in on_the_web and "..." not in on_the_web
+    tracker = make_tracker(user_event("yes", metadata={"channel": "sms"}), form=category.form,
+                           slots={"language": language, "report_confirmed": True, **answers})
+    case = build_case(category, tracker)
+    assert case.details["vehicle_colour"] == answers["vehicle_colour"] and case.location_text == answers["location"]
+
+
+def test_a_read_back_too_long_even_cut_leaves_out_the_last_details_and_says_so():
+    from bot.channels.sms_text import fit_echo, shorten
+
+    lines = [f"Detail {i}: " + "word " * 30 for i in range(40)]
+
+    def build(limit: int, shown: int) -> str:
+        kept = [shorten(line, limit) for line in lines[:shown]]
+        return "\n".join(kept + ([f"(and {len(lines) - shown} more)"] if shown < len(lines) else []))
+
+    text = fit_echo(build, len(lines), lambda t: segments(t) <= MAX_SEGMENTS)
+    assert segments(text) <= MAX_SEGMENTS and text.endswith("more)") and "Detail 0..." in text
+    assert "Detail 39" not in text  # the last ones are left out, the first ones kept
+    assert fit_echo(build, 1, lambda t: True) == build(10_000, 1)  # whole when it fits
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
