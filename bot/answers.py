@@ -49,6 +49,8 @@ _ABANDON_WORDS = {
     "forget this report", "never mind", "nevermind", "never mind this", "dont bother", "don't bother",
     "anghofiwch e", "anghofia fe", "anghofiwch am y peth", "anghofio fe", "dim ots", "gadewch e", "gad e",
     "canslo", "canslwch e", "canslo hwn",
+    # The Welsh word the bot teaches by SMS (response.sms_how_to_drop, sms.help), and its mutated form.
+    "gollwng", "ollwng", "gollwng e", "gollwng fe", "gollwng hwn", "gollwng yr adroddiad", "gollwng yr adroddiad hwn",
 }
 _PERSON = re.compile(
     r"\b(talk|speak|chat|put me through)\b.*\b(person|human|someone|somebody|agent|adviser|advisor|staff|operator)\b"

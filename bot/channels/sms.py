@@ -65,7 +65,8 @@ logger = logging.getLogger(__name__)
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
-HELP_WORDS = frozenset({"HELP"})
+# CYMORTH: Welsh for help. Safe to read here: it only ever asks for the HELP text, never opts out.
+HELP_WORDS = frozenset({"HELP", "CYMORTH"})
 MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
 # How often each replica looks for messages left unfinished (a replica stopped
 # mid-turn; its number's lock lapses within LOCK_LEASE_SECONDS).
@@ -478,7 +479,7 @@ class SmsInput(InputChannel):
             await self.sender.send(conversation, phone, self._text("sms.help", conversation))
             return "processed"
         if self.photo_links.wanted(inbound.body, len(inbound.media)):
-            reply = await asyncio.to_thread(self.photo_links.reply, conversation)
+            reply = await asyncio.to_thread(self.photo_links.reply, conversation, self._language(conversation))
             await self.sender.send(conversation, phone, reply)
             logger.info("Conversation %s asked to send a photo: answered with a link or how to get one", conversation)
             return "processed"

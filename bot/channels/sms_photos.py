@@ -14,8 +14,8 @@ from typing import Optional
 
 from sqlalchemy.engine import Engine
 
+from bot import messages
 from bot.cases.model import CLOSED, Case
-from bot.photo_links import texts
 from bot.photo_links.asking import asks_to_send_photo
 from bot.photo_links.service import PhotoLinks
 from bot.settings import Settings
@@ -35,16 +35,17 @@ class SmsPhotoLinks:
         """The message asks how to send a photo (and brings none: an MMS goes to the conversation)."""
         return media_count == 0 and asks_to_send_photo(body)
 
-    def reply(self, conversation_id: str) -> str:
+    def reply(self, conversation_id: str, language: str = messages.DEFAULT_LANGUAGE) -> str:
+        """The answer, in ``language`` (the conversation's, as the channel knows it)."""
         if not self.links.enabled:
-            return texts.UNAVAILABLE_TEXT.format(council_phone=self.settings.council_phone)
+            return messages.text("photo_link.unavailable", language, council_phone=self.settings.council_phone)
         case = self._latest_open_case(conversation_id)
         if case is None:
-            return texts.NO_REPORT_TEXT
+            return messages.text("photo_link.no_report", language)
         url = self.links.issue(case.id)
         if url is None:
-            return texts.TOO_MANY_LINKS_TEXT
-        return texts.LINK_TEXT.format(reference=case.reference, hours=self.links.hours, link=url)
+            return messages.text("photo_link.too_many_links", language)
+        return messages.text("photo_link.link", language, reference=case.reference, hours=self.links.hours, link=url)
 
     def _latest_open_case(self, conversation_id: str) -> Optional[Case]:
         open_cases = [c for c in self.cases.for_conversation(conversation_id) if c.status != CLOSED]

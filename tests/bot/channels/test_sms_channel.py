@@ -25,6 +25,8 @@ SID, TOKEN, NUMBER = "AC" + "0" * 32, "t" * 32, "+447700900000"
     ("end", "stop"), ("QUIT", "stop"), ("stopall", "stop"), ("start", "start"), ("YES", "start"),
     ("unstop", "start"), ("help", "help"), ("please stop", None), ("stop the noise", None), ("", None),
     ("revoke", "stop"), ("OptOut", "stop"),  # the rest of Twilio's default opt-out words
+    ("CYMORTH", "help"), ("cymorth.", "help"),  # Welsh for help: only ever the HELP text, never an opt-out
+    ("STOPIO", None), ("DECHRAU", None),  # Welsh opt-out words are Twilio's to decide (Advanced Opt-Out)
 ])
 def test_keywords_are_single_words_in_any_case(text, expected):
     assert keyword(text) == expected

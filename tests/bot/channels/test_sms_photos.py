@@ -28,6 +28,8 @@ def report(case_store: CaseStore, key: str, conversation: str = CONVERSATION):
     ("PHOTO", 1, False),  # an MMS: the photo itself goes to the conversation
     ("I have a photo of the mattress dumped on Mill Lane", 0, False),  # a report
     ("my photo ID", 0, False), ("hello", 0, False),
+    ("LLUNIAU", 0, True), ("mae gen i lun", 0, True),  # Welsh: the word the Welsh texts teach
+    ("Llun", 0, False),  # Monday: an answer to "which day is your collection?"
 ])
 def test_which_texts_ask_for_a_link(body: str, media: int, wanted: bool):
     assert SmsPhotoLinks.wanted(body, media) is wanted
@@ -61,3 +63,15 @@ def test_without_a_secret_the_resident_is_told_to_use_words(case_store: CaseStor
     links = SmsPhotoLinks(case_store.engine, load_settings({}))
     report(case_store, "a")
     assert "describe the problem in words" in links.reply(CONVERSATION)
+
+
+def test_a_welsh_conversation_is_answered_in_welsh(case_store: CaseStore):
+    from bot import messages
+
+    links = answering(case_store)
+    assert links.reply(CONVERSATION, "cy") == messages.text("photo_link.no_report", "cy")
+    made = report(case_store, "a")
+    assert links.reply(CONVERSATION, "cy").startswith(
+        messages.text("photo_link.link", "cy", reference=made.reference, hours=24, link="").split(":")[0])
+    assert SmsPhotoLinks(case_store.engine, load_settings({})).reply(CONVERSATION, "cy") == messages.text(
+        "photo_link.unavailable", "cy", council_phone=load_settings({}).council_phone)

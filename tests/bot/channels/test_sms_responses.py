@@ -401,15 +401,32 @@ def test_nothing_sent_by_sms_says_cancel():
     assert not said, said
 
 
-def test_the_word_taught_for_leaving_a_report_is_not_a_carrier_keyword_and_works():
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_word_taught_for_leaving_a_report_is_not_a_carrier_keyword_and_works(language: str):
+    """In each language: Welsh texts teach a Welsh word (GOLLWNG), never an opt-out keyword."""
     from bot import answers
 
-    [variant] = _sms_variants(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]["utter_sms_how_to_drop"])
-    taught = re.search(r"Reply ([A-Z]+)", variant["text"]).group(1)
+    [variant] = _sms_variants(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]["utter_sms_how_to_drop"],
+                              language)
+    taught = re.search(r"(?:Reply|Atebwch) ([A-Z]+)", variant["text"]).group(1)
     assert taught not in sms.STOP_WORDS | sms.START_WORDS | sms.HELP_WORDS
+    assert taught not in {"STOPIO", "DECHRAU", "CANSLO", "DIDDYMU"}  # Welsh words a council may add as opt-outs
     assert sms.keyword(taught) is None  # reaches the conversation
     assert answers.is_abandon(taught) and answers.is_abandon(taught.lower() + ".")
-    assert taught in sms.HELP_TEXT
+    assert taught in messages.template("sms.help", language)
+    assert (taught == "DROP") is (language == "en")  # Welsh texts teach the Welsh word
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_photo_keyword_taught_is_understood_and_is_the_languages_own(language: str):
+    from bot.photo_links.asking import asks_to_send_photo
+
+    taught = {re.search(r"\b([A-Z]{4,})\b", messages.template(message_id, language)).group(1)
+              for message_id in ("upload_page.link_used_now", "upload_page.expired_new", "upload_page.used_more",
+                                 "upload_page.invalid_more")}
+    assert taught == {"PHOTO" if language == "en" else "LLUNIAU"}
+    [word] = taught
+    assert asks_to_send_photo(word) and asks_to_send_photo(word.lower()) and sms.keyword(word) is None
 
 
 def test_opt_out_confirmation_says_how_to_come_back():
