@@ -24,7 +24,10 @@ def settings() -> Settings:
 
 @lru_cache(maxsize=1)
 def case_store() -> CaseStore:
-    engine = make_engine(settings().database_url)
+    # Pooled: an unpooled SQLite engine opens a connection (and sets its PRAGMAs)
+    # for every query, and closing the last one checkpoints the WAL; a confirmed
+    # report took 42-46 ms to store that way, 11-16 ms pooled (docs/benchmarks.md).
+    engine = make_engine(settings().database_url, pooled=True)
     create_schema(engine)
     return CaseStore(engine)
 
@@ -48,8 +51,8 @@ def photo_links() -> PhotoLinks:
 
 @lru_cache(maxsize=1)
 def duplicate_finder() -> DuplicateFinder:
-    """Looked up on every confirmed report: its own engine keeps SQLite connections open."""
-    return DuplicateFinder(make_engine(settings().database_url, pooled=True))
+    """Looked up on every confirmed report, on the case store's pooled engine."""
+    return DuplicateFinder(case_store().engine)
 
 
 @lru_cache(maxsize=1)

@@ -285,7 +285,8 @@ class SmsInput(InputChannel):
         base = str(settings.public_base_url)
         self.webhook_prefix = f"{base}/webhooks/{self.name()}"
         self.validator = RequestValidator(str(settings.twilio_auth_token))
-        engine = make_engine(settings.database_url)
+        # Pooled: every text is stored and looked up; see bot/storage/database.py.
+        engine = make_engine(settings.database_url, pooled=True)
         create_schema(engine)
         self.store = SmsStore(engine)
         self.client = TwilioClient(

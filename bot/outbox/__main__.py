@@ -42,7 +42,7 @@ logger = logging.getLogger("bot.outbox")
 
 def build_worker(settings: Settings, routing: Routing, analytics: bool = False) -> DeliveryWorker:
     """The worker; ``analytics``: it also keeps the analytics rollup fresh (the serving worker, not ``--once``)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pooled=True)
     create_schema(engine)
     refresher = RollupRefresher(engine, make_engine(settings.tracker_store_url),
                                 settings.analytics_refresh_minutes * 60, settings.analytics_refresh_events
