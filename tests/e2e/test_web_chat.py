@@ -401,3 +401,66 @@ def test_an_unsure_message_is_answered_by_pressing_a_button(site: Stack, page: P
     while _active_form(site, session_id(page)) != BY_INTENT[options[0]].form and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _active_form(site, session_id(page)) == BY_INTENT[options[0]].form
+
+
+# Makes the page's socket lose the next message it sends, as when its Rasa replica dies with it: the
+# connection drops and the message never reaches a server (deliver=false), or reaches it and its answer
+# is what is lost (deliver=true). Its id is kept in window.__lostIds.
+LOSE_NEXT_MESSAGE = """(deliver) => {
+  const socket = window.__chatSockets[window.__chatSockets.length - 1];
+  if (!socket.__realEmit) {
+    socket.__realEmit = socket.emit;
+    socket.emit = function (event, payload) {
+      if (event === 'user_uttered' && window.__loseNext) {
+        const deliver = window.__loseNext.deliver;
+        window.__loseNext = null;
+        (window.__lostIds = window.__lostIds || []).push(payload.message_id);
+        if (deliver) socket.__realEmit.apply(socket, arguments);
+        socket.io.engine.close();
+        return socket;
+      }
+      return socket.__realEmit.apply(socket, arguments);
+    };
+  }
+  window.__loseNext = {deliver: deliver};
+}"""
+
+
+def user_events(site: Stack, conversation_id: str) -> list:
+    request = urllib.request.Request(
+        f"{site.rasa_url}/conversations/{conversation_id}/tracker",
+        headers={"Authorization": f"Bearer {site.settings.rasa_api_token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return [e for e in json.loads(response.read())["events"] if e.get("event") == "user"]
+
+
+def test_a_message_lost_with_its_connection_is_sent_again_and_answered_once(site: Stack, browser: Browser) -> None:
+    """Issue 14: the widget sends an unacknowledged message again, same id, after reconnecting;
+    the server answers an id it has seen from the record, and the widget shows that answer once."""
+    context = browser.new_context()
+    context.add_init_script(RECORD_SOCKETS)
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+
+    # Lost on the way: without sending it again, no answer ever comes.
+    page.evaluate(LOSE_NEXT_MESSAGE, False)
+    type_and_send(page, "my bin wasn't collected")
+    bot_says(page, "address where the bin wasn't collected")
+    # Lost on the way back: the turn was taken, its answer never reached the browser.
+    page.evaluate(LOSE_NEXT_MESSAGE, True)
+    type_and_send(page, "12 Mill Lane")
+    bot_says(page, "postcode")
+    expect(page.locator(".cc-status")).to_have_text("")  # reconnected
+    page.wait_for_timeout(2000)  # an answer shown twice would be here by now
+    bubbles = page.locator(".cc-from-bot .cc-bubble")
+    expect(bubbles.filter(has_text="address where the bin wasn't collected")).to_have_count(1)
+    expect(bubbles.filter(has_text="postcode")).to_have_count(1)
+    expect(page.locator(".cc-from-note")).to_have_count(1)  # the privacy notice only: nothing "not sent"
+
+    lost = page.evaluate("() => window.__lostIds")
+    said = user_events(site, session_id(page))
+    assert [e["text"] for e in said][-2:] == ["my bin wasn't collected", "12 Mill Lane"], "one turn each"
+    assert [e["message_id"] for e in said][-2:] == lost and len(set(lost)) == 2
+    assert page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).pending") == []
+    context.close()

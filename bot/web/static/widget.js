@@ -27,6 +27,12 @@
  * widget.*), per language, as window.CouncilChatLabels, which the server puts before this script
  * (bot/web/app.py); t(key, values) reads them in the conversation's language.
  *
+ * Every message the widget sends has its own random id (message_id) and is kept until the server
+ * acknowledges it (when its turn is over); after a reconnect, or a long wait with no acknowledgement,
+ * it is sent again with the same id, at most MAX_SENDS times in all, and the resident is told if it
+ * never went. The server answers an id it has seen from the record, once (bot/channels/web.py); an
+ * answer that comes twice (reply_to and part the same) is shown once.
+ *
  * Everything said by the assistant or the resident is rendered as text
  * (textContent, never innerHTML), links only for http(s) URLs.
  * Emits "councilchat:ready" on window once the launcher can be used.
@@ -63,6 +69,11 @@
   var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
   var STORAGE_KEY = "council-chat:v1";
   var REPLY_WAIT_MS = 20000;
+  // A message not acknowledged in this long is sent again (a turn waiting for a stopped replica's
+  // conversation lock can take up to its lifetime, 60 s by default, before it even starts).
+  var ACK_WAIT_MS = 45000;
+  var MAX_SENDS = 4; // the first time and three more, then the resident is told it was not sent
+  var ANSWERS_KEPT = 200; // reply_to#part of the latest answers shown, to show an answer sent again once
 
   // ----- persisted state -------------------------------------------------------
   var store = (function () {
@@ -79,14 +90,22 @@
   function emptyState() {
     // lastSeq: the highest seq of the assistant's messages shown (the server replays what came after it).
     // language: the conversation's, as the server last said (or the resident last chose).
-    return { sessionId: null, lastSeq: null, messages: [], open: false, ended: false, language: null };
+    // pending: messages the server has not acknowledged yet ({id, payload, sends, display}).
+    // answered: "reply_to#part" of the answers shown (an answer sent again is shown once).
+    return { sessionId: null, lastSeq: null, messages: [], open: false, ended: false, language: null,
+      pending: [], answered: [] };
   }
 
   function loadState() {
     if (!store) return emptyState();
     try {
       var parsed = JSON.parse(store.getItem(STORAGE_KEY) || "null");
-      if (parsed && Array.isArray(parsed.messages)) return Object.assign(emptyState(), parsed);
+      if (parsed && Array.isArray(parsed.messages)) {
+        var loaded = Object.assign(emptyState(), parsed);
+        if (!Array.isArray(loaded.pending)) loaded.pending = [];
+        if (!Array.isArray(loaded.answered)) loaded.answered = [];
+        return loaded;
+      }
     } catch (e) { /* corrupt: start again */ }
     return emptyState();
   }
@@ -401,8 +420,8 @@
   // ----- connection ------------------------------------------------------------------
   var socket = null;
   var confirmed = false;
-  var outbox = [];
   var replyTimer = null;
+  var ackTimers = {}; // message id -> its timer for sending again
 
   function loadSocketIo(callback) {
     if (window.io) return callback();
@@ -443,7 +462,9 @@
         confirmed = true;
         saveState();
         setStatus("");
-        while (outbox.length) socket.emit("user_uttered", outbox.shift());
+        // Whatever was not acknowledged goes (again), the same id each time: sent before the connection
+        // dropped, or queued while it was down, or before a reload.
+        state.pending.slice().forEach(function (entry) { transmit(entry); });
         var greeting = config.greeting === undefined ? t("greeting_says") : config.greeting;
         if (starting && !state.messages.some(function (m) { return m.who === "bot"; }) && greeting) {
           emitMessage(greeting, {});
@@ -454,6 +475,13 @@
           // Already shown (replayed after a reconnect, or sent to two tabs): once is enough.
           if (typeof state.lastSeq === "number" && data.seq <= state.lastSeq) return;
           state.lastSeq = data.seq;
+        }
+        if (data && typeof data.reply_to === "string" && typeof data.part === "number") {
+          // An answer to a message sent again is sent again, with a new seq: shown once.
+          var key = data.reply_to + "#" + data.part;
+          if (state.answered.indexOf(key) >= 0) return saveState();
+          state.answered.push(key);
+          if (state.answered.length > ANSWERS_KEPT) state.answered.splice(0, state.answered.length - ANSWERS_KEPT);
         }
         var message = fromBot(data);
         if (!message) return saveState();
@@ -480,11 +508,59 @@
     });
   }
 
-  function emitMessage(text, metadata) {
-    var payload = { message: text, session_id: state.sessionId, metadata: metadata || {} };
-    if (socket && socket.connected && confirmed) socket.emit("user_uttered", payload);
-    else outbox.push(payload); // sent once the session is confirmed again
+  // A random id nobody can guess (another conversation's ids are never needed, but not guessable either).
+  function newMessageId() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // display: what the resident saw they said (nothing for the hidden greeting).
+  function emitMessage(text, metadata, display) {
+    var payload = { message: text, session_id: state.sessionId, metadata: metadata || {}, message_id: newMessageId() };
+    var entry = { id: payload.message_id, payload: payload, sends: 0, display: display || "" };
+    state.pending.push(entry);
+    saveState();
+    transmit(entry); // now if connected, else once the session is confirmed again
     startWaiting();
+  }
+
+  function findPending(id) {
+    for (var i = 0; i < state.pending.length; i++) if (state.pending[i].id === id) return state.pending[i];
+    return null;
+  }
+
+  function forgetPending(id) {
+    clearTimeout(ackTimers[id]);
+    delete ackTimers[id];
+    state.pending = state.pending.filter(function (entry) { return entry.id !== id; });
+    saveState();
+  }
+
+  // Send a pending message (again), if the session is confirmed: while the socket is down, socket.io
+  // would buffer it and send it on reconnect, and the session_confirm handler sends it as well.
+  function transmit(entry) {
+    if (!(socket && socket.connected && confirmed) || !findPending(entry.id)) return;
+    if (entry.sends >= MAX_SENDS) return notSent(entry);
+    entry.sends += 1;
+    entry.payload.session_id = state.sessionId;
+    saveState();
+    clearTimeout(ackTimers[entry.id]);
+    // The acknowledgement comes when the turn is over, whichever send got there; the answers
+    // themselves come as bot_uttered.
+    socket.emit("user_uttered", entry.payload, function () { forgetPending(entry.id); });
+    ackTimers[entry.id] = setTimeout(function () {
+      if (!findPending(entry.id)) return;
+      if (entry.sends >= MAX_SENDS) notSent(entry);
+      else transmit(entry); // disconnected: session_confirm sends it
+    }, ACK_WAIT_MS);
+  }
+
+  function notSent(entry) {
+    forgetPending(entry.id);
+    if (state.ended) return;
+    stopWaiting();
+    if (entry.display) note(t("not_sent", { message: entry.display }));
   }
 
   function startWaiting() {
@@ -524,7 +600,7 @@
     pendingPhotos = [];
     renderAttachments();
     connect();
-    emitMessage(text, metadata);
+    emitMessage(text, metadata, display || (photos.length ? t("your_photo", { name: photos[0].name }) : ""));
     touch();
     if (options.fromQuickReply) ui.input.focus(); // the clicked button is gone; keep focus in the chat
   }
@@ -687,6 +763,8 @@
     note(t("ended", { reason: reason }));
     state.ended = true;
     pendingPhotos = [];
+    state.pending.forEach(function (entry) { clearTimeout(ackTimers[entry.id]); });
+    state.pending = [];
     renderAttachments();
     saveState();
     if (socket) { socket.disconnect(); socket = null; }
