@@ -31,6 +31,20 @@
 
 5. Tracker copies, applied events and RulePolicy's states without replaying
    the whole session each time (bot/rasa_trackers.py).
+
+6. Debug-log copies. Rasa's processor, forms and RulePolicy deep-copy events,
+   slots and formatted states for every ``structlogger.debug`` call, whether
+   or not debug logging is on (the arguments are built before the call), and
+   RulePolicy formats the tracker's states as text for the same log line.
+   In those three modules ``copy.deepcopy`` is used only for such log calls,
+   so there it copies only when debug logging is on (``_DebugLogCopy``), as
+   does the states' formatting. About 3% of the server's CPU (py-spy).
+
+7. Event types. Every event read back from the action server or the tracker
+   store is matched to its class by walking all of ``Event``'s subclasses
+   (with an ``inspect.isabstract`` check for each); about 2% of the server's
+   CPU. A name-to-class table, rebuilt when a name is not in it, answers the
+   same (``_resolve_event_type``).
 """
 
 from __future__ import annotations
@@ -43,15 +57,21 @@ from functools import lru_cache
 from typing import Any, Dict, Optional, Text
 
 import aiohttp
+import structlog
 import ujson
 from aiohttp.client_exceptions import ContentTypeError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.core.policies.policy import Policy
+from rasa.shared.core.events import Event
+from rasa.shared.utils.common import all_subclasses
 from rasa.shared.exceptions import FileNotFoundException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
 _original_validate_action_result = RemoteAction._validate_action_result
+_original_format_tracker_states = Policy.format_tracker_states
+_original_resolve_by_type = Event.resolve_by_type
 _original_request = EndpointConfig.request
 # Idle connections to an endpoint are closed after this many seconds (Sanic,
 # which the action server runs on, closes them after 5).
@@ -193,8 +213,51 @@ async def _request(
             return None
 
 
+def debug_logging() -> bool:
+    """Whether Rasa's structlog debug lines are written (Rasa configures a filtering logger
+    whose ``debug`` is structlog's no-op when they are not)."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    return getattr(getattr(wrapper, "debug", None), "__name__", "") != "_nop"
+
+
+class _DebugLogCopy:
+    """Stands in for the ``copy`` module in Rasa modules that deep-copy only for debug logs."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Optional[Dict[int, Any]] = None) -> Any:
+        return copy.deepcopy(value, memo) if debug_logging() else value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _format_tracker_states(states: Any) -> Text:
+    """``Policy.format_tracker_states``, only when the text will be logged."""
+    return _original_format_tracker_states(states) if debug_logging() else ""
+
+
+_event_types: Dict[Text, Any] = {}
+
+
+def _resolve_event_type(type_name: Text, default: Optional[Any] = None) -> Optional[Any]:
+    """``Event.resolve_by_type`` from a table (the first subclass with the name, as Rasa's loop finds)."""
+    found = _event_types.get(type_name)
+    if found is None:
+        table: Dict[Text, Any] = {}
+        for cls in all_subclasses(Event):
+            table.setdefault(cls.type_name, cls)
+        _event_types.clear()
+        _event_types.update(table)
+        found = table.get(type_name)
+    if found is not None:
+        return found
+    return _original_resolve_by_type(type_name, default)
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
+    import rasa.core.actions.forms
+    import rasa.core.policies.rule_policy
     import rasa.core.processor
 
     from bot import rasa_retries, rasa_trackers
@@ -205,3 +268,7 @@ def apply() -> None:
     EndpointConfig.request = _request  # type: ignore[method-assign]
     rasa_trackers.apply()
     rasa_retries.apply()
+    for module in (rasa.core.processor, rasa.core.actions.forms, rasa.core.policies.rule_policy):
+        module.copy = _DebugLogCopy()  # type: ignore[attr-defined]
+    Policy.format_tracker_states = staticmethod(_format_tracker_states)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[assignment]

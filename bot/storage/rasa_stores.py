@@ -127,6 +127,12 @@ class CouncilTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **kwargs)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._known: "OrderedDict[str, _KnownTracker]" = OrderedDict()
+        # Built once: constructing the statement cost more than running it (py-spy).
+        events = self.SQLEvent.__table__
+        self._last_event_id_query = sa.select(sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id")
+        )
+        self._insert_events = sa.insert(events)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the sender's latest session (None for a new sender)."""
@@ -176,13 +182,12 @@ class CouncilTrackerStore(SQLTrackerStore):
     def _insert(self, connection: Any, sender_id: str, events: List[Any]) -> Optional[int]:
         """Store ``events``; the sender's highest event id afterwards."""
         if events:
-            connection.execute(sa.insert(self.SQLEvent.__table__), [self._row(sender_id, e) for e in events])
+            connection.execute(self._insert_events, [self._row(sender_id, e) for e in events])
         return self._last_event_id(connection, sender_id)
 
     def _last_event_id(self, connection: Any, sender_id: str) -> Optional[int]:
         """The sender's highest event id: one indexed lookup, changed by any new event."""
-        events = self.SQLEvent.__table__
-        return connection.execute(sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sender_id)).scalar()
+        return connection.execute(self._last_event_id_query, {"sender_id": sender_id}).scalar()
 
     def _remember(self, known: _KnownTracker) -> None:
         sender_id = known.tracker.sender_id

@@ -144,3 +144,65 @@ def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
     assert {port for port, *_ in seen[:3]} == {seen[0][0]}  # one connection for the three calls
     assert all(auth == "Bearer t0ken" and kind == "application/json" for _, auth, kind, _ in seen)
     assert seen[0][3]["tracker"]["events"][0] == {"event": "user", "text": "ünïcode", "timestamp": 1.5}
+
+
+# ----- 6. debug-log copies, 7. event types ----------------------------------------
+@pytest.fixture
+def structlog_level():
+    """Set Rasa's structlog level for a test; INFO (the servers' default) afterwards."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    yield lambda level: configure_structlog(level)
+    configure_structlog(logging.INFO)
+
+
+def test_rasas_debug_log_copies_are_skipped_only_while_debug_logging_is_off(structlog_level):
+    import logging
+
+    import rasa.core.actions.forms
+    import rasa.core.policies.rule_policy
+    import rasa.core.processor
+
+    rasa_patches.apply()
+    events = [{"event": "slot", "name": "x", "value": [1, 2]}]
+    for module in (rasa.core.processor, rasa.core.actions.forms, rasa.core.policies.rule_policy):
+        structlog_level(logging.INFO)
+        assert module.copy.deepcopy(events) is events
+        structlog_level(logging.DEBUG)
+        copied = module.copy.deepcopy(events)
+        assert copied == events and copied is not events and copied[0] is not events[0]
+        assert module.copy.copy is __import__("copy").copy  # the rest of the module is the real one
+
+
+def test_tracker_states_are_formatted_only_for_a_debug_log(structlog_level):
+    import logging
+
+    from rasa.core.policies.policy import Policy
+
+    rasa_patches.apply()
+    states = [{"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}}]
+    structlog_level(logging.INFO)
+    assert Policy.format_tracker_states(states) == ""
+    structlog_level(logging.DEBUG)
+    assert Policy.format_tracker_states(states) == rasa_patches._original_format_tracker_states(states)
+    assert "user intent: greet" in Policy.format_tracker_states(states)
+
+
+def test_event_types_resolve_as_rasas_own_lookup_does():
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    rasa_patches.apply()
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert {"user", "bot", "slot", "action", "active_loop", "session_started"} <= names
+    for name in names:
+        assert Event.resolve_by_type(name) is rasa_patches._original_resolve_by_type(name)
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=Event) is Event
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+    # A tracker's events read back through the table are the same events.
+    user = Event.from_parameters({"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}})
+    assert type(user).__name__ == "UserUttered" and user.text == "hi"
