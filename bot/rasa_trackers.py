@@ -38,6 +38,7 @@ tests/bot/test_rasa_trackers.py checks every result against Rasa's.
 from __future__ import annotations
 
 import copy
+import json
 from collections import OrderedDict, deque
 from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple
 
@@ -292,13 +293,41 @@ def _longest_rule(lookup: Dict[Text, Text]) -> int:
     return known[1]
 
 
+# Per rule lookup (held, so its id is not reused): its size when last seen, and the matching
+# keys of recent state sequences. The answer depends only on the lookup's keys; training
+# removes contradicting rules in place, which changes the size and so empties the memory.
+_matches: "OrderedDict[int, Tuple[Dict[Text, Text], int, OrderedDict[str, Set[Text]]]]" = OrderedDict()
+REMEMBERED_STATE_SEQUENCES = 4096
+
+
 def rule_keys_matching(self: RulePolicy, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
     """RulePolicy's ``_get_possible_keys`` on the states a rule can reach: a rule is satisfied by
-    any state further back than its own length, so the older states cannot change the answer."""
+    any state further back than its own length, so the older states cannot change the answer.
+
+    The answer depends only on the rules and those states, and conversations pass through the
+    same few states again and again (a form asking its questions), so it is remembered: checking
+    every rule against every state was the largest part of RulePolicy's prediction."""
     longest = _longest_rule(lookup)
     if longest and len(states) > longest:
         states = states[-longest:]
-    return _original_get_possible_keys(self, lookup, states)
+    try:
+        key = json.dumps(states, sort_keys=True)
+    except (TypeError, ValueError):  # a state Rasa's own rule keys could not hold either
+        return _original_get_possible_keys(self, lookup, states)
+    held = _matches.get(id(lookup))
+    if held is None or held[0] is not lookup or held[1] != len(lookup):
+        held = _matches[id(lookup)] = (lookup, len(lookup), OrderedDict())
+        while len(_matches) > 4:  # lookups of models no longer served
+            _matches.popitem(last=False)
+    remembered = held[2]
+    found = remembered.get(key)
+    if found is None:
+        found = remembered[key] = _original_get_possible_keys(self, lookup, states)
+        while len(remembered) > REMEMBERED_STATE_SEQUENCES:
+            remembered.popitem(last=False)
+    else:
+        remembered.move_to_end(key)
+    return set(found)
 
 
 def apply() -> None:

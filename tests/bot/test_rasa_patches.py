@@ -206,3 +206,43 @@ def test_event_types_resolve_as_rasas_own_lookup_does():
     # A tracker's events read back through the table are the same events.
     user = Event.from_parameters({"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}})
     assert type(user).__name__ == "UserUttered" and user.text == "hi"
+
+
+def test_a_forms_unique_entity_mappings_are_worked_out_once_per_domain():
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+
+    rasa_patches.apply()
+    domain = Domain.from_yaml("""
+entities: [city]
+slots:
+  departure:
+    type: text
+    mappings: [{type: from_entity, entity: city, role: from}, {type: from_entity, entity: city}]
+  arrival:
+    type: text
+    mappings: [{type: from_entity, entity: city, role: to}, {type: from_entity, entity: city}]
+forms:
+  trip_form:
+    required_slots: [departure, arrival]
+""")
+    unique = {"type": "from_entity", "entity": "city", "role": "from"}
+    shared = {"type": "from_entity", "entity": "city"}
+    worked_out = []
+    original = FormAction._create_unique_entity_mappings
+
+    def counting(self, domain):
+        worked_out.append(domain)
+        return original(self, domain)
+
+    FormAction._create_unique_entity_mappings = counting
+    try:
+        for _ in range(3):  # as ActionExtractSlots does: a new FormAction each time
+            assert FormAction("trip_form", None).entity_mapping_is_unique(unique, domain) is True
+            assert FormAction("trip_form", None).entity_mapping_is_unique(shared, domain) is False
+        assert worked_out == [domain]
+        other = Domain.from_dict(domain.as_dict())  # a new model's domain is worked out afresh
+        assert FormAction("trip_form", None).entity_mapping_is_unique(unique, other) is True
+        assert len(worked_out) == 2
+    finally:
+        FormAction._create_unique_entity_mappings = original

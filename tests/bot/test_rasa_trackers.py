@@ -252,3 +252,32 @@ def test_trackers_outside_the_shortcut_use_rasas_code(domain: Domain) -> None:
     with rasa_only():
         expected = view(trimmed.copy())
     assert view(trimmed.copy()) == expected
+
+
+def test_matches_are_remembered_and_forgotten_when_training_removes_a_rule(
+    domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = object.__new__(RulePolicy)
+    tracker = DialogueStateTracker("resident", domain.slots)
+    for event in [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"})]:
+        tracker.update(event)
+    states = domain.states_for_tracker_history(tracker)
+    lookup = {_rule_key(states[-2:]): "utter_greet", _rule_key(states[-1:]): "utter_x", _rule_key([{}]): "utter_y"}
+    expected = rasa_trackers._original_get_possible_keys(policy, lookup, states)
+    assert rasa_trackers.rule_keys_matching(policy, lookup, states) == expected
+
+    calls = []
+    original = rasa_trackers._original_get_possible_keys
+    monkeypatch.setattr(rasa_trackers, "_original_get_possible_keys",
+                        lambda *args: calls.append(1) or original(*args))
+    again = rasa_trackers.rule_keys_matching(policy, lookup, states)
+    assert again == expected and calls == []  # remembered
+    again.clear()  # the caller's copy: the memory is not touched
+    assert rasa_trackers.rule_keys_matching(policy, lookup, states) == expected
+
+    # RulePolicy's training pops contradicting rules from the same dictionary.
+    removed = _rule_key(states[-2:])
+    lookup.pop(removed)
+    assert removed in expected
+    assert rasa_trackers.rule_keys_matching(policy, lookup, states) == expected - {removed}
+    assert calls == [1]
