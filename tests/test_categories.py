@@ -3,7 +3,7 @@
 
 import yaml
 
-from bot.categories import CATEGORIES, REPORT_SLOTS
+from bot.categories import CATEGORIES, REPORT_SLOTS, likeliest
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
@@ -34,3 +34,21 @@ def test_every_question_a_form_asks_has_a_response_or_action():
         for slot in category.required_slots:
             asked = {f"utter_ask_{slot}", f"utter_ask_{category.form}_{slot}"} & responses
             assert asked or f"action_ask_{slot}" in DOMAIN["actions"], f"{category.form} cannot ask {slot}"
+
+
+def _ranking(*pairs):
+    return [{"name": n, "confidence": c} for n, c in pairs]
+
+
+def test_the_choices_are_the_likeliest_reports_below_a_likely_first_one():
+    """A second or third reading under 0.1 is still offered once the first is likely enough: on the real
+    reports the right kind was often one of them (docs/nlu-evaluation.md, "When unsure, ask")."""
+    ranking = _ranking(("inform", 0.4), ("report_flytipping", 0.3), ("thank", 0.2), ("report_litter", 0.06),
+                       ("report_dog_fouling", 0.03), ("report_tree", 0.01))
+    assert likeliest(ranking) == ["report_flytipping", "report_litter", "report_dog_fouling"]
+
+
+def test_no_choices_when_no_report_is_likely_and_never_dialogue_acts_or_vanishing_ones():
+    assert likeliest(_ranking(("out_of_scope", 0.6), ("report_tree", 0.08), ("report_litter", 0.05))) == []
+    assert likeliest(_ranking(("report_pothole", 0.5), ("affirm", 0.3), ("report_tree", 0.01))) == ["report_pothole"]
+    assert likeliest([]) == []

@@ -6,7 +6,11 @@ is a guess worth checking: this component turns it into ``nlu_fallback``, the
 same way FallbackClassifier does, and the dialogue then offers the likeliest
 kinds of report as choices (actions/choices.py). Dialogue acts ("yes",
 "thanks") are never questioned here: for them a wrong guess costs little and
-a question would be odd.
+a question would be odd. The one exception is a long message read as a bare
+form answer (``inform``) with a kind of report close behind: "two armchairs
+and a mattress on the verge outside 14 Mill Lane" names a place and things,
+and outside a form it is a report whose kind is worth asking about (inside a
+form the form reads the text whatever the intent).
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent
+
+# The intent of a bare form answer (a place, a description, a plate).
+INFORM = "inform"
 
 
 def unsure(ranking: List[Dict[str, Any]], told: set, threshold: float, margin: float) -> bool:
@@ -37,18 +44,31 @@ def unsure(ranking: List[Dict[str, Any]], told: set, threshold: float, margin: f
     return top < threshold or (bool(rivals) and top - max(rivals) < margin)
 
 
+def report_behind_answer(ranking: List[Dict[str, Any]], words: int, min_words: int, margin: float) -> bool:
+    """Whether a message of ``words`` words read as a bare form answer (``inform``) is
+    more likely a report: long enough, with a kind of report within ``margin`` of it."""
+    if not ranking or ranking[0]["name"] != INFORM or words < min_words:
+        return False
+    top = float(ranking[0]["confidence"])
+    reports = [float(r["confidence"]) for r in ranking[1:] if is_problem_intent(r["name"])]
+    return bool(reports) and top - max(reports) < margin
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class UnsureReportFallback(GraphComponent):
     """Turns an uncertain reading of a problem into ``nlu_fallback``."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # Chosen on the real reports' outcomes (docs/nlu-evaluation.md).
-        return {"threshold": 0.5, "margin": 0.2}
+        # Chosen on the real reports' outcomes (docs/nlu-evaluation.md, "When unsure, ask").
+        return {"threshold": 0.5, "margin": 0.3, "answer_min_words": 8, "answer_margin": 0.5}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
+        config = {**self.get_default_config(), **config}
         self.threshold = float(config["threshold"])
         self.margin = float(config["margin"])
+        self.answer_min_words = int(config["answer_min_words"])
+        self.answer_margin = float(config["answer_margin"])
 
     @classmethod
     def create(
@@ -66,7 +86,10 @@ class UnsureReportFallback(GraphComponent):
             if (message.get(INTENT) or {}).get("name") == DEFAULT_NLU_FALLBACK_INTENT_NAME:
                 continue
             told = {e["value"] for e in message.get(ENTITIES) or [] if e.get("entity") == FURTHER_PROBLEM_ENTITY}
-            if unsure(ranking, told, self.threshold, self.margin):
+            words = len((message.get(TEXT) or "").split())
+            if unsure(ranking, told, self.threshold, self.margin) or report_behind_answer(
+                ranking, words, self.answer_min_words, self.answer_margin
+            ):
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": self.threshold}
                 message.set(INTENT, fallback, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)
