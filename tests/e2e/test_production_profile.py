@@ -5,8 +5,9 @@ a throwaway PostgreSQL cluster, a local Redis, two Rasa servers, two action
 servers, two delivery workers, the website, the staff console, the Open311
 sandbox and the Twilio stand-in, behind a generated HAProxy. Tests reach the
 replicas directly where the point is that two replicas see one conversation
-(SMS ordering, Twilio's retries), and the load balancer otherwise. The Rasa
-replica is killed in the last test, so the others see both.
+(SMS ordering, Twilio's retries), and the load balancer otherwise. A Rasa
+replica is killed in each of the last two tests (REST, then web chat in
+Chromium), so the others see both.
 """
 
 from __future__ import annotations
@@ -315,3 +316,76 @@ def test_a_rasa_replica_killed_mid_conversation_the_conversation_completes(runni
     with make_engine(running.settings.database_url).connect() as conn:
         made = conn.execute(select(cases.c.reference).where(cases.c.conversation_id == me)).scalars().all()
     assert len(made) == 1 and made[0] in replies[-1]
+
+
+def test_a_web_chat_message_whose_replica_is_killed_mid_turn_is_answered_once(running: Running, browser) -> None:
+    """The widget (real Chromium, through HAProxy) sends the message again after its socket's replica
+    died, with the same id; the other replica answers it once and the report completes."""
+    from playwright.sync_api import expect
+
+    rasa = ("Rasa server 1", "Rasa server 2")
+    for name in rasa:  # the previous test's victim is back
+        eventually(lambda: get(f"{running.replica_url(name)}/ready")[0] == 200, timeout=180, what=f"{name} ready")
+
+    def web_turns() -> Dict[str, float]:
+        return {name: samples(get(f"{running.replica_url(name)}/metrics", METRICS_TOKEN)[1]).get(
+            ("council_turn_seconds_count", 'channel="web"'), 0) for name in rasa}
+
+    def pending() -> int:
+        return page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).pending.length")
+
+    bubbles_of_bot = ".cc-from-bot .cc-bubble"
+
+    def say(text: str, timeout: float = 60) -> None:
+        """Type and send; wait until the turn is acknowledged and answered."""
+        shown = page.locator(bubbles_of_bot).count()
+        page.get_by_label("Type your message").fill(text)
+        page.get_by_role("button", name="Send", exact=True).click()
+        eventually(lambda: pending() == 0 and page.locator(bubbles_of_bot).count() > shown, timeout=timeout,
+                   what=f"an answer to {text!r}")
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"http://{running.settings.bind_host}:{running.settings.web_port}/")  # the load balancer
+    page.locator("#council-chat[data-ready=true]").wait_for(state="attached")
+    page.get_by_role("button", name="Chat with us").click()
+    expect(page.locator(bubbles_of_bot).last).to_contain_text("What can I help with?", timeout=60_000)
+    eventually(lambda: pending() == 0, timeout=30, what="the greeting acknowledged")
+    before = web_turns()
+    say(MISSED_BIN[0])
+    say(MISSED_BIN[1])
+    after = web_turns()
+    [serving] = [name for name in rasa if after[name] - before[name] >= 2]
+    victim = running.production.service(serving)
+    assert victim.process is not None
+    # As in the REST test: the message reaches the frozen replica and waits there, unanswered; then it dies.
+    victim.process.send_signal(signal.SIGSTOP)
+    say_killed = page.locator(bubbles_of_bot).count()
+    page.get_by_label("Type your message").fill(MISSED_BIN[2])
+    page.get_by_role("button", name="Send", exact=True).click()
+    time.sleep(0.5)
+    victim.process.kill()
+    victim.process.wait(timeout=30)
+    eventually(lambda: pending() == 0 and page.locator(bubbles_of_bot).count() > say_killed, timeout=120,
+               what="the message sent again after its replica died answered")
+    page.wait_for_timeout(2000)  # an answer shown twice would be here by now
+    killed_turn = page.locator(bubbles_of_bot).all_inner_texts()[say_killed:]
+    for text in MISSED_BIN[3:]:
+        say(text)
+    expect(page.locator(bubbles_of_bot).last).to_contain_text("Your reference is")
+    reference = REFERENCE.search(page.locator(bubbles_of_bot).last.inner_text())
+    assert reference, page.locator(bubbles_of_bot).all_inner_texts()
+    texts = page.locator(bubbles_of_bot).all_inner_texts()
+    assert killed_turn and all(texts.count(text) == 1 for text in killed_turn), (killed_turn, texts)
+    conversation = page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).sessionId")
+    context.close()
+    # Every message once, in order: the message sent again was neither lost nor a second turn.
+    request = urllib.request.Request(f"{running.rasa_url}/conversations/{conversation}/tracker",
+                                     headers={"Authorization": f"Bearer {running.env['RASA_API_TOKEN']}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        events = json.loads(response.read())["events"]
+    said = [e["text"] for e in events if e.get("event") == "user"]
+    assert said[-len(MISSED_BIN):] == list(MISSED_BIN) and len(said) == len(MISSED_BIN) + 1, said  # + the greeting
+    with make_engine(running.settings.database_url).connect() as conn:
+        made = conn.execute(select(cases.c.reference).where(cases.c.conversation_id == conversation)).scalars().all()
+    assert made == [reference.group(0)]
