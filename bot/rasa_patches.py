@@ -51,6 +51,9 @@
    form's unique mappings from the whole domain again (about 1.5% of the
    server's CPU); they depend only on the form and the domain, so they are
    worked out once per form and domain (``_entity_mapping_is_unique``).
+
+9. The CRF entity extractor's features and tags (bot/rasa_crf.py): a
+   50-word message's entity extraction from about 17 ms to a third of that.
 """
 
 from __future__ import annotations
@@ -287,7 +290,7 @@ def apply() -> None:
     import rasa.core.policies.rule_policy
     import rasa.core.processor
 
-    from bot import rasa_retries, rasa_trackers
+    from bot import rasa_crf, rasa_retries, rasa_trackers
     from bot.rasa_graph_runner import SequentialGraphRunner
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
@@ -295,6 +298,7 @@ def apply() -> None:
     EndpointConfig.request = _request  # type: ignore[method-assign]
     rasa_trackers.apply()
     rasa_retries.apply()
+    rasa_crf.apply()
     for module in (rasa.core.processor, rasa.core.actions.forms, rasa.core.policies.rule_policy):
         module.copy = _DebugLogCopy()  # type: ignore[attr-defined]
     Policy.format_tracker_states = staticmethod(_format_tracker_states)  # type: ignore[assignment]
