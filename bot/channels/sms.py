@@ -18,9 +18,10 @@ of order) and drops photos. This channel:
 5. fetches MMS photos, checks and stores them, and passes our URLs on as
    ``metadata["media_urls"]``; the resident's number stays out of the tracker
    (looked up by conversation id in bot/storage/sms.py when needed);
-6. sends all replies of a turn as one SMS body (so they arrive in order),
-   rendered to GSM-7 with buttons as numbered options, never to a number that
-   opted out;
+6. sends all replies of a turn as one SMS body (so they arrive in order), or,
+   when that would pass 3 segments, as few texts as fit, in order
+   (sms_text.turn_messages); rendered to GSM-7 with buttons as numbered
+   options, never to a number that opted out;
 7. takes signed delivery receipts at /webhooks/sms/status; statuses only
    move forward.
 
@@ -47,7 +48,7 @@ from bot import messages
 from bot.channels.guard import OnNewMessage, guard_messages
 from bot.channels.sms_media import CONTENT_TYPES, MediaRejected, MediaStore
 from bot.channels.sms_photos import SmsPhotoLinks
-from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message
+from bot.channels.sms_text import chosen_option, render_message, render_turn, segments, split_message, turn_messages
 from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
 from bot.language import current as current_language
 from bot.photos import in_photo_pool
@@ -177,9 +178,13 @@ class SmsTurnOutput(OutputChannel):
         rendered = render_turn(self.messages, current_language.latest(self.conversation_id) or "en")
         self.messages = []
         await asyncio.to_thread(self.sender.store.set_options, self.conversation_id, rendered.options)
-        if not rendered.body:
-            return []
-        return await self.sender.send(self.conversation_id, self.phone, rendered.body)
+        results: List[SendResult] = []
+        for text in turn_messages(rendered):  # one text, or several in order when one would pass 3 segments
+            sent = await self.sender.send(self.conversation_id, self.phone, text)
+            results += sent
+            if not sent or not sent[-1].ok:
+                break  # later replies would make no sense without this one
+        return results
 
 
 class SmsPushOutput(OutputChannel):

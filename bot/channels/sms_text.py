@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from bot import messages
@@ -209,6 +209,7 @@ class Rendered:
 
     body: str
     options: List[str]
+    parts: List[str] = field(default_factory=list)  # each message's own body (a turn's: render_turn)
 
 
 def render_message(message: Dict[str, Any], language: str = messages.DEFAULT_LANGUAGE) -> Rendered:
@@ -240,4 +241,26 @@ def render_turn(messages: Iterable[Dict[str, Any]], language: str = "en") -> Ren
             bodies.append(rendered.body)
         if rendered.options:
             options = rendered.options
-    return Rendered("\n\n".join(bodies), options)
+    return Rendered("\n\n".join(bodies), options, bodies)
+
+
+MAX_SEGMENTS_PER_REPLY = 3  # issue 15: each reply at most 3 segments, in either language
+
+
+def turn_messages(rendered: Rendered, max_segments: int = MAX_SEGMENTS_PER_REPLY) -> List[str]:
+    """The SMS a turn is sent as: one body when it fits ``max_segments``, else its replies packed in
+    order into as few texts as fit (each reply alone fits: tests/bot/channels/test_sms_responses.py).
+
+    A Welsh reference and photo link ("baw cŵn": UCS-2, 67 characters a segment) would otherwise
+    be one text of 5 segments.
+    """
+    if segments(rendered.body) <= max_segments or len(rendered.parts) < 2:
+        return [rendered.body] if rendered.body else []
+    texts: List[str] = []
+    for part in rendered.parts:
+        joined = texts[-1] + "\n\n" + part if texts else part
+        if texts and segments(joined) <= max_segments:
+            texts[-1] = joined
+        else:
+            texts.append(part)
+    return texts

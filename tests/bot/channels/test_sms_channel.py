@@ -250,3 +250,20 @@ def _values(channel):  # type: ignore[no-untyped-def]
     s = channel.settings
     return dict(council_name=s.council_name, council_phone=s.council_phone, council_website=s.council_website,
                 privacy_url=s.web_privacy_url, max_mb=s.sms_media_max_bytes // (1024 * 1024))
+
+
+async def test_a_turn_that_would_pass_three_segments_goes_as_several_texts_in_order(twilio, store):
+    from bot.channels.sms import SmsTurnOutput
+
+    sandbox, client = twilio
+    output = SmsTurnOutput(SmsSender(client, store, NUMBER, ""), "sms-turn", "+447700900125")
+    reference = "Diolch. Mae eich adroddiad (baw cŵn) wedi dod i law. Eich cyfeirnod yw AB7K-3FQ2."
+    link = "I ychwanegu lluniau, agorwch y ddolen hon: https://www.anytown-borough.gov.uk/p/" + "Ab3-" * 20
+    await output.send_response("sms-turn", {"text": reference})
+    await output.send_response("sms-turn", {"text": link})
+    results = await output.flush()
+    assert [m["body"] for m in sandbox.messages] == [reference, link] and all(r.ok for r in results)
+    await output.send_response("sms-turn", {"text": "Diolch."})
+    await output.send_response("sms-turn", {"text": "Beth yw'r cod post?"})
+    await output.flush()
+    assert sandbox.messages[-1]["body"] == "Diolch.\n\nBeth yw'r cod post?"  # fits: one text, as before

@@ -302,14 +302,23 @@ def test_photo_link_texts_fit_sms(template: str):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_reference_with_the_photo_link_fits_sms(language: str):
-    """The reference and the upload link go as one SMS body (all replies to a message do)."""
+    """The reference and the upload link are one turn: one SMS body when it fits 3 segments (every
+    kind of report whose title keeps the text GSM-7), else two texts of at most 3 each (Welsh
+    titles with "ŵ": "baw cŵn", "problem sŵn")."""
+    from bot.channels.sms_text import render_turn, turn_messages
+
     variants = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]["utter_photo_link"]
     [variant] = _sms_variants(variants, language)
     link = _fill(variant["text"], language)
     assert LONG_PHOTO_LINK in link
-    longest = max((messages.text(f"category.{c.key}.title", language) for c in CATEGORIES), key=len)
-    body = messages.text("report.received", language, title=longest, reference="AB7K-3FQ2") + "\n" + link
-    _assert_sms_friendly(f"reference and photo link [{language}]", render_message({"text": body}, language).body, language)
+    for category in CATEGORIES:
+        title = messages.text(f"category.{category.key}.title", language)
+        for message_id in ("report.received", "report.received_contact"):
+            reference = messages.text(message_id, language, title=title, reference="AB7K-3FQ2")
+            texts = turn_messages(render_turn([{"text": reference}, {"text": link}], language))
+            for text in texts:
+                _assert_sms_friendly(f"{message_id} and photo link [{language}]", text, language)
+            assert len(texts) == (1 if is_gsm7(title) else 2), (category.key, message_id, texts)
 
 
 def _action_texts() -> List[Tuple[str, str]]:

@@ -79,3 +79,17 @@ def test_numbered_replies_map_back_to_payloads(reply, expected):
 
 def test_no_options_means_numbers_are_just_text():
     assert chosen_option("1", []) is None
+
+
+def test_a_turn_is_one_text_when_it_fits_three_segments_else_its_replies_packed_in_order():
+    from bot.channels.sms_text import render_turn, turn_messages
+
+    short = render_turn([{"text": "Diolch."}, {"text": "Beth yw'r cod post?"}], "cy")
+    assert turn_messages(short) == ["Diolch.\n\nBeth yw'r cod post?"]
+    welsh = "Mae'r tŷ " + "x" * 120  # UCS-2: 129 units, 2 segments alone
+    turn = render_turn([{"text": welsh}, {"text": "Cyfeirnod AB7K-3FQ2."}, {"text": welsh}], "cy")
+    assert segments(turn.body) > 3
+    texts = turn_messages(turn)
+    assert texts == [welsh + "\n\nCyfeirnod AB7K-3FQ2.", welsh]  # in order, as few as fit
+    assert all(segments(t) <= 3 for t in texts)
+    assert turn_messages(render_turn([], "en")) == []
