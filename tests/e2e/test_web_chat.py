@@ -464,3 +464,41 @@ def test_a_message_lost_with_its_connection_is_sent_again_and_answered_once(site
     assert [e["message_id"] for e in said][-2:] == lost and len(set(lost)) == 2
     assert page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).pending") == []
     context.close()
+
+
+def test_a_message_never_acknowledged_is_sent_a_few_times_then_the_resident_is_told(
+    site: Stack, browser: Browser
+) -> None:
+    context = browser.new_context()
+    context.add_init_script(RECORD_SOCKETS)
+    # Sent again after 1 s without an acknowledgement, for the test (45 s by default).
+    context.add_init_script("""
+      Object.defineProperty(window, 'CouncilChatConfig', {
+        configurable: true,
+        set(v) { this._cc = Object.assign({}, v, {resendSeconds: 1}); },
+        get() { return this._cc; },
+      });
+    """)
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    # Every message vanishes on the way, the connection looking fine (nothing comes back).
+    page.evaluate("""() => {
+      const socket = window.__chatSockets[window.__chatSockets.length - 1];
+      const emit = socket.emit;
+      window.__sent = [];
+      socket.emit = function (event, payload) {
+        if (event === 'user_uttered') { window.__sent.push(payload.message_id); return socket; }
+        return emit.apply(socket, arguments);
+      };
+    }""")
+    type_and_send(page, "my bin wasn't collected")
+    note = page.locator(".cc-from-note .cc-bubble").last
+    expect(note).to_contain_text("could not be sent", timeout=15_000)
+    expect(note).to_contain_text("my bin wasn't collected")
+    sent = page.evaluate("() => window.__sent")
+    assert len(sent) == 4 and len(set(sent)) == 1, sent  # the same message, a bounded number of times
+    page.wait_for_timeout(1500)
+    assert len(page.evaluate("() => window.__sent")) == 4  # and then no more
+    assert page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).pending") == []
+    context.close()

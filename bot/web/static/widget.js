@@ -14,6 +14,7 @@
  *                   when the server requires signed sessions (WEB_CHAT_JWT_SECRET)
  *   greeting        sent (not shown) when a chat starts, so the assistant says hello
  *   idleMinutes, idleWarningSeconds  inactivity timeout and its warning
+ *   resendSeconds   how long to wait for the server to acknowledge a message before sending it again (45)
  *   storage         "session" (default: this tab, survives reloads and page changes) or "local"
  *   launcherText    the launcher button's label (default: the catalogue's, in the chat's language)
  *   languages       the languages the council serves (COUNCIL_LANGUAGES, e.g. ["cy", "en"], the first
@@ -56,6 +57,7 @@
     greeting: userConfig.greeting, // undefined: the catalogue's greeting, in the chat's language
     idleMinutes: userConfig.idleMinutes || 30,
     idleWarningSeconds: userConfig.idleWarningSeconds || 120,
+    resendSeconds: userConfig.resendSeconds || 45,
     storage: userConfig.storage === "local" ? "local" : "session",
     launcherText: userConfig.launcherText || "",
     talkToPersonPayload: userConfig.talkToPersonPayload || "",
@@ -69,9 +71,8 @@
   var PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
   var STORAGE_KEY = "council-chat:v1";
   var REPLY_WAIT_MS = 20000;
-  // A message not acknowledged in this long is sent again (a turn waiting for a stopped replica's
-  // conversation lock can take up to its lifetime, 60 s by default, before it even starts).
-  var ACK_WAIT_MS = 45000;
+  // A message not acknowledged in config.resendSeconds is sent again (not much less than 45 s: a turn
+  // waiting for a stopped replica's conversation lock waits up to its lifetime, 60 s by default).
   var MAX_SENDS = 4; // the first time and three more, then the resident is told it was not sent
   var ANSWERS_KEPT = 200; // reply_to#part of the latest answers shown, to show an answer sent again once
 
@@ -540,7 +541,8 @@
   // Send a pending message (again), if the session is confirmed: while the socket is down, socket.io
   // would buffer it and send it on reconnect, and the session_confirm handler sends it as well.
   function transmit(entry) {
-    if (!(socket && socket.connected && confirmed) || !findPending(entry.id)) return;
+    entry = findPending(entry.id); // the one in state (answered or the chat ended: none)
+    if (!entry || !(socket && socket.connected && confirmed)) return;
     if (entry.sends >= MAX_SENDS) return notSent(entry);
     entry.sends += 1;
     entry.payload.session_id = state.sessionId;
@@ -548,12 +550,14 @@
     clearTimeout(ackTimers[entry.id]);
     // The acknowledgement comes when the turn is over, whichever send got there; the answers
     // themselves come as bot_uttered.
-    socket.emit("user_uttered", entry.payload, function () { forgetPending(entry.id); });
-    ackTimers[entry.id] = setTimeout(function () {
-      if (!findPending(entry.id)) return;
-      if (entry.sends >= MAX_SENDS) notSent(entry);
-      else transmit(entry); // disconnected: session_confirm sends it
-    }, ACK_WAIT_MS);
+    var id = entry.id;
+    socket.emit("user_uttered", entry.payload, function () { forgetPending(id); });
+    ackTimers[id] = setTimeout(function () {
+      var waiting = findPending(id);
+      if (!waiting) return;
+      if (waiting.sends >= MAX_SENDS) notSent(waiting);
+      else transmit(waiting); // disconnected: session_confirm sends it
+    }, config.resendSeconds * 1000);
   }
 
   function notSent(entry) {
