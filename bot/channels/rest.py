@@ -39,9 +39,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.channels.guard import guard_messages
+from bot.channels.message_ids import CLIENT_MESSAGE_ID, MESSAGE_ID
 from bot.channels.web import safe_metadata
 from bot.conversations import REST_CHANNEL, rest_sender_problem
-from bot.channels.message_ids import CLIENT_MESSAGE_ID, MESSAGE_ID
 from bot.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
