@@ -44,14 +44,18 @@ def unsure(ranking: List[Dict[str, Any]], told: set, threshold: float, margin: f
     return top < threshold or (bool(rivals) and top - max(rivals) < margin)
 
 
-def report_behind_answer(ranking: List[Dict[str, Any]], words: int, min_words: int, margin: float) -> bool:
+def report_behind_answer(
+    ranking: List[Dict[str, Any]], words: int, min_words: int, margin: float, min_report: float = 0.1
+) -> bool:
     """Whether a message of ``words`` words read as a bare form answer (``inform``) is
-    more likely a report: long enough, with a kind of report within ``margin`` of it."""
+    more likely a report: long enough, with a kind of report within ``margin`` of it and
+    at least ``min_report`` likely (so the question has a report to offer: the
+    dialogue offers none below bot.categories.MIN_CHOICE_CONFIDENCE, 0.1)."""
     if not ranking or ranking[0]["name"] != INFORM or words < min_words:
         return False
     top = float(ranking[0]["confidence"])
-    reports = [float(r["confidence"]) for r in ranking[1:] if is_problem_intent(r["name"])]
-    return bool(reports) and top - max(reports) < margin
+    best = max((float(r["confidence"]) for r in ranking[1:] if is_problem_intent(r["name"])), default=0.0)
+    return best >= min_report and top - best < margin
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -61,7 +65,8 @@ class UnsureReportFallback(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Chosen on the real reports' outcomes (docs/nlu-evaluation.md, "When unsure, ask").
-        return {"threshold": 0.5, "margin": 0.3, "answer_min_words": 8, "answer_margin": 0.5}
+        return {"threshold": 0.5, "margin": 0.3, "answer_min_words": 8, "answer_margin": 0.5,
+                "answer_min_report": 0.1}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
@@ -69,6 +74,7 @@ class UnsureReportFallback(GraphComponent):
         self.margin = float(config["margin"])
         self.answer_min_words = int(config["answer_min_words"])
         self.answer_margin = float(config["answer_margin"])
+        self.answer_min_report = float(config["answer_min_report"])
 
     @classmethod
     def create(
@@ -88,7 +94,7 @@ class UnsureReportFallback(GraphComponent):
             told = {e["value"] for e in message.get(ENTITIES) or [] if e.get("entity") == FURTHER_PROBLEM_ENTITY}
             words = len((message.get(TEXT) or "").split())
             if unsure(ranking, told, self.threshold, self.margin) or report_behind_answer(
-                ranking, words, self.answer_min_words, self.answer_margin
+                ranking, words, self.answer_min_words, self.answer_margin, self.answer_min_report
             ):
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": self.threshold}
                 message.set(INTENT, fallback, add_to_output=True)

@@ -71,6 +71,8 @@ def test_short_answers_and_answers_with_no_report_near_are_left_alone():
         message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
         component.process([message])
         assert message.get("intent")["name"] == "inform", text
+    # Nothing likely enough to offer: a question would only say "I didn't understand".
+    assert not report_behind_answer(_ranking(("inform", 0.5), ("report_flytipping", 0.06)), 12, 8, 0.5)
     # Other dialogue acts are never questioned, however long.
     thanks = _ranking(("thank", 0.5), ("report_litter", 0.4))
     assert not report_behind_answer(thanks, 12, 8, 0.5)
