@@ -13,7 +13,11 @@ application (``rasa_sdk.endpoint.create_app``, same arguments) with:
   wrong; compared in constant time). Rasa sends it: the launcher's endpoints
   file gives the action endpoint that header, filled from Rasa's environment;
 * ``/webhook`` taking only ``application/json`` (415 otherwise);
-* no CORS headers: browsers have no business calling it.
+* no CORS headers: browsers have no business calling it;
+* the domain kept between calls: Rasa names it by digest instead of sending
+  its 47 KB with every call (bot/rasa_patches.py); a call naming a domain
+  this process does not hold is answered 449 and Rasa sends it again with
+  the domain, which is then kept (``DomainsByDigest``).
 
 Without ACTION_SERVER_TOKEN it refuses to start.
 """
@@ -22,7 +26,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import List, Optional
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -49,8 +54,39 @@ def is_json(content_type: Optional[str]) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
 
 
+# Rasa's "send it again with the domain" answer (bot/rasa_patches.py: DOMAIN_NEEDED).
+DOMAIN_NEEDED = 449
+
+
+class DomainsByDigest:
+    """The domains Rasa sent, by the digest it names them with (the last few models')."""
+
+    def __init__(self, size: int = 4) -> None:
+        self._domains: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
+        self.size = size
+
+    def complete(self, body: Dict[str, Any]) -> bool:
+        """Put the named domain into an action call that left it out (False: not held).
+        A call that carries its domain (and digest) has it kept for the next ones."""
+        digest = body.get("domain_digest")
+        if not isinstance(digest, str):
+            return True  # a call in Rasa's own format, with its domain
+        if isinstance(body.get("domain"), dict):
+            self._domains[digest] = body["domain"]
+            self._domains.move_to_end(digest)
+            while len(self._domains) > self.size:
+                self._domains.popitem(last=False)
+            return True
+        domain = self._domains.get(digest)
+        if domain is None:
+            return False
+        body["domain"] = domain
+        return True
+
+
 def guard_app(app: Sanic, token: str) -> Sanic:
     """Add the authentication and content-type checks to rasa_sdk's app."""
+    domains = DomainsByDigest()
 
     @app.middleware("request")
     async def check(request: Request) -> Optional[HTTPResponse]:
@@ -75,6 +111,8 @@ def guard_app(app: Sanic, token: str) -> Sanic:
                 body = None  # rasa_sdk answers the malformed body itself
             if isinstance(body, dict) and isinstance(body.get("sender_id"), str):
                 set_conversation(body["sender_id"])
+            if isinstance(body, dict) and request.path == "/webhook" and not domains.complete(body):
+                return response.json({"error": "domain needed"}, status=DOMAIN_NEEDED)
         return None
 
     return app

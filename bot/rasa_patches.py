@@ -26,8 +26,13 @@
 
 4. The domain in every action call. Rasa sends the whole domain (47 KB of
    JSON, both languages' responses) with each call to the action server and
-   encodes it afresh each time; it is the same object for the life of the
-   model, so it is encoded once (``_action_call_body``).
+   encodes it afresh each time; the action server decodes it each time (a
+   fifth of its CPU). It is the same object for the life of the model, so it
+   is encoded once, and sent only when the action server does not hold it
+   yet: a call names the domain by its SHA-256 digest, and the action server
+   (bot/action_server.py) keeps the domains it was sent by digest, answering
+   449 for one it does not hold, when the call is sent again with the domain
+   (``_action_call_body``, ``_request``). Rasa Pro later did the same.
 
 5. Tracker copies, applied events and RulePolicy's states without replaying
    the whole session each time (bot/rasa_trackers.py).
@@ -60,10 +65,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import os
 import ssl
 from functools import lru_cache
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Optional, Text, Tuple
 
 import aiohttp
 import structlog
@@ -168,19 +174,28 @@ def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
 
 # The encoded domain, by the identity of the dictionary Rasa sends (Domain.as_dict() returns
 # the same object for the life of a model); a new model's domain replaces it.
-_encoded_domain: Dict[str, Any] = {"of": None, "json": b""}
+_encoded_domain: Dict[str, Any] = {"of": None, "json": b"", "digest": ""}
+# The action server's answer to a call naming a domain it does not hold (bot/action_server.py).
+DOMAIN_NEEDED = 449
 
 
-def _action_call_body(payload: Dict[Text, Any]) -> bytes:
-    """The JSON of an action call, with the domain's JSON encoded once per domain."""
-    domain = payload["domain"]
+def _domain_json(domain: Dict[Text, Any]) -> Tuple[bytes, str]:
+    """The domain's JSON and its digest, worked out once per domain."""
     if _encoded_domain["of"] is not domain:
-        _encoded_domain["of"] = domain
-        _encoded_domain["json"] = ujson.dumps(domain, ensure_ascii=False).encode("utf-8")
-    rest = ujson.dumps({key: value for key, value in payload.items() if key != "domain"},
-                       ensure_ascii=False).encode("utf-8")
-    separator = b"," if rest != b"{}" else b""
-    return rest[:-1] + separator + b'"domain":' + _encoded_domain["json"] + b"}"
+        encoded = ujson.dumps(domain, ensure_ascii=False).encode("utf-8")
+        _encoded_domain.update(of=domain, json=encoded, digest=hashlib.sha256(encoded).hexdigest())
+    return _encoded_domain["json"], _encoded_domain["digest"]
+
+
+def _action_call_body(payload: Dict[Text, Any], with_domain: bool = True) -> bytes:
+    """The JSON of an action call: the domain's digest, and the domain itself (encoded once per
+    domain) only ``with_domain``; the action server keeps the domains it was sent by digest."""
+    domain_json, digest = _domain_json(payload["domain"])
+    rest = ujson.dumps({**{key: value for key, value in payload.items() if key != "domain"},
+                        "domain_digest": digest}, ensure_ascii=False).encode("utf-8")
+    if not with_domain:
+        return rest
+    return rest[:-1] + b',"domain":' + domain_json + b"}"
 
 
 async def _request(
@@ -191,7 +206,11 @@ async def _request(
     compress: bool = False,
     **kwargs: Any,
 ) -> Optional[Any]:
-    """``EndpointConfig.request`` on the endpoint's kept session (see the module docstring)."""
+    """``EndpointConfig.request`` on the endpoint's kept session (see the module docstring).
+
+    An action call goes without the domain, naming it by digest; when the action server does
+    not hold that domain yet (its first call, a restart, a new model) it answers 449 and the
+    call is sent again with the domain."""
     headers = {"Content-Type": content_type} if content_type else {}
     headers.update(kwargs.pop("headers", None) or {})
     headers.update(self.headers or {})
@@ -204,24 +223,31 @@ async def _request(
                 f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
             ) from e
     body = kwargs.get("json")
-    if isinstance(body, dict) and isinstance(body.get("domain"), dict):
+    action_call = isinstance(body, dict) and isinstance(body.get("domain"), dict)
+    if action_call:
         del kwargs["json"]
-        kwargs["data"] = _action_call_body(body)
-    async with _kept_session(self).request(
-        method,
-        concat_url(self.url, subpath),
-        headers=headers,
-        params=self.combine_parameters(kwargs),
-        compress=compress,
-        ssl=sslcontext,
-        **kwargs,
-    ) as response:
-        if response.status >= 400:
-            raise ClientResponseError(response.status, response.reason, await response.content.read())
-        try:
-            return await response.json()
-        except ContentTypeError:
-            return None
+    for with_domain in (False, True) if action_call else (True,):
+        if action_call:
+            kwargs["data"] = _action_call_body(body, with_domain)  # type: ignore[arg-type]
+        async with _kept_session(self).request(
+            method,
+            concat_url(self.url, subpath),
+            headers=headers,
+            params=self.combine_parameters(kwargs),
+            compress=compress,
+            ssl=sslcontext,
+            **kwargs,
+        ) as response:
+            if response.status == DOMAIN_NEEDED and not with_domain:
+                await response.read()
+                continue
+            if response.status >= 400:
+                raise ClientResponseError(response.status, response.reason, await response.content.read())
+            try:
+                return await response.json()
+            except ContentTypeError:
+                return None
+    return None
 
 
 def debug_logging() -> bool:

@@ -165,3 +165,31 @@ def test_a_bad_gazetteer_stops_it_at_start_up_with_the_line(tmp_path):
     settings = load_settings({"ACTION_SERVER_TOKEN": "t" * 32, "GAZETTEER_FILE": str(bad), "VAR_DIR": str(tmp_path)})
     with pytest.raises(ConfigError, match=r"GAZETTEER_FILE: .*line 2: latitude 'north' is not a number"):
         create_app("actions", settings)
+
+
+def test_a_call_naming_an_unknown_domain_is_answered_449_then_the_domain_is_kept(server):
+    url, _ = server
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    named = {**{k: v for k, v in ACTION_CALL.items() if k != "domain"}, "domain_digest": "d1" * 32}
+    status, body = call(f"{url}/webhook", json.dumps(named).encode(), headers)
+    assert (status, body) == (449, {"error": "domain needed"})
+    status, with_domain = call(f"{url}/webhook", json.dumps({**named, "domain": {}}).encode(), headers)
+    assert status == 200
+    status, again = call(f"{url}/webhook", json.dumps(named).encode(), headers)
+    assert status == 200 and again["responses"] == with_domain["responses"]
+    assert [e["event"] for e in again["events"]] == [e["event"] for e in with_domain["events"]]
+
+
+def test_domains_are_kept_by_digest_a_few_at_a_time():
+    from bot.action_server import DomainsByDigest
+
+    domains = DomainsByDigest(size=2)
+    assert domains.complete({"domain": {"a": 1}})  # Rasa's own format: left as it is
+    assert not domains.complete({"domain_digest": "x"})
+    for digest in ("x", "y", "z"):
+        assert domains.complete({"domain_digest": digest, "domain": {"name": digest}})
+    assert not domains.complete({"domain_digest": "x"})  # the oldest was let go
+    body = {"domain_digest": "z", "tracker": {}}
+    assert domains.complete(body) and body["domain"] == {"name": "z"}
+    body = {"domain_digest": "y", "domain": "not a dict"}  # not a domain: looked up by digest instead
+    assert domains.complete(body) and body["domain"] == {"name": "y"}

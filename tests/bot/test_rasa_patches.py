@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -87,18 +89,27 @@ def _valid_for_rasa(response) -> bool:
 
 def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
     """EndpointConfig.request on a kept session: same body, headers, answers and errors,
-    one TCP connection for several calls instead of one each."""
+    one TCP connection for several calls instead of one each; the domain is sent only
+    when the action server (here its own DomainsByDigest) does not hold it."""
     import asyncio
 
     from aiohttp import web
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
+    from bot.action_server import DOMAIN_NEEDED, DomainsByDigest
+
     rasa_patches.apply()
     seen = []
+    domains = DomainsByDigest()
 
     async def webhook(request: web.Request) -> web.Response:
+        sent = await request.json()
+        received = json.loads(json.dumps(sent))
+        if not domains.complete(received):
+            seen.append((request.transport.get_extra_info("peername")[1], None, None, sent, None))
+            return web.json_response({"error": "domain needed"}, status=DOMAIN_NEEDED)
         seen.append((request.transport.get_extra_info("peername")[1], request.headers.get("Authorization"),
-                     request.content_type, await request.json()))
+                     request.content_type, sent, received))
         if request.query.get("fail"):
             return web.Response(status=500, text="broken")
         if request.query.get("plain"):
@@ -116,10 +127,11 @@ def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t0ken"})
         body = {"next_action": "action_x", "tracker": {"events": [{"event": "user", "text": "ünïcode", "timestamp": 1.5}]}}
         answers = [await endpoint.request(json=body, method="post", timeout=30) for _ in range(3)]
-        # An action call with the domain, twice: the same JSON arrives, the domain encoded once.
+        # Action calls with the domain: the action server gets the same JSON each time, the domain
+        # itself only once (encoded once), and it is named by digest otherwise.
         domain = {"responses": {"utter_hi": [{"text": "Shwmae, sut mae? \"ŵ\" / ŷ"}]}, "forms": {"f": {}}}
         for name in ("action_y", "action_z"):
-            await endpoint.request(json={**body, "next_action": name, "domain": domain}, method="post")
+            answers.append(await endpoint.request(json={**body, "next_action": name, "domain": domain}, method="post"))
         encoded = rasa_patches._encoded_domain["json"]
         await endpoint.request(json={"domain": domain}, method="post")
         assert rasa_patches._encoded_domain["json"] is encoded
@@ -132,18 +144,26 @@ def test_action_calls_reuse_one_connection_and_answer_as_rasas_request_does():
         return answers
 
     answers = asyncio.run(scenario())
-    calls_with_domain = [body for *_, body in seen if "domain" in body]
-    assert [call.get("next_action") for call in calls_with_domain] == ["action_y", "action_z", None]
-    assert calls_with_domain[0]["domain"] == {"responses": {"utter_hi": [{"text": "Shwmae, sut mae? \"ŵ\" / ŷ"}]},
-                                             "forms": {"f": {}}}
-    assert calls_with_domain[1]["tracker"]["events"][0]["text"] == "ünïcode"
-    assert calls_with_domain[2] == {"domain": calls_with_domain[0]["domain"]}
-    seen[:] = [entry for entry in seen if "domain" not in entry[3]]
+    digest = rasa_patches._encoded_domain["digest"]
+    action_calls = [(sent, received) for *_, sent, received in seen if "domain_digest" in sent]
+    # action_y: named by digest, refused (449), sent again with the domain; action_z and the
+    # last call: named by digest only, completed by the action server.
+    assert [(sent.get("next_action"), "domain" in sent, received is not None) for sent, received in action_calls] == [
+        ("action_y", False, False), ("action_y", True, True), ("action_z", False, True), (None, False, True)]
+    assert all(sent["domain_digest"] == digest for sent, _ in action_calls)
+    completed = [received for _, received in action_calls if received is not None]
+    assert all(received["domain"] == {"responses": {"utter_hi": [{"text": "Shwmae, sut mae? \"ŵ\" / ŷ"}]},
+                                      "forms": {"f": {}}} for received in completed)
+    assert completed[1]["tracker"]["events"][0]["text"] == "ünïcode"
+    assert completed[2] == {"domain": completed[0]["domain"], "domain_digest": digest}
+    assert answers[3:5] == [{"events": [], "responses": [{"text": "héllo"}]}] * 2  # the 449 never reaches Rasa
+    plain = [entry for entry in seen if "domain_digest" not in entry[3]]
     assert answers[:3] == [{"events": [], "responses": [{"text": "héllo"}]}] * 3
-    assert answers[3] is None and answers[4] == 500
-    assert {port for port, *_ in seen[:3]} == {seen[0][0]}  # one connection for the three calls
-    assert all(auth == "Bearer t0ken" and kind == "application/json" for _, auth, kind, _ in seen)
-    assert seen[0][3]["tracker"]["events"][0] == {"event": "user", "text": "ünïcode", "timestamp": 1.5}
+    assert answers[5] is None and answers[6] == 500
+    assert {port for port, *_ in plain[:3]} == {plain[0][0]}  # one connection for the three calls
+    assert all(auth == "Bearer t0ken" and kind == "application/json" for _, auth, kind, _, _ in plain)
+    assert plain[0][3]["tracker"]["events"][0] == {"event": "user", "text": "ünïcode", "timestamp": 1.5}
+    assert "domain_digest" not in plain[0][3]  # calls without a domain are sent as they were
 
 
 # ----- 6. debug-log copies, 7. event types ----------------------------------------
