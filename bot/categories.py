@@ -127,14 +127,21 @@ MIN_CHOICE_CONFIDENCE = 0.1
 MIN_FURTHER_CHOICE_CONFIDENCE = 0.02
 
 
-def likeliest(ranking: Sequence[Dict[str, Any]]) -> List[str]:
-    """The likeliest kinds of report in an NLU intent ranking (never dialogue acts)."""
+def likeliest(
+    ranking: Sequence[Dict[str, Any]],
+    most: int = MAX_CHOICES,
+    first: float = MIN_CHOICE_CONFIDENCE,
+    further: float = MIN_FURTHER_CHOICE_CONFIDENCE,
+) -> List[str]:
+    """The likeliest kinds of report in an NLU intent ranking (never dialogue acts).
+
+    The keyword arguments are for measuring other choices (benchmarks/asking.py)."""
     found: List[Tuple[str, float]] = []
     for entry in sorted(ranking, key=lambda e: -float(e.get("confidence") or 0.0)):
         name, confidence = entry.get("name"), float(entry.get("confidence") or 0.0)
-        if name in BY_INTENT and name not in dict(found) and confidence >= MIN_FURTHER_CHOICE_CONFIDENCE:
+        if name in BY_INTENT and name not in dict(found) and confidence >= further:
             found.append((name, confidence))
-    if not found or found[0][1] < MIN_CHOICE_CONFIDENCE:
+    if not found or found[0][1] < first:
         return []
-    return [name for name, _ in found[:MAX_CHOICES]]
+    return [name for name, _ in found[:most]]
 
