@@ -266,3 +266,59 @@ forms:
         assert len(worked_out) == 2
     finally:
         FormAction._create_unique_entity_mappings = original
+
+
+def test_slot_extractions_unique_mapping_check_answers_as_rasas():
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActiveLoop, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rasa_patches.apply()
+    domain = Domain.from_yaml("""
+entities: [city]
+slots:
+  departure:
+    type: text
+    mappings: [{type: from_entity, entity: city, role: from}, {type: from_entity, entity: city}, {type: from_text}]
+  arrival:
+    type: text
+    mappings: [{type: from_entity, entity: city}, {type: from_intent, intent: affirm, value: x}]
+  note:
+    type: text
+    mappings: [{type: custom}]
+forms:
+  trip_form:
+    required_slots: [departure, arrival]
+""")
+    action = ActionExtractSlots(None)
+    trackers = [DialogueStateTracker("a", domain.slots)]
+    for requested in (None, "departure", "arrival"):
+        tracker = DialogueStateTracker("b", domain.slots)
+        tracker.update(ActiveLoop("trip_form"))
+        tracker.update(SlotSet("requested_slot", requested))
+        trackers.append(tracker)
+    answers = []
+    for tracker in trackers:
+        for slot in domain.slots:
+            for mapping in slot.mappings:
+                ours = action._fails_unique_entity_mapping_check(slot.name, mapping, tracker, domain)
+                rasas = rasa_patches._original_fails_unique_check(action, slot.name, mapping, tracker, domain)
+                assert ours == rasas
+                answers.append(ours)
+    assert True in answers and False in answers  # both answers were exercised
+
+
+def test_default_actions_are_made_once_per_endpoint():
+    import rasa.core.actions.action as rasa_actions
+    from rasa.utils.endpoints import EndpointConfig
+
+    rasa_patches.apply()
+    endpoint = EndpointConfig("http://localhost:5055/webhook")
+    first, second = rasa_actions.default_actions(endpoint), rasa_actions.default_actions(endpoint)
+    assert [a.name() for a in first] == [a.name() for a in rasa_patches._original_default_actions(endpoint)]
+    assert first is not second and all(a is b for a, b in zip(first, second))
+    other = rasa_actions.default_actions(EndpointConfig("http://localhost:5056/webhook"))
+    assert other[0] is not first[0]
+    extract = next(a for a in other if a.name() == "action_extract_slots")
+    assert extract._action_endpoint.url == "http://localhost:5056/webhook"
