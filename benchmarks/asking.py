@@ -161,6 +161,9 @@ def main() -> int:
     args.add_argument("--cache", type=Path, help="keep the parses here (default: under /tmp, by model)")
     options = args.parse_args()
     model = options.model or model_path()
+    if not options.real.exists():
+        print(f"No real reports at {options.real} (pass --real PATH): nothing to measure the asking on.")
+        return 0
     cache = options.cache or Path("/tmp") / f"asking-{model.name.split('.')[0]}.pickle"
     if cache.exists():
         sets = pickle.loads(cache.read_bytes())
