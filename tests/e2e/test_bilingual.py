@@ -20,6 +20,7 @@ import yaml
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from bot import messages
+from bot.channels.sms_text import segments
 from bot.launcher import delivery_services, twilio_sandbox_service, web_service
 from bot.settings import PROJECT_ROOT
 from bot.storage.cases import CaseStore
@@ -114,6 +115,12 @@ def test_a_welsh_sms_report_from_greeting_to_reference_and_its_update_in_welsh(w
         sms.wait_for_replies(phone, count)
     texts: List[str] = [r["body"] for r in sms.replies(phone)]
     assert response("utter_ask_missed_bin_form_location", "cy") in texts[1], texts
+    too_long = [(segments(text), text) for text in texts if segments(text) > 3]
+    assert not too_long, too_long
+    # The read-back names the bin and the day in Welsh (not council/bins.yml's "blue bin (recycling)").
+    [read_back] = [text for text in texts if messages.text("report.is_that_right", "cy") in text]
+    assert "bin glas (ailgylchu)" in read_back and "dydd Mawrth" in read_back and "recycling" not in read_back
+    assert "GOLLWNG" in " ".join(texts)  # the Welsh way to leave a report, taught by SMS
     reference = REFERENCE.search(texts[-1] if REFERENCE.search(texts[-1]) else " ".join(texts[-2:])).group(0)
     assert opening("report.received_contact", "cy") in " ".join(texts[-2:])
     case = CaseStore(make_engine(welsh_council.settings.database_url)).get_by_reference(reference)
@@ -122,6 +129,14 @@ def test_a_welsh_sms_report_from_greeting_to_reference_and_its_update_in_welsh(w
     # The back office accepts it (the worker polls the Open311 sandbox): the update comes in Welsh.
     accepted = sms.wait_for_text(phone, lambda body: reference in body and body != texts[-1])
     assert accepted.startswith(opening("case_update.accepted", "cy")), accepted
+
+    # Welsh keywords: CYMORTH is HELP, LLUNIAU asks for an upload link; both answered in Welsh.
+    sent = len(sms.replies(phone))
+    sms.send_via_network(phone, "CYMORTH")
+    assert "GOLLWNG" in sms.wait_for_replies(phone, sent + 1)[-1]["body"]
+    sms.send_via_network(phone, "LLUNIAU")
+    photo = sms.wait_for_replies(phone, sent + 2)[-1]["body"]
+    assert photo.startswith((opening("photo_link.link", "cy"), opening("photo_link.unavailable", "cy"))), photo
 
 
 def test_an_sms_keyword_changes_the_language_and_later_replies_follow_it(welsh_council: Stack) -> None:
