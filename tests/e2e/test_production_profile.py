@@ -324,8 +324,10 @@ def test_a_web_chat_message_whose_replica_is_killed_mid_turn_is_answered_once(ru
     from playwright.sync_api import expect
 
     rasa = ("Rasa server 1", "Rasa server 2")
-    for name in rasa:  # the previous test's victim is back
-        eventually(lambda: get(f"{running.replica_url(name)}/ready")[0] == 200, timeout=180, what=f"{name} ready")
+    for name in rasa:  # the previous test's victim: started again, as `make run PROFILE=production` would
+        service = running.production.service(name)
+        if service.process is not None and service.process.poll() is not None:
+            running.production.restart(service, wait=False)
 
     def web_turns() -> Dict[str, float]:
         return {name: samples(get(f"{running.replica_url(name)}/metrics", METRICS_TOKEN)[1]).get(
@@ -351,6 +353,8 @@ def test_a_web_chat_message_whose_replica_is_killed_mid_turn_is_answered_once(ru
     page.get_by_role("button", name="Chat with us").click()
     expect(page.locator(bubbles_of_bot).last).to_contain_text("What can I help with?", timeout=60_000)
     eventually(lambda: pending() == 0, timeout=30, what="the greeting acknowledged")
+    for name in rasa:  # the socket stays where it is; the replica started again takes it over below
+        eventually(lambda: get(f"{running.replica_url(name)}/ready")[0] == 200, timeout=300, what=f"{name} ready")
     before = web_turns()
     say(MISSED_BIN[0])
     say(MISSED_BIN[1])
