@@ -110,6 +110,34 @@ _COMPILED: Tuple[Tuple[str, Pattern[str]], ...] = tuple(
 
 CATEGORIES: Tuple[str, ...] = tuple(_PHRASES)
 
+# Matches that describe a danger that has not happened, or someone else's situation, not an
+# emergency now: "someone could be seriously injured", "lucky not to be badly hurt" (a report
+# of a hazard, answered as a report), "homeless men sleep in the doorway" (the resident is
+# not the one without a home tonight). Read just before the match (or, for "homeless", just
+# after it). An actual injury or a resident's own homelessness still matches.
+_NOT_NOW: Dict[str, Tuple[Pattern[str], Optional[Pattern[str]]]] = {
+    "risk_to_life": (
+        re.compile(r"\b((could|might|may|will|would|wo|to|gonna|going to|not)( \w+)?( be| get| getting)"
+                   r"|before \w+ (is|are|gets?|getting))$", re.IGNORECASE),
+        None,
+    ),
+    "homeless_tonight": (
+        re.compile(r"\b(the|some|several|a few|many|two|three|these|those|of|for)( \w+)?$", re.IGNORECASE),
+        re.compile(r"^ (men|man|women|woman|people|person|persons|guys?|lads?|folk|community|"
+                   r"encampments?|camps?|tents?|shelters?|charit\w*)\b", re.IGNORECASE),
+    ),
+}
+
+
+def _now(category: str, text: str, match: "re.Match[str]") -> bool:
+    """Whether this match is about an emergency now (see ``_NOT_NOW``)."""
+    exclusion = _NOT_NOW.get(category)
+    if exclusion is None:
+        return True
+    before, after = exclusion
+    return not (before.search(text[: match.start()].rstrip())
+                or (after is not None and after.search(text[match.end():])))
+
 
 def _normalise(text: str) -> str:
     # Curly apostrophes and runs of spaces are common in SMS.
@@ -122,6 +150,6 @@ def urgent_category(text: Optional[str]) -> Optional[str]:
     if not normalised:
         return None
     for category, pattern in _COMPILED:
-        if pattern.search(normalised):
+        if any(_now(category, normalised, match) for match in pattern.finditer(normalised)):
             return category
     return None

@@ -81,3 +81,30 @@ def test_ordinary_messages_are_not_urgent(text: str) -> None:
 
 def test_none_is_not_urgent() -> None:
     assert urgent_category(None) is None
+
+
+@pytest.mark.parametrize("text", [
+    "if the branch falls on someone they could be seriously injured",
+    "an old lady tripped here, she was lucky not to be badly hurt",
+    "someone will get seriously hurt on this kerb",
+    "please fix it before someone gets badly hurt",
+    "somebody is going to get seriously injured one day",
+    "several homeless men sleep in the bus shelter and leave a mess",
+    "the homeless guy by the station has left bags everywhere",
+    "tents from the homeless camp are blocking the path",
+])
+def test_a_danger_that_has_not_happened_or_someone_elses_situation_is_not_an_emergency(text):
+    # A report of a hazard, answered as a report (and offered a person as every report is).
+    assert urgent_category(text) is None
+
+
+@pytest.mark.parametrize("text, category", [
+    ("a child is seriously injured on Mill Lane", "risk_to_life"),
+    ("my dad has been badly hurt, he fell on the broken paving", "risk_to_life"),
+    ("it could be seriously dangerous and a man is badly hurt already", "risk_to_life"),
+    ("I'm homeless", "homeless_tonight"),
+    ("my family is homeless and the homeless shelter is full", "homeless_tonight"),
+    ("we will be homeless tonight", "homeless_tonight"),
+])
+def test_an_actual_injury_or_the_residents_own_homelessness_still_is(text, category):
+    assert urgent_category(text) == category
