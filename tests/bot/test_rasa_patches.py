@@ -228,24 +228,33 @@ def test_event_types_resolve_as_rasas_own_lookup_does():
     assert type(user).__name__ == "UserUttered" and user.text == "hi"
 
 
+# A form whose two slots share an entity: a mapping with a role sets one slot only (unique), one
+# without sets either (not unique); the other mapping types are not about entities at all.
+TRIP_DOMAIN = """
+entities: [city]
+slots:
+  departure:
+    type: text
+    mappings: [{type: from_entity, entity: city, role: from}, {type: from_entity, entity: city}, {type: from_text}]
+  arrival:
+    type: text
+    mappings: [{type: from_entity, entity: city, role: to}, {type: from_entity, entity: city},
+               {type: from_intent, intent: affirm, value: x}]
+  note:
+    type: text
+    mappings: [{type: custom}]
+forms:
+  trip_form:
+    required_slots: [departure, arrival]
+"""
+
+
 def test_a_forms_unique_entity_mappings_are_worked_out_once_per_domain():
     from rasa.core.actions.forms import FormAction
     from rasa.shared.core.domain import Domain
 
     rasa_patches.apply()
-    domain = Domain.from_yaml("""
-entities: [city]
-slots:
-  departure:
-    type: text
-    mappings: [{type: from_entity, entity: city, role: from}, {type: from_entity, entity: city}]
-  arrival:
-    type: text
-    mappings: [{type: from_entity, entity: city, role: to}, {type: from_entity, entity: city}]
-forms:
-  trip_form:
-    required_slots: [departure, arrival]
-""")
+    domain = Domain.from_yaml(TRIP_DOMAIN)
     unique = {"type": "from_entity", "entity": "city", "role": "from"}
     shared = {"type": "from_entity", "entity": "city"}
     worked_out = []
@@ -275,22 +284,7 @@ def test_slot_extractions_unique_mapping_check_answers_as_rasas():
     from rasa.shared.core.trackers import DialogueStateTracker
 
     rasa_patches.apply()
-    domain = Domain.from_yaml("""
-entities: [city]
-slots:
-  departure:
-    type: text
-    mappings: [{type: from_entity, entity: city, role: from}, {type: from_entity, entity: city}, {type: from_text}]
-  arrival:
-    type: text
-    mappings: [{type: from_entity, entity: city}, {type: from_intent, intent: affirm, value: x}]
-  note:
-    type: text
-    mappings: [{type: custom}]
-forms:
-  trip_form:
-    required_slots: [departure, arrival]
-""")
+    domain = Domain.from_yaml(TRIP_DOMAIN)
     action = ActionExtractSlots(None)
     trackers = [DialogueStateTracker("a", domain.slots)]
     for requested in (None, "departure", "arrival"):
