@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from bot.nlu.encoder import exported_path
 from bot.settings import PROJECT_ROOT
 from bot.telemetry import no_telemetry
 
@@ -68,6 +69,27 @@ def ensure_model(root: Path = PROJECT_ROOT) -> Path:
 def _train(root: Path, path: Path) -> Path:
     print("Training data changed (or no model yet): training, this takes a few minutes...", flush=True)
     started = time.monotonic()
+    # The sentence encoder's one-off export (a fresh clone's first training) runs beside
+    # `rasa train` on the other core; the classifier waits for it (bot/nlu/intent_classifier.py).
+    export = None
+    if not exported_path(root / "models" / ".encoder").exists():
+        export = subprocess.Popen(
+            [sys.executable, "-c", "from pathlib import Path; from bot.nlu.intent_classifier import encoder_cache; "
+                                   "encoder_cache(Path('models/.encoder'))"],
+            cwd=root, env=no_telemetry(dict(os.environ)),
+        )
+    try:
+        _rasa_train(root, path)
+    finally:
+        if export is not None:
+            export.wait()
+    print(f"Trained in {time.monotonic() - started:.0f} s: {path.relative_to(root)}", flush=True)
+    prune_old_models(keep=3)
+    return path
+
+
+def _rasa_train(root: Path, path: Path) -> None:
+    """``rasa train`` into a scratch folder beside ``path``, then moved into place."""
     # Trained beside the final path and moved into place in one step, so no
     # process ever sees a half-written model under the final name.
     with tempfile.TemporaryDirectory(dir=MODELS_DIR) as scratch:
@@ -89,9 +111,6 @@ def _train(root: Path, path: Path) -> Path:
             env=no_telemetry(dict(os.environ)),
         )
         os.replace(Path(scratch) / path.name, path)
-    print(f"Trained in {time.monotonic() - started:.0f} s: {path.relative_to(root)}", flush=True)
-    prune_old_models(keep=3)
-    return path
 
 
 def prune_old_models(keep: int) -> None:

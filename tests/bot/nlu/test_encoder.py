@@ -61,3 +61,30 @@ def test_a_long_list_is_encoded_on_threads_with_the_same_vectors(encoder):
 
 def test_an_empty_list_encodes_to_nothing(encoder):
     assert encoder.encode([]).shape == (0, DIMENSION)
+
+
+def test_the_export_runs_once_when_training_and_the_early_export_meet(tmp_path, monkeypatch):
+    """bot/model.py exports the encoder beside `rasa train`; the classifier then waits for it."""
+    import threading
+    import time
+
+    from bot.nlu import encoder as encoder_module
+    from bot.nlu.encoder import exported_path
+
+    exports = []
+
+    def slow_export(destination):
+        exports.append(destination)
+        time.sleep(0.5)
+        destination.write_bytes(b"onnx")
+        return destination
+
+    monkeypatch.setattr(encoder_module, "export_onnx", slow_export)
+    found = []
+    workers = [threading.Thread(target=lambda: found.append(encoder_cache(tmp_path / "cache"))) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(exports) == 1 and found == [exported_path(tmp_path / "cache")] * 3
+    assert found[0].read_bytes() == b"onnx" and not found[0].with_suffix(".partial").exists()
