@@ -55,9 +55,11 @@ run: model
 
 # Two test processes, one test file each (pytest-xdist): the end-to-end tests
 # spend much of their time waiting on servers and browsers, so two share the 2
-# cores well. One process: .venv/bin/python -m pytest
+# cores well. Files are handed out in tests/conftest.py's order (the longest
+# first); xdist would otherwise reorder them by how many tests each holds.
+# One process: .venv/bin/python -m pytest
 test: model
-	@$(PY) -m pytest -n 2 --dist loadfile
+	@$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 bench: model
 	@$(PY) -m benchmarks.run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from rasa_sdk import Tracker
@@ -88,8 +88,21 @@ def make_tracker() -> Callable[..., Tracker]:
     return build
 
 
+# The longest end-to-end files (minutes each: their own servers, PostgreSQL, HAProxy, Chromium).
+LONGEST_FIRST = ("test_production_profile.py", "test_bilingual.py", "test_web_chat.py", "test_sms.py")
+
+
+def _start_order(item: pytest.Item) -> Tuple[int, int]:
+    path = str(item.path).replace("\\", "/")
+    if "/tests/e2e/" not in path:
+        return (1, 0)
+    name = path.rsplit("/", 1)[-1]
+    return (0, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
-    """End-to-end test files first: `make test` hands whole files to two processes in
-    this order, so the long ones start early and the short unit files fill the end,
-    instead of one process finishing a long file while the other waits."""
-    items.sort(key=lambda item: 0 if "/tests/e2e/" in str(item.path).replace("\\", "/") else 1)
+    """End-to-end test files first, the longest of them first: `make test` hands whole
+    files to two processes in this order (``--no-loadscope-reorder``), so the long ones
+    start early and the short unit files fill the end, instead of one process finishing
+    a long file while the other waits."""
+    items.sort(key=_start_order)
