@@ -30,7 +30,7 @@ $(STAMP): requirements.lock requirements-nodeps.lock
 	  echo "Install it, for example: pyenv install 3.10.13  (or: apt-get install python3.10 python3.10-venv)"; \
 	  echo "or point to one: make PYTHON=/path/to/python3.10 ..."; \
 	  exit 1; fi
-	@echo "Setting up $(VENV) with $(PYTHON) (first time: about 2 minutes)..."
+	@echo "Setting up $(VENV) with $(PYTHON) (first time: about 4 minutes on 2 cores)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip==24.0
 	@$(PY) -m pip install --progress-bar on -r requirements.lock
