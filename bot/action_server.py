@@ -54,7 +54,7 @@ def is_json(content_type: Optional[str]) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "application/json"
 
 
-# Rasa's "send it again with the domain" answer (bot/rasa_patches.py: DOMAIN_NEEDED).
+# "Send it again with the domain": Rasa's side is bot/rasa_patches.py (_request).
 DOMAIN_NEEDED = 449
 
 

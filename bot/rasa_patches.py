@@ -94,6 +94,9 @@ from rasa.shared.utils.common import all_subclasses
 from rasa.shared.exceptions import FileNotFoundException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig, concat_url
 
+# The action server's answer to a call naming a domain it does not hold.
+from bot.action_server import DOMAIN_NEEDED
+
 _original_validate_action_result = RemoteAction._validate_action_result
 _original_format_tracker_states = Policy.format_tracker_states
 _original_resolve_by_type = Event.resolve_by_type
@@ -187,8 +190,6 @@ def _kept_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
 # The encoded domain, by the identity of the dictionary Rasa sends (Domain.as_dict() returns
 # the same object for the life of a model); a new model's domain replaces it.
 _encoded_domain: Dict[str, Any] = {"of": None, "json": b"", "digest": ""}
-# The action server's answer to a call naming a domain it does not hold (bot/action_server.py).
-DOMAIN_NEEDED = 449
 
 
 def _domain_json(domain: Dict[Text, Any]) -> Tuple[bytes, str]:
@@ -304,7 +305,7 @@ def _resolve_event_type(type_name: Text, default: Optional[Any] = None) -> Optio
 
 
 # (form name, domain) -> that form's unique from-entity mappings; the domains are held, so
-# their ids are not reused, and only the last few are kept (one per model served).
+# their ids are not reused; emptied when it passes 256 entries (a few models' forms).
 _unique_mappings: Dict[Any, Any] = {}
 
 
