@@ -39,7 +39,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot.channels.guard import guard_messages
-from bot.channels.message_ids import CLIENT_MESSAGE_ID, MESSAGE_ID
+from bot.channels.message_ids import CLIENT_MESSAGE_ID, client_message_id
 from bot.channels.web import safe_metadata
 from bot.conversations import REST_CHANNEL, rest_sender_problem
 from bot.settings import Settings, load_settings
@@ -90,7 +90,7 @@ def parse_call(
     if not isinstance(message, str):
         raise RequestRefused(400, "message must be a string")
     message_id = call.get("message_id")
-    if message_id is not None and not (isinstance(message_id, str) and MESSAGE_ID.match(message_id)):
+    if message_id is not None and client_message_id(message_id) is None:
         raise RequestRefused(400, "message_id must be 1-64 letters, digits or . : _ -")
     # Photo ids that were never uploaded are dropped, as on the web chat.
     metadata = safe_metadata(call.get("metadata"), upload_base_url, uploads_dir)
