@@ -33,7 +33,9 @@ from bot.bins import WEEKDAYS
 from bot.cases.model import NewCase
 from bot.language.conversation import CHOOSE_INTENT
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
-from bot.channels.sms_text import MAX_SEGMENTS_PER_REPLY, fit_echo, render_message, segments, shorten
+from bot.channels.sms_text import (
+    MAX_SEGMENTS_PER_REPLY, NO_LIMIT, fit_echo, render_message, segments, shorten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -648,7 +650,7 @@ class ActionAskReportConfirmed(Action):
 
             def fits(text: str) -> bool:
                 body = render_message({"text": text, "buttons": buttons}, lang).body
-                return segments("\n\n".join([*said, body])) <= SMS_MAX_SEGMENTS
+                return segments("\n\n".join([*said, body])) <= MAX_SEGMENTS_PER_REPLY
 
             text = fit_echo(read_back, len(_details(category, tracker)), fits)
         else:
@@ -676,9 +678,6 @@ def _current_category(tracker: Tracker) -> Category:
     return BY_KEY.get(key or "", BY_KEY["other_problem"])
 
 
-# The read-back: no limit on the web; by SMS at most 3 segments (issue 15: in either language).
-NO_LIMIT = 10_000
-SMS_MAX_SEGMENTS = MAX_SEGMENTS_PER_REPLY
 # The read-back's label for each detail: report.label.<slot> in bot/messages/catalogue.yml.
 DETAIL_SLOTS = ("bin_type", "collection_day", "defect_surface", "defect_size", "defect_danger", "description",
                 "noise_type", "noise_when", "noise_frequency", "vehicle_registration", "vehicle_make",

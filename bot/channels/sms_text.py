@@ -139,6 +139,7 @@ def split_message(text: str, max_segments: int = MAX_SEGMENTS_PER_MESSAGE) -> Li
 
 ELLIPSIS = "..."  # GSM-7 (the one-character ellipsis would make a text UCS-2)
 MIN_ECHO = 15  # characters of a resident's answer kept at least, so it is still recognisable
+NO_LIMIT = 10_000  # an echo "limit" that cuts nothing (the web read-back; fit_echo's first try)
 
 
 def shorten(value: str, limit: int) -> str:
@@ -162,7 +163,7 @@ def fit_echo(build: Callable[[int, int], str], details: int, fits: Callable[[str
     limit that fits (at least MIN_ECHO); then fewer details. If nothing fits,
     the shortest form (the caller's text is then as short as it can be).
     """
-    whole = build(10_000, details)
+    whole = build(NO_LIMIT, details)
     if fits(whole):
         return whole
     for shown in range(details, -1, -1):
