@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from bot.nlu.encoder import CACHE_DIR as ENCODER_CACHE_DIR
 from bot.nlu.encoder import exported_path
 from bot.settings import PROJECT_ROOT
 from bot.telemetry import no_telemetry
@@ -72,10 +73,10 @@ def _train(root: Path, path: Path) -> Path:
     # The sentence encoder's one-off export (a fresh clone's first training) runs beside
     # `rasa train` on the other core; the classifier waits for it (bot/nlu/intent_classifier.py).
     export = None
-    if not exported_path(root / "models" / ".encoder").exists():
+    if not exported_path(root / ENCODER_CACHE_DIR).exists():
         export = subprocess.Popen(
             [sys.executable, "-c", "from pathlib import Path; from bot.nlu.intent_classifier import encoder_cache; "
-                                   "encoder_cache(Path('models/.encoder'))"],
+                                   f"encoder_cache(Path({ENCODER_CACHE_DIR!r}))"],
             cwd=root, env=no_telemetry(dict(os.environ)),
         )
     try:

@@ -26,6 +26,11 @@ DIMENSION = 384
 PARALLEL_FROM = 64
 
 
+# Where training caches the exported encoder (relative to the project: the classifier's
+# default ``encoder_cache_dir``, and where bot/model.py starts the export early).
+CACHE_DIR = "models/.encoder"
+
+
 def exported_path(cache_dir: Path) -> Path:
     """Where the exported encoder of the installed encoder package is cached."""
     from importlib.metadata import version

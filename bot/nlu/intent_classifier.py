@@ -87,7 +87,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             # A further problem must be this likely in its own part of the message.
             "further_problem_confidence": 0.6,
             # Where the exported encoder is cached between trainings.
-            "encoder_cache_dir": "models/.encoder",
+            "encoder_cache_dir": encoder_module.CACHE_DIR,
             # Questions of this intent also get their answer chosen (faq/bin_day, ...).
             "retrieval_intent": "faq",
             "random_seed": 42,
