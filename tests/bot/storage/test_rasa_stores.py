@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
-from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+import redis
+from rasa.core.lock_store import InMemoryLockStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.settings import PROJECT_ROOT
+from bot.storage.conversation_locks import RedisLeaseLockStore
 from bot.storage.rasa_stores import CouncilLockStore, CouncilTrackerStore
 from tests.support.redis_server import ThrowawayRedis
 
@@ -138,16 +141,61 @@ def redis_url(redis_server: ThrowawayRedis) -> str:
 def test_redis_lock_store_is_shared_by_several_rasa_servers(redis_url, monkeypatch):
     monkeypatch.setenv("REDIS_URL", redis_url)
     server_a, server_b = CouncilLockStore(), CouncilLockStore()
-    assert isinstance(server_a._inner, RedisLockStore)
+    assert isinstance(server_a._inner, RedisLeaseLockStore)
+    order = []
+
+    async def turn(server: CouncilLockStore, name: str, hold: float) -> None:
+        async with server.lock("conversation-1"):
+            order.append(f"{name} in")
+            await asyncio.sleep(hold)
+            order.append(f"{name} out")
 
     async def scenario() -> None:
-        async with server_a.lock("conversation-1"):
-            # While server A handles a message, server B sees A's ticket and has to queue.
-            assert len(server_b.get_lock("conversation-1").tickets) == 1
-            ticket = server_b.issue_ticket("conversation-1")
-            assert server_b.get_lock("conversation-1").is_locked(ticket)
-            server_b.finish_serving("conversation-1", ticket)
-        # Released by A: nothing left for B to wait for.
-        assert server_b.get_lock("conversation-1") is None
+        first = asyncio.create_task(turn(server_a, "A", 0.2))
+        await asyncio.sleep(0.05)  # A holds the lock; B, then A again, queue behind it in that order
+        second = asyncio.create_task(turn(server_b, "B", 0.05))
+        await asyncio.sleep(0.02)
+        third = asyncio.create_task(turn(server_a, "A2", 0))
+        await asyncio.gather(first, second, third)
 
     asyncio.run(scenario())
+    assert order == ["A in", "A out", "B in", "B out", "A2 in", "A2 out"]
+    # Released: nothing is left in Redis.
+    assert not redis.Redis.from_url(redis_url).keys("*")
+
+
+def test_a_dead_replicas_conversation_lock_lapses_within_the_lease(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    dead = RedisLeaseLockStore(client, lease_seconds=0.5)
+    alive = RedisLeaseLockStore(client, lease_seconds=0.5, renew_seconds=0.1)
+    # What a replica killed mid-turn leaves: the ticket it was served, never renewed or given back.
+    ticket, served = dead._issue(keys=[RedisLeaseLockStore.key("conversation-1")], args=[dead.lease_ms])
+    assert served == 1
+
+    async def scenario() -> float:
+        started = time.monotonic()
+        async with alive.lock("conversation-1"):
+            return time.monotonic() - started
+
+    waited = asyncio.run(scenario())
+    assert 0.3 < waited < 1.5  # the lease, not Rasa's 60 s ticket lifetime
+
+
+def test_a_live_turn_longer_than_the_lease_keeps_its_lock(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    store = RedisLeaseLockStore(client, lease_seconds=0.3, renew_seconds=0.05)
+    order = []
+
+    async def turn(name: str, hold: float) -> None:
+        async with store.lock("conversation-1"):
+            order.append(f"{name} in")
+            await asyncio.sleep(hold)
+            order.append(f"{name} out")
+
+    async def scenario() -> None:
+        slow = asyncio.create_task(turn("slow", 1.0))  # three leases long, renewed
+        await asyncio.sleep(0.05)
+        await asyncio.gather(slow, turn("next", 0))
+
+    asyncio.run(scenario())
+    assert order == ["slow in", "slow out", "next in", "next out"]
