@@ -12,7 +12,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 import redis
 import sqlalchemy as sa
@@ -31,6 +31,8 @@ from bot.settings import load_settings
 from bot.storage.conversation_locks import REDIS_TIMEOUT, RedisLeaseLockStore
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _sqlite_engine(url: Any) -> sa.engine.Engine:
@@ -121,13 +123,25 @@ class CouncilTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = _sqlite_engine(self.engine.url)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+            self._turn_engine = self._read_engine = self.engine
         else:
             # Rasa's engine hands out pooled connections unchecked: after PostgreSQL
-            # restarts, each dead one would fail a resident's turn. Checked on checkout.
+            # restarts, each dead one would fail a resident's turn. Checked on checkout
+            # for Rasa's own (rarer) paths.
             engine_url, kwargs = self.engine.url, create_engine_kwargs(self.engine.url)
             self.engine.dispose()
             self.engine = sa.create_engine(engine_url, pool_pre_ping=True, **kwargs)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+            # A turn's own statements (the check in retrieve, the insert in save) without
+            # the ping's round trip on every checkout: a statement that finds its
+            # connection dead is run once more on a fresh one instead (the first such
+            # error empties the pool). Reads in autocommit: no BEGIN and ROLLBACK round
+            # trips around a one-statement read. Measured: 12 -> 4 PostgreSQL round trips
+            # per turn (docs/benchmarks.md, production profile).
+            self._turn_engine = sa.create_engine(engine_url, pool_size=10, max_overflow=100)
+            self._read_engine = sa.create_engine(engine_url, pool_size=10, max_overflow=100,
+                                                 isolation_level="AUTOCOMMIT")
+        self._returning = dialect == "postgresql"
         self._known: "OrderedDict[str, _KnownTracker]" = OrderedDict()
         # Built once: constructing the statement cost more than running it (py-spy).
         events = self.SQLEvent.__table__
@@ -135,15 +149,20 @@ class CouncilTrackerStore(SQLTrackerStore):
             events.c.sender_id == sa.bindparam("sender_id")
         )
         self._insert_events = sa.insert(events)
+        self._insert_events_returning = sa.insert(events).returning(events.c.id)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """The tracker of the sender's latest session (None for a new sender)."""
         known = self._known.get(sender_id)
         if known is not None and len(known.tracker.events) == known.stored_events:
-            with self.engine.connect() as connection:
-                if self._last_event_id(connection, sender_id) == known.last_event_id:
-                    self._known.move_to_end(sender_id)
-                    return known.tracker
+
+            def check() -> Optional[int]:
+                with self._read_engine.connect() as connection:
+                    return self._last_event_id(connection, sender_id)
+
+            if _once_more_if_disconnected(check) == known.last_event_id:
+                self._known.move_to_end(sender_id)
+                return known.tracker
         self._known.pop(sender_id, None)
         return self._load(sender_id)
 
@@ -165,8 +184,16 @@ class CouncilTrackerStore(SQLTrackerStore):
             # The usual turn: the new events are the ones after those we stored. A plain
             # transaction, without an ORM session (a tenth of the save's CPU).
             new_events = list(tracker.events)[known.stored_events :]
-            with self.engine.begin() as connection:
-                last_event_id = self._insert(connection, tracker.sender_id, new_events)
+            sent = []
+
+            def write() -> Optional[int]:
+                with self._turn_engine.connect() as connection:
+                    with connection.begin():
+                        last = self._insert(connection, tracker.sender_id, new_events)
+                        sent.append(True)  # a failure after this is the commit's: never written twice
+                    return last
+
+            last_event_id = _once_more_if_disconnected(write, unless=lambda: bool(sent))
         else:
             with self.session_scope() as session:
                 new_events = list(self._additional_events(session, tracker))
@@ -183,6 +210,11 @@ class CouncilTrackerStore(SQLTrackerStore):
 
     def _insert(self, connection: Any, sender_id: str, events: List[Any]) -> Optional[int]:
         """Store ``events``; the sender's highest event id afterwards."""
+        if events and self._returning:
+            # Under the conversation's lock nobody else adds this sender's events, so the
+            # highest id we were given is the sender's: no max(id) round trip.
+            rows = [self._row(sender_id, e) for e in events]
+            return max(connection.execute(self._insert_events_returning, rows).scalars())
         if events:
             connection.execute(self._insert_events, [self._row(sender_id, e) for e in events])
         return self._last_event_id(connection, sender_id)
@@ -210,6 +242,17 @@ class CouncilTrackerStore(SQLTrackerStore):
             "action_name": data.get("name"),
             "data": json.dumps(data),
         }
+
+
+def _once_more_if_disconnected(work: Callable[[], T], unless: Callable[[], bool] = lambda: False) -> T:
+    """``work()``; again once if its pooled connection had died (the database restarted), unless ``unless()``."""
+    try:
+        return work()
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated or unless():
+            raise
+        logger.info("Tracker store: a pooled connection had closed (database restarted?); trying a fresh one")
+        return work()
 
 
 class CouncilLockStore(LockStore):

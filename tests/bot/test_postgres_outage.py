@@ -79,6 +79,10 @@ async def test_the_stores_work_again_at_once_when_postgresql_returns(request, po
     tracker = DialogueStateTracker.from_events("resident", [ActionExecuted("action_listen"), UserUttered("hello")],
                                                domain.slots)
     await trackers.save(tracker)
+    # A turn as Rasa makes it (retrieve, save): the store's kept connections are open when PostgreSQL goes.
+    tracker = await trackers.retrieve("resident")
+    tracker.update(UserUttered("are you there?"))
+    await trackers.save(tracker)
     assert sms.accept_inbound("SM" + "1" * 32, "+447700900123", "hello", []) is not None
 
     postgres.pause()
@@ -88,5 +92,5 @@ async def test_the_stores_work_again_at_once_when_postgresql_returns(request, po
     tracker.update(UserUttered("still there?"))
     await trackers.save(tracker)
     assert [e.text for e in (await CouncilTrackerStore(domain=domain).retrieve("resident")).events
-            if isinstance(e, UserUttered)] == ["hello", "still there?"]
+            if isinstance(e, UserUttered)] == ["hello", "are you there?", "still there?"]
     assert sms.accept_inbound("SM" + "2" * 32, "+447700900123", "again", []) is not None
