@@ -232,14 +232,18 @@ def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Back
     (socket.io's long-polling needs every request of a session on one server).
     A replica whose ``/ready`` fails gets no new traffic; a request whose
     connection fails, or whose server dies before answering, is retried once on
-    the other replica (``retry-on``). With ``metrics_port``, HAProxy's own
+    the other replica (``retry-on``). The four Rasa backends share one check of
+    each replica (``rasa_any``'s; the others ``track`` it). With ``metrics_port``, HAProxy's own
     Prometheus series (which replicas are in rotation) there, behind
     METRICS_TOKEN, which the file names and HAProxy reads from its environment:
     nothing secret is in the file.
     """
 
-    def servers(backend: Backend) -> List[str]:
-        checked = [f"    server {backend.name}{i + 1} {host}:{port} check"
+    def servers(backend: Backend, track: str = "") -> List[str]:
+        # ``track``: take another backend's check of the same servers instead of
+        # probing them again (each /ready costs the replica a database and Redis probe).
+        how = f"track {track}/{backend.name}{{}}" if track else "check"
+        checked = [f"    server {backend.name}{i + 1} {host}:{port} " + how.format(i + 1)
                    for i, port in enumerate(backend.ports)]
         # When every replica fails its check at once (probes slowed by load, a
         # database blip), still try them rather than answer 503 to everyone: a
@@ -292,19 +296,19 @@ def haproxy_config(host: str, rasa: Backend, actions: Backend, others: List[Back
         "    balance hash req.body_param(From)",
         "    hash-type consistent",
         "    retry-on conn-failure empty-response",
-        *check(rasa), *servers(rasa),
+        *servers(rasa, track="rasa_any"),
         "",
         "backend rasa_rest",
         "    option http-buffer-request",
         "    balance hash req.body,json_query('$.sender')",
         "    hash-type consistent",
         "    retry-on conn-failure empty-response",
-        *check(rasa), *servers(rasa),
+        *servers(rasa, track="rasa_any"),
         "",
         "backend rasa_socketio",
         "    balance source",
         "    hash-type consistent",
-        *check(rasa), *servers(rasa),
+        *servers(rasa, track="rasa_any"),
         "",
         "backend rasa_any",
         "    balance roundrobin",

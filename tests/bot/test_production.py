@@ -25,10 +25,15 @@ def test_haproxy_routes_each_conversation_to_one_replica_and_checks_readiness() 
     assert "balance hash req.body_param(From)" in sections["backend rasa_sms"]  # one phone, one replica
     assert "balance hash req.body,json_query('$.sender')" in sections["backend rasa_rest"]
     assert "balance source" in sections["backend rasa_socketio"]  # socket.io's polling needs one server
-    for name in ("rasa_sms", "rasa_rest", "rasa_socketio", "rasa_any", "actions"):
+    for name in ("rasa_any", "actions"):
         block = sections[f"backend {name}"]
         ports = ACTIONS.ports if name == "actions" else RASA.ports
         assert "uri /ready" in block and all(f"127.0.0.1:{port} check" in block for port in ports), name
+    # The other Rasa backends follow rasa_any's check of the same replicas rather than probe them again.
+    for name in ("rasa_sms", "rasa_rest", "rasa_socketio"):
+        block = sections[f"backend {name}"]
+        assert " check" not in block and "httpchk" not in block, name
+        assert all(f"127.0.0.1:{port} track rasa_any/rasa{i + 1}" in block for i, port in enumerate(RASA.ports)), name
     # Every replica failing its check at once (load, a blip) still gets traffic, not 503s for everyone.
     assert "option allbackups" in sections["backend rasa_rest"]
     assert "server rasa1-unchecked 127.0.0.1:15006 backup" in sections["backend rasa_rest"]
