@@ -32,6 +32,8 @@ def training_inputs(root: Path = PROJECT_ROOT) -> Iterable[Path]:
     yield from sorted(p for p in (root / "data").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt"))
     # Our own NLU components: changing how they train changes the model.
     yield from sorted((root / "bot" / "nlu").glob("*.py"))
+    # Their data: the Welsh gloss's lexicon (bot/nlu/welsh_gloss.tsv).
+    yield from sorted((root / "bot" / "nlu").glob("*.tsv"))
 
 
 def fingerprint(root: Path = PROJECT_ROOT) -> str:

@@ -39,7 +39,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import encoder as encoder_module
-from bot.nlu import faq_answers
+from bot.nlu import faq_answers, welsh_gloss
 from bot.nlu.linear import softmax, split_weights
 from bot.nlu.courtesy import without_courtesy
 from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts
@@ -157,7 +157,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
             self.words.fit(texts)
             self.chars.fit(texts)
-            features = self._features(texts, self.encoder.encode(texts))
+            features = self._features(texts, welsh_gloss.encode(self.encoder, texts))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.model = LogisticRegression(
@@ -210,7 +210,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         return [found[key] for key in keys]
 
     def _compute(self, cores: Sequence[str]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-        vectors = self.encoder.encode(cores) * self.config["encoder_weight"]
+        vectors = welsh_gloss.encode(self.encoder, cores) * self.config["encoder_weight"]
         words, chars = self.words.transform(cores), self.chars.transform(cores)
         rows = softmax(vectors, words, chars, self._weights())
         answer_rows = None if self.answers is None else softmax(vectors, words, chars, self.answers.split_weights())

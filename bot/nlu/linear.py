@@ -22,7 +22,8 @@ Weights = Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def split_weights(model: LogisticRegression, word_count: int) -> Weights:
     """The model's weights per feature block, each (features x classes) and contiguous, and its intercepts."""
     coef = model.coef_
-    cut1 = DIMENSION
+    # The dense block: an English text's encoder vector, then a Welsh text's gloss's (bot/nlu/welsh_gloss.py).
+    cut1 = 2 * DIMENSION
     cut2 = cut1 + word_count
     return (
         np.ascontiguousarray(coef[:, :cut1].T),

@@ -1,0 +1,155 @@
+"""A word-by-word English gloss of a Welsh message, for the sentence encoder only.
+
+The sentence encoder (bot/nlu/encoder.py, all-MiniLM-L6-v2) learned English
+only: a Welsh report ("mae'r golau stryd wedi torri ers wythnos") is noise to
+it, so Welsh rested on the word and character n-grams alone and was read with
+low confidence (docs/nlu-evaluation.md, "Welsh (issue 15)"). The encoder is
+given the gloss instead ("the street light has broken since week"): broken
+English, but English it knows. The n-grams still read the resident's own words.
+
+The encoder's vector goes in one of two places: an English (or undecided)
+text's in the first ``DIMENSION`` columns, a Welsh text's gloss's in the next
+``DIMENSION`` (``encode``). So the weights English is read by are learned from
+English alone (Welsh used to put noise there; mixing the glosses in moved the
+English figures), and Welsh has weights of its own over what its gloss means.
+Each text is still encoded once. Measured: docs/nlu-evaluation.md, "Welsh".
+
+The lexicon is ours (``welsh_gloss.tsv``: council vocabulary, function words,
+days, replies), in radical forms; a word not in it is looked up again as each
+radical its mutation could come from ("fin", "min" -> "bin"; "nghar", "char",
+"gar" -> "car"; "dwll" -> "twll"), and "'r", "'n" and the like are split off.
+Words it does not know are kept: English loanwords and code-switching ("mae'r
+bins heb gael eu collectio") reach the encoder as they were written.
+
+Only messages identified as Welsh are glossed (bot/language/identify.py, the
+same step that sets a conversation's language); English text is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from bot.nlu.encoder import DIMENSION
+
+LEXICON_FILE = Path(__file__).with_name("welsh_gloss.tsv")
+# The longest phrase in the lexicon, in words.
+MAX_PHRASE = 4
+
+# Initial letters a mutation leaves -> the radical letters it may have come from, most
+# likely first (soft, nasal, aspirate; "h" before a vowel after "ei", "eu", "ein").
+_MUTATIONS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("ngh", ("c",)), ("mh", ("p",)), ("nh", ("t",)), ("ng", ("g",)), ("ch", ("c",)), ("ph", ("p",)),
+    ("th", ("t",)), ("dd", ("d",)), ("f", ("b", "m")), ("b", ("p",)), ("d", ("t",)), ("g", ("c",)),
+    ("l", ("ll", "gl")), ("r", ("rh", "gr")), ("m", ("b",)), ("n", ("d",)), ("h", ("",)),
+)
+_VOWELS = "aeiouwyâêîôûŵŷ"
+# What follows an apostrophe: "mae'r" (is the), "i'n" (to our / in), "wedi'i" (has its).
+_CLITICS = {"r": "the", "n": "", "i": "", "u": "", "w": "", "m": "my", "ch": "your", "th": "your", "na": "there"}
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
+_EDGES = re.compile(r"^[^\w']+|[^\w']+$")
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Dict[str, str]:
+    """The Welsh -> English lexicon (``welsh_gloss.tsv``), keys lower case."""
+    entries: Dict[str, str] = {}
+    for line in LEXICON_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        welsh, _, english = line.partition("\t")
+        entries[" ".join(welsh.lower().split())] = english.strip()
+    return entries
+
+
+def radicals(word: str) -> List[str]:
+    """The radical forms ``word`` could be a mutation of (not including itself)."""
+    found = []
+    for mutated, sources in _MUTATIONS:
+        if word.startswith(mutated) and len(word) > len(mutated):
+            found.extend(source + word[len(mutated):] for source in sources)
+    if word[:1] in _VOWELS:
+        found.append("g" + word)  # soft mutation drops g: "olau" <- "golau", "wastraff" <- "gwastraff"
+    return found
+
+
+def word_gloss(word: str) -> Optional[str]:
+    """English for one Welsh word (lower case), or None when the lexicon does not know it."""
+    words = lexicon()
+    if word in words:
+        return words[word]
+    for radical in radicals(word):
+        if radical in words:
+            return words[radical]
+    if "'" in word.strip("'"):
+        head, _, tail = word.strip("'").partition("'")
+        head_gloss = word_gloss(head)
+        if head_gloss is not None and tail in _CLITICS:
+            return " ".join(w for w in (head_gloss, _CLITICS[tail]) if w)
+    return None
+
+
+def _tokens(text: str) -> List[str]:
+    return [t for t in (_EDGES.sub("", raw) for raw in text.translate(_APOSTROPHES).lower().split()) if t]
+
+
+def gloss(text: str) -> str:
+    """``text`` read word by word into English: known phrases and words translated, the rest kept."""
+    words = lexicon()
+    tokens = _tokens(text)
+    out: List[str] = []
+    index = 0
+    while index < len(tokens):
+        for size in range(min(MAX_PHRASE, len(tokens) - index), 1, -1):
+            phrase = " ".join(tokens[index:index + size])
+            if phrase in words:
+                out.append(words[phrase])
+                index += size
+                break
+        else:
+            token = tokens[index]
+            english = word_gloss(token)
+            out.append(token if english is None else english)
+            index += 1
+    return " ".join(w for w in out if w)
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # type: ignore[no-untyped-def]
+    from bot.language.identify import Identifier
+
+    return Identifier(["cy", "en"])
+
+
+def is_welsh(text: str) -> bool:
+    """Whether ``text`` is identified as Welsh (bot/language/identify.py)."""
+    guess = _identifier().identify(text)
+    return guess is not None and guess.language == "cy"
+
+
+def welsh_flags(texts: Sequence[str]) -> List[bool]:
+    """Whether each text is Welsh, decided on its lower-cased form with spaces collapsed: the
+    form the classifier parses (its cache key), so training and parsing decide alike."""
+    return [is_welsh(" ".join(text.lower().split())) for text in texts]
+
+
+def encode(encoder, texts: Sequence[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The classifier's dense features, ``2 * DIMENSION`` wide: the encoder's vector of an English
+    text in the first half, of a Welsh text's gloss in the second (the other half zero)."""
+    flags = welsh_flags(texts)
+    read = [gloss(text) if welsh else text for text, welsh in zip(texts, flags)]
+    vectors = np.asarray(encoder.encode(read), dtype=np.float32)
+    out = np.zeros((len(texts), 2 * DIMENSION), dtype=np.float32)
+    for row, welsh in enumerate(flags):
+        start = DIMENSION if welsh else 0
+        out[row, start:start + DIMENSION] = vectors[row]
+    return out
+
+
+def for_encoder(texts: Sequence[str]) -> List[str]:
+    """What the sentence encoder reads for each text: the gloss of a Welsh one, any other as it is."""
+    return [gloss(text) if welsh else text for text, welsh in zip(texts, welsh_flags(texts))]
