@@ -76,3 +76,28 @@ def test_short_answers_and_answers_with_no_report_near_are_left_alone():
     # Other dialogue acts are never questioned, however long.
     thanks = _ranking(("thank", 0.5), ("report_litter", 0.4))
     assert not report_behind_answer(thanks, 12, 8, 0.5)
+
+
+def test_a_welsh_report_has_its_own_threshold():
+    """config.yml's welsh_threshold (0.4): a Welsh report read at 0.45 is taken, an English one
+    at 0.45 is still asked about, and below 0.4 a Welsh one is asked about too."""
+    import yaml
+
+    from bot.settings import PROJECT_ROOT
+
+    pipeline = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())["pipeline"]
+    config = next(c for c in pipeline if c["name"] == "bot.nlu.unsure.UnsureReportFallback")
+    component = UnsureReportFallback(config)
+    assert component.welsh_threshold == 0.4
+
+    def read(text, confidence):
+        ranking = _ranking(("report_streetlight", confidence), ("report_other_problem", 0.1))
+        message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+        component.process([message])
+        return message.get("intent")["name"]
+
+    assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.45) == "report_streetlight"
+    assert read("the street light outside the school has gone off", 0.45) == "nlu_fallback"
+    assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.35) == "nlu_fallback"
+    # Without a Welsh threshold, Welsh is read as English is.
+    assert UnsureReportFallback({}).welsh_threshold is None
