@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import redis
 import sqlalchemy as sa
@@ -62,6 +64,16 @@ def _sqlite_engine(url: Any) -> sa.engine.Engine:
     return engine
 
 
+# The conversation whose lock this task holds, and that hold's own token (CouncilLockStore.lock).
+_HOLDING: "ContextVar[Optional[Tuple[str, object]]]" = ContextVar("council_conversation_lock", default=None)
+
+
+def _hold_of(sender_id: str) -> Optional[object]:
+    """The token of this task's hold on ``sender_id``'s lock, or None when it holds none."""
+    holding = _HOLDING.get()
+    return holding[1] if holding is not None and holding[0] == sender_id else None
+
+
 @dataclass
 class _KnownTracker:
     """A tracker this process last saved or loaded, and what the database holds of it."""
@@ -69,6 +81,10 @@ class _KnownTracker:
     tracker: DialogueStateTracker
     stored_events: int  # how many of tracker.events are in the database
     last_event_id: Optional[int]  # the sender's highest events.id at that moment
+    # The lock hold during which the database was last seen to hold exactly this: within
+    # that hold no other replica can add events (they take the lock first), so the
+    # turn's later retrieves (Rasa's own, after bot/rasa_retries.py's) need no check.
+    checked_in: Optional[object] = None
 
 
 class CouncilTrackerStore(SQLTrackerStore):
@@ -155,12 +171,17 @@ class CouncilTrackerStore(SQLTrackerStore):
         """The tracker of the sender's latest session (None for a new sender)."""
         known = self._known.get(sender_id)
         if known is not None and len(known.tracker.events) == known.stored_events:
+            hold = _hold_of(sender_id)
+            if hold is not None and known.checked_in is hold:
+                self._known.move_to_end(sender_id)
+                return known.tracker
 
             def check() -> Optional[int]:
                 with self._read_engine.connect() as connection:
                     return self._last_event_id(connection, sender_id)
 
             if _once_more_if_disconnected(check) == known.last_event_id:
+                known.checked_in = hold
                 self._known.move_to_end(sender_id)
                 return known.tracker
         self._known.pop(sender_id, None)
@@ -173,7 +194,7 @@ class CouncilTrackerStore(SQLTrackerStore):
             if not rows or not self.domain:
                 return None
             tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
-            self._remember(_KnownTracker(tracker, len(tracker.events), rows[-1].id))
+            self._remember(_KnownTracker(tracker, len(tracker.events), rows[-1].id, _hold_of(sender_id)))
             return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -206,7 +227,7 @@ class CouncilTrackerStore(SQLTrackerStore):
             # returns only the latest session, so the next turn reloads it.
             self._known.pop(tracker.sender_id, None)
         else:
-            self._remember(_KnownTracker(tracker, len(tracker.events), last_event_id))
+            self._remember(_KnownTracker(tracker, len(tracker.events), last_event_id, _hold_of(tracker.sender_id)))
 
     def _insert(self, connection: Any, sender_id: str, events: List[Any]) -> Optional[int]:
         """Store ``events``; the sender's highest event id afterwards."""
@@ -277,8 +298,15 @@ class CouncilLockStore(LockStore):
             self._inner = InMemoryLockStore()
             logger.info("Lock store: in-memory (one Rasa process)")
 
-    def lock(self, conversation_id: str, *args: Any, **kwargs: Any) -> Any:
-        return self._inner.lock(conversation_id, *args, **kwargs)
+    @asynccontextmanager
+    async def lock(self, conversation_id: str, *args: Any, **kwargs: Any) -> AsyncIterator[None]:
+        """Rasa's ``lock``; the tracker store is told which conversation this task holds (``_HOLDING``)."""
+        async with self._inner.lock(conversation_id, *args, **kwargs):
+            token = _HOLDING.set((conversation_id, object()))
+            try:
+                yield None
+            finally:
+                _HOLDING.reset(token)
 
     def get_lock(self, conversation_id: str) -> Optional[TicketLock]:
         return self._inner.get_lock(conversation_id)

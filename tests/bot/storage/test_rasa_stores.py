@@ -86,6 +86,41 @@ def test_another_servers_turn_is_seen_not_the_remembered_tracker(tracker_db, dom
     assert stored_rows(server_a, "resident-2") == len(on_a.events) == 7
 
 
+def test_within_one_hold_of_the_lock_the_database_is_asked_once(tracker_db, domain, monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    server_a, server_b = CouncilTrackerStore(domain=domain), CouncilTrackerStore(domain=domain)
+    locks = CouncilLockStore()
+    tracker = DialogueStateTracker.from_events("resident-5", [ActionExecuted("action_listen"), *a_turn("hello")],
+                                               domain.slots)
+    asyncio.run(server_a.save(tracker))
+    checks = []
+    original = server_a._last_event_id
+    monkeypatch.setattr(server_a, "_last_event_id", lambda *args: checks.append(1) or original(*args))
+
+    async def turn(store: CouncilTrackerStore, text: str) -> DialogueStateTracker:
+        async with locks.lock("resident-5"):
+            await store.retrieve("resident-5")  # bot/rasa_retries.py's look for a repeated message id
+            current = await store.retrieve("resident-5")  # Rasa's own
+            for event in a_turn(text):
+                current.update(event)
+            await store.save(current)
+            return current
+
+    asyncio.run(turn(server_a, "my bin"))
+    # The first retrieve of the hold asks; the second does not. (The save asks for the new highest
+    # id on SQLite, which has no INSERT ... RETURNING here.)
+    assert len(checks) == 2
+    # Another replica's turn in between is still seen: each new hold checks again.
+    asyncio.run(turn(server_b, "the blue one"))
+    assert [e.text for e in asyncio.run(turn(server_a, "thanks")).events if isinstance(e, UserUttered)] == [
+        "hello", "my bin", "the blue one", "thanks"]
+    assert len(checks) == 4
+    # Outside any hold (the HTTP API's reads), every retrieve checks.
+    asyncio.run(server_a.retrieve("resident-5"))
+    asyncio.run(server_a.retrieve("resident-5"))
+    assert len(checks) == 6
+
+
 def test_a_turn_that_failed_before_saving_is_not_handed_back(tracker_db, domain):
     store = CouncilTrackerStore(domain=domain)
     tracker = DialogueStateTracker.from_events("resident-3", [ActionExecuted("action_listen"), *a_turn("hello")], domain.slots)
