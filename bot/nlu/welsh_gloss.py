@@ -39,6 +39,18 @@ from bot.nlu.encoder import DIMENSION
 LEXICON_FILE = Path(__file__).with_name("welsh_gloss.tsv")
 # The longest phrase in the lexicon, in words.
 MAX_PHRASE = 4
+# Lexicon words, and English words that look like a mutated lexicon word ("for" <- "mor", "no" <- "do"),
+# that English messages are full of: no evidence that a message is Welsh. A message with no other lexicon word is not identified at all, which keeps
+# the identification step (~0.1 ms a short message, more a long one) off nearly every English message.
+SHARED_WITH_ENGLISH = frozenset("""
+a ac ag am at bag band be beth bin bins bob bore brown cal car cod cul da dan dim do does e fan fe ga gen
+graffiti graffitti gwyn help helo hen hi hun i lamp landlord lan mam mas mi mis na ni nos offer ol os pa
+pam partner pen person plant post problem robot staff storm sul ta tad tai tan tap tarmac tenant ti to tri
+tu ty un union wal warden well y yn
+for no an more me than reg goes he law i'm rad nan lawn min
+""".split())
+# Identification reads at most this many words: a long message's language shows in its start.
+IDENTIFY_WORDS = 30
 
 # Initial letters a mutation leaves -> the radical letters it may have come from, most
 # likely first (soft, nasal, aspirate; "h" before a vowel after "ei", "eu", "ein").
@@ -131,10 +143,37 @@ def is_welsh(text: str) -> bool:
     return guess is not None and guess.language == "cy"
 
 
+@lru_cache(maxsize=1)
+def _welsh_forms() -> frozenset:
+    """Every single-word lexicon entry and each of its mutated forms, less those English shares."""
+    forms = set()
+    for word in (key for key in lexicon() if " " not in key):
+        forms.add(word)
+        for mutated, sources in _MUTATIONS:
+            forms.update(mutated + word[len(source):] for source in sources if source and word.startswith(source))
+        if word.startswith("g"):
+            forms.add(word[1:])
+        if word[:1] in _VOWELS:
+            forms.add("h" + word)
+    return frozenset(forms - SHARED_WITH_ENGLISH)
+
+
+def _has_welsh_words(tokens: Sequence[str]) -> bool:
+    """Whether any token is a lexicon word (mutated, or with "'r", "'n"...) that English does not share.
+    Set look-ups only: it runs on every message, English ones included."""
+    forms = _welsh_forms()
+    return any(token in forms or token.split("'")[0] in forms for token in tokens)
+
+
 def welsh_flags(texts: Sequence[str]) -> List[bool]:
-    """Whether each text is Welsh, decided on its lower-cased form with spaces collapsed: the
-    form the classifier parses (its cache key), so training and parsing decide alike."""
-    return [is_welsh(" ".join(text.lower().split())) for text in texts]
+    """Whether each text is Welsh: it has a Welsh word of the lexicon and is identified as Welsh
+    (bot/language/identify.py) on its first ``IDENTIFY_WORDS`` words, lower-cased with spaces
+    collapsed: the form the classifier parses (its cache key), so training and parsing decide alike."""
+    flags = []
+    for text in texts:
+        words = text.lower().split()[:IDENTIFY_WORDS]
+        flags.append(_has_welsh_words(_tokens(" ".join(words))) and is_welsh(" ".join(words)))
+    return flags
 
 
 def encode(encoder, texts: Sequence[str]) -> np.ndarray:  # type: ignore[no-untyped-def]

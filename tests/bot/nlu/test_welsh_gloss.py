@@ -105,10 +105,13 @@ def test_the_classifier_gives_the_encoder_the_gloss_and_the_ngrams_the_welsh():
     assert classifier.model.classes_[rows[0].argmax()] == "report_streetlight"
 
 
-def test_the_language_is_decided_on_the_form_the_classifier_parses(monkeypatch):
-    """Training reads texts as written, parsing their lower-cased cache keys: both decide alike."""
+def test_identification_runs_only_on_welsh_words_in_the_form_the_classifier_parses(monkeypatch):
+    """Training reads texts as written, parsing their lower-cased cache keys: both decide alike. A message
+    without a Welsh word of the lexicon (nearly every English one) is not identified at all."""
     calls = []
     real = welsh_gloss.is_welsh
     monkeypatch.setattr(welsh_gloss, "is_welsh", lambda text: calls.append(text) or real(text))
-    for_encoder(["Mae'r golau stryd wedi torri", "pothole"])
-    assert calls == ["mae'r golau stryd wedi torri", "pothole"]
+    flags = welsh_gloss.welsh_flags(["Mae'r golau  stryd wedi torri", "pothole for more than a week, no one came",
+                                     "dydy fy min heb ei gasglu"])
+    assert flags == [True, False, True]
+    assert calls == ["mae'r golau stryd wedi torri", "dydy fy min heb ei gasglu"]
