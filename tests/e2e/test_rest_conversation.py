@@ -231,3 +231,12 @@ def test_a_message_sent_again_with_its_id_is_answered_once_and_makes_one_case(st
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
                             {"s": me}).scalar_one() == len(turns) + 2
+
+
+def test_the_rasa_server_runs_without_tensorflow(stack):
+    # bot/tensorflow_deferred.py: Rasa's TensorFlow modules are never used by this
+    # pipeline, so the server that has answered turns has not loaded the library.
+    assert "assistant" in stack.say_text(_sender(), "hi")
+    rasa = next(service for service in stack.services if service.name == "Rasa server")
+    with open(f"/proc/{rasa.process.pid}/maps", encoding="utf-8") as maps:
+        assert "libtensorflow" not in maps.read()
