@@ -6,7 +6,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import inspect, text
+import threading
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.pool import QueuePool
 
 from bot.storage.database import SchemaTooOld, create_schema, make_engine
 from bot.storage.schema import metadata
@@ -48,3 +51,43 @@ def test_a_change_that_cannot_be_made_automatically_stops_with_what_to_do(tmp_pa
         conn.execute(text("CREATE TABLE notifications (id INTEGER PRIMARY KEY, detail TEXT)"))
     with pytest.raises(SchemaTooOld, match="notifications lacks the column case_id.*make clean"):
         create_schema(engine)
+
+
+def _connections_opened(engine) -> list:
+    opened: list = []
+    event.listen(engine, "connect", lambda *_: opened.append(1))
+    return opened
+
+
+def test_a_pooled_sqlite_engine_keeps_its_connection_across_queries_and_threads(tmp_path: Path):
+    # The action server, SMS channel and worker use pooled engines: an unpooled one
+    # opened a connection and set its PRAGMAs for every query (docs/benchmarks.md).
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    pooled, unpooled = make_engine(url, pooled=True), make_engine(url)
+    create_schema(pooled)
+    opened_pooled, opened_unpooled = _connections_opened(pooled), _connections_opened(unpooled)
+    for engine in (pooled, unpooled):
+        for _ in range(5):
+            with engine.connect() as connection:
+                assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    worker = threading.Thread(target=lambda: pooled.connect().close())
+    worker.start()
+    worker.join()
+    assert opened_pooled == []  # the one schema creation opened serves all, from any thread
+    assert len(opened_unpooled) == 5
+
+
+def test_the_action_servers_stores_share_one_pooled_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from actions import services
+
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cases.db'}")
+    for cached in (services.settings, services.case_store, services.escalation_store, services.duplicate_finder):
+        cached.cache_clear()
+    try:
+        engine = services.case_store().engine
+        assert isinstance(engine.pool, QueuePool)
+        assert services.escalation_store().engine is engine and services.duplicate_finder().engine is engine
+    finally:
+        for cached in (services.settings, services.case_store, services.escalation_store, services.duplicate_finder):
+            cached.cache_clear()
