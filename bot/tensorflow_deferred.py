@@ -76,6 +76,13 @@ class DeferredName:
             raise AttributeError(attribute)
         return getattr(self.real(), attribute)
 
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        # A patch through a stand-in must reach the real class, not the stand-in.
+        if attribute == "_deferred":
+            object.__setattr__(self, attribute, value)
+        else:
+            setattr(self.real(), attribute, value)
+
     def __instancecheck__(self, instance: Any) -> bool:
         return isinstance(instance, self.real())
 

@@ -24,6 +24,9 @@ class Mine(DIETClassifier):
     pass
 seen["subclass"] = issubclass(Mine, GraphComponent) and issubclass(Mine, DIETClassifier)
 seen["instance"] = isinstance(object(), DIETClassifier)
+DIETClassifier.patched_here = True
+import rasa.nlu.classifiers.diet_classifier as real
+seen["patch_reaches_the_class"] = real.DIETClassifier.patched_here
 print(json.dumps(seen))
 """
 
@@ -36,5 +39,5 @@ def test_rasa_imports_without_tensorflow_until_a_deferred_name_is_used():
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {
         "after_import": False, "rules_are_not_diet": False, "after_use": True, "epochs": 300,
-        "subclass": True, "instance": False,
+        "subclass": True, "instance": False, "patch_reaches_the_class": True,
     }
