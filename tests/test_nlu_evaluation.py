@@ -10,11 +10,12 @@ from bot.nlu_evaluation import HOLDOUT, HOLDOUT_CY, Parser, evaluate, readings, 
 from bot.settings import PROJECT_ROOT
 
 MIN_MACRO_F1 = 0.92
-# Welsh, from the same model as English (issue 15; docs/nlu-evaluation.md, "Welsh"). Measured 0.818
-# (fallbacks counted as misses) and 0.914 (the model's first reading); the issue's 0.90 is met only by
-# the first reading, so these floors guard against losing what there is.
-MIN_WELSH_ACCURACY = 0.78
-MIN_WELSH_FIRST_READING = 0.88
+# Welsh, from the same model as English (issue 15; docs/nlu-evaluation.md, "Welsh"). Measured 0.910
+# (fallbacks counted as misses: the issue's 0.90) and 0.948 (the model's first reading) once the encoder
+# reads an English gloss of Welsh (bot/nlu/welsh_gloss.py) and Welsh has its own unsure threshold; before
+# them 0.806 and 0.917. The floors leave a few messages' room for a retrain's wobble.
+MIN_WELSH_ACCURACY = 0.89
+MIN_WELSH_FIRST_READING = 0.93
 
 
 def _texts(path: Path) -> set:

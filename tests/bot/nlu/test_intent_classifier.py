@@ -26,6 +26,10 @@ def _parse(agent, text):
     ("Silver car parked on Ribble Close since March, flat tyres and no tax", "report_abandoned_vehicle"),
     ("thanks very much", "thank"),
     ("hello", "greet"),
+    # Welsh as it is texted: mutations, code-switching (the encoder reads a gloss: bot/nlu/welsh_gloss.py).
+    ("mae'r bins heb gael eu collectio wsnos yma", "report_missed_bin"),
+    ("ma nghar i di cal ei flocio gan fan ar y pafin", "report_parking"),
+    ("mae rhywun wedi taflu matres a hen soffa ar y llain las ger y garejys", "report_flytipping"),
 ])
 def test_reports_in_residents_own_words(agent, text, intent):
     assert _parse(agent, text)["intent"]["name"] == intent
@@ -84,9 +88,12 @@ def test_probabilities_are_the_logistic_regressions_own(agent):
     from bot.nlu.intent_classifier import EncoderIntentClassifier
 
     classifier = _classifier(agent, EncoderIntentClassifier)
-    texts = ["Hi, bins not emptied on Ash Road again. Thanks", "massive pothole", "", "thank you"]
+    from bot.nlu import welsh_gloss
+
+    texts = ["Hi, bins not emptied on Ash Road again. Thanks", "massive pothole", "", "thank you",
+             "mae'r golau stryd wedi torri ers wythnos"]
     cores = [without_courtesy(t) for t in texts]
-    expected = classifier.model.predict_proba(classifier._features(cores, classifier.encoder.encode(cores)))
+    expected = classifier.model.predict_proba(classifier._features(cores, welsh_gloss.encode(classifier.encoder, cores)))
     assert np.allclose(classifier.probabilities(texts), expected, atol=1e-9)
 
 
