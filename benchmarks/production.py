@@ -43,7 +43,7 @@ from bot.storage.database import make_engine
 from bot.storage.schema import cases, outbox
 from tests.support.stack import free_port
 
-REFERENCE_TURN_TIMEOUT = 120  # longer than a dead replica's conversation lock (TICKET_LOCK_LIFETIME, 60 s)
+REFERENCE_TURN_TIMEOUT = 120  # far longer than a dead replica's conversation lock (a 5 s lease)
 
 
 class Load:

@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from bot.model import ensure_model
 from bot.production import Production, Replicas, postgres_bin_dir
 from bot.settings import Settings
 from bot.storage.cases import CaseStore
+from bot.storage.conversation_locks import LEASE_SECONDS, RedisLeaseLockStore
 from bot.storage.database import make_engine
 from bot.storage.schema import cases, outbox
 from tests.support.delivery import http_json, new_case
@@ -89,8 +91,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "CONSOLE_PORT": str(free_port()), "OPEN311_SANDBOX_PORT": str(free_port()),
         "OUTBOX_WORKER_PORT": str(free_port()), "TWILIO_SANDBOX_PORT": str(free_port()),
         "METRICS_TOKEN": METRICS_TOKEN, "DUPLICATE_DAYS": "0", "OUTBOX_BACKOFF_SECONDS": "1",
-        # A killed replica's conversation lock (in Redis) lapses after this, not Rasa's 60 s default.
-        "TICKET_LOCK_LIFETIME": "15",
         # No status polls of the 200 cases during the test.
         "OUTBOX_STATUS_POLL_SECONDS": "600",
     })
@@ -295,6 +295,11 @@ def test_a_rasa_replica_killed_mid_conversation_the_conversation_completes(runni
             answer["error"] = error
 
     victim.process.send_signal(signal.SIGSTOP)
+    # And, as when a replica dies while its turn holds the conversation's lock: a served
+    # ticket in Redis that nobody renews or gives back. The retry waits for its lease only.
+    locks = RedisLeaseLockStore(redis.Redis.from_url(running.env["REDIS_URL"]))
+    assert locks._issue(keys=[locks.key(me)], args=[locks.lease_ms])[1] == 1
+    started = time.monotonic()
     thread = threading.Thread(target=third_turn)
     thread.start()
     time.sleep(0.5)
@@ -302,6 +307,8 @@ def test_a_rasa_replica_killed_mid_conversation_the_conversation_completes(runni
     victim.process.wait(timeout=30)
     thread.join(timeout=150)
     assert "error" not in answer, f"the in-flight turn was lost: {answer.get('error')}"
+    # Not before the dead holder's lease lapsed, and not Rasa's 60 s ticket lifetime either.
+    assert LEASE_SECONDS - 0.5 < time.monotonic() - started < 30
     replies = [answer["text"]]
     for text in MISSED_BIN[3:]:
         replies.append(running.say(me, text))
