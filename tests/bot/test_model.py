@@ -26,7 +26,12 @@ def test_fingerprint_is_stable_and_changes_with_any_training_input(tmp_path):
     # Our own NLU components are trained too: changing one retrains.
     component = root / "bot" / "nlu" / "intent_classifier.py"
     component.write_text(component.read_text() + "\n# a comment\n")
-    assert fingerprint(root) not in (first, second, third)
+    fourth = fingerprint(root)
+    assert fourth not in (first, second, third)
+    # And their data: the Welsh gloss's lexicon (bot/nlu/welsh_gloss.tsv).
+    lexicon = root / "bot" / "nlu" / "welsh_gloss.tsv"
+    lexicon.write_text(lexicon.read_text() + "cwningen\trabbit\n")
+    assert fingerprint(root) not in (first, second, third, fourth)
 
 
 def test_files_outside_the_training_inputs_do_not_retrain(tmp_path):
