@@ -4,7 +4,7 @@ The sentence encoder (bot/nlu/encoder.py, all-MiniLM-L6-v2) learned English
 only: a Welsh report ("mae'r golau stryd wedi torri ers wythnos") is noise to
 it, so Welsh rested on the word and character n-grams alone and was read with
 low confidence (docs/nlu-evaluation.md, "Welsh (issue 15)"). The encoder is
-given the gloss instead ("the street light has broken since week"): broken
+given the gloss instead ("is the street light broken since week"): broken
 English, but English it knows. The n-grams still read the resident's own words.
 
 The encoder's vector goes in one of two places: an English (or undecided)
@@ -21,8 +21,9 @@ radical its mutation could come from ("fin", "min" -> "bin"; "nghar", "char",
 Words it does not know are kept: English loanwords and code-switching ("mae'r
 bins heb gael eu collectio") reach the encoder as they were written.
 
-Only messages identified as Welsh are glossed (bot/language/identify.py, the
-same step that sets a conversation's language); English text is never changed.
+Only Welsh messages are glossed: a message with a Welsh word of the lexicon
+that bot/language/identify.py (the step that sets a conversation's language)
+identifies as Welsh; English text is never changed.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ LEXICON_FILE = Path(__file__).with_name("welsh_gloss.tsv")
 # The longest phrase in the lexicon, in words.
 MAX_PHRASE = 4
 # Lexicon words, and English words that look like a mutated lexicon word ("for" <- "mor", "no" <- "do"),
-# that English messages are full of: no evidence that a message is Welsh. A message with no other lexicon word is not identified at all, which keeps
-# the identification step (~0.1 ms a short message, more a long one) off nearly every English message.
+# that English messages are full of: no evidence that a message is Welsh. A message with no other
+# lexicon word is not identified at all, which keeps the identification step (~0.1 ms a short
+# message, more a long one) off nearly every English message.
 SHARED_WITH_ENGLISH = frozenset("""
 a ac ag am at bag band be beth bin bins bob bore brown cal car cod cul da dan dim do does e fan fe ga gen
 graffiti graffitti gwyn help helo hen hi hun i lamp landlord lan mam mas mi mis na ni nos offer ol os pa
