@@ -16,6 +16,7 @@ The classifier also reads each part of a long message on its own and adds a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import warnings
@@ -99,6 +100,21 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             "retrieval_intent": "faq",
             "random_seed": 42,
         }
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[Text]:
+        """Part of the key under which Rasa's training cache keeps a trained classifier.
+
+        Rasa reuses a cached one when the config and the training data are unchanged,
+        but this package's code and the Welsh lexicon change what training makes too:
+        a classifier trained by older code could otherwise come back from the cache
+        with features the new code does not compute (a dimension mismatch at run time).
+        """
+        digest = hashlib.sha256()
+        package = Path(__file__).parent
+        for path in sorted([*package.glob("*.py"), *package.glob("*.tsv")]):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     @staticmethod
     def required_packages() -> List[Text]:

@@ -1,6 +1,8 @@
 """The trained intent classifier on messages written the way residents write (not from any dev set)."""
 
 import asyncio
+import shutil
+from pathlib import Path
 
 import pytest
 from rasa.core.agent import Agent
@@ -135,3 +137,23 @@ def test_remembered_rows_are_bounded(agent, monkeypatch):
     monkeypatch.setattr(intent_classifier, "REMEMBERED_TEXTS", 3)
     classifier.probabilities([f"text number {n}" for n in range(5)])
     assert list(classifier._remembered) == ["text number 2", "text number 3", "text number 4"]
+
+
+def test_rasas_training_cache_key_changes_with_our_code_and_lexicon(tmp_path, monkeypatch):
+    # Rasa reused a cached classifier trained by older code (same config and data),
+    # which then failed at run time with a dimension mismatch.
+    from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+
+    from bot.nlu import intent_classifier
+
+    package = Path(intent_classifier.__file__).parent
+    for path in [*package.glob("*.py"), *package.glob("*.tsv")]:
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setattr(intent_classifier, "__file__", str(tmp_path / "intent_classifier.py"))
+    cls, config = intent_classifier.EncoderIntentClassifier, {"C": 10.0}
+    keys = [calculate_fingerprint_key(cls, config, {})]
+    (tmp_path / "welsh_gloss.tsv").write_text((tmp_path / "welsh_gloss.tsv").read_text() + "newydd\tnew\n")
+    keys.append(calculate_fingerprint_key(cls, config, {}))
+    (tmp_path / "linear.py").write_text((tmp_path / "linear.py").read_text() + "\n# changed\n")
+    keys.append(calculate_fingerprint_key(cls, config, {}))
+    assert len(set(keys)) == 3
