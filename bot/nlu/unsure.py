@@ -14,8 +14,8 @@ form the form reads the text whatever the intent).
 
 Welsh readings are right as often as English ones but less confident (the
 sentence encoder reads a gloss of them: bot/nlu/welsh_gloss.py), so a Welsh
-message may have a threshold of its own (``welsh_threshold``; the margin is
-the same). Measured on the Welsh held-out set: docs/nlu-evaluation.md, "Welsh".
+message may have a threshold and a margin of its own (``welsh_threshold``,
+``welsh_margin``). Measured on the Welsh held-out set: docs/nlu-evaluation.md, "Welsh".
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ class UnsureReportFallback(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Chosen on the real reports' outcomes (docs/nlu-evaluation.md, "When unsure, ask").
-        # welsh_threshold: None reads Welsh messages with ``threshold`` too.
+        # welsh_threshold / welsh_margin: None reads Welsh messages with ``threshold`` / ``margin``.
         return {"threshold": 0.5, "margin": 0.3, "answer_min_words": 8, "answer_margin": 0.5,
-                "answer_min_report": 0.1, "welsh_threshold": None}
+                "answer_min_report": 0.1, "welsh_threshold": None, "welsh_margin": None}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         config = {**self.get_default_config(), **config}
@@ -83,7 +83,9 @@ class UnsureReportFallback(GraphComponent):
         self.answer_margin = float(config["answer_margin"])
         self.answer_min_report = float(config["answer_min_report"])
         welsh = config.get("welsh_threshold")
-        self.welsh_threshold = None if welsh is None else float(welsh)
+        self.welsh_threshold = self.threshold if welsh is None else float(welsh)
+        welsh = config.get("welsh_margin")
+        self.welsh_margin = self.margin if welsh is None else float(welsh)
 
     @classmethod
     def create(
@@ -111,10 +113,10 @@ class UnsureReportFallback(GraphComponent):
         return messages
 
     def _unsure(self, ranking: List[Dict[str, Any]], told: set, text: str) -> bool:
-        """``unsure`` at the message's language's threshold (the language is looked up only
-        for a reading that the two thresholds would treat differently)."""
-        if not unsure(ranking, told, self.threshold, self.margin):
-            return False
-        if self.welsh_threshold is None or unsure(ranking, told, self.welsh_threshold, self.margin):
-            return True
-        return not welsh_gloss.welsh_flags([text])[0]
+        """``unsure`` at the message's language's threshold and margin (the language is looked
+        up only for a reading that the two languages' settings would treat differently)."""
+        english = unsure(ranking, told, self.threshold, self.margin)
+        welsh = unsure(ranking, told, self.welsh_threshold, self.welsh_margin)
+        if english == welsh:
+            return english
+        return welsh if welsh_gloss.welsh_flags([text])[0] else english

@@ -179,15 +179,19 @@ def welsh_flags(texts: Sequence[str]) -> List[bool]:
 
 
 def encode(encoder, texts: Sequence[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The classifier's dense features, ``2 * DIMENSION`` wide: the encoder's vector of an English
-    text in the first half, of a Welsh text's gloss in the second (the other half zero)."""
+    """The classifier's dense features, ``2 * DIMENSION`` wide: the encoder's vector of the text as
+    written in the first half, and for a Welsh text the vector of its gloss in the second (else zero).
+
+    A Welsh text is encoded twice (as written, and glossed): its first half then shares the weights
+    English texts train, as before the gloss, and the English figures stay as they were."""
     flags = welsh_flags(texts)
-    read = [gloss(text) if welsh else text for text, welsh in zip(texts, flags)]
+    welsh_rows = [row for row, welsh in enumerate(flags) if welsh]
+    read = [*texts, *(gloss(texts[row]) for row in welsh_rows)]
     vectors = np.asarray(encoder.encode(read), dtype=np.float32)
     out = np.zeros((len(texts), 2 * DIMENSION), dtype=np.float32)
-    for row, welsh in enumerate(flags):
-        start = DIMENSION if welsh else 0
-        out[row, start:start + DIMENSION] = vectors[row]
+    out[:, :DIMENSION] = vectors[: len(texts)]
+    for k, row in enumerate(welsh_rows):
+        out[row, DIMENSION:] = vectors[len(texts) + k]
     return out
 
 

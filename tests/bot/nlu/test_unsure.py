@@ -99,5 +99,17 @@ def test_a_welsh_report_has_its_own_threshold():
     assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.45) == "report_streetlight"
     assert read("the street light outside the school has gone off", 0.45) == "nlu_fallback"
     assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.35) == "nlu_fallback"
-    # Without a Welsh threshold, Welsh is read as English is.
-    assert UnsureReportFallback({}).welsh_threshold is None
+    # welsh_margin (0.2): a Welsh report 0.25 ahead of the next kind is taken, an English one asked about.
+    assert component.welsh_margin == 0.2
+
+    def read_close(text):
+        ranking = _ranking(("report_streetlight", 0.6), ("report_other_problem", 0.35))
+        message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking})
+        component.process([message])
+        return message.get("intent")["name"]
+
+    assert read_close("mae'r golau stryd tu allan i'r ysgol wedi diffodd") == "report_streetlight"
+    assert read_close("the street light outside the school has gone off") == "nlu_fallback"
+    # Without Welsh settings, Welsh is read as English is.
+    plain = UnsureReportFallback({})
+    assert (plain.welsh_threshold, plain.welsh_margin) == (plain.threshold, plain.margin)

@@ -79,13 +79,14 @@ class _RecordingEncoder:
         return np.full((len(texts), DIMENSION), self.fill, dtype=np.float32)
 
 
-def test_welsh_and_english_vectors_go_in_blocks_of_their_own():
+def test_every_text_is_encoded_as_written_and_a_welsh_one_also_glossed_in_a_block_of_its_own():
     encoder = _RecordingEncoder(ones=True)
     vectors = welsh_gloss.encode(encoder, ["the street light is out", "mae'r golau stryd wedi torri"])
-    assert encoder.read == ["the street light is out", "is the street light broken"]
+    # Every text as written, then each Welsh text's gloss.
+    assert encoder.read == ["the street light is out", "mae'r golau stryd wedi torri", "is the street light broken"]
     assert vectors.shape == (2, 2 * DIMENSION)
     assert vectors[0, :DIMENSION].all() and not vectors[0, DIMENSION:].any()
-    assert vectors[1, DIMENSION:].all() and not vectors[1, :DIMENSION].any()
+    assert vectors[1, :DIMENSION].all() and vectors[1, DIMENSION:].all()
 
 
 def test_the_classifier_gives_the_encoder_the_gloss_and_the_ngrams_the_welsh():
@@ -100,7 +101,9 @@ def test_the_classifier_gives_the_encoder_the_gloss_and_the_ngrams_the_welsh():
 
     rows = classifier.probabilities(["Mae'r golau stryd wedi torri ers wythnos", "street light out on Elm Road"])
 
-    assert classifier.encoder.read == ["is the street light broken since week", "street light out on elm road"]
+    assert classifier.encoder.read == [
+        "mae'r golau stryd wedi torri ers wythnos", "street light out on elm road", "is the street light broken since week",
+    ]
     # The n-grams read the Welsh words: the Welsh street-light message is read as one.
     assert classifier.model.classes_[rows[0].argmax()] == "report_streetlight"
 
