@@ -24,8 +24,6 @@ help:
 	@echo "make sms     text the running bot as a phone (needs \`make run\` without Twilio credentials)"
 	@echo "make validate  rasa data validate (tests/test_data.py says which warnings are known false alarms)"
 
-# --no-compile: pip would byte-compile all 18,000 installed modules one by one (about
-# 1.5 minutes of CI); Python compiles the few thousand it imports on first use instead.
 $(STAMP): requirements.lock requirements-nodeps.lock
 	@if [ -z "$(PYTHON)" ]; then \
 	  echo "Python 3.10 is required (Rasa 3.6 supports 3.8 to 3.10) and none was found."; \
@@ -35,8 +33,8 @@ $(STAMP): requirements.lock requirements-nodeps.lock
 	@echo "Setting up $(VENV) with $(PYTHON) (first time: about 4 minutes on 2 cores)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip==24.0
-	@$(PY) -m pip install --progress-bar on --no-compile -r requirements.lock
-	@$(PY) -m pip install --progress-bar on --no-compile --no-deps -r requirements-nodeps.lock
+	@$(PY) -m pip install --progress-bar on -r requirements.lock
+	@$(PY) -m pip install --progress-bar on --no-deps -r requirements-nodeps.lock
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(NODE_STAMP): package.json package-lock.json
