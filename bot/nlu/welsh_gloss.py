@@ -7,12 +7,13 @@ low confidence (docs/nlu-evaluation.md, "Welsh (issue 15)"). The encoder is
 given the gloss instead ("is the street light broken since week"): broken
 English, but English it knows. The n-grams still read the resident's own words.
 
-The encoder's vector goes in one of two places: an English (or undecided)
-text's in the first ``DIMENSION`` columns, a Welsh text's gloss's in the next
-``DIMENSION`` (``encode``). So the weights English is read by are learned from
-English alone (Welsh used to put noise there; mixing the glosses in moved the
-English figures), and Welsh has weights of its own over what its gloss means.
-Each text is still encoded once. Measured: docs/nlu-evaluation.md, "Welsh".
+Every text's vector as written goes in the first ``DIMENSION`` columns, and a
+Welsh text's gloss's in the next ``DIMENSION`` (``encode``): Welsh keeps what
+the weights learned with English make of it, and has weights of its own over
+what its gloss means. Putting the gloss in the shared columns, or a Welsh
+text's gloss alone, moved the English figures; this form keeps every English
+one, for a second encoder run on a Welsh message. Measured:
+docs/nlu-evaluation.md, "Welsh".
 
 The lexicon is ours (``welsh_gloss.tsv``: council vocabulary, function words,
 days, replies), in radical forms; a word not in it is looked up again as each
