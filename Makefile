@@ -57,9 +57,21 @@ run: model
 # spend much of their time waiting on servers and browsers, so two share the 2
 # cores well. Files are handed out in tests/conftest.py's order (the longest
 # first); xdist would otherwise reorder them by how many tests each holds.
-# One process: .venv/bin/python -m pytest
-test: model
-	@$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+# A model that needs training trains beside the tests (training is mostly one
+# core for 4-5 minutes): the files that need no model go first, and the others
+# wait for it (bot.model.ensure_model's lock). One process: .venv/bin/python -m pytest
+test: setup
+	@if [ -f "$$($(PY) -m bot.model path 2>/dev/null)" ]; then \
+	  $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder; \
+	else \
+	  mkdir -p models; \
+	  echo "Training the model beside the tests (log: models/training.log)..."; \
+	  $(PY) -m bot.model ensure > models/training.log 2>&1 & training=$$!; \
+	  TESTS_WHILE_TRAINING=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder; tests=$$?; \
+	  wait $$training; trained=$$?; tail -n 1 models/training.log; \
+	  if [ $$trained -ne 0 ]; then tail -n 40 models/training.log; echo "Training failed."; exit $$trained; fi; \
+	  exit $$tests; \
+	fi
 
 bench: model
 	@$(PY) -m benchmarks.run

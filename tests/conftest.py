@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -90,19 +91,31 @@ def make_tracker() -> Callable[..., Tracker]:
 
 # The longest end-to-end files (minutes each: their own servers, PostgreSQL, HAProxy, Chromium).
 LONGEST_FIRST = ("test_production_profile.py", "test_bilingual.py", "test_web_chat.py", "test_sms.py")
+# Unit test files that need the trained model or the encoder training exports (bot.model.ensure_model).
+NEEDS_MODEL = (
+    "test_intent_classifier.py", "test_entities.py", "test_faq_answers.py", "test_nlu_evaluation.py",
+    "test_rasa_graph_runner.py", "test_stories.py", "test_encoder.py",
+)
+# Set by `make test` when it trains the model beside the tests (Makefile).
+WHILE_TRAINING = os.environ.get("TESTS_WHILE_TRAINING") == "1"
 
 
 def _start_order(item: pytest.Item) -> Tuple[int, int]:
     path = str(item.path).replace("\\", "/")
-    if "/tests/e2e/" not in path:
-        return (1, 0)
     name = path.rsplit("/", 1)[-1]
-    return (0, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
+    if "/tests/e2e/" not in path:
+        if WHILE_TRAINING:
+            return (2, 0) if name in NEEDS_MODEL else (0, 0)
+        return (1, 0)
+    return (1 if WHILE_TRAINING else 0, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     """End-to-end test files first, the longest of them first: `make test` hands whole
     files to two processes in this order (``--no-loadscope-reorder``), so the long ones
     start early and the short unit files fill the end, instead of one process finishing
-    a long file while the other waits."""
+    a long file while the other waits. While the model trains beside the tests
+    (``TESTS_WHILE_TRAINING``), the files that need no model go first, so both
+    processes work during training; those that need it (e2e included) wait in
+    ``ensure_model`` for the training's lock if they come early."""
     items.sort(key=_start_order)
