@@ -194,8 +194,3 @@ def encode(encoder, texts: Sequence[str]) -> np.ndarray:  # type: ignore[no-unty
     for k, row in enumerate(welsh_rows):
         out[row, DIMENSION:] = vectors[len(texts) + k]
     return out
-
-
-def for_encoder(texts: Sequence[str]) -> List[str]:
-    """What the sentence encoder reads for each text: the gloss of a Welsh one, any other as it is."""
-    return [gloss(text) if welsh else text for text, welsh in zip(texts, welsh_flags(texts))]
