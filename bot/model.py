@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from bot.nlu import training_sources
 from bot.nlu.encoder import CACHE_DIR as ENCODER_CACHE_DIR
 from bot.nlu.encoder import exported_path
 from bot.settings import PROJECT_ROOT
@@ -30,10 +31,8 @@ def training_inputs(root: Path = PROJECT_ROOT) -> Iterable[Path]:
     yield root / "config.yml"
     yield root / "domain.yml"
     yield from sorted(p for p in (root / "data").rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml", ".txt"))
-    # Our own NLU components: changing how they train changes the model.
-    yield from sorted((root / "bot" / "nlu").glob("*.py"))
-    # Their data: the Welsh gloss's lexicon (bot/nlu/welsh_gloss.tsv).
-    yield from sorted((root / "bot" / "nlu").glob("*.tsv"))
+    # Our own NLU components and their data: changing how they train changes the model.
+    yield from training_sources(root / "bot" / "nlu")
 
 
 def fingerprint(root: Path = PROJECT_ROOT) -> str:

@@ -40,7 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import encoder as encoder_module
-from bot.nlu import faq_answers, welsh_gloss
+from bot.nlu import faq_answers, training_sources, welsh_gloss
 from bot.nlu.linear import softmax, split_weights
 from bot.nlu.courtesy import without_courtesy
 from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts
@@ -111,8 +111,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         with features the new code does not compute (a dimension mismatch at run time).
         """
         digest = hashlib.sha256()
-        package = Path(__file__).parent
-        for path in sorted([*package.glob("*.py"), *package.glob("*.tsv")]):
+        for path in training_sources(Path(__file__).parent):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         return digest.hexdigest()
 
