@@ -7,7 +7,9 @@
 - the Welsh held-out set (tests/nlu/holdout_cy.yml, issue 15): the same
   figures for Welsh messages, read by the same model, and the share whose first
   reading is right (tests/test_nlu_evaluation.py keeps floors under both);
-  ``--welsh-only`` measures just that;
+  ``--welsh-only`` measures just that; ``--dev-cy`` measures instead the
+  Welsh dev set (tests/nlu/dev_cy.yml), on which the Welsh asking threshold and
+  margin are tuned, so that the held-out set is measured once, at the end;
 - out-of-scope messages we wrote (tests/nlu/out_of_scope.yml): how many the
   bot recognises as not the council's business;
 - real residents' reports (``--real PATH``, by default
@@ -42,6 +44,7 @@ from bot.settings import PROJECT_ROOT
 
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 HOLDOUT_CY = PROJECT_ROOT / "tests" / "nlu" / "holdout_cy.yml"
+DEV_CY = PROJECT_ROOT / "tests" / "nlu" / "dev_cy.yml"
 OUT_OF_SCOPE = PROJECT_ROOT / "tests" / "nlu" / "out_of_scope.yml"
 REAL_REPORTS = PROJECT_ROOT.parent / "shared" / "nlu-dev" / "real_reports.yml"
 RESULTS = PROJECT_ROOT / "results"
@@ -352,16 +355,21 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     args.add_argument("--holdout", type=Path, default=HOLDOUT)
     args.add_argument("--holdout-cy", type=Path, default=HOLDOUT_CY, help="the Welsh held-out set")
     args.add_argument("--welsh-only", action="store_true", help="measure only the Welsh held-out set")
+    args.add_argument("--dev-cy", action="store_true",
+                      help=f"measure only the Welsh dev set ({DEV_CY.name}), for tuning; not the held-out set")
     args.add_argument("--out-of-scope", type=Path, default=OUT_OF_SCOPE)
     args.add_argument("--results", type=Path, default=RESULTS, help="where the PNG and HTML report go")
     args.add_argument("--errors", action="store_true", help="list every misread held-out message")
     options = args.parse_args(list(argv) if argv is not None else None)
 
     parser = Parser(options.model or model_path())
+    kind = "held-out"
+    if options.dev_cy:
+        options.holdout_cy, options.welsh_only, kind = DEV_CY, True, "dev"
     if options.holdout_cy.exists():
         welsh = evaluate(options.model, options.holdout_cy, parser)
         first, after_one = readings(parser, options.holdout_cy)
-        print(f"Welsh held-out set ({options.holdout_cy.name}):\n{welsh.report()}\n"
+        print(f"Welsh {kind} set ({options.holdout_cy.name}):\n{welsh.report()}\n"
               f"first reading right {first:.3f}; right first time or after one question {after_one:.3f}\n")
         if options.errors:
             for expected, predicted, text in welsh.errors:

@@ -6,7 +6,7 @@ from pathlib import Path
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.model import ensure_model
-from bot.nlu_evaluation import HOLDOUT, HOLDOUT_CY, Parser, evaluate, readings, score
+from bot.nlu_evaluation import DEV_CY, HOLDOUT, HOLDOUT_CY, Parser, evaluate, readings, score
 from bot.settings import PROJECT_ROOT
 
 MIN_MACRO_F1 = 0.92
@@ -66,6 +66,20 @@ def test_welsh_holdout_is_separate_large_enough_and_covers_every_intent():
     per_intent = Counter(m.get_full_intent() for m in load_data(str(HOLDOUT_CY)).intent_examples)
     assert english_intents - set(per_intent) == set(), sorted(english_intents - set(per_intent))
     assert min(per_intent.values()) >= 6, per_intent
+
+
+def test_welsh_dev_set_is_separate_from_training_and_from_the_held_out_set():
+    """tests/nlu/dev_cy.yml tunes the Welsh threshold and margin: it says nothing about new text if
+    its messages (or their first 8 words) are trained on, nor keeps the held-out set unseen if the
+    two share messages."""
+    dev = _texts(DEV_CY)
+    assert len(dev) >= 150, len(dev)
+    for other, name in ((_training_texts(), "data/nlu"), (_texts(HOLDOUT_CY), HOLDOUT_CY.name)):
+        openings = {" ".join(t.split()[:8]) for t in other if len(t.split()) >= 8}
+        shared = sorted(t for t in dev if t in other or (len(t.split()) >= 8 and " ".join(t.split()[:8]) in openings))
+        assert not shared, f"Welsh dev messages also in {name}: {shared[:5]}"
+    per_intent = Counter(m.get("intent") for m in load_data(str(DEV_CY)).intent_examples)
+    assert set(per_intent) == {m.get("intent") for m in load_data(str(HOLDOUT_CY)).intent_examples}
 
 
 def test_welsh_accuracy_on_held_out_messages():
