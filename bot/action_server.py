@@ -33,6 +33,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import gc_tuning
 from bot.json_logs import set_conversation
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -163,6 +164,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     logger.info("Action server listening on %s:%s", settings.bind_host, args.port)
+    gc_tuning.settle_after_start(app)  # the loaded actions and their data are not rescanned
     app.run(settings.bind_host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers())
     return 0
 

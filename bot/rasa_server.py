@@ -10,7 +10,8 @@ browsers and Sanic's own error log write it down. Here its HTTP API takes the
 token from ``Authorization: Bearer <token>`` instead, and refuses any request
 that puts one in the URL (:func:`header_auth`). Rasa's telemetry and its
 Sentry error reports are off (:func:`no_telemetry`), every log line is
-redacted (bot/redaction.py), and Rasa's TensorFlow modules, which this
+redacted (bot/redaction.py), the garbage collector stops rescanning the
+loaded model (bot/gc_tuning.py), and Rasa's TensorFlow modules, which this
 pipeline never uses, are loaded only if something uses them
 (bot/tensorflow_deferred.py).
 """
@@ -90,13 +91,18 @@ def main() -> None:
     settings = load_settings()
     private_files.restrict(settings.var_dir)
     redaction.install()
+    import rasa.core.run
     import rasa.server
 
-    from bot import rasa_observability
+    from bot import gc_tuning, rasa_observability
     from bot.language import rasa_hook as language_hook
 
     # /health, /ready, /metrics and the NLU and SMS series (docs/operations.md).
     rasa_observability.install(settings)
+    # Once the model has loaded, the collector stops rescanning it (about 9% of a turn's CPU).
+    configure_app = rasa.core.run.configure_app
+    rasa.core.run.configure_app = lambda *args, **kwargs: gc_tuning.settle_after_start(
+        configure_app(*args, **kwargs))
     # The conversation's language, for councils serving more than one (docs/languages.md).
     language_hook.install(settings.council_languages)
     from rasa.__main__ import main as rasa_main
