@@ -99,7 +99,8 @@ def masked(text: str) -> str:
 
 @lru_cache(maxsize=4)
 def _detector(languages: FrozenSet[str]):  # type: ignore[no-untyped-def]
-    """lingua's detector for ``languages`` only (built once per set: about 30 ms, a few MB)."""
+    """lingua's detector for ``languages`` only (built once per set: for Welsh and English about
+    0.7 s of CPU and 86 MB, measured; its n-gram models are loaded at once, not per message)."""
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     wanted = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in sorted(languages)]

@@ -333,5 +333,6 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError):
             logger.warning("No trained intent classifier in the model: every message will go unclassified.")
             return cls(config, model_storage, resource)
+        welsh_gloss.prepare()
         return cls(config, model_storage, resource, encoder, words, chars, model, answers)
 

@@ -164,3 +164,13 @@ def test_rasas_training_cache_key_changes_with_our_code_and_lexicon(tmp_path, mo
     (tmp_path / "linear.py").write_text((tmp_path / "linear.py").read_text() + "\n# changed\n")
     keys.append(calculate_fingerprint_key(cls, config, {}))
     assert len(set(keys)) == 3
+
+
+def test_the_language_identifier_is_built_when_the_model_loads():
+    # Building it takes about 0.7 s: on the first message with a Welsh word it
+    # would hold up that turn and every other turn of the process meanwhile.
+    from bot.nlu import welsh_gloss
+
+    welsh_gloss._identifier.cache_clear()
+    Agent.load(str(ensure_model()))
+    assert welsh_gloss._identifier.cache_info().currsize == 1
