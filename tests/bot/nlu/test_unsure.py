@@ -79,8 +79,8 @@ def test_short_answers_and_answers_with_no_report_near_are_left_alone():
 
 
 def test_a_welsh_report_has_its_own_threshold():
-    """config.yml's welsh_threshold (0.4): a Welsh report read at 0.45 is taken, an English one
-    at 0.45 is still asked about, and below 0.4 a Welsh one is asked about too."""
+    """config.yml's welsh_threshold (0.3): a Welsh report read at 0.45 is taken, an English one
+    at 0.45 is still asked about, and below 0.3 a Welsh one is asked about too."""
     import yaml
 
     from bot.settings import PROJECT_ROOT
@@ -88,7 +88,7 @@ def test_a_welsh_report_has_its_own_threshold():
     pipeline = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())["pipeline"]
     config = next(c for c in pipeline if c["name"] == "bot.nlu.unsure.UnsureReportFallback")
     component = UnsureReportFallback(config)
-    assert component.welsh_threshold == 0.4
+    assert component.welsh_threshold == 0.3
 
     def read(text, confidence):
         ranking = _ranking(("report_streetlight", confidence), ("report_other_problem", 0.1))
@@ -98,9 +98,9 @@ def test_a_welsh_report_has_its_own_threshold():
 
     assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.45) == "report_streetlight"
     assert read("the street light outside the school has gone off", 0.45) == "nlu_fallback"
-    assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.35) == "nlu_fallback"
-    # welsh_margin (0.2): a Welsh report 0.25 ahead of the next kind is taken, an English one asked about.
-    assert component.welsh_margin == 0.2
+    assert read("mae'r golau stryd tu allan i'r ysgol wedi diffodd", 0.25) == "nlu_fallback"
+    # welsh_margin (0.15): a Welsh report 0.25 ahead of the next kind is taken, an English one asked about.
+    assert component.welsh_margin == 0.15
 
     def read_close(text):
         ranking = _ranking(("report_streetlight", 0.6), ("report_other_problem", 0.35))
