@@ -8,6 +8,7 @@ details, so the database and Redis addresses come from the environment
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -158,6 +159,12 @@ class CouncilTrackerStore(SQLTrackerStore):
             self._read_engine = sa.create_engine(engine_url, pool_size=10, max_overflow=100,
                                                  isolation_level="AUTOCOMMIT")
         self._returning = dialect == "postgresql"
+        # A server database's statements wait for the network and the commit's flush to
+        # disk, during which the event loop would serve no other conversation: they run
+        # on a worker thread, each with a pooled connection of its own. SQLite's one
+        # connection is shared by every thread (and its statements are local and short),
+        # so they stay on the loop.
+        self._off_loop = dialect != "sqlite"
         self._known: "OrderedDict[str, _KnownTracker]" = OrderedDict()
         # Built once: constructing the statement cost more than running it (py-spy).
         events = self.SQLEvent.__table__
@@ -180,22 +187,27 @@ class CouncilTrackerStore(SQLTrackerStore):
                 with self._read_engine.connect() as connection:
                     return self._last_event_id(connection, sender_id)
 
-            if _once_more_if_disconnected(check) == known.last_event_id:
+            if await self._blocking(_once_more_if_disconnected, check) == known.last_event_id:
                 known.checked_in = hold
                 self._known.move_to_end(sender_id)
                 return known.tracker
         self._known.pop(sender_id, None)
-        return self._load(sender_id)
+        return await self._load(sender_id)
 
-    def _load(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def _load(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """Rebuild the tracker from the database, as Rasa's SQL store does."""
-        with self.session_scope() as session:
-            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
-            if not rows or not self.domain:
-                return None
-            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(row.data) for row in rows], self.domain.slots)
-            self._remember(_KnownTracker(tracker, len(tracker.events), rows[-1].id, _hold_of(sender_id)))
-            return tracker
+
+        def read() -> List[Tuple[int, str]]:
+            with self.session_scope() as session:
+                query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                return [(row.id, row.data) for row in query]
+
+        rows = await self._blocking(read)
+        if not rows or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for _, data in rows], self.domain.slots)
+        self._remember(_KnownTracker(tracker, len(tracker.events), rows[-1][0], _hold_of(sender_id)))
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events and remember the tracker."""
@@ -214,12 +226,16 @@ class CouncilTrackerStore(SQLTrackerStore):
                         sent.append(True)  # a failure after this is the commit's: never written twice
                     return last
 
-            last_event_id = _once_more_if_disconnected(write, unless=lambda: bool(sent))
+            last_event_id = await self._blocking(_once_more_if_disconnected, write, lambda: bool(sent))
         else:
-            with self.session_scope() as session:
-                new_events = list(self._additional_events(session, tracker))
-                last_event_id = self._insert(session, tracker.sender_id, new_events)
-                session.commit()
+            def store_unstored() -> Tuple[List[Any], Optional[int]]:
+                with self.session_scope() as session:
+                    unstored = list(self._additional_events(session, tracker))
+                    last = self._insert(session, tracker.sender_id, unstored)
+                    session.commit()
+                    return unstored, last
+
+            new_events, last_event_id = await self._blocking(store_unstored)
 
         stored_before = len(tracker.events) - len(new_events)
         if stored_before > 0 and any(isinstance(event, SessionStarted) for event in new_events):
@@ -228,6 +244,12 @@ class CouncilTrackerStore(SQLTrackerStore):
             self._known.pop(tracker.sender_id, None)
         else:
             self._remember(_KnownTracker(tracker, len(tracker.events), last_event_id, _hold_of(tracker.sender_id)))
+
+    async def _blocking(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)``: on a worker thread for a server database, on the loop for SQLite."""
+        if self._off_loop:
+            return await asyncio.to_thread(work, *args)
+        return work(*args)
 
     def _insert(self, connection: Any, sender_id: str, events: List[Any]) -> Optional[int]:
         """Store ``events``; the sender's highest event id afterwards."""

@@ -86,3 +86,37 @@ async def test_a_turn_in_flight_on_a_stopped_replica_is_not_half_kept(request, r
         on_b.update(event)
     await b.save(on_b)
     assert said(await CouncilTrackerStore(domain=domain).retrieve("resident")) == ["hello", "my bin was missed"]
+
+
+async def test_a_save_waiting_on_postgresql_leaves_the_event_loop_serving_other_conversations(
+        request, domain, monkeypatch) -> None:
+    # A statement that waits (for the network, a lock, the commit's flush to disk) runs on a
+    # worker thread: on the event loop it would hold up every other conversation of the server.
+    import threading
+
+    from sqlalchemy import create_engine
+
+    url = new_database(request, "trackers")
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    store = CouncilTrackerStore(domain=domain)
+    await store.save(DialogueStateTracker.from_events("resident", [ActionExecuted("action_listen")], domain.slots))
+    tracker = await store.retrieve("resident")
+    for event in a_turn("my bin was missed"):
+        tracker.update(event)
+    blocker = create_engine(url).connect()
+    blocker.exec_driver_sql("BEGIN")
+    blocker.exec_driver_sql("LOCK TABLE events IN EXCLUSIVE MODE")  # the insert waits for this
+    release = threading.Timer(3.0, blocker.exec_driver_sql, ("COMMIT",))
+    release.start()
+    try:
+        ticks = 0
+        save = asyncio.ensure_future(store.save(tracker))
+        while not save.done():
+            await asyncio.sleep(0.05)  # another conversation's work, meanwhile
+            ticks += 1
+        await save
+    finally:
+        release.join()
+        blocker.close()
+    assert ticks >= 20  # the loop kept running through the three seconds' wait
+    assert said(await CouncilTrackerStore(domain=domain).retrieve("resident")) == ["my bin was missed"]
