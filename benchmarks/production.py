@@ -7,7 +7,10 @@ a local PostgreSQL cluster with fsync on, a local Redis) and plays
 benchmarks/rest.py's scripted reports through the load balancer:
 
 * steady: ``--conversations`` conversations, ``--concurrency`` at once ->
-  turns/s, p50/p95 per turn;
+  turns/s, p50/p95 per turn, and the CPU each process (PostgreSQL's server
+  processes together, and this client) spent per turn: unlike turns/s, robust
+  to other load on the machine, and with the core count the most turns a
+  second the machine could give;
 * outage: the same load, kept going while one Rasa replica is killed
   (SIGKILL) and left down for ``--outage`` seconds, then started again; every
   turn is checked afterwards against the tracker store (lost: the client got
@@ -107,6 +110,55 @@ class Load:
                 "p95_ms": round(percentile(timings, 0.95), 1), "max_ms": round(max(timings), 1)}
 
 
+class CpuMeter:
+    """CPU seconds (user + system) spent by the profile's processes, this client and PostgreSQL's server.
+
+    PostgreSQL is started by ``pg_ctl`` and is no child of ours: its postmaster
+    is found by its pid file; its backends by their parent, and the backends
+    that exited in between by the postmaster's reaped children's times."""
+
+    def __init__(self, profile: Production) -> None:
+        self.profile = profile
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _stat(pid: int) -> Tuple[int, int, int]:
+        """(parent pid, own CPU ticks, reaped children's CPU ticks)."""
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+    def sample(self) -> Dict[str, float]:
+        stats: Dict[int, Tuple[int, int, int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stats[int(entry.name)] = self._stat(int(entry.name))
+                except (OSError, IndexError, ValueError):
+                    pass  # exited meanwhile
+        seconds: Dict[str, float] = {"client (this benchmark)": stats[os.getpid()][1] / self.ticks}
+        for service in [*self.profile.services, *([self.profile.haproxy] if self.profile.haproxy else [])]:
+            if service.process and service.process.pid in stats:
+                seconds[service.name] = stats[service.process.pid][1] / self.ticks
+        postgres = self.profile.postgres
+        pid_file = postgres.data / "postmaster.pid" if postgres else None
+        if pid_file is not None and pid_file.exists():
+            postmaster = int(pid_file.read_text().split()[0])
+            if postmaster in stats:
+                ticks = stats[postmaster][1] + stats[postmaster][2]
+                ticks += sum(own for parent, own, _ in stats.values() if parent == postmaster)
+                seconds["PostgreSQL"] = ticks / self.ticks
+        return seconds
+
+    @staticmethod
+    def per_turn(before: Dict[str, float], after: Dict[str, float], turns: int, cores: int) -> Dict[str, Any]:
+        """CPU ms per turn of each process, their total, and the turns/s that total allows on ``cores``."""
+        spent = {name: 1000 * (after[name] - before[name]) / turns for name in after if name in before}
+        total = sum(spent.values())
+        return {"ms": {name: round(ms, 2) for name, ms in sorted(spent.items(), key=lambda kv: -kv[1])},
+                "total_ms": round(total, 1), "cores": cores,
+                "turns_per_s_ceiling": round(cores * 1000 / total, 1) if total else None}
+
+
 def _reference(text_: str) -> str:
     import re
 
@@ -180,7 +232,11 @@ def main() -> None:
             warm = Load(url, token, 2)
             asyncio.run(warm.run(4, offset=10_000))
             steady = Load(url, token, args.concurrency)
+            meter = CpuMeter(profile)
+            before = meter.sample()
             results["steady"] = asyncio.run(steady.run(args.conversations, offset=1000))
+            results["cpu_per_turn"] = CpuMeter.per_turn(before, meter.sample(), results["steady"]["turns"],
+                                                        os.cpu_count() or 1)
             results["rss_mb"] = {s.name: round(rss_mb(s.process.pid), 1) for s in profile.services
                                  if s.process and s.name.startswith(("Rasa", "action"))}
 
