@@ -161,9 +161,9 @@ class CouncilTrackerStore(SQLTrackerStore):
         self._returning = dialect == "postgresql"
         # A server database's statements wait for the network and the commit's flush to
         # disk, during which the event loop would serve no other conversation: they run
-        # on a worker thread, each with a pooled connection of its own. SQLite's one
-        # connection is shared by every thread (and its statements are local and short),
-        # so they stay on the loop.
+        # on a worker thread, each with a pooled connection of its own. SQLite's pooled
+        # connections are shared on the understanding that only the loop's thread uses
+        # them (_sqlite_engine), and its statements are local and short: they stay on the loop.
         self._off_loop = dialect != "sqlite"
         self._known: "OrderedDict[str, _KnownTracker]" = OrderedDict()
         # Built once: constructing the statement cost more than running it (py-spy).
