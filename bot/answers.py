@@ -52,6 +52,15 @@ _ABANDON_WORDS = {
     # The Welsh word the bot teaches by SMS (response.sms_how_to_drop, sms.help), and its mutated form.
     "gollwng", "ollwng", "gollwng e", "gollwng fe", "gollwng hwn", "gollwng yr adroddiad", "gollwng yr adroddiad hwn",
 }
+# Greetings and thanks alone: said to the bot, never an answer to "where is it?" or "what's wrong?".
+# Not "morning" or "evening" alone: they answer "when is the noise?".
+_PLEASANTRIES = {
+    "hi", "hello", "helo", "hiya", "hey", "hi there", "hello there", "good morning", "good afternoon",
+    "good evening", "thanks", "thank you", "thank you very much", "ta",
+    "cheers", "hi again", "hello again",
+    "shwmae", "shwmai", "su'mae", "sut mae", "bore da", "prynhawn da", "noswaith dda", "helo eto", "diolch",
+    "diolch yn fawr", "diolch yn fawr iawn",
+}
 _PERSON = re.compile(
     r"\b(talk|speak|chat|put me through)\b.*\b(person|human|someone|somebody|agent|adviser|advisor|staff|operator)\b"
     r"|^\W*(a\s+)?(real\s+)?(person|human|agent|adviser|advisor|operator)\W*(please)?\W*$"
@@ -97,6 +106,11 @@ def is_unknown(text: str) -> bool:
 def is_abandon(text: str) -> bool:
     """ "drop", "forget it": the resident wants to leave the report they started."""
     return _simple(text) in _ABANDON_WORDS
+
+
+def is_pleasantry(text: str) -> bool:
+    """ "hello", "thanks", "bore da": a greeting or thanks and nothing else."""
+    return _simple(text) in _PLEASANTRIES
 
 
 def wants_person(text: str) -> bool:

@@ -44,6 +44,13 @@ def test_skip_and_unknown():
     assert not answers.is_skip("jo@example.com")
 
 
+def test_a_greeting_or_thanks_alone_is_a_pleasantry_and_nothing_more_is():
+    assert answers.is_pleasantry("Hello!") and answers.is_pleasantry("helo") and answers.is_pleasantry("Bore da")
+    assert answers.is_pleasantry("thank you") and answers.is_pleasantry("Diolch yn fawr")
+    # A time of day answers "when is the noise?"; a greeting beside a place is a place.
+    assert not answers.is_pleasantry("evening") and not answers.is_pleasantry("hello, it's on Mill Lane")
+
+
 def test_choose_needs_exactly_one_option():
     options = {"road": ("road",), "pavement": ("pavement",)}
     assert answers.choose("its in the road", options) == "road"

@@ -466,6 +466,27 @@ def test_a_message_lost_with_its_connection_is_sent_again_and_answered_once(site
     context.close()
 
 
+def test_a_message_typed_before_the_chat_connects_is_answered_without_a_greeting_after_it(
+    site: Stack, browser: Browser
+) -> None:
+    """On a slow connection the resident writes before the socket is up: their message goes first and the
+    hidden greeting not at all (sent after it, "hello" was taken as the address of the missed bin)."""
+    context = browser.new_context()
+    page = context.new_page()
+    held: list = []
+    page.route("**/vendor/socket.io.min.js", lambda route: held.append(route))  # the socket.io client waits here
+    open_chat(page, site.settings.web_public_url + "/")
+    type_and_send(page, "my bin wasn't collected")
+    expect(page.locator(".cc-from-me")).to_have_count(1)
+    assert len(held) == 1, "the socket.io client was asked for and is still waiting"
+    held[0].continue_()
+    bot_says(page, "address where the bin wasn't collected")
+    page.wait_for_timeout(2000)  # a greeting's turn would be answered by now
+    bot_says(page, "address where the bin wasn't collected")
+    assert [e["text"] for e in user_events(site, session_id(page))] == ["my bin wasn't collected"]
+    context.close()
+
+
 def test_a_message_never_acknowledged_is_sent_a_few_times_then_the_resident_is_told(
     site: Stack, browser: Browser
 ) -> None:

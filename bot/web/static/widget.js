@@ -12,7 +12,8 @@
  *   maxPhotoBytes   checked here for a quick answer; the server checks again
  *   token / getToken()  a JWT (or a function returning one, or a promise of one)
  *                   when the server requires signed sessions (WEB_CHAT_JWT_SECRET)
- *   greeting        sent (not shown) when a chat starts, so the assistant says hello
+ *   greeting        sent (not shown) when a chat starts, so the assistant says hello; not sent when
+ *                   the resident wrote before the chat connected (their message is answered instead)
  *   idleMinutes, idleWarningSeconds  inactivity timeout and its warning
  *   resendSeconds   how long to wait for the server to acknowledge a message before sending it again (45)
  *   storage         "session" (default: this tab, survives reloads and page changes) or "local"
@@ -467,7 +468,10 @@
         // dropped, or queued while it was down, or before a reload.
         state.pending.slice().forEach(function (entry) { transmit(entry); });
         var greeting = config.greeting === undefined ? t("greeting_says") : config.greeting;
-        if (starting && !state.messages.some(function (m) { return m.who === "bot"; }) && greeting) {
+        // Not once the resident has said something: sent after their message, the greeting reached the bot
+        // as the answer to its first question ("helo" became the address of a missed bin).
+        if (starting && !state.messages.some(function (m) { return m.who === "bot" || m.who === "me"; }) &&
+            greeting) {
           emitMessage(greeting, {});
         }
       });
