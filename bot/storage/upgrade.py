@@ -148,9 +148,10 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
     PostgreSQL: an advisory lock held until the transaction ends (committed, or
     rolled back on an error), so a crashed process never leaves it taken; the
     whole upgrade is one transaction, PostgreSQL's DDL being transactional.
-    SQLite: an exclusive ``flock`` on a file beside the database (SQLite's own
-    locks cannot be held across its DDL statements, which Python's driver
-    commits one by one); the kernel releases it when the process dies.
+    SQLite: an exclusive ``flock`` on a file beside the database, which the
+    kernel releases when the process dies, and inside it a ``BEGIN IMMEDIATE``
+    transaction (SQLite's write lock; Python's driver no longer commits before
+    DDL, so the revision's check and the whole upgrade are one transaction).
     """
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
@@ -166,6 +167,10 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         with engine.begin() as conn:
+            # And SQLite's own write lock, from the first read: the revision is read and changed in one
+            # transaction that no other writer can interleave with. (Once, in CI, two processes each
+            # read "no revision" under the flock alone and both created the schema.)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
     finally:
         os.close(descriptor)  # releases the lock

@@ -254,6 +254,34 @@ def test_a_database_a_newer_version_upgraded_is_refused_with_what_to_do(tmp_path
     engine.dispose()
 
 
+def ours_now(conn) -> List[str]:  # type: ignore[no-untyped-def]
+    return inspect(conn).get_table_names()
+
+
+def test_an_upgrade_that_fails_part_way_changes_nothing(url: str, monkeypatch: pytest.MonkeyPatch):
+    """One transaction on both databases: the next start finds the database as it was and tries again,
+    instead of finding half a schema without a revision (SQLite's too, inside ``BEGIN IMMEDIATE``)."""
+    from bot.storage import upgrade
+
+    real_upgrade = command.upgrade
+    made: List[str] = []
+
+    def every_migration_then_a_failure(config, revision):  # type: ignore[no-untyped-def]
+        real_upgrade(config, revision)
+        made.extend(ours_now(config.attributes["connection"]))
+        raise RuntimeError("the machine lost power")
+
+    monkeypatch.setattr(upgrade.command, "upgrade", every_migration_then_a_failure)
+    engine = make_engine(url)
+    with pytest.raises(RuntimeError, match="lost power"):
+        upgrade_schema(engine)
+    assert "cases" in made  # the migrations had run
+    assert inspect(engine).get_table_names() == []
+    monkeypatch.undo()
+    assert upgrade_schema(engine) == "created" and versions(engine) == [scripts().get_current_head()]
+    engine.dispose()
+
+
 def test_the_baseline_revision_is_the_one_adoption_stamps():
     assert scripts().get_base() == BASELINE
 
