@@ -42,6 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from bot.nlu import encoder as encoder_module
 from bot.nlu import faq_answers, training_sources, welsh_gloss
 from bot.nlu.linear import softmax, split_weights
+from bot.nlu.tfidf import FastTfidf
 from bot.nlu.courtesy import without_courtesy
 from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts
 
@@ -183,6 +184,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
                 word_count=len(self.words.vocabulary_), C=self.config["C"], random_seed=self.config["random_seed"],
             )
             self._split_weights = None
+            self._fast = None
             joblib.dump((self.words, self.chars, self.model, self.answers), directory / CLASSIFIER_FILE)
         return self._resource
 
@@ -226,7 +228,8 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
 
     def _compute(self, cores: Sequence[str]) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         vectors = welsh_gloss.encode(self.encoder, cores) * self.config["encoder_weight"]
-        words, chars = self.words.transform(cores), self.chars.transform(cores)
+        words_fast, chars_fast = self._fast_tfidf()
+        words, chars = words_fast.transform(cores), chars_fast.transform(cores)
         rows = softmax(vectors, words, chars, self._weights())
         answer_rows = None if self.answers is None else softmax(vectors, words, chars, self.answers.split_weights())
         return rows, answer_rows
@@ -238,6 +241,12 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         self._remembered.move_to_end(key)
         while len(self._remembered) > REMEMBERED_TEXTS:
             self._remembered.popitem(last=False)
+
+    def _fast_tfidf(self) -> Tuple[FastTfidf, FastTfidf]:
+        """The fitted vectorizers' transforms without scikit-learn's per-call overhead (bot/nlu/tfidf.py)."""
+        if getattr(self, "_fast", None) is None:
+            self._fast = (FastTfidf(self.words), FastTfidf(self.chars))
+        return self._fast
 
     def _weights(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The model's weights split by feature block, each (features x intents) and contiguous."""
