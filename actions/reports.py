@@ -80,11 +80,21 @@ LANDMARK_WORDS = re.compile(
     r"\b(outside|opposite|near|nearby|behind|beside|next to|by the|corner|junction|between|across from|"
     r"in front of|round the back|end of|top of|bottom of)\b", re.IGNORECASE)
 
-SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "roundabout"),
-            "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving")}
-BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared"), "stolen": ("stolen", "nicked", "took", "taken"),
-               "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped"),
-               "extra": ("extra", "another", "additional", "second", "bigger", "new")}
+# The options of the questions with buttons, in both languages (a Welsh button sends its Welsh
+# title's words: "ffordd", "ar goll"), with the mutated forms a Welsh answer may use.
+SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "roundabout",
+                     "ffordd", "heol", "hewl", "stryd", "lôn", "lon", "cyffordd", "gyffordd", "cylchfan", "gylchfan"),
+            "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving",
+                         "palmant", "balmant", "mhalmant", "llwybr", "lwybr", "troedffordd", "droedffordd",
+                         "cwrb", "gwrb")}
+BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "goll", "coll", "diflannu", "ddiflannu"),
+               "stolen": ("stolen", "nicked", "took", "taken", "dwyn", "ddwyn", "lladrata", "ladrata"),
+               "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped",
+                           "difrodi", "ddifrodi", "difrod", "torri", "dorri", "cracio", "twll", "olwyn", "caead"),
+               "extra": ("extra", "another", "additional", "second", "bigger", "new",
+                         "ychwanegol", "arall", "ail", "mwy", "newydd")}
+
+CHOICE_OPTIONS = {"defect_surface": SURFACES, "bin_reason": BIN_REASONS}
 
 
 @dataclass
@@ -479,6 +489,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if not person:
                 return None
             reason, category = "talk_to_human", None
+        elif category is None and not person and self._clear_choice(turn, requested):
+            return None  # "ar goll" (lost) at "Is the bin lost, stolen...?" is the answer, not an emergency
         elif reason != "urgent" and not person:
             free_text = requested in FREE_TEXT_SLOTS
             threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
@@ -488,6 +500,12 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         end_form: List[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS if tracker.get_slot(slot) is not None]
         end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(problems.PENDING_SLOT, None)]
         return end_form + escalation.escalate(dispatcher, tracker, reason, category, draft=draft)
+
+    @staticmethod
+    def _clear_choice(turn: Turn, requested: str) -> bool:
+        """A short answer naming one of the options of the question with buttons that was asked."""
+        options = CHOICE_OPTIONS.get(requested)
+        return options is not None and len(turn.text.split()) <= 5 and answers.choose(turn.text, options) is not None
 
     def _interruption(
         self, turn: Turn, requested: str, dispatcher: CollectingDispatcher

@@ -190,7 +190,7 @@ def find_registration(text: str) -> Optional[str]:
 
 def choose(text: str, options: dict[str, tuple[str, ...]]) -> Optional[str]:
     """The option whose keywords the text mentions, if exactly one does."""
-    words = set(re.findall(r"[a-z]+", (text or "").lower()))
+    words = set(re.findall(r"[^\W\d_]+", (text or "").lower()))  # letters, Welsh ones (ŵ, ô) too
     hits = [key for key, keywords in options.items() if words & set(keywords)]
     return hits[0] if len(hits) == 1 else None
 

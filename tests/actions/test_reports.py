@@ -125,6 +125,41 @@ def test_cancel_ends_the_form_without_a_case(environment, make_tracker):
     assert SlotSet("report_confirmed", False) in events
 
 
+NEW_BIN = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("new_bin")]
+
+
+@pytest.mark.parametrize("answer,intent,expected", [
+    ("ar goll", "emergency", "lost"),  # NLU read "missing" as a missing person: the button's words win
+    ("Wedi'i ddwyn", "inform", "stolen"), ("Wedi'i ddifrodi", "inform", "damaged"),
+    ("Dw i angen bin ychwanegol", "request_new_bin", "extra"), ("mae'r caead wedi torri", "inform", "damaged"),
+])
+def test_a_welsh_button_or_answer_chooses_why_a_bin_is_needed(environment, make_tracker, answer, intent, expected):
+    tracker = make_tracker(user_event(answer, intent=intent, confidence=0.4), form="new_bin_form",
+                           slots={"requested_slot": "bin_reason", "language": "cy", "location": "12 Mill Lane",
+                                  "postcode": "AN1 4GT", "bin_type": "recycling"})
+    slots, messages, events = run(NEW_BIN, tracker)
+    assert slots["bin_reason"] == expected
+    assert ActiveLoop(None) not in events and not any(m.get("response") == "utter_escalate_urgent" for m in messages)
+
+
+@pytest.mark.parametrize("answer,expected", [("ffordd", "road"), ("Palmant", "pavement"), ("ar y lôn", "road"),
+                                             ("ar y ffordd, nid y palmant", None)])
+def test_a_welsh_answer_says_road_or_pavement_and_both_is_asked_again(environment, make_tracker, answer, expected):
+    tracker = make_tracker(user_event(answer, intent="inform", confidence=0.6), form="pothole_form",
+                           slots={"requested_slot": "defect_surface", "language": "cy", "location": "Mill Lane"})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert slots["defect_surface"] == expected
+    if expected is None:
+        assert messages[0]["response"] == "utter_please_choose"
+
+
+def test_an_urgent_phrase_at_a_question_with_buttons_still_reaches_a_person(environment, make_tracker):
+    tracker = make_tracker(user_event("I can smell gas", intent="emergency", confidence=0.99), form="new_bin_form",
+                           slots={"requested_slot": "bin_reason", "location": "12 Mill Lane", "postcode": "AN1 4GT"})
+    _, _, events = run(NEW_BIN, tracker)
+    assert ActiveLoop(None) in events
+
+
 @pytest.mark.parametrize("answer,slot,expected", [
     ("tues", "collection_day", "Tuesday"), ("not sure", "collection_day", "unknown"),
     ("the blue one", "bin_type", "recycling"),
