@@ -752,7 +752,9 @@ def summarise(category: Category, tracker: Tracker, lang: str = "en", limit: int
         lines.append(messages.text("report.readback_more", lang, count=len(details) - shown))
     if tracker.get_slot("contact_consent"):
         ways = [v for v in (tracker.get_slot("contact_phone"), tracker.get_slot("contact_email")) if v and v != answers.SKIP]
-        ways = [shorten(str(way), limit) for way in ways]  # a long e-mail address too
+        # THIS_NUMBER is a marker, not words: read back in the resident's language.
+        ways = [messages.text("report.this_number", lang) if way == THIS_NUMBER else shorten(str(way), limit)
+                for way in ways]  # a long e-mail address too
         lines.append(messages.text("report.readback_contact", lang,
                                    ways=(" " + messages.text("report.and", lang) + " ").join(ways))
                      if ways else messages.text("report.readback_contact_no_details", lang))

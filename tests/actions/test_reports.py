@@ -479,3 +479,8 @@ def test_a_welsh_read_back_names_the_bin_day_and_choices_in_welsh(environment, m
     english = read_back("missed_bin_form", {"bin_type": "garden_waste", "collection_day": "Tuesday"}, "en")
     assert "Bin: green bin (garden waste)" in english and "Usual collection day: Tuesday" in english
     assert "Road or pavement: road" in read_back("pothole_form", {"defect_surface": "road"}, "en")
+    # By SMS the contact is the number they text from: said in their language, never the marker's English.
+    by_sms = {"contact_consent": True, "contact_phone": "this number"}
+    assert "y rhif hwn" in read_back("pothole_form", by_sms, "cy") and "this number" not in read_back(
+        "pothole_form", by_sms, "cy")
+    assert "this number" in read_back("pothole_form", by_sms, "en")
