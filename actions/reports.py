@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABCMeta, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -73,8 +73,13 @@ SKIPPABLE = {
     "defect_surface": answers.UNKNOWN, "bin_reason": answers.UNKNOWN, places.CHOICE_SLOT: answers.UNKNOWN,
 }
 # Words that say a message corrects an earlier answer ("sorry, it's Mill Lane not Mill Road").
-CORRECTION_WORDS = re.compile(r"\b(sorry|actually|i meant|i mean|meant to say|wrong|not|should be|correction)\b",
-                              re.IGNORECASE)
+CORRECTION_WORDS = re.compile(r"\b(sorry|actually|i meant|i mean|meant to say|wrong|not|should be|correction"
+                              r"|sori|mewn gwirionedd|anghywir|nid|nage|ddylai fod)\b", re.IGNORECASE)
+# "not Monday, Tuesday", "nid dydd Llun, dydd Mawrth": the day being corrected, left out when reading the new one.
+NEGATED_DAY = re.compile(r"\b(?:not|nid|nage|ddim)\s+(?:on\s+(?:a\s+)?)?(?:(?:dydd|ddydd)\s+)?[a-z]+", re.IGNORECASE)
+# Details a correction can name unmistakably (a day, a bin, a choice, a number, an address), at the
+# read-back or at a later question: "the day is Tuesday", "sori, rhif anghywir, 07700 900456 ydy o".
+CORRECTABLE_DETAILS = ("collection_day", "bin_type", "defect_surface", "bin_reason", "contact_phone", "contact_email")
 # Words that place something by a landmark: such an answer is kept whole as the location.
 LANDMARK_WORDS = re.compile(
     r"\b(outside|opposite|near|nearby|behind|beside|next to|by the|corner|junction|between|across from|"
@@ -326,6 +331,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._street_correction(turn, tracker))
+        if requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
+                requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
+            turn.updates.update(self._detail_corrections(turn, ctx, values, requested))
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
@@ -500,6 +508,24 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         end_form: List[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS if tracker.get_slot(slot) is not None]
         end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(problems.PENDING_SLOT, None)]
         return end_form + escalation.escalate(dispatcher, tracker, reason, category, draft=draft)
+
+    @staticmethod
+    def _detail_corrections(turn: Turn, ctx: FormContext, values: Dict[str, Any], requested: str) -> Dict[str, Any]:
+        """Earlier answers the message names anew: each detail already given (not the one being asked)
+        that the message states unmistakably, with a different value ("no, the day is Tuesday")."""
+        if answers.yes_or_no(turn.text, turn.intent) is True:
+            return {}
+        found: Dict[str, Any] = {}
+        for slot in CORRECTABLE_DETAILS:
+            if slot == requested or values.get(slot) in (None, answers.SKIP) or slot in turn.updates:
+                continue
+            read = turn
+            if slot == "collection_day":
+                read = replace(turn, text=NEGATED_DAY.sub(" ", turn.text))
+            value, _ = READERS[slot](read, ctx)
+            if value not in (None, answers.SKIP, answers.UNKNOWN) and value != values.get(slot):
+                found[slot] = value
+        return found
 
     @staticmethod
     def _clear_choice(turn: Turn, requested: str) -> bool:

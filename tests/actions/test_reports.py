@@ -271,6 +271,44 @@ def test_correction_is_not_also_taken_as_the_current_answer(environment, make_tr
     assert "updated" in messages[0]["text"]
 
 
+MISSED_BIN_READY = {"location": "14 Foxglove Way", "postcode": "AN1 4GT", "bin_type": "recycling",
+                    "collection_day": "Monday", "contact_consent": True, "contact_phone": "+447700900123",
+                    "contact_email": "none"}
+
+
+@pytest.mark.parametrize("text,intent,language,slot,expected", [
+    ("no, the day is Tuesday", "deny", "en", "collection_day", "Tuesday"),
+    ("y diwrnod yw dydd Mawrth", "inform", "cy", "collection_day", "Tuesday"),
+    ("na sori, nid dydd Llun, dydd Mawrth ydy o", "deny", "cy", "collection_day", "Tuesday"),
+    ("it's the green bin", "inform", "en", "bin_type", "garden_waste"),
+    ("my number is 07700 900456", "inform", "en", "contact_phone", "+447700900456"),
+])
+def test_a_detail_corrected_at_the_read_back_is_changed_and_read_back_again(
+        environment, make_tracker, text, intent, language, slot, expected):
+    tracker = make_tracker(user_event(text, intent=intent, confidence=0.8), form="missed_bin_form",
+                           slots={**MISSED_BIN_READY, "requested_slot": "report_confirmed", "language": language})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots[slot] == expected
+    assert slots["requested_slot"] == "report_confirmed" and slots.get("report_confirmed") is None
+    assert not any(m.get("response") == "utter_yes_or_no" for m in messages)
+
+
+def test_a_correction_at_a_later_question_changes_the_earlier_answer_and_asks_again(environment, make_tracker):
+    ready = {k: v for k, v in MISSED_BIN_READY.items() if k != "contact_email"}
+    tracker = make_tracker(user_event("sori, rhif anghywir, 07700 900456 ydy o", intent="inform"),
+                           form="missed_bin_form", slots={**ready, "requested_slot": "contact_email", "language": "cy"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots["contact_phone"] == "+447700900456"
+    assert slots["requested_slot"] == "contact_email" and slots["contact_email"] is None
+
+
+def test_a_plain_yes_at_the_read_back_changes_nothing(environment, make_tracker):
+    tracker = make_tracker(user_event("yes, Tuesday is right", intent="affirm"), form="missed_bin_form",
+                           slots={**MISSED_BIN_READY, "collection_day": "Tuesday", "requested_slot": "report_confirmed"})
+    slots, _, _ = run(MISSED_BIN, tracker)
+    assert slots["report_confirmed"] is True and "collection_day" not in slots
+
+
 def test_slash_command_is_not_obeyed_mid_form(environment, make_tracker):
     tracker = make_tracker(user_event("restart", intent="cancel", confidence=0.99,
                                       metadata={"guard": {"leading_slash_removed": True}}),
