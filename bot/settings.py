@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple, Union
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +24,14 @@ def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def team_name_in(names: Union[str, Mapping[str, str], None], language: Optional[str]) -> Optional[str]:
+    """The staff team's name in ``language``, from one name for all or ``Settings.team_names()``;
+    a conversation whose language is not known gets the council's default language's."""
+    if names is None or isinstance(names, str):
+        return names
+    return names.get(language or "") or next(iter(names.values()), None)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed view of the environment. Field comments name the variable."""
@@ -33,6 +41,8 @@ class Settings:
     # COUNCIL_TEAM_NAME: who residents are told is speaking when staff reply or post
     # an update (web chat and SMS), instead of "Assistant". Default: "<COUNCIL_NAME> team".
     council_team_name: str = "Anytown Borough Council team"
+    # COUNCIL_TEAM_NAME_CY: the same in Welsh, for conversations in Welsh. Default: "Tîm <COUNCIL_NAME>".
+    council_team_name_cy: str = "Tîm Anytown Borough Council"
     # COUNCIL_PHONE: the contact-centre number residents are given.
     council_phone: str = "01632 960000"
     # COUNCIL_OUT_OF_HOURS_PHONE: the emergency out-of-hours line.
@@ -247,6 +257,12 @@ class Settings:
     # API) a status notification is recorded as not deliverable.
     notify_push_channels: Tuple[str, ...] = ("socketio", "web", "twilio", "sms")
 
+    def team_names(self) -> Dict[str, str]:
+        """The staff team's name in each language the council serves, its default language first."""
+        names = {"en": self.council_team_name, "cy": self.council_team_name_cy}
+        return {language: names[language] for language in self.council_languages if language in names} or {
+            "en": self.council_team_name}
+
     @property
     def rasa_url(self) -> str:
         return self.rasa_url_override or f"http://{self.bind_host}:{self.rasa_port}"
@@ -365,6 +381,8 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
         council_name=env.get("COUNCIL_NAME") or defaults.council_name,
         council_team_name=(env.get("COUNCIL_TEAM_NAME") or "").strip()[:60]
         or f"{env.get('COUNCIL_NAME') or defaults.council_name} team",
+        council_team_name_cy=(env.get("COUNCIL_TEAM_NAME_CY") or "").strip()[:60]
+        or f"Tîm {env.get('COUNCIL_NAME') or defaults.council_name}",
         council_phone=env.get("COUNCIL_PHONE") or defaults.council_phone,
         council_out_of_hours_phone=env.get("COUNCIL_OUT_OF_HOURS_PHONE")
         or defaults.council_out_of_hours_phone,

@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Text, Union
 from urllib.parse import parse_qsl
 
 from multidict import MultiDict
@@ -53,7 +53,7 @@ from bot.channels.twilio_client import OPTED_OUT, SendResult, TwilioClient
 from bot.language import current as current_language
 from bot.photos import in_photo_pool
 from bot.redaction import mask_financial
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, team_name_in
 from bot.shared_state import KeyedLocks, shared_state
 from bot.storage.database import create_schema, make_engine
 from bot.storage.sms import InboundMessage, SmsStore
@@ -190,7 +190,7 @@ class SmsTurnOutput(OutputChannel):
 class SmsPushOutput(OutputChannel):
     """Sends each message at once: used when the worker or console speaks first."""
 
-    def __init__(self, sender: SmsSender, team_name: Optional[str] = None) -> None:
+    def __init__(self, sender: SmsSender, team_name: Union[str, Mapping[str, str], None] = None) -> None:
         self.sender = sender
         self.team_name = team_name
 
@@ -204,11 +204,12 @@ class SmsPushOutput(OutputChannel):
             logger.warning("No phone number known for conversation %s; message not sent", recipient_id)
             return
         message = dict(message)
-        if message.get("from_staff") and self.team_name and message.get("text"):
+        team = team_name_in(self.team_name, current_language.latest(recipient_id))
+        if message.get("from_staff") and team and message.get("text"):
             # Staff speaking (a reply, a hand-back, a case update): say who, not the assistant.
             # In the conversation's language when this server knows it (bot/language/current.py).
             message["text"] = messages.text("sms.from_staff", current_language.latest(recipient_id) or "en",
-                                            team=self.team_name, text=message["text"])
+                                            team=team, text=message["text"])
         rendered = render_message(message, current_language.latest(recipient_id) or "en")
         if rendered.options:
             await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
@@ -311,7 +312,7 @@ class SmsInput(InputChannel):
         self._on_new_message: Optional[OnNewMessage] = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return SmsPushOutput(self.sender, self.settings.council_team_name)
+        return SmsPushOutput(self.sender, self.settings.team_names())
 
     # -- HTTP ------------------------------------------------------------------
     @staticmethod

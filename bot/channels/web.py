@@ -47,7 +47,7 @@ import math
 import re
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text, Union
 
 import jwt
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -61,7 +61,7 @@ from bot.channels.guard import guard_messages
 from bot.channels.message_ids import CLIENT_MESSAGE_ID, client_message_id
 from bot.channels.web_replay import ReplayBuffer, parse_last_seq
 from bot.language import current as current_language
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, team_name_in
 from bot.shared_state import shared_state
 from bot.web.uploads import UPLOAD_ID, photo_path
 
@@ -143,7 +143,7 @@ class WebChatOutput(SocketIOOutput):
     """Sends to a conversation's room (every open tab of that resident), numbered for replay."""
 
     def __init__(self, sio: AsyncServer, bot_message_evt: Text, replay: ReplayBuffer,
-                 team_name: Optional[str] = None, reply_to: Optional[str] = None) -> None:
+                 team_name: Union[str, Mapping[str, str], None] = None, reply_to: Optional[str] = None) -> None:
         super().__init__(sio, bot_message_evt)
         self.replay = replay
         self.team_name = team_name
@@ -176,11 +176,12 @@ class WebChatOutput(SocketIOOutput):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Staff's messages (``from_staff`` in the event's metadata) carry the team's name as ``sender``,
         so the widget says who is talking instead of "Assistant"."""
-        if not kwargs.get("from_staff") or not self.team_name:
+        team = team_name_in(self.team_name, current_language.latest(recipient_id))
+        if not kwargs.get("from_staff") or not team:
             await super().send_text_message(recipient_id, text, **kwargs)
             return
         for part in text.strip().split("\n\n"):
-            await self._send_message(recipient_id, {"text": part, "sender": self.team_name})
+            await self._send_message(recipient_id, {"text": part, "sender": team})
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         # Rasa's version passes the JSON as keyword arguments to emit(); wrap it instead.
@@ -238,7 +239,7 @@ class WebChatInput(SocketIOInput):
         """Used by Rasa's API (``output_channel=latest``) to reach a resident live."""
         if self.sio is None:
             return None
-        return WebChatOutput(self.sio, self.bot_message_evt, self.replay, self.settings.council_team_name)
+        return WebChatOutput(self.sio, self.bot_message_evt, self.replay, self.settings.team_names())
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         guarded = guard_messages(on_new_message)

@@ -54,3 +54,16 @@ def test_council_languages_default_to_english_and_keep_their_order():
 def test_bad_council_languages_fail_with_the_variable_name(value):
     with pytest.raises(ConfigError, match="COUNCIL_LANGUAGES"):
         load_settings({"COUNCIL_LANGUAGES": value})
+
+
+def test_the_staff_teams_name_in_each_language_the_council_serves():
+    from bot.settings import team_name_in
+
+    english_only = load_settings({"COUNCIL_NAME": "Anytown Borough Council"})
+    assert english_only.team_names() == {"en": "Anytown Borough Council team"}
+    welsh_first = load_settings({"COUNCIL_NAME": "Cyngor Gwynedd", "COUNCIL_LANGUAGES": "cy,en",
+                                 "COUNCIL_TEAM_NAME_CY": "Tîm Cyswllt Gwynedd"})
+    assert list(welsh_first.team_names().items()) == [("cy", "Tîm Cyswllt Gwynedd"), ("en", "Cyngor Gwynedd team")]
+    assert team_name_in(welsh_first.team_names(), "en") == "Cyngor Gwynedd team"
+    assert team_name_in(welsh_first.team_names(), None) == "Tîm Cyswllt Gwynedd"  # the council's default
+    assert team_name_in("One name", "cy") == "One name" and team_name_in(None, "cy") is None

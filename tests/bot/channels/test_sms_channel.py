@@ -238,6 +238,10 @@ async def test_staff_label_and_keyword_replies_are_in_the_conversations_language
     await output.send_response(welsh, {"text": "Helo, Jo sydd yma.", "from_staff": True})
     assert sandbox.messages[-1]["body"] == messages.text("sms.from_staff", "cy", team="Tîm Cyngor Sir",
                                                          text="Helo, Jo sydd yma.")
+    # The team's name by language (Settings.team_names): the Welsh one in a Welsh conversation.
+    named = SmsPushOutput(SmsSender(client, store, NUMBER, ""), {"en": "County team", "cy": "Tîm y Sir"})
+    await named.send_response(welsh, {"text": "Helo eto.", "from_staff": True})
+    assert sandbox.messages[-1]["body"] == messages.text("sms.from_staff", "cy", team="Tîm y Sir", text="Helo eto.")
 
     channel = SmsInput(load_settings({"VAR_DIR": str(tmp_path), "COUNCIL_LANGUAGES": "en,cy",
                                       "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_NUMBER": NUMBER,

@@ -113,6 +113,25 @@ async def test_staff_messages_carry_the_teams_name_and_the_bots_do_not() -> None
     assert bot["text"] == "What can I help with?" and "sender" not in bot
 
 
+async def test_a_staff_message_in_a_welsh_conversation_carries_the_teams_welsh_name() -> None:
+    from bot.channels.web import WebChatOutput
+    from bot.channels.web_replay import ReplayBuffer
+    from bot.language import current
+    from bot.settings import load_settings
+
+    settings = load_settings({"COUNCIL_NAME": "Cyngor Sir Ynys Môn", "COUNCIL_LANGUAGES": "cy,en"})
+    sio = RecordingSocketServer()
+    output = WebChatOutput(sio, "bot_uttered", ReplayBuffer(), settings.team_names())  # type: ignore[arg-type]
+    welsh, english, unknown = "1" * 32, "2" * 32, "3" * 32
+    current.remember(welsh, "cy")
+    current.remember(english, "en")
+    for room in (welsh, english, unknown):
+        await output.send_response(room, {"text": "Helo", "from_staff": True})
+    senders = [data["sender"] for _event, data, _room in sio.emitted]
+    # Not known: the council's default language (Welsh first here).
+    assert senders == ["Tîm Cyngor Sir Ynys Môn", "Cyngor Sir Ynys Môn team", "Tîm Cyngor Sir Ynys Môn"]
+
+
 def test_the_widgets_language_choice_passes_through_and_nothing_else_like_it() -> None:
     assert web.safe_metadata({"language": "cy"}, BASE) == {"language": "cy"}
     for forged in ("cymraeg", "<b>", 7, ["cy"], "c"):
