@@ -55,6 +55,11 @@ def test_from_hello_to_a_case_reference_and_its_status(stack):
     assert reference in reply
     # The delivery worker may already have passed it on: any true status will do.
     assert any(description in reply for description in (messages.text(f"case_status.{status}") for status in STATUS_ORDER))
+    # As the confirmation invites: the reference alone, as a resident copies it from a text.
+    for text in (reference, reference.lower().replace("-", " ") + "?", f"my reference is {reference}"):
+        reply = stack.say_text(_sender(), text)
+        assert reference in reply and any(
+            messages.text(f"case_status.{status}") in reply for status in STATUS_ORDER), (text, reply)
 
 
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):

@@ -29,3 +29,21 @@ def test_urgent_phrase_overrides_the_model_but_keeps_its_guess_for_staff():
     assert urgent.get("intent") == {"name": "emergency", "confidence": 1.0}
     assert [r["name"] for r in urgent.get("intent_ranking")] == ["emergency", "report_other_problem"]
     assert calm.get("intent")["name"] == "report_pothole"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("{ref}", True), ("{low}?", True), ("my reference is {ref}", True), ("cyfeirnod {ref} plis", True),
+    ("any news on {ref} please", True),
+    ("{ref} the bin still has not been emptied and I am fed up with it", False),  # the model reads that
+    ("AB7K-3FQ2", True),  # mistyped, alone: the status question says it doesn't look right
+    ("my phone is 2345 6789", False), ("AN1 4GT", False), ("AB12 CDE", False), ("POTHOLES", False), ("", False),
+])
+def test_a_reference_alone_or_in_a_few_words_is_a_status_question(text, expected):
+    from bot.cases.references import new_reference
+    from bot.nlu.case_reference import CaseReferenceClassifier
+
+    reference = new_reference()
+    message = Message({"text": text.format(ref=reference, low=reference.lower().replace("-", " ")),
+                       "intent": {"name": "inform", "confidence": 0.8}})
+    CaseReferenceClassifier().process([message])
+    assert (message.get("intent") == {"name": "case_status", "confidence": 1.0}) is expected
