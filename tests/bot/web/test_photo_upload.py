@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import pytest
 import requests
 from PIL import Image
+from sanic import Sanic
 from sqlalchemy import select
 
 from bot.cases.model import NewCase
@@ -30,8 +31,6 @@ SECRET = "photo link secret for the page tests"
 
 class Site:
     """The website app served in this process (a thread with its own event loop)."""
-
-    started = 0  # Sanic rewrites its own classes' code once per process ("touchup"): only the first time
 
     def __init__(self, var_dir: Path, **env: str) -> None:
         self.port = free_port()
@@ -61,10 +60,11 @@ class Site:
 
     def _start(self) -> None:
         asyncio.set_event_loop(self.loop)
-        if Site.started:
-            from sanic.touchup.service import TouchUp
-            TouchUp._registry.clear()  # already rewritten by the first app; a second pass fails
-        Site.started += 1
+        # Lets several apps start in one process, as the other in-process servers do: Sanic's
+        # touch-up then keeps the original methods and rewrites them afresh for each app. Without it,
+        # a later app (of this file, or of another test file in the same worker) rewrote an already
+        # rewritten method and failed to start (KeyError: 'http1_request_header').
+        Sanic.test_mode = True
         server = self.loop.run_until_complete(self.app.create_server(
             host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False))
         self.loop.run_until_complete(server.startup())
