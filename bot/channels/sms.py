@@ -204,13 +204,14 @@ class SmsPushOutput(OutputChannel):
             logger.warning("No phone number known for conversation %s; message not sent", recipient_id)
             return
         message = dict(message)
-        team = team_name_in(self.team_name, current_language.latest(recipient_id))
+        # Looked up once: with REDIS_URL each look-up is a round trip (bot/language/current.py).
+        language = current_language.latest(recipient_id)
+        team = team_name_in(self.team_name, language)
         if message.get("from_staff") and team and message.get("text"):
             # Staff speaking (a reply, a hand-back, a case update): say who, not the assistant.
             # In the conversation's language when this server knows it (bot/language/current.py).
-            message["text"] = messages.text("sms.from_staff", current_language.latest(recipient_id) or "en",
-                                            team=team, text=message["text"])
-        rendered = render_message(message, current_language.latest(recipient_id) or "en")
+            message["text"] = messages.text("sms.from_staff", language or "en", team=team, text=message["text"])
+        rendered = render_message(message, language or "en")
         if rendered.options:
             await asyncio.to_thread(self.sender.store.set_options, recipient_id, rendered.options)
         if rendered.body:

@@ -176,8 +176,8 @@ class WebChatOutput(SocketIOOutput):
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Staff's messages (``from_staff`` in the event's metadata) carry the team's name as ``sender``,
         so the widget says who is talking instead of "Assistant"."""
-        team = team_name_in(self.team_name, current_language.latest(recipient_id))
-        if not kwargs.get("from_staff") or not team:
+        team = team_name_in(self.team_name, current_language.latest(recipient_id)) if kwargs.get("from_staff") else None
+        if not team:
             await super().send_text_message(recipient_id, text, **kwargs)
             return
         for part in text.strip().split("\n\n"):
