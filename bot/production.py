@@ -28,7 +28,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import private_files
+from bot.ports import free_port
 from bot.launcher import (
     Service,
     console_service,
@@ -67,12 +67,6 @@ class Replicas:
     workers: int = 2
     web: int = 1
     console: int = 1
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def _write_secret_file(path: Path, text: str, owner: Optional[int] = None) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 import sqlite3
 import threading
@@ -17,6 +16,7 @@ import pytest
 
 from bot import health
 from bot.storage.database import create_schema, make_engine
+from bot.ports import free_port
 
 
 @pytest.fixture()
@@ -71,12 +71,6 @@ def http_server() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_http_dependency_up_down_and_failing(http_server: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from typing import Any, AsyncIterator, List
 
@@ -15,14 +14,9 @@ from sanic.request import Request
 from bot.escalation.handoff import RasaConversations
 from bot.outbox.notify import SENT, RasaNotifier
 from bot.rasa_server import header_auth
+from bot.ports import free_port
 
 TOKEN = "api-t0ken-value_123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RasaApi:

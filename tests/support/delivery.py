@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,14 +13,9 @@ from bot.cases.model import NewCase
 from bot.routing import Routing, load_routing
 from bot.sandbox.open311 import Sandbox, services_from_routing, start
 from bot.settings import PROJECT_ROOT
+from bot.ports import free_port
 
 API_KEY = "test-key-123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

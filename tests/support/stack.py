@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -17,12 +16,7 @@ from typing import Any, Dict, List, Optional
 from bot.launcher import Service, core_services, render_endpoints, stop_all, wait_until_healthy, with_run_secrets
 from bot.model import ensure_model
 from bot.settings import PROJECT_ROOT, Settings, load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bot.ports import free_port
 
 
 class Stack:

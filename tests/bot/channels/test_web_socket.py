@@ -21,12 +21,7 @@ from sanic import Sanic
 
 from bot.channels.web import WebChatInput
 from bot.settings import load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bot.ports import free_port
 
 
 class Server:
