@@ -258,7 +258,7 @@ class StreetIndex:
         text = text or ""
         message_words = words(text)
         postcode = postcodes.find_postcode(text) or self._district_in(text)
-        hits = self._hits(message_words)
+        hits = [h for h in self._hits(message_words) if not self._misspelt_elsewhere(h, message_words, postcode)]
         if not hits:
             return PlaceMatch(text=text, postcode=postcode)
         # Exact before misspelt, then the earliest, then the longest ("Mill Lane East" over "Mill Lane").
@@ -268,6 +268,21 @@ class StreetIndex:
         house = _house_number(text[:start])
         return PlaceMatch(text=text, streets=tuple(streets), span=(start, end), house=house, postcode=postcode,
                           shared_name=len(self._by_name[best.name]) > 1)
+
+    def _misspelt_elsewhere(self, hit: _Hit, message_words: Sequence[Tuple[str, int, int]],
+                            postcode: Optional[str]) -> bool:
+        """True when a misspelt match is more likely a street the gazetteer lacks than a slip.
+
+        "138 Kingsley Terrace" is not Kingsway misspelt: a street-type word follows the
+        match that the name does not have. Nor is a misspelt name the street meant when
+        the message's postcode or district is not one of the street's. An exact match
+        stands either way (the gazetteer may be behind, or the postcode mistyped).
+        """
+        if hit.cost == 0:
+            return False
+        if hit.end < len(message_words) and canonical(message_words[hit.end][0]) in TYPE_TOKENS:
+            return True
+        return bool(postcode) and not _with_postcode(self._by_name[hit.name], postcode)
 
     def _district_in(self, text: str) -> Optional[str]:
         for match in _OUTWARD.finditer(text):

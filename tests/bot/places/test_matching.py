@@ -36,6 +36,16 @@ def test_typos_and_abbreviations(gazetteer):
     assert labels(gazetteer.recognise("Mill Ln")) == ["Mill Lane, Northfield", "Mill Lane, Easton"]
 
 
+def test_a_street_the_gazetteer_lacks_is_not_corrected_into_another(gazetteer):
+    # Kingsway (AN4 1NW) is two edits from "Kingsley": a slip, unless the words say otherwise.
+    assert labels(gazetteer.recognise("138 Kingsley")) == ["Kingsway, Easton"]
+    assert labels(gazetteer.recognise("138 Kingsley Terrace")) == []  # a street-type word follows
+    assert labels(gazetteer.recognise("138 Kingsley, AN3 5TR")) == []  # another postcode district
+    assert labels(gazetteer.recognise("138 Kingsley AN4 1NW")) == ["Kingsway, Easton"]
+    assert labels(gazetteer.recognise("138 Kingsway, AN3 5TR")) == ["Kingsway, Easton"]  # exact stands
+    assert labels(gazetteer.recognise("pothole on statoin rd")) == ["Station Road, Anytown"]
+
+
 def test_common_words_are_not_misread_as_streets(gazetteer):
     for text in ("my bin wasnt emptied", "the road is flooded", "near the park", "on the lane behind"):
         assert not gazetteer.recognise(text).found, text
