@@ -21,11 +21,7 @@ INVALID = "invalid"
 def reference_in(text: str, entity: Optional[str]) -> Optional[str]:
     """The reference a resident typed, "invalid" if they typed a broken one, else None."""
     candidates = ([entity] if entity else []) + references.find_candidates(text)
-    for candidate in candidates:
-        canonical = references.normalise(candidate)
-        if canonical and references.is_valid(canonical):
-            return canonical
-    return INVALID if candidates else None
+    return next(references.valid_among(candidates), INVALID if candidates else None)
 
 
 def describe(case: Case, lang: str = "en") -> str:

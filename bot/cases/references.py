@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -77,3 +77,11 @@ def find_candidates(text: str) -> list[str]:
         if any(ch.isdigit() for ch in token):
             found.append(f"{token[:4]}-{token[4:]}")
     return sorted(found, key=lambda ref: (not is_valid(ref), normalise(ref) is None))
+
+
+def valid_among(candidates: Iterable[str]) -> Iterator[str]:
+    """The candidates (typed references) that are valid, each in canonical ``XXXX-XXXX`` form."""
+    for candidate in candidates:
+        canonical = normalise(candidate)
+        if canonical is not None and is_valid(canonical):
+            yield canonical

@@ -31,10 +31,9 @@ def is_reference_question(text: str) -> bool:
     """A valid case reference and at most a few other words, or a mistyped one on its own."""
     if _ALONE.match(text or "") and re.search(r"\d", text) and re.search(r"[A-Za-z]", text):
         return True  # mistyped: the status question says so, and offers a way on (actions/cases.py)
-    for candidate in references.find_candidates(text or ""):
-        canonical = references.normalise(candidate)
+    for canonical in references.valid_among(references.find_candidates(text or "")):
         # A letter as well as a digit: eight digits are more likely part of a phone number.
-        if canonical is None or not references.is_valid(canonical) or not re.search(r"[A-Z]", canonical):
+        if not re.search(r"[A-Z]", canonical):
             continue
         first, second = canonical.split("-")
         rest = re.sub(rf"{first}[\s\-]?{second}", " ", text, count=1, flags=re.IGNORECASE)

@@ -47,3 +47,10 @@ def test_candidates_need_a_digit_so_words_are_ignored():
     typed = ref.lower().replace("-", " ")
     assert references.find_candidates(f"whats happening with {typed}?")[0] == ref
     assert references.find_candidates(f"update on {ref} please")[0] == ref
+
+
+def test_valid_among_gives_only_valid_references_in_canonical_form():
+    good = references.new_reference()
+    broken = good[:-1] + ("A" if good[-1] != "A" else "B")
+    typed = [broken, good.lower().replace("-", " "), "not a reference"]
+    assert list(references.valid_among(typed)) == [good]
