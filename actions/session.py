@@ -31,7 +31,8 @@ def language_slots(tracker: Tracker) -> List[EventType]:
     languages = services.settings().council_languages
     before = tracker.get_slot("language")
     if before in languages:
-        return [SlotSet("language", before), SlotSet("language_chosen", bool(tracker.get_slot("language_chosen")))]
+        return [SlotSet("language", before), SlotSet("language_chosen", bool(tracker.get_slot("language_chosen"))),
+                SlotSet("language_confirmed", bool(tracker.get_slot("language_confirmed")))]
     return [SlotSet("language", languages[0])]
 
 

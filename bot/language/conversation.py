@@ -7,6 +7,12 @@
 * Until a choice, each message the identification step is sure of
   (bot/language/identify.py) sets the language; a message it is not sure of
   ("ok", "12", a street name) leaves it as it is.
+* Once the resident has written in the conversation's language, a short
+  message in the other ("yes", "thank you", "talk to a person" in a Welsh
+  conversation; "diolch" in an English one) does not change it: bilingual
+  residents mix the two, and a reply in the other language mid-report is
+  jarring. A message of ``SWITCH_MIN_WORDS`` words or more does, and so does a
+  choice.
 
 Pure functions of the text and the conversation's state: the Rasa server's
 hook (bot/language/rasa_hook.py) keeps the state in the tracker's slots.
@@ -18,13 +24,18 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from bot.language.identify import Identifier
+from bot.language.identify import Identifier, masked
 
 # Slots in domain.yml (influence_conversation: false: they choose words, not what the bot does).
 LANGUAGE_SLOT = "language"
 CHOSEN_SLOT = "language_chosen"
+# True once a message the identification step was sure of was in the conversation's language.
+CONFIRMED_SLOT = "language_confirmed"
 # The intent a choice is read as (domain.yml; data/rules/language.yml answers it).
 CHOOSE_INTENT = "choose_language"
+# Words (names, numbers and postcodes aside) a message in the other language needs to
+# change a language the resident has already written in.
+SWITCH_MIN_WORDS = 6
 
 # Each language's names, in both languages, and what residents put around them.
 _NAMES = {
@@ -62,6 +73,7 @@ class Decision:
     language: str
     chosen: bool
     choice: bool  # this message was itself a choice
+    confirmed: bool = False  # the resident has written in ``language`` (it sticks: see above)
 
 
 def decide(
@@ -71,14 +83,24 @@ def decide(
     languages: Sequence[str],
     identifier: Optional[Identifier],
     requested: Optional[str] = None,
+    confirmed: bool = False,
 ) -> Decision:
     """The language after ``text``: an explicit choice (``requested``, or the words), else the
-    earlier choice, else what ``text`` is written in when the identifier is sure, else ``current``."""
-    current = current if current in languages else languages[0]
+    earlier choice, else what ``text`` is written in when the identifier is sure (and, once
+    the resident has written in ``current`` (``confirmed``), the message is long enough to
+    change it), else ``current``."""
+    if current not in languages:
+        current, confirmed = languages[0], False
     choice = requested if requested in languages else chosen_language(text, languages)
     if choice:
-        return Decision(choice, True, True)
+        return Decision(choice, True, True, confirmed=True)
     if chosen_before or identifier is None:
-        return Decision(current, chosen_before, False)
+        return Decision(current, chosen_before, False, confirmed)
     guess = identifier.identify(text)
-    return Decision(guess.language if guess else current, False, False)
+    if guess is None:
+        return Decision(current, False, False, confirmed)
+    if guess.language == current:
+        return Decision(current, False, False, confirmed=True)
+    if confirmed and len(masked(text).split()) < SWITCH_MIN_WORDS:
+        return Decision(current, False, False, confirmed)
+    return Decision(guess.language, False, False, confirmed=True)

@@ -10,7 +10,8 @@ wrapped so that:
   ``{"language": "cy"}``) is read as the intent ``choose_language`` without
   running NLU on it, and sets the slots ``language`` and ``language_chosen``;
 * any other message sets ``language`` when the identification step is sure
-  of it and the resident has not chosen (bot/language/conversation.py).
+  of it and the resident has not chosen, and ``language_confirmed`` once the
+  resident has written in it (bot/language/conversation.py).
 
 The slots are set in-process, in the same turn, so the responses Rasa picks
 by their ``language`` condition (domain.yml) and the actions that read the
@@ -24,7 +25,7 @@ from functools import wraps
 from typing import Any, Awaitable, Callable, Dict, Optional, Sequence
 
 from bot.language import current
-from bot.language.conversation import CHOOSE_INTENT, CHOSEN_SLOT, LANGUAGE_SLOT, decide
+from bot.language.conversation import CHOOSE_INTENT, CHOSEN_SLOT, CONFIRMED_SLOT, LANGUAGE_SLOT, decide
 from bot.language.identify import Identifier
 
 # Message metadata a channel may set for an explicit choice (the web chat's toggle).
@@ -54,8 +55,9 @@ def wrap(handle: Callable[..., Awaitable[None]], languages: Sequence[str],
     @wraps(handle)
     async def with_language(self: Any, message: Any, tracker: Any) -> None:
         chosen_before = bool(tracker.get_slot(CHOSEN_SLOT))
+        confirmed_before = bool(tracker.get_slot(CONFIRMED_SLOT))
         decision = decide(message.text or "", tracker.get_slot(LANGUAGE_SLOT), chosen_before, languages,
-                          identifier, requested_language(message.metadata, languages))
+                          identifier, requested_language(message.metadata, languages), confirmed_before)
         if decision.choice and not message.parse_data:
             message.parse_data = choice_parse(message.text or "", decision.language)
         await handle(self, message, tracker)
@@ -63,6 +65,8 @@ def wrap(handle: Callable[..., Awaitable[None]], languages: Sequence[str],
             tracker.update(SlotSet(LANGUAGE_SLOT, decision.language), self.domain)
         if decision.chosen and not chosen_before:
             tracker.update(SlotSet(CHOSEN_SLOT, True), self.domain)
+        if decision.confirmed != confirmed_before:
+            tracker.update(SlotSet(CONFIRMED_SLOT, decision.confirmed), self.domain)
         current.remember(tracker.sender_id, decision.language)
 
     with_language.language_step = True  # type: ignore[attr-defined]

@@ -33,6 +33,8 @@ def test_english_only_councils_start_in_english(environment, monkeypatch, make_t
 def test_a_later_session_keeps_the_residents_language_and_choice(welsh_council, make_tracker):
     slots = start(make_tracker(user_event("hi"), slots={"language": "en", "language_chosen": True}))
     assert slots["language"] == "en" and slots["language_chosen"] is True
+    written = start(make_tracker(user_event("hi"), slots={"language": "cy", "language_confirmed": True}))
+    assert written["language"] == "cy" and written["language_confirmed"] is True
 
 
 def test_a_language_the_council_no_longer_serves_is_not_kept(environment, monkeypatch, make_tracker):

@@ -71,3 +71,25 @@ def test_an_unknown_current_language_falls_back_to_the_council_default(identifie
 def test_the_widgets_hidden_hello_leaves_a_welsh_council_in_welsh(identifier):
     # widget.js sends config.greeting ("hello") when a chat starts, before the resident types.
     assert decide("hello", "cy", False, BOTH, identifier).language == "cy"
+
+
+def test_once_written_in_a_short_message_in_the_other_language_does_not_switch(identifier):
+    first = decide("mae'r bin heb ei gasglu eto wythnos yma", "en", False, BOTH, identifier)
+    assert first.language == "cy" and first.confirmed
+    for text in ("talk to a person", "yes", "no thank you", "the light is still broken"):
+        assert decide(text, "cy", False, BOTH, identifier, confirmed=True).language == "cy", text
+    english = decide("actually could you tell me when my recycling is collected", "cy", False, BOTH, identifier,
+                     confirmed=True)
+    assert english.language == "en" and english.confirmed  # six words or more: the resident changed
+
+
+def test_before_the_resident_has_written_in_it_any_sure_message_sets_the_language(identifier):
+    # The council's default (Welsh first here) is not the resident's: "yes" settles it.
+    assert decide("yes", "cy", False, BOTH, identifier).language == "en"
+    assert decide("12", "cy", False, BOTH, identifier).confirmed is False  # no evidence, nothing confirmed
+    assert decide("diolch", "en", False, ("en", "cy"), identifier, confirmed=True).language == "en"
+
+
+def test_a_choice_always_switches_and_confirms(identifier):
+    decision = decide("English", "cy", False, BOTH, identifier, confirmed=True)
+    assert decision.language == "en" and decision.chosen and decision.confirmed

@@ -80,9 +80,21 @@ def test_the_widget_toggle_is_a_choice(handle):
 def test_the_slot_is_set_after_the_users_message_and_only_when_it_changes(handle):
     processor, tracker = Processor(), new_tracker("en")
     say(handle, processor, tracker, "hello there, my bin was not emptied this week")
-    assert [type(e).__name__ for e in tracker.events] == ["UserUttered"]
+    assert [type(e).__name__ for e in tracker.events] == ["UserUttered", "SlotSet"]  # written in: confirmed
+    assert tracker.get_slot("language_confirmed") is True
+    say(handle, processor, tracker, "it was the green recycling bin this time")
+    assert [type(e).__name__ for e in tracker.events][-2:] == ["SlotSet", "UserUttered"]  # nothing changed
     say(handle, processor, tracker, "dydy'r bin ddim wedi cael ei wagio")
     assert [type(e).__name__ for e in tracker.events][-2:] == ["UserUttered", "SlotSet"]
+    assert tracker.get_slot("language") == "cy"
+
+
+def test_a_short_message_in_the_other_language_keeps_a_language_the_resident_wrote_in(handle):
+    processor, tracker = Processor(), new_tracker("en")
+    say(handle, processor, tracker, "mae twll mawr yn y ffordd tu allan i'r ysgol")
+    for text in ("talk to a person", "yes", "thank you"):
+        say(handle, processor, tracker, text)
+        assert tracker.get_slot("language") == "cy", text
 
 
 def test_english_only_councils_run_nothing():
