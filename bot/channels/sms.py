@@ -68,6 +68,10 @@ START_WORDS = frozenset({"START", "YES", "UNSTOP"})
 OPT_OUT_TYPES = frozenset({"STOP", "START", "HELP"})
 # CYMORTH: Welsh for help. Safe to read here: it only ever asks for the HELP text, never opts out.
 HELP_WORDS = frozenset({"HELP", "CYMORTH"})
+# Welsh for STOP and UNSUBSCRIBE. Only Twilio can opt a number out (its Advanced Opt-Out,
+# where a council may add them: then its verdict says "stop"); without that, the resident
+# is told, in Welsh, to send STOP, rather than the words going to the conversation.
+WELSH_STOP_WORDS = frozenset({"STOPIO", "DAD-DANYSGRIFIO", "DADDANYSGRIFIO"})
 MAX_MEDIA = 10  # Twilio sends at most 10 attachments per message
 # How often each replica looks for messages left unfinished (a replica stopped
 # mid-turn; its number's lock lapses within LOCK_LEASE_SECONDS).
@@ -92,7 +96,8 @@ MEDIA_REJECTED_TEXT = messages.template("sms.media_rejected")
 
 
 def keyword(text: str, opt_out_type: Optional[str] = None) -> Optional[str]:
-    """ "stop", "start" or "help" when the message is just that keyword.
+    """ "stop", "start" or "help" when the message is just that keyword ("how_to_stop" for a
+    Welsh word for stop that Twilio did not act on).
 
     ``opt_out_type`` is Twilio's own verdict (the webhook's ``OptOutType``,
     sent when Advanced Opt-Out is on): it also covers keywords the council
@@ -107,6 +112,8 @@ def keyword(text: str, opt_out_type: Optional[str] = None) -> Optional[str]:
         return "start"
     if word in HELP_WORDS:
         return "help"
+    if word in WELSH_STOP_WORDS:
+        return "how_to_stop"
     return None
 
 
@@ -454,11 +461,11 @@ class SmsInput(InputChannel):
         latest = current_language.latest(conversation_id) if conversation_id else None
         return latest if latest in languages else languages[0]
 
-    def _text(self, message_id: str, conversation_id: Optional[str] = None) -> str:
+    def _text(self, message_id: str, conversation_id: Optional[str] = None, language: Optional[str] = None) -> str:
         s = self.settings
         return messages.text(
             message_id,
-            self._language(conversation_id),
+            language or self._language(conversation_id),
             council_name=s.council_name,
             council_phone=s.council_phone,
             council_website=s.council_website,
@@ -485,6 +492,10 @@ class SmsInput(InputChannel):
             return "ignored"  # opted out: no reply, no NLU
         if word == "help":
             await self.sender.send(conversation, phone, self._text("sms.help", conversation))
+            return "processed"
+        if word == "how_to_stop":
+            welsh = "cy" if "cy" in self.settings.council_languages else None
+            await self.sender.send(conversation, phone, self._text("sms.how_to_stop", conversation, welsh))
             return "processed"
         if self.photo_links.wanted(inbound.body, len(inbound.media)):
             reply = await asyncio.to_thread(self.photo_links.reply, conversation, self._language(conversation))

@@ -137,6 +137,13 @@ def test_a_welsh_sms_report_from_greeting_to_reference_and_its_update_in_welsh(w
     sms.send_via_network(phone, "LLUNIAU")
     photo = sms.wait_for_replies(phone, sent + 2)[-1]["body"]
     assert photo.startswith((opening("photo_link.link", "cy"), opening("photo_link.unavailable", "cy"))), photo
+    # STOPIO (Welsh for STOP), which this council has not added to Twilio's opt-out words: the
+    # resident is told in Welsh to send STOP, and texts keep flowing until they do.
+    sms.send_via_network(phone, "STOPIO")
+    how = sms.wait_for_replies(phone, sent + 3)[-1]["body"]
+    assert "atebwch STOP" in how, how
+    sms.send_via_network(phone, "CYMORTH")
+    assert "GOLLWNG" in sms.wait_for_replies(phone, sent + 4)[-1]["body"]
 
 
 def test_an_sms_keyword_changes_the_language_and_later_replies_follow_it(welsh_council: Stack) -> None:

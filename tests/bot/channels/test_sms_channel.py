@@ -26,7 +26,9 @@ SID, TOKEN, NUMBER = "AC" + "0" * 32, "t" * 32, "+447700900000"
     ("unstop", "start"), ("help", "help"), ("please stop", None), ("stop the noise", None), ("", None),
     ("revoke", "stop"), ("OptOut", "stop"),  # the rest of Twilio's default opt-out words
     ("CYMORTH", "help"), ("cymorth.", "help"),  # Welsh for help: only ever the HELP text, never an opt-out
-    ("STOPIO", None), ("DECHRAU", None),  # Welsh opt-out words are Twilio's to decide (Advanced Opt-Out)
+    # Welsh opt-out words are Twilio's to decide (Advanced Opt-Out); without its verdict the
+    # resident is told to send STOP. DECHRAU (start) goes to the conversation.
+    ("STOPIO", "how_to_stop"), ("stopio.", "how_to_stop"), ("Dad-danysgrifio", "how_to_stop"), ("DECHRAU", None),
 ])
 def test_keywords_are_single_words_in_any_case(text, expected):
     assert keyword(text) == expected
