@@ -41,6 +41,7 @@ protocol: ``session_request`` -> ``session_confirm`` -> ``user_uttered`` ->
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
@@ -63,6 +64,8 @@ from bot.channels.web_replay import ReplayBuffer, parse_last_seq
 from bot.language import current as current_language
 from bot.settings import Settings, load_settings, team_name_in
 from bot.shared_state import shared_state
+from bot.storage.database import make_engine
+from bot.storage.escalations import EscalationStore
 from bot.web.uploads import UPLOAD_ID, photo_path
 
 logger = logging.getLogger(__name__)
@@ -151,6 +154,7 @@ class WebChatOutput(SocketIOOutput):
         # an answer sent again (a re-sent message answered from the record) has the same reply_to and part.
         self.reply_to = reply_to
         self.parts = 0
+        self.sent = 0  # messages sent for this turn, numbered or not
 
     @classmethod
     def name(cls) -> Text:
@@ -170,6 +174,7 @@ class WebChatOutput(SocketIOOutput):
         if self.reply_to:
             response = {**response, "reply_to": self.reply_to, "part": self.parts}
             self.parts += 1
+        self.sent += 1
         async with self.replay.lock(socket_id):
             await self.sio.emit(self.bot_message_evt, await self.replay.record(socket_id, response), room=socket_id)
 
@@ -227,6 +232,7 @@ class WebChatInput(SocketIOInput):
         # Shared by every Rasa replica when REDIS_URL is set (bot/shared_state.py).
         self.shared = shared_state(self.settings)
         self.replay = ReplayBuffer.shared(self.shared)
+        self._escalations: Optional[EscalationStore] = None  # made when first needed (_with_staff)
         super().__init__(
             user_message_evt="user_uttered",
             bot_message_evt="bot_uttered",
@@ -234,6 +240,17 @@ class WebChatInput(SocketIOInput):
             session_persistence=True,
             socketio_path=socketio_path,
         )
+
+    async def _with_staff(self, conversation_id: str) -> bool:
+        """True while the conversation is handed to staff (an open escalation); asked only of
+        messages the bot did not answer, so a lookup a turn at most for conversations with staff."""
+        if self._escalations is None:
+            self._escalations = EscalationStore(make_engine(self.settings.database_url, pooled=True))
+        try:
+            return await asyncio.to_thread(self._escalations.open_for_conversation, conversation_id) is not None
+        except Exception:  # noqa: BLE001 - the resident's message was handled; only the hint is lost
+            logger.exception("Web chat: could not look up the conversation's escalation")
+            return False
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Used by Rasa's API (``output_channel=latest``) to reach a resident live."""
@@ -328,9 +345,10 @@ class WebChatInput(SocketIOInput):
             elif data.get("message_id") is not None:
                 # Not one the widget makes: handled as before, under an id of Rasa's (no dedupe).
                 logger.info("Web chat: a message id that is not valid was ignored (session %s)", session_id[:8])
+            output = WebChatOutput(sio, self.bot_message_evt, self.replay, reply_to=message_id)
             message = UserMessage(
                 text if isinstance(text, str) else "",
-                WebChatOutput(sio, self.bot_message_evt, self.replay, reply_to=message_id),
+                output,
                 session_id,
                 input_channel=self.name(),
                 message_id=message_id,
@@ -342,6 +360,10 @@ class WebChatInput(SocketIOInput):
                 logger.exception("Web chat message could not be handled (session %s)", session_id[:8])
                 await sio.emit("chat_error", {"code": "not_handled"}, room=sid)
                 return {"message_id": message_id, "handled": False}
+            if output.sent == 0 and await self._with_staff(session_id):
+                # Rasa is paused: the message went to staff, and no answer comes from the bot. The
+                # widget says so, instead of "the assistant is taking longer than usual".
+                return {"message_id": message_id, "handled": True, "with_staff": True}
             return {"message_id": message_id, "handled": True}
 
         return blueprint

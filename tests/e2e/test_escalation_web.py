@@ -61,6 +61,10 @@ def test_web_resident_gets_a_live_reply_from_staff_then_the_bot_again(world: Web
         page.fill("#cc-input", text)
         page.locator(".cc-send").click()
     expect(page.locator(".cc-log .cc-from-me")).to_have_count(4)  # "Talk to a person" + the three above
+    # The widget says a person will reply (not "the assistant is taking longer than usual"), and
+    # "Talk to a person" is greyed out while the resident waits for one.
+    expect(page.locator(".cc-status")).to_have_text("Your message has gone to our team. Someone will reply here.")
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_disabled()
     page.wait_for_timeout(2000)
     assert bot_messages.count() == answered
 
@@ -73,9 +77,12 @@ def test_web_resident_gets_a_live_reply_from_staff_then_the_bot_again(world: Web
     expect(log).to_contain_text("Hi, Jo from the council here.", timeout=15000)  # live, no reload
     # Labelled with the team's name (COUNCIL_TEAM_NAME), not "Assistant".
     expect(page.locator(".cc-from-staff .cc-sender").last).to_have_text("Anytown Borough Council team")
+    expect(page.locator(".cc-status")).to_have_text("")  # someone replied
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_disabled()  # still with staff
 
     staff.post(f"/escalations/{escalation.id}/hand-back")
     expect(log).to_contain_text("handed you back to the automated assistant", timeout=15000)  # announced
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_enabled()
     page.fill("#cc-input", "hello")
     page.locator(".cc-send").click()
     expect(log).to_contain_text("What can I help with?", timeout=20000)

@@ -491,6 +491,10 @@
         var message = fromBot(data);
         if (!message) return saveState();
         stopWaiting();
+        if (state.withStaff && !message.sender) { // the assistant speaks again: staff handed back
+          state.withStaff = false;
+          showPersonButton();
+        }
         if (message.lang && message.lang !== state.language) {
           state.language = message.lang;
           showLanguage();
@@ -555,7 +559,10 @@
     // The acknowledgement comes when the turn is over, whichever send got there; the answers
     // themselves come as bot_uttered.
     var id = entry.id;
-    socket.emit("user_uttered", entry.payload, function () { forgetPending(id); });
+    socket.emit("user_uttered", entry.payload, function (ack) {
+      forgetPending(id);
+      if (ack && ack.with_staff) withStaff();
+    });
     ackTimers[id] = setTimeout(function () {
       var waiting = findPending(id);
       if (!waiting) return;
@@ -583,7 +590,20 @@
   function stopWaiting() {
     clearTimeout(replyTimer);
     ui.typing.hidden = true;
-    if (ui.status.textContent === t("slow_reply")) setStatus("");
+    if (ui.status.textContent === t("slow_reply") || ui.status.textContent === t("with_staff")) setStatus("");
+  }
+
+  // The conversation is with staff (the server's acknowledgement says so): the bot will not
+  // answer, a person will. Say that, and grey out "talk to a person" until the bot is back.
+  function withStaff() {
+    stopWaiting();
+    setStatus(t("with_staff"));
+    state.withStaff = true;
+    showPersonButton();
+  }
+
+  function showPersonButton() {
+    ui.person.disabled = state.ended || !!state.withStaff;
   }
 
   function setStatus(text) {
@@ -784,7 +804,8 @@
 
   function showEnded() {
     ui.form.hidden = state.ended;
-    ui.photo.disabled = ui.location.disabled = ui.person.disabled = ui.end.disabled = state.ended;
+    ui.photo.disabled = ui.location.disabled = ui.end.disabled = state.ended;
+    showPersonButton();
     ui.restart.hidden = !state.ended;
     showQuickReplies();
   }

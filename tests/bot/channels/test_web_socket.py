@@ -20,6 +20,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.channels.web import WebChatInput
+from bot.storage.database import create_schema, make_engine
+from bot.storage.escalations import NORMAL, EscalationStore
 from bot.settings import load_settings
 from bot.ports import free_port
 
@@ -28,6 +30,7 @@ class Server:
     def __init__(self, env: Dict[str, str]) -> None:
         self.received: List[UserMessage] = []
         self.fail = False
+        self.silent = False  # as Rasa is while staff have the conversation: no answer
         self.port = free_port()
         self.channel = WebChatInput(load_settings({"VAR_DIR": "/tmp", **env}))
         self.url = f"http://127.0.0.1:{self.port}"
@@ -36,7 +39,8 @@ class Server:
         if self.fail:
             raise RuntimeError("agent down")
         self.received.append(message)
-        await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+        if not self.silent:
+            await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
 
 
 @pytest.fixture
@@ -289,3 +293,26 @@ async def test_web_chat_turns_are_timed_under_the_web_channel(server: Server) ->
         await client.next("bot_uttered")
     await client.sio.disconnect()
     assert turns() - before == 2
+
+
+async def test_a_message_while_staff_have_the_conversation_is_acknowledged_as_with_staff(server: Server,
+                                                                                       tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'council.db'}")
+    create_schema(engine)
+    store = EscalationStore(engine)
+    server.channel._escalations = store
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session()
+
+    async def send(text: str) -> Dict[str, Any]:
+        return await client.sio.call("user_uttered", {"message": text, "session_id": session_id,
+                                                      "message_id": uuid.uuid4().hex}, timeout=5)
+
+    server.silent = True
+    assert "with_staff" not in await send("hello?")  # unanswered, but nobody has it: no such claim
+    store.open(conversation_id=session_id, channel="web", reason="talk_to_human", priority=NORMAL)
+    assert (await send("are you there?"))["with_staff"] is True
+    server.silent = False  # the bot answers again (staff handed back)
+    assert "with_staff" not in await send("thanks")
+    await client.sio.disconnect()
