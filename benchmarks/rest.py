@@ -10,6 +10,8 @@ a new sender:
 * concurrent: ``--concurrency`` conversations at once -> p50/p95, turns/s;
 * long: one conversation of ``--long-turns`` turns -> latency early vs late
   (Rasa replays a session's events every turn);
+* CPU per turn of each process over the concurrent run (steadier than the
+  wall-clock figures on a shared machine, or one whose speed drifts);
 * resident memory (RSS) of each process after the load;
 * with ``--train``: training time from scratch and model size.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -123,6 +126,12 @@ async def run_long(url: str, token: str, turns: int) -> Dict[str, float]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -162,7 +171,14 @@ def main() -> None:
             url = f"{stack.rasa_url}/webhooks/rest/webhook"
             token = str(stack.settings.rasa_api_token)
             results["sequential"] = asyncio.run(run_load(url, token, max(6, args.conversations // 4), 1))
+            pids = {s.name: s.process.pid for s in stack.services if s.process}
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             results["concurrent"] = asyncio.run(run_load(url, token, args.conversations, args.concurrency, offset=1000))
+            # CPU per turn is steadier than wall-clock figures on a machine whose speed drifts
+            # or that is shared: each process's own CPU over the concurrent run, per turn.
+            turns = results["concurrent"]["turns"]
+            results["cpu_ms_per_turn"] = {
+                name: round(1000 * (cpu_seconds(pid) - before[name]) / turns, 1) for name, pid in pids.items()}
             results["long_conversation"] = asyncio.run(run_long(url, token, args.long_turns))
             results["rss_mb"] = {s.name: round(rss_mb(s.process.pid), 1) for s in stack.services if s.process}
         finally:
