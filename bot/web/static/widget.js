@@ -600,6 +600,7 @@
     setStatus(t("with_staff"));
     state.withStaff = true;
     showPersonButton();
+    saveState(); // a reload keeps it
   }
 
   function showPersonButton() {
