@@ -151,7 +151,8 @@ class FormContext:
 
 
 def _free_text(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
-    if answers.is_meaningful(turn.text) and not answers.is_pleasantry(turn.text):
+    if (answers.is_meaningful(turn.text) and not answers.is_pleasantry(turn.text)
+            and not answers.is_mash(turn.text)):
         return turn.text, None
     return None, "utter_need_more_detail"
 
@@ -173,7 +174,7 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     if not answers.is_meaningful(turn.text, min_letters=3):
         return None, "utter_need_more_detail"
     if (answers.yes_or_no(turn.text) is not None or answers.is_unknown(turn.text)
-            or answers.is_pleasantry(turn.text)):
+            or answers.is_pleasantry(turn.text) or answers.is_mash(turn.text)):
         return None, "utter_need_more_detail"
     entity = turn.entities.get("location")
     if entity and not LANDMARK_WORDS.search(turn.text):

@@ -198,3 +198,35 @@ def choose(text: str, options: dict[str, tuple[str, ...]]) -> Optional[str]:
 def is_meaningful(text: str, min_letters: int = 2) -> bool:
     """Has some letters or digits (not just emoji or punctuation)."""
     return len(re.findall(r"[A-Za-z0-9]", text or "")) >= min_letters
+
+
+# ----- keyboard mash (bot/nlu/keyboard_mash.py reads it as not understood; forms refuse it) -----
+_KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_WORD = re.compile(r"[a-z]+")
+_VOWEL = re.compile(r"[aeiou]")
+MASH_MAX_WORDS = 4
+
+
+def _row_run(word: str) -> bool:
+    """Four or more letters along one keyboard row, either way ("asdf", "lkjh")."""
+    return len(word) >= 4 and any(word in row or word in row[::-1] for row in _KEYBOARD_ROWS)
+
+
+def is_mash(text: str) -> bool:
+    """Whether ``text`` is keyboard mash: "asdf jkl", "qwerty", "lkjhg fdsa".
+
+    Only what is surely mash: at least one run of four or more letters along one
+    keyboard row ("asdf", "poiuy"), every other word without a vowel ("jkl"), no
+    capitals, digits or more than four words. Other nonsense ("zzqv wxkp") is
+    not judged here; consonant clusters are no test, as "thnks" and "Blackthorn" show.
+    """
+    if not text or re.search(r"[A-Z0-9]", text):
+        return False
+    words = _WORD.findall(text)
+    if not words or len(words) > MASH_MAX_WORDS:
+        return False
+    # Nothing but the words and a little punctuation ("asdf jkl;").
+    if sum(len(w) for w in words) < len(re.sub(r"\s", "", text)) - 2:
+        return False
+    rows = [w for w in words if _row_run(w)]
+    return bool(rows) and all(w in rows or not _VOWEL.search(w) for w in words)

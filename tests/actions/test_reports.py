@@ -451,6 +451,19 @@ def test_a_greeting_is_not_taken_as_an_answer_and_the_question_repeats(environme
     assert messages[0]["response"] == "utter_need_more_detail"
 
 
+@pytest.mark.parametrize("requested", ["location", "description"])
+def test_keyboard_mash_is_not_taken_as_an_answer_and_the_question_repeats(environment, make_tracker, requested):
+    # "qwerty" was taken as a pothole's location in a hand-try (the NLU reads mash as nlu_fallback,
+    # but a form reads the text whatever the intent).
+    answered = {} if requested == "location" else {"location": "Mill Lane", "defect_surface": "road",
+                                                   "defect_size": "large", "defect_danger": False}
+    tracker = make_tracker(user_event("qwerty", intent="nlu_fallback", confidence=0.5), form="pothole_form",
+                           slots={"requested_slot": requested, **answered})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert slots[requested] is None and slots["requested_slot"] == requested
+    assert messages[0]["response"] == "utter_need_more_detail"
+
+
 def test_choosing_a_language_mid_form_is_not_an_answer_and_the_question_repeats(environment, make_tracker):
     # bot/language/rasa_hook.py has read "Cymraeg" as choose_language and set the slot already.
     tracker = make_tracker(user_event("Cymraeg", intent="choose_language", confidence=1.0), form="pothole_form",
