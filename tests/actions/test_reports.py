@@ -438,26 +438,20 @@ def test_asking_for_a_person_where_any_text_is_an_answer_still_reaches_a_person(
     assert not any(e.get("event") == "pause" for e in events)
 
 
-@pytest.mark.parametrize("requested", ["location", "description"])
-def test_a_greeting_is_not_taken_as_an_answer_and_the_question_repeats(environment, make_tracker, requested):
-    # The web chat's hidden "helo" once reached the bot after the resident's report (tests/e2e/test_bilingual.py)
-    # and became the address of the missed bin.
-    answered = {} if requested == "location" else {"location": "Mill Lane", "defect_surface": "road",
-                                                   "defect_size": "large", "defect_danger": False}
-    tracker = make_tracker(user_event("helo", intent="greet", confidence=0.98), form="pothole_form",
-                           slots={"requested_slot": requested, **answered})
-    slots, messages, _ = run(POTHOLE, tracker)
-    assert slots[requested] is None and slots["requested_slot"] == requested
-    assert messages[0]["response"] == "utter_need_more_detail"
-
-
-@pytest.mark.parametrize("requested", ["location", "description"])
-def test_keyboard_mash_is_not_taken_as_an_answer_and_the_question_repeats(environment, make_tracker, requested):
-    # "qwerty" was taken as a pothole's location in a hand-try (the NLU reads mash as nlu_fallback,
+@pytest.mark.parametrize("text, intent", [
+    # The web chat's hidden "helo" once reached the bot after the resident's report
+    # (tests/e2e/test_bilingual.py) and became the address of the missed bin.
+    ("helo", "greet"),
+    # "qwerty" was taken as a pothole's location in a hand-try (NLU reads mash as nlu_fallback,
     # but a form reads the text whatever the intent).
+    ("qwerty", "nlu_fallback"),
+])
+@pytest.mark.parametrize("requested", ["location", "description"])
+def test_a_greeting_or_keyboard_mash_is_not_taken_as_an_answer_and_the_question_repeats(
+        environment, make_tracker, requested, text, intent):
     answered = {} if requested == "location" else {"location": "Mill Lane", "defect_surface": "road",
                                                    "defect_size": "large", "defect_danger": False}
-    tracker = make_tracker(user_event("qwerty", intent="nlu_fallback", confidence=0.5), form="pothole_form",
+    tracker = make_tracker(user_event(text, intent=intent, confidence=0.98), form="pothole_form",
                            slots={"requested_slot": requested, **answered})
     slots, messages, _ = run(POTHOLE, tracker)
     assert slots[requested] is None and slots["requested_slot"] == requested
