@@ -154,7 +154,6 @@ class WebChatOutput(SocketIOOutput):
         # an answer sent again (a re-sent message answered from the record) has the same reply_to and part.
         self.reply_to = reply_to
         self.parts = 0
-        self.sent = 0  # messages sent for this turn, numbered or not
 
     @classmethod
     def name(cls) -> Text:
@@ -173,8 +172,7 @@ class WebChatOutput(SocketIOOutput):
             response = {**response, "lang": language}
         if self.reply_to:
             response = {**response, "reply_to": self.reply_to, "part": self.parts}
-            self.parts += 1
-        self.sent += 1
+        self.parts += 1
         async with self.replay.lock(socket_id):
             await self.sio.emit(self.bot_message_evt, await self.replay.record(socket_id, response), room=socket_id)
 
@@ -360,7 +358,7 @@ class WebChatInput(SocketIOInput):
                 logger.exception("Web chat message could not be handled (session %s)", session_id[:8])
                 await sio.emit("chat_error", {"code": "not_handled"}, room=sid)
                 return {"message_id": message_id, "handled": False}
-            if output.sent == 0 and await self._with_staff(session_id):
+            if output.parts == 0 and await self._with_staff(session_id):
                 # Rasa is paused: the message went to staff, and no answer comes from the bot. The
                 # widget says so, instead of "the assistant is taking longer than usual".
                 return {"message_id": message_id, "handled": True, "with_staff": True}
