@@ -40,7 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from bot.nlu import encoder as encoder_module
-from bot.nlu import faq_answers, training_sources, welsh_gloss
+from bot.nlu import dialogue_acts, faq_answers, training_sources, welsh_gloss
 from bot.nlu.linear import softmax, split_weights
 from bot.nlu.tfidf import FastTfidf
 from bot.nlu.courtesy import without_courtesy
@@ -95,6 +95,12 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             "encoder_weight": 1.0,
             # A further problem must be this likely in its own part of the message.
             "further_problem_confidence": 0.6,
+            # A message of this many words or more (after courtesy) is seldom a
+            # dialogue act: each act's odds are lowered by e^act_penalty
+            # (bot/nlu/dialogue_acts.py; swept 1.5-3 and 5-8 words on the real
+            # reports, docs/nlu-evaluation.md). 0 turns it off.
+            "act_penalty": 2.0,
+            "act_min_words": 6,
             # Where the exported encoder is cached between trainings.
             "encoder_cache_dir": encoder_module.CACHE_DIR,
             # Questions of this intent also get their answer chosen (faq/bin_day, ...).
@@ -231,6 +237,10 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         words_fast, chars_fast = self._fast_tfidf()
         words, chars = words_fast.transform(cores), chars_fast.transform(cores)
         rows = softmax(vectors, words, chars, self._weights())
+        rows = dialogue_acts.demote(
+            rows, dialogue_acts.act_columns(self.model.classes_), cores,
+            self.config["act_penalty"], self.config["act_min_words"],
+        )
         answer_rows = None if self.answers is None else softmax(vectors, words, chars, self.answers.split_weights())
         return rows, answer_rows
 

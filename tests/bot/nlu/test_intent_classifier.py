@@ -93,16 +93,20 @@ def test_probabilities_are_the_logistic_regressions_own(agent):
     """The block-by-block softmax gives what scikit-learn's predict_proba gives."""
     import numpy as np
 
+    from bot.nlu import dialogue_acts, welsh_gloss
     from bot.nlu.courtesy import without_courtesy
     from bot.nlu.intent_classifier import EncoderIntentClassifier
 
     classifier = _classifier(agent, EncoderIntentClassifier)
-    from bot.nlu import welsh_gloss
 
     texts = ["Hi, bins not emptied on Ash Road again. Thanks", "massive pothole", "", "thank you",
              "mae'r golau stryd wedi torri ers wythnos"]
     cores = [without_courtesy(t) for t in texts]
     expected = classifier.model.predict_proba(classifier._features(cores, welsh_gloss.encode(classifier.encoder, cores)))
+    # ... with the dialogue acts lowered in the long ones (bot/nlu/dialogue_acts.py).
+    expected = dialogue_acts.demote(expected, dialogue_acts.act_columns(classifier.model.classes_), cores,
+                                    classifier.config["act_penalty"], classifier.config["act_min_words"])
+    assert any(len(core.split()) >= classifier.config["act_min_words"] for core in cores)
     assert np.allclose(classifier.probabilities(texts), expected, atol=1e-9)
 
 
@@ -174,3 +178,16 @@ def test_the_language_identifier_is_built_when_the_model_loads():
     welsh_gloss._identifier.cache_clear()
     Agent.load(str(ensure_model()))
     assert welsh_gloss._identifier.cache_info().currsize == 1
+
+
+def test_a_long_message_describing_a_problem_is_not_read_as_a_dialogue_act(agent):
+    """Read alone, this reads as a bare form answer (inform): it names a place and a danger.
+    Several words long, it is a report, so the bot asks which kind (bot/nlu/dialogue_acts.py)."""
+    parsed = _parse(agent, "Just outside the pub on the corner, very dangerous for anyone walking past at night")
+    top = next(r["name"] for r in parsed["intent_ranking"] if r["name"] != "nlu_fallback")
+    assert top.startswith("report_")
+
+
+def test_a_long_form_answer_and_long_thanks_stay_dialogue_acts(agent):
+    assert _parse(agent, "Yes thats right, it is outside number 14 by the post box on the corner")["intent"]["name"] == "inform"
+    assert _parse(agent, "thank you so much for all of your help with this today")["intent"]["name"] == "thank"
