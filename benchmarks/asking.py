@@ -31,6 +31,7 @@ from bot.escalation.urgent import urgent_category
 from bot.nlu.keyboard_mash import is_mash
 from bot.nlu.no_text import has_words
 from bot.nlu.unsure import report_behind_answer, unsure
+from bot.nlu.welsh_gloss import welsh_flags
 from bot.nlu_evaluation import FALLBACK, HOLDOUT, HOLDOUT_CY, OUT_OF_SCOPE, REAL_REPORTS, load_real, score
 
 Row = Dict[str, Any]
@@ -43,6 +44,8 @@ class Policy:
     ambiguity: float = 0.05
     threshold: float = 0.5  # UnsureReportFallback, reports
     margin: float = 0.3
+    welsh_threshold: float = 0.3  # the same for a Welsh message
+    welsh_margin: float = 0.15
     answer_words: int = 8  # a long bare form answer with a report behind it
     answer_margin: float = 0.5
     answer_min_report: float = 0.1
@@ -58,13 +61,19 @@ class Policy:
         intent = ranking[0]["name"]
         if top < self.fallback or top - second < self.ambiguity:
             intent = FALLBACK
-        elif unsure(ranking, set(row["told"]), self.threshold, self.margin) or report_behind_answer(
+        elif unsure(ranking, set(row["told"]), *self._unsure_settings(row)) or report_behind_answer(
             ranking, len(text.split()), self.answer_words, self.answer_margin, self.answer_min_report
         ):
             intent = FALLBACK
         intent = row["forced"] or intent
         offered = likeliest(ranking, self.kinds, self.first, self.further) if intent == FALLBACK else []
         return intent, offered
+
+    def _unsure_settings(self, row: Row) -> Tuple[float, float]:
+        """The threshold and margin for the message's language, as UnsureReportFallback chooses."""
+        if "welsh" not in row:
+            row["welsh"] = welsh_flags([row["text"]])[0]
+        return (self.welsh_threshold, self.welsh_margin) if row["welsh"] else (self.threshold, self.margin)
 
 
 AS_BEFORE = Policy("before (2026-12-01 afternoon): 0.5 / 0.2, 3 kinds each >= 0.1", margin=0.2, answer_words=10**6,

@@ -35,3 +35,13 @@ def test_outcomes_count_a_right_choice_as_after_one_question():
     before, chosen = measure(AS_BEFORE, sets), measure(CHOSEN, sets)
     assert (before["right first time"], before["wrong"]) == (0.0, 1.0)
     assert (chosen["after one question"], chosen["asked"], chosen["out-of-scope recall"]) == (1.0, 1.0, 1.0)
+
+
+def test_a_welsh_message_is_decided_at_the_welsh_threshold_and_margin():
+    """0.45 against 0.3: unsure in English (threshold 0.5), sure enough in Welsh (0.3, margin 0.15),
+    as UnsureReportFallback decides (config.yml)."""
+    ranking = [("report_missed_bin", 0.45), ("report_litter", 0.25)]
+    welsh = _row("mae'r biniau heb gael eu casglu ers wythnos ar Heol y Bont", ranking, ("report_missed_bin",))
+    english = _row("the bins have not been collected for a week on Bridge Road", ranking, ("report_missed_bin",))
+    assert CHOSEN.decide(welsh) == ("report_missed_bin", [])
+    assert CHOSEN.decide(english)[0] == "nlu_fallback"
