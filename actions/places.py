@@ -128,6 +128,50 @@ def read(text: str, previous: Optional[Dict[str, Any]] = None) -> Optional[Dict[
     return {**_street_record(street, match, record["raw"]), **{k: record[k] for k in ("span", "house", "plain", "shared")}}
 
 
+# "16 not 14", "not 14, 16", "sorry, number 16", "rhif 16 nid 14": a new house number for the place given.
+_HOUSE = r"(\d{1,4}[a-z]?)"
+_NUMBER_WORD = r"(?:number|no\.?|num|house|door|rhif)"
+_NOT = r"(?:not|nid|nage|ddim)"
+_HOUSE_NOT_HOUSE = re.compile(rf"\b(?:{_NUMBER_WORD}\s*)?{_HOUSE}\s*,?\s+{_NOT}\s+(?:{_NUMBER_WORD}\s*)?{_HOUSE}\b", re.I)
+_NOT_HOUSE_HOUSE = re.compile(
+    rf"\b{_NOT}\s+(?:{_NUMBER_WORD}\s*)?{_HOUSE}\s*,?\s+(?:but\s+|it'?s\s+|ond\s+)?(?:{_NUMBER_WORD}\s*)?{_HOUSE}\b", re.I)
+_NAMED_HOUSE = re.compile(rf"\b{_NUMBER_WORD}\s*{_HOUSE}\b", re.I)
+_LEADING_HOUSE = re.compile(rf"\s*{_HOUSE}\b", re.I)
+
+
+def corrected_house_number(text: str, location: Optional[str], plain_street: bool = False) -> Optional[str]:
+    """``location`` with the house number a correction gives ("actually it's 16 not 14"), or None.
+
+    Only a number the resident marks as one (against the old number, or after
+    "number"): "actually 2" may be the answer to a numbered question. A number
+    said to replace another the place does not have is not guessed at; a
+    street given without a number ("Mill Lane") takes a named one
+    (``plain_street``: the place is just the street).
+    """
+    if not location or len(text.split()) > 12 or len(re.sub(r"\D", "", text)) > 8:
+        return None  # a long message, or a phone number ("sorry, number 0161 496 0000")
+    current = _LEADING_HOUSE.match(location)
+    new: Optional[str] = None
+    old: Optional[str] = None
+    found = _HOUSE_NOT_HOUSE.search(text)
+    if found:
+        new, old = found.group(1), found.group(2)
+    elif _NOT_HOUSE_HOUSE.search(text):
+        found = _NOT_HOUSE_HOUSE.search(text)
+        old, new = found.group(1), found.group(2)  # type: ignore[union-attr]
+    elif _NAMED_HOUSE.search(text):
+        new = _NAMED_HOUSE.search(text).group(1)  # type: ignore[union-attr]
+    if new is None:
+        return None
+    if current is None:
+        return f"{new} {location.strip()}" if plain_street and old is None else None
+    if old is not None and old.lower() != current.group(1).lower():
+        return None
+    if new.lower() == current.group(1).lower():
+        return None
+    return new + location[current.end(1):]
+
+
 def street_in_message(text: str) -> Optional[str]:
     """ "14 Mill Lane" from a whole report ("bin not emptied at 14 mill lane an1"), or None.
 

@@ -443,7 +443,12 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             return {}
         match = gazetteer.recognise(turn.text)
         place = tracker.get_slot(places.PLACE_SLOT) or {}
-        if not match.found or (match.street and isinstance(place, dict) and place.get("usrn") == match.street.usrn):
+        if not match.found:
+            # "actually it's 16 not 14": the same street, another house.
+            plain = isinstance(place, dict) and bool(place.get("plain")) and place.get("status") == places.FOUND
+            location = places.corrected_house_number(turn.text, tracker.get_slot("location"), plain)
+            return {"location": location} if location else {}
+        if match.street and isinstance(place, dict) and place.get("usrn") == match.street.usrn:
             return {}
         if LANDMARK_WORDS.search(turn.text):
             return {"location": turn.text.strip()}

@@ -7,6 +7,7 @@ USRN 38000002); "Mill Road" only in Westbury; "Station Road" only in Anytown.
 import asyncio
 from typing import Any, Dict, List, Optional
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import places, reports, services
@@ -232,6 +233,36 @@ def test_a_correction_at_another_question_is_understood_when_nlu_marks_no_place(
     assert talk.slots["defect_surface"] == "road"
 
 
+def test_a_new_house_number_corrects_the_place_at_another_question(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("14 Station Road")
+    assert talk.slots["requested_slot"] == "defect_surface"
+    talk.say("actually it's 16 not 14")
+    assert talk.slots["location"] == "16 Station Road" and talk.slots["place"]["house"] == "16"
+    assert talk.slots.get("defect_surface") is None and talk.slots["requested_slot"] == "defect_surface"
+    assert talk.messages[0]["text"] == "Thanks, I've updated that."
+
+
+def test_a_new_house_number_at_the_read_back_is_read_back_again(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("14 Station Road")
+    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
+                      contact_consent=False, requested_slot="report_confirmed")
+    talk.say("no sorry, it's number 16")
+    assert talk.slots["location"] == "16 Station Road" and talk.slots["report_confirmed"] is None
+    assert talk.slots["requested_slot"] == "report_confirmed"
+    assert "pothole or damaged path at 16 Station Road." in reports.summarise(BY_KEY["pothole"], talk.tracker())
+
+
+def test_a_bare_number_or_a_phone_number_is_not_taken_for_a_house(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("14 Station Road")
+    talk.say("actually 2")  # may answer a numbered question: the place stays
+    talk.say("sorry, number 0161 496 0000")
+    talk.say("sorry, 16 not 12")  # the place has no number 12
+    assert talk.slots["location"] == "14 Station Road"
+
+
 def test_a_street_in_the_first_message_is_found_when_nlu_marks_none(environment, make_tracker):
     tracker = make_tracker(user_event("My green bin wasn't emptied on Mill Lane AN1 4GT this week",
                                       intent="report_missed_bin",
@@ -257,3 +288,20 @@ def test_the_which_locality_question_is_worded_in_the_conversations_language(env
     [question] = dispatcher.messages
     assert question["localities"] == messages.text("place.localities", "cy", some="Northfield", last="Easton")
     assert question["buttons"][-1] == {"title": messages.text("place.not_sure", "cy"), "payload": "not sure"}
+
+
+@pytest.mark.parametrize("text, location, plain, expected", [
+    ("actually it's 16 not 14", "14 Mill Lane, Northfield", False, "16 Mill Lane, Northfield"),
+    ("sorry, not 14, 16", "14 Mill Lane", False, "16 Mill Lane"),
+    ("not 14 but 16", "14 Mill Lane", False, "16 Mill Lane"),
+    ("sorry it's no. 16a", "14 Mill Lane", False, "16a Mill Lane"),
+    ("sori, rhif 16 nid 14", "14 Heol y Bont", False, "16 Heol y Bont"),
+    ("sorry, number 16", "Mill Lane", True, "16 Mill Lane"),  # a plain street takes the number
+    ("sorry, number 16", "outside the Co-op on Mill Lane", False, None),  # a landmark does not
+    ("16 not 14", "16 Mill Lane", False, None),  # nothing changes
+    ("actually 2", "14 Mill Lane", False, None),
+    ("sorry, number 0161 496 0000", "14 Mill Lane", False, None),
+    ("sorry, it's number 16", None, False, None),
+])
+def test_corrected_house_number(text, location, plain, expected):
+    assert places.corrected_house_number(text, location, plain) == expected
