@@ -66,6 +66,16 @@ def test_numbered_reply_means_that_option(sms: SmsClient):
     assert sms.user_texts(phone)[-1] == "when is my bin day"
 
 
+def test_another_postcode_after_a_bin_day_answer_gets_that_postcodes_bin_day(sms: SmsClient):
+    phone = "+447700900090"
+    sms.send_via_network(phone, "when is my bin day")
+    assert "postcode" in sms.wait_for_replies(phone, 1)[0]["body"].lower()
+    sms.send_via_network(phone, "AN1 4GT")
+    assert "AN1 4GT" in sms.wait_for_replies(phone, 2)[1]["body"]
+    sms.send_via_network(phone, "AN4 2LP")  # checking a relative's address: not a start of a report
+    assert "AN4 2LP" in sms.wait_for_replies(phone, 3)[2]["body"]
+
+
 def test_forged_unsigned_and_tampered_webhooks_are_refused_and_not_recorded(sms: SmsClient):
     phone = "+447700900003"
     assert sms.text(phone, "hello")[0] == 200
