@@ -6,9 +6,11 @@ classifier: "Hi there, I think our bin was missed by accident today. Please
 can it be collected" read as ``thank``; "It has been there since Saturday 24
 September, right by the bus stop" read as a bare form answer (``inform``). A
 message of several words is far more often a report than a bare answer, so
-for those the classifier lowers the odds of every dialogue act by a fixed
-factor before choosing. A clear act ("thank you so much for all your help
-today") still wins: its competitors stay far behind it. Measured on the real
+for those the classifier lowers the odds of the dialogue acts against the
+problems by a fixed factor. Only an act's win over a problem changes: a clear
+act ("thank you so much for all your help today") still wins, and "no, I
+don't want to be contacted, thanks" stays ``deny`` rather than turning into
+whatever intent came second (here, asking for a person). Measured on the real
 reports (docs/nlu-evaluation.md, "Dialogue acts in long messages").
 """
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+
+from bot.nlu.several_problems import is_problem_intent
 
 # The intents that answer the bot rather than tell it something new (issue 11).
 DIALOGUE_ACTS = frozenset({"affirm", "deny", "cancel", "thank", "greet", "goodbye", "inform"})
@@ -27,13 +31,38 @@ def act_columns(classes: Sequence[str]) -> np.ndarray:
     return np.array([index for index, name in enumerate(classes) if name in DIALOGUE_ACTS], dtype=int)
 
 
-def demote(rows: np.ndarray, columns: np.ndarray, texts: Sequence[str], penalty: float, min_words: int) -> np.ndarray:
-    """``rows`` (probabilities, one row per text) with each dialogue act's odds lowered by
-    e^``penalty`` for texts of ``min_words`` words or more, renormalised; other rows unchanged."""
-    long = np.array([len(text.split()) >= min_words for text in texts], dtype=bool)
-    if penalty <= 0 or not columns.size or not long.any():
+def problem_columns(classes: Sequence[str]) -> np.ndarray:
+    """The columns of the problems to report among a classifier's classes."""
+    return np.array([index for index, name in enumerate(classes) if is_problem_intent(name)], dtype=int)
+
+
+def demote(
+    rows: np.ndarray, acts: np.ndarray, problems: np.ndarray, texts: Sequence[str], penalty: float, min_words: int
+) -> np.ndarray:
+    """``rows`` (probabilities, one row per text) where a dialogue act loses to a problem.
+
+    For texts of ``min_words`` words or more read as a dialogue act, each act's
+    odds against each problem are lowered by e^``penalty``. The row changes
+    only if a problem then comes first: every other reading ("no, I don't want
+    to be contacted" as ``deny``, not as a wish to talk to a person) stays as
+    it was.
+    """
+    if penalty <= 0 or not acts.size or not problems.size:
         return rows
-    rows = rows.copy()
-    rows[np.ix_(long, columns)] *= np.exp(-penalty)
-    rows[long] /= rows[long].sum(axis=1, keepdims=True)
-    return rows
+    out = rows
+    for index, text in enumerate(texts):
+        row = rows[index]
+        if len(text.split()) < min_words or int(row.argmax()) not in acts:
+            continue
+        # The acts' odds against the problems fall by e^penalty; together the two keep the
+        # probability they had, so the other intents' readings do not move.
+        shared = row[acts].sum() + row[problems].sum()
+        lowered = row[acts].sum() * np.exp(-penalty) + row[problems].sum()
+        changed = row.copy()
+        changed[acts] *= np.exp(-penalty) * shared / lowered
+        changed[problems] *= shared / lowered
+        if int(changed.argmax()) in problems:
+            if out is rows:
+                out = rows.copy()
+            out[index] = changed
+    return out

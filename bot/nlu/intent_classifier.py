@@ -238,8 +238,8 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         words, chars = words_fast.transform(cores), chars_fast.transform(cores)
         rows = softmax(vectors, words, chars, self._weights())
         rows = dialogue_acts.demote(
-            rows, dialogue_acts.act_columns(self.model.classes_), cores,
-            self.config["act_penalty"], self.config["act_min_words"],
+            rows, dialogue_acts.act_columns(self.model.classes_), dialogue_acts.problem_columns(self.model.classes_),
+            cores, self.config["act_penalty"], self.config["act_min_words"],
         )
         answer_rows = None if self.answers is None else softmax(vectors, words, chars, self.answers.split_weights())
         return rows, answer_rows
