@@ -31,7 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import language, services
 from bot import answers, messages, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
-from bot.places.matching import TYPE_TOKENS, name_tokens, words
+from bot.places.matching import CANONICAL, TYPE_TOKENS, name_tokens, words
 
 PLACE_SLOT = "place"
 CHOICE_SLOT = "location_choice"
@@ -187,6 +187,34 @@ def street_in_message(text: str) -> Optional[str]:
         return None
     phrase = text[match.span[0]:match.span[1]]
     return f"{match.house} {phrase}" if match.house else phrase
+
+
+# "22 kingsley terrace": a house number, one to three words and a street type, none of
+# them a word that places something ("12 months on the road" is not an address).
+_TYPED_ADDRESS = re.compile(
+    r"\b(\d{1,4}[a-z]?)\s+((?:[a-z][a-z'’-]*\s+){1,3})(" + "|".join(sorted(
+        # Not the street types that are everyday words too ("2 big green bins", "a walk in the park").
+        {word for word in CANONICAL if CANONICAL[word] in TYPE_TOKENS} - set(
+            "green grn park pk walk wk row rw place pl hill hl saint str gr cr av".split()),
+        key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_NOT_IN_A_NAME = frozenset(
+    "a an the on in at by of and or to for from near outside opposite behind beside next my our your their his her "
+    "its this that these those some all every since been has have had was were is are it there here bin bins bag bags "
+    "days weeks months years times hours".split())
+
+
+def address_as_typed(text: str) -> Optional[str]:
+    """ "22 Kingsley Terrace" from a report naming a house on a street the gazetteer does not know, or None.
+
+    Without it such a report kept only its postcode as the place, and the house
+    number was lost. The words are kept as typed, each capitalised.
+    """
+    for found in _TYPED_ADDRESS.finditer(text):
+        name = found.group(2).split()
+        if any(word.lower() in _NOT_IN_A_NAME for word in name):
+            continue
+        return " ".join([found.group(1), *(word[:1].upper() + word[1:] for word in [*name, found.group(3)])])
+    return None
 
 
 def location_text(place: Dict[str, Any]) -> Optional[str]:

@@ -326,7 +326,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if starting and values.get("location") is None and "latitude" not in turn.updates and (
                 turn.updates.get("location") in (None, turn.updates.get("postcode"))):
             # "bin not emptied on Mill Lane AN1 4GT" where NLU marked only the postcode, or nothing.
-            street = places.street_in_message(turn.text)
+            street = places.street_in_message(turn.text) or places.address_as_typed(turn.text)
             if street:
                 turn.updates["location"] = street
         if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (

@@ -305,3 +305,26 @@ def test_the_which_locality_question_is_worded_in_the_conversations_language(env
 ])
 def test_corrected_house_number(text, location, plain, expected):
     assert places.corrected_house_number(text, location, plain) == expected
+
+
+def test_a_house_on_a_street_the_gazetteer_does_not_know_is_kept_as_typed(environment, make_tracker):
+    """Not only its postcode: the house number is what the crew needs."""
+    tracker = make_tracker(user_event("hi my bins wasnt emptied again!! 3rd time this month. 22 kingsley terrace AN3 5TR",
+                                      intent="report_missed_bin",
+                                      entities=[{"entity": "postcode", "value": "AN3 5TR"}]), form="missed_bin_form")
+    slots, _ = run(MISSED_BIN, tracker)
+    assert slots["location"] == "22 Kingsley Terrace" and slots["postcode"] == "AN3 5TR"
+    assert slots["place"]["status"] == places.NOT_FOUND  # flagged for staff as not in the gazetteer
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("my bin wasnt emptied, 22 kingsley terrace AN3 5TR", "22 Kingsley Terrace"),
+    ("car parked outside 5 acacia ave for weeks", "5 Acacia Ave"),
+    ("2 black sacks dumped by 4 cedar court", "4 Cedar Court"),
+    ("been there 12 months on the road", None),
+    ("I have 2 big green bins at the back", None),
+    ("at least 3 weeks now", None),
+    ("07700 900123 is my number", None),
+])
+def test_address_as_typed(text, expected):
+    assert places.address_as_typed(text) == expected
