@@ -605,7 +605,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         )
 
     def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
-        """Values only the opening message provides: channel data and a long description."""
+        """Values only the opening message provides: channel data, a long description, how long a vehicle has been left."""
         found: Dict[str, Any] = {}
         if "contact_phone" in values and values.get("contact_phone") is None and known_phone(tracker):
             found["contact_phone"] = THIS_NUMBER  # the SMS number, looked up when the case is made
@@ -616,6 +616,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             and not GENERIC_REQUEST.search(turn.text)
         ):
             found["description"] = turn.text
+        if "vehicle_duration" in values and values.get("vehicle_duration") is None:
+            # "parked outside my house for 3 months, no tax": not asked again.
+            duration = answers.find_duration(turn.text)
+            if duration:
+                found["vehicle_duration"] = duration
         return found
 
     def _values_from_metadata(self, turn: Turn, tracker: Tracker, requested: Optional[str]) -> Dict[str, Any]:

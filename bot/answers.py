@@ -188,6 +188,31 @@ def find_registration(text: str) -> Optional[str]:
     return f"{match.group(1).upper()} {match.group(2).upper()}"
 
 
+_AMOUNT = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|a few|a couple of)"
+_PERIOD = r"(?:day|week|month|year)s?"
+_SINCE = (r"(?:last\s+)?(?:january|february|march|april|may|june|july|august|september|october|november|december"
+          r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|christmas|easter|the summer|the spring"
+          r"|the autumn|the winter|last week|last month|last year)")
+_DURATION = re.compile(
+    rf"\b(?:for|over)\s+((?:about|around|over|nearly|almost|at least|more than)\s+)?({_AMOUNT}\s+{_PERIOD})\b"
+    rf"|\b(since\s+{_SINCE})\b"
+    # Welsh: "ers 3 mis", "ers wythnosau", "ers mis Mawrth".
+    r"|\b(ers\s+(?:\d{1,3}\s+)?(?:diwrnod|dyddiau|wythnos|wythnosau|mis|misoedd|blwyddyn|blynedd(?:oedd)?)"
+    r"(?:\s+(?:ionawr|chwefror|mawrth|ebrill|mai|mehefin|gorffennaf|awst|medi|hydref|tachwedd|rhagfyr))?)\b",
+    re.IGNORECASE)
+
+
+def find_duration(text: str) -> Optional[str]:
+    """How long something has been there, as a report says it: "3 months", "about 2 weeks",
+    "since March", "ers 3 mis"; None if the text does not say."""
+    match = _DURATION.search(text or "")
+    if not match:
+        return None
+    if match.group(2):
+        return f"{match.group(1) or ''}{match.group(2)}".strip()
+    return (match.group(3) or match.group(4)).strip()
+
+
 def choose(text: str, options: dict[str, tuple[str, ...]]) -> Optional[str]:
     """The option whose keywords the text mentions, if exactly one does."""
     words = set(re.findall(r"[^\W\d_]+", (text or "").lower()))  # letters, Welsh ones (ŵ, ô) too

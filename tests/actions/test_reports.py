@@ -40,6 +40,18 @@ def test_first_message_prefills_and_skips_questions(environment, make_tracker):
     assert slots["requested_slot"] == "collection_day"  # location, postcode, bin already known
 
 
+def test_how_long_a_vehicle_has_been_left_is_taken_from_the_first_message(environment, make_tracker):
+    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    text = "theres a car been parked outside 5 Elm Close for 3 months, no tax, flat tyres"
+    slots, _, _ = run(abandoned, make_tracker(user_event(text, intent="report_abandoned_vehicle"),
+                                              form="abandoned_vehicle_form"))
+    assert slots["vehicle_duration"] == "3 months"
+    assert slots["requested_slot"] == "vehicle_registration"
+    slots, _, _ = run(abandoned, make_tracker(user_event("abandoned car on Elm Close", intent="report_abandoned_vehicle"),
+                                              form="abandoned_vehicle_form"))
+    assert "vehicle_duration" not in slots  # asked later
+
+
 def test_long_first_message_becomes_the_description(environment, make_tracker):
     text = "there is a massive pothole outside the school on Mill Lane, cars swerving round it"
     slots, _, _ = run(POTHOLE, make_tracker(user_event(text, intent="report_pothole"), form="pothole_form"))

@@ -90,3 +90,18 @@ def test_welsh_answers():
                                            ("mae gen i lun", None), ("dydd Llun neu ddydd Mawrth", None)])
 def test_parse_welsh_weekday(text, expected):
     assert answers.parse_weekday(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("theres a car been parked outside my house for 3 months, no tax", "3 months"),
+    ("van here for about 2 weeks", "about 2 weeks"),
+    ("for a few weeks now", "a few weeks"),
+    ("been there since March", "since March"),
+    ("mae car wedi bod yma ers 3 mis ac mae'n rhydu", "ers 3 mis"),
+    ("ers mis Mawrth", "ers mis Mawrth"),
+    ("parked for hours every day", None),
+    ("silver ford focus", None),
+    ("", None),
+])
+def test_find_duration(text, expected):
+    assert answers.find_duration(text) == expected
