@@ -605,7 +605,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         )
 
     def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
-        """Values only the opening message provides: channel data, a long description, how long a vehicle has been left."""
+        """Values only the opening message provides: channel data, a long description, and the details
+        a report already gives in passing (a noise's kind, time and frequency; how long a vehicle has been left)."""
         found: Dict[str, Any] = {}
         if "contact_phone" in values and values.get("contact_phone") is None and known_phone(tracker):
             found["contact_phone"] = THIS_NUMBER  # the SMS number, looked up when the case is made
@@ -616,6 +617,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             and not GENERIC_REQUEST.search(turn.text)
         ):
             found["description"] = turn.text
+        # "loud music every night after midnight": the noise form's questions it answers are not asked.
+        for slot, value in answers.noise_details(turn.text).items():
+            if slot in values and values.get(slot) is None:
+                found[slot] = value
         if "vehicle_duration" in values and values.get("vehicle_duration") is None:
             # "parked outside my house for 3 months, no tax": not asked again.
             duration = answers.find_duration(turn.text)

@@ -54,7 +54,7 @@ SCRIPTS: Sequence[Sequence[str]] = (
     ("abandoned car on {street}", "AB{k}{k} CDE", "ford focus", "silver", "about {k} weeks", "yes",
      "07700 900{p}", "skip", "yes", "thanks", "bye"),
     ("good morning", "my neighbours play loud music every night", "{n} {street} AN3 5TR",
-     "loud bass music", "after midnight most nights", "every weekend for {k} months", "no", "yes", "ta"),
+     "after midnight, for {k} months now", "no", "yes", "ta", "bye"),
 )
 STREETS = (
     "Foxglove Way", "Mill Lane", "Station Road", "Elm Close", "Birch Avenue", "Clover Road", "Ash Grove",

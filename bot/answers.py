@@ -7,7 +7,7 @@ Each returns None when the answer cannot be read, so the form can re-ask.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Dict, Optional
 
 SKIP = "none"  # stored for optional answers the resident chose to skip
 UNKNOWN = "unknown"  # stored when the resident does not know
@@ -211,6 +211,32 @@ def find_duration(text: str) -> Optional[str]:
     if match.group(2):
         return f"{match.group(1) or ''}{match.group(2)}".strip()
     return (match.group(3) or match.group(4)).strip()
+
+
+_NOISE_TYPE = re.compile(
+    r"\b((?:(?:really|very|so)\s+)?(?:loud\s+|load\s+)?(?:music|bass|parties|party|dogs?\s+barking|barking\s+dogs?|"
+    r"barking|(?:car\s+|house\s+|burglar\s+)?alarms?|shouting|screaming|arguing|drilling|hammering|building\s+work|"
+    r"construction|generators?|machinery|banging|fireworks|karaoke))\b", re.IGNORECASE)
+_NOISE_WHEN = re.compile(
+    r"\b((?:late\s+)?at\s+night|after\s+(?:midnight|\d{1,2}(?::\d\d)?\s*(?:am|pm)?)|till\s+\d{1,2}\s*(?:am|pm)|"
+    r"until\s+\d{1,2}\s*(?:am|pm)|(?:at|from|before)\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)|in\s+the\s+(?:early\s+hours|morning|evening|afternoon)|all\s+night|all\s+day|"
+    r"(?:at|on)\s+weekends?|during\s+the\s+day|early\s+morning)\b", re.IGNORECASE)
+_NOISE_FREQUENCY = re.compile(
+    r"\b((?:every|most)\s+(?:single\s+)?(?:night|nights|day|days|evening|evenings|weekend|weekends|morning|mornings)|"
+    r"(?:every|each)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|daily|nightly|all\s+the\s+time|"
+    r"constantly|(?:once|twice|\d+\s+times)\s+a\s+(?:week|day|night))\b", re.IGNORECASE)
+
+
+def noise_details(text: str) -> Dict[str, str]:
+    """What a noise report already says, in its own words: the kind of noise ("loud music"),
+    when ("after midnight") and how often ("every night"); only the ones it says."""
+    found: Dict[str, str] = {}
+    for slot, pattern in (("noise_type", _NOISE_TYPE), ("noise_when", _NOISE_WHEN),
+                          ("noise_frequency", _NOISE_FREQUENCY)):
+        match = pattern.search(text or "")
+        if match:
+            found[slot] = " ".join(match.group(1).split())
+    return found
 
 
 def choose(text: str, options: dict[str, tuple[str, ...]]) -> Optional[str]:

@@ -52,6 +52,18 @@ def test_how_long_a_vehicle_has_been_left_is_taken_from_the_first_message(enviro
     assert "vehicle_duration" not in slots  # asked later
 
 
+def test_a_noise_report_that_says_what_when_and_how_often_is_not_asked_again(environment, make_tracker):
+    noise = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("noise")]
+    text = "my neighbours at 9 Foxglove Way AN1 4GT play really loud music every night after midnight"
+    slots, _, _ = run(noise, make_tracker(user_event(text, intent="report_noise"), form="noise_form"))
+    assert (slots["noise_type"], slots["noise_when"], slots["noise_frequency"]) == (
+        "really loud music", "after midnight", "every night")
+    assert slots["requested_slot"] == "contact_consent"
+    slots, _, _ = run(noise, make_tracker(user_event("noise from the flat above at 9 Foxglove Way AN1 4GT",
+                                                     intent="report_noise"), form="noise_form"))
+    assert slots["requested_slot"] == "noise_type"
+
+
 def test_long_first_message_becomes_the_description(environment, make_tracker):
     text = "there is a massive pothole outside the school on Mill Lane, cars swerving round it"
     slots, _, _ = run(POTHOLE, make_tracker(user_event(text, intent="report_pothole"), form="pothole_form"))

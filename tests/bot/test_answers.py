@@ -105,3 +105,15 @@ def test_parse_welsh_weekday(text, expected):
 ])
 def test_find_duration(text, expected):
     assert answers.find_duration(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("they play really loud music every night after midnight",
+     {"noise_type": "really loud music", "noise_when": "after midnight", "noise_frequency": "every night"}),
+    ("dog barking all day next door", {"noise_type": "dog barking", "noise_when": "all day"}),
+    ("building work starting at 6am every saturday",
+     {"noise_type": "building work", "noise_when": "at 6am", "noise_frequency": "every saturday"}),
+    ("noise from the flat above", {}),
+])
+def test_noise_details(text, expected):
+    assert answers.noise_details(text) == expected
