@@ -554,6 +554,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
             return None
+        if answers.is_confused(turn.text):
+            # "I don't understand" is not a cancel, nor "what?" a question: the question is asked again.
+            return None
         if turn.metadata.get("location"):
             # "Shared my location (52.48620, -1.89040)": the widget's words for a
             # shared position answer the question, whatever NLU makes of them.

@@ -81,8 +81,28 @@ def _simple(text: str) -> str:
     return " ".join(re.sub(r"[^\w'/ ]+", " ", (text or "").lower()).split())
 
 
+# "what?", "huh", "sorry?", "I don't understand": the resident did not follow what the bot said.
+_CONFUSED = re.compile(
+    r"^\W*(?:what|wot|wat|wha|huh|eh|pardon|beg\s+your\s+pardon|sorry|come\s+again|say\s+(?:that\s+)?again|you\s+what"
+    r"|what\s+do\s+you\s+mean|what\s+does\s+that\s+mean|(?:i\s+)?(?:don'?t|do\s+not|dont)\s+understand(?:\s+(?:you|that|this))?"
+    r"|i'?m\s+(?:confused|lost)|(?:i\s+)?(?:don'?t|dont)\s+get\s+it|not\s+sure\s+what\s+you\s+mean|what\s+are\s+you\s+on\s+about"
+    # Welsh: "be?", "beth?", "sori?", "pardwn", "dwi ddim yn deall", "be ti'n feddwl?".
+    r"|be|beth|sori|pardwn|dw\s*i\s+ddim\s+yn\s+deall|dwi\s+ddim\s+yn\s+deall|(?:be|beth)\s+(?:ti'?n|dych\s+chi'?n)\s+(?:ei\s+)?feddwl)"
+    r"\W*$",
+    re.IGNORECASE,
+)
+
+
+def is_confused(text: str) -> bool:
+    """ "what?", "huh", "I don't understand": the resident did not follow; never a yes or a no."""
+    return bool(_CONFUSED.match(text or ""))
+
+
 def yes_or_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
-    """True for yes, False for no, None when unclear. Uses NLU's intent as a hint."""
+    """True for yes, False for no, None when unclear. Uses NLU's intent as a hint, but never
+    for a resident who did not follow ("huh" read as affirm would have sent a report)."""
+    if is_confused(text):
+        return None
     simple = _simple(text)
     if simple in _YES or simple.startswith(("yes ", "yeah ", "yep ")):
         return True

@@ -102,6 +102,15 @@ def test_correction_replaces_location_and_asks_for_confirmation_again(environmen
     assert slots["requested_slot"] == "report_confirmed"
 
 
+@pytest.mark.parametrize("text, intent", [("huh", "affirm"), ("what?", "nlu_fallback"), ("I don't understand", "cancel")])
+def test_a_resident_who_did_not_follow_the_read_back_has_not_said_yes(environment, make_tracker, text, intent):
+    filled = {"location": "Mill Road", "defect_surface": "road", "defect_size": "big", "defect_danger": False,
+              "description": "hole", "contact_consent": False, "report_confirmed": None,
+              "requested_slot": "report_confirmed"}
+    slots, _, _ = run(POTHOLE, make_tracker(user_event(text, intent=intent), form="pothole_form", slots=filled))
+    assert slots.get("report_confirmed") is None and slots["requested_slot"] == "report_confirmed"
+
+
 def test_no_contact_means_no_phone_or_email_questions(environment, make_tracker):
     filled = {"location": "Mill Lane", "defect_surface": "road", "defect_size": "big", "defect_danger": False,
               "description": "hole", "requested_slot": "contact_consent"}

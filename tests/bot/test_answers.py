@@ -117,3 +117,16 @@ def test_find_duration(text, expected):
 ])
 def test_noise_details(text, expected):
     assert answers.noise_details(text) == expected
+
+
+@pytest.mark.parametrize("text", ["what", "what?", "huh", "Eh??", "sorry?", "pardon", "I don't understand",
+                                  "what do you mean", "i'm confused", "be?", "dwi ddim yn deall"])
+def test_a_resident_who_did_not_follow(text):
+    assert answers.is_confused(text)
+    assert answers.yes_or_no(text, "affirm") is None  # "huh" read as affirm is not a yes
+
+
+@pytest.mark.parametrize("text", ["what day is my bin collected", "sorry, it's Mill Lane not Mill Road",
+                                  "i dont understand why my bin wasnt collected", "yes", "be there at 9"])
+def test_a_question_or_an_answer_is_not_confusion(text):
+    assert not answers.is_confused(text)

@@ -62,6 +62,21 @@ def test_from_hello_to_a_case_reference_and_its_status(stack):
             messages.text(f"case_status.{status}") in reply for status in STATUS_ORDER), (text, reply)
 
 
+def test_a_resident_who_does_not_follow_is_asked_again_and_nothing_is_sent(stack):
+    """ "huh" at the read-back was read as a yes and sent the report."""
+    me = _sender()
+    stack.say_text(me, "my neighbours play loud music every night after midnight")
+    stack.say_text(me, "9 Foxglove Way AN1 4GT")
+    reply = stack.say_text(me, "no")
+    assert "Is that right?" in reply and "loud music" in reply
+    for confused in ("huh", "what?", "I don't understand"):
+        reply = stack.say_text(me, confused)
+        assert "reference" not in reply.lower() and "cancelled" not in reply.lower(), (confused, reply)
+    store = CaseStore(make_engine(stack.settings.database_url))
+    assert store.for_conversation(me) == []
+    assert REFERENCE.search(stack.say_text(me, "yes"))
+
+
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):
     me = _sender()
     stack.say(me, "hello")
