@@ -217,6 +217,28 @@ def address_as_typed(text: str) -> Optional[str]:
     return None
 
 
+def whole_place(text: str, value: str) -> str:
+    """The NLU's place ``value`` widened to the start of the street it begins inside.
+
+    The entity extractor sometimes starts a place mid-name, in lower case most
+    of all: "the lights out on the corner of mill lane and station road" gave
+    "lane and station road", read back as "lane and Station Road" with Mill
+    Lane lost. Where the gazetteer finds a street in the message that starts
+    before the place and runs into it, the place starts where the street does.
+    """
+    places = gazetteer()
+    begin = text.find(value) if value else -1
+    if places is None or begin <= 0:
+        return value
+    match = places.recognise(text)
+    if not match.found or match.span is None:
+        return value
+    start, end = match.span
+    if start < begin < end:
+        return text[start:begin + len(value)]
+    return value
+
+
 def location_text(place: Dict[str, Any]) -> Optional[str]:
     """The location as it is read back, for a found street (None: keep the resident's words)."""
     places = gazetteer()

@@ -661,7 +661,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         """Slots the message fills whatever was asked: prefills and corrections."""
         found: Dict[str, Any] = {}
         if "location" in turn.entities and requested not in FREE_TEXT_SLOTS - {"location"}:
-            found["location"] = turn.entities["location"]
+            found["location"] = places.whole_place(turn.text, turn.entities["location"])
         postcode = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
         if postcode and "postcode" in values:
             value, _ = _postcode_value(postcode, ctx)

@@ -328,3 +328,27 @@ def test_a_house_on_a_street_the_gazetteer_does_not_know_is_kept_as_typed(enviro
 ])
 def test_address_as_typed(text, expected):
     assert places.address_as_typed(text) == expected
+
+
+def test_a_place_the_nlu_starts_mid_street_is_widened_to_the_whole_street(environment, make_tracker):
+    """The CRF gave "lane and station road" for "... the corner of mill lane and station road":
+    read back as "lane and Station Road", with Mill Lane (in two localities) lost."""
+    text = "the lights out on the corner of mill lane and station road"
+    tracker = make_tracker(user_event(text, intent="report_pothole",
+                                      entities=[{"entity": "location", "value": "lane and station road"}]),
+                           form="pothole_form")
+    slots, _ = run(POTHOLE, tracker)
+    assert slots["location"] == "mill lane and station road"
+    assert slots["place"]["status"] == places.AMBIGUOUS and slots["requested_slot"] == places.CHOICE_SLOT
+
+
+@pytest.mark.parametrize("text, value, expected", [
+    ("the lights out on the corner of mill lane and station road", "lane and station road",
+     "mill lane and station road"),
+    ("bins not emptied at 14 mill lane an1", "lane", "mill lane"),
+    ("pothole on Mill Lane", "Mill Lane", "Mill Lane"),
+    ("outside the co-op on station road", "station road", "station road"),
+    ("fly tipping on holt road", "road", "road"),  # not a street the gazetteer knows
+])
+def test_whole_place(text, value, expected):
+    assert places.whole_place(text, value) == expected
