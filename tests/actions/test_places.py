@@ -42,6 +42,11 @@ class Conversation:
         self.slots.update(changed)
         return changed
 
+    def at_the_read_back(self) -> None:
+        """The pothole form's other answers given: the next turn answers "Is that right?"."""
+        self.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
+                          contact_consent=False, requested_slot="report_confirmed")
+
     def tracker(self) -> Any:
         return self.make_tracker(user_event("yes", intent="affirm", message_id="end"), slots=self.slots)
 
@@ -127,8 +132,7 @@ def test_the_correction_keeps_the_house_number(environment, make_tracker):
     talk.say("14 Mill Lane")
     talk.say("Northfield")
     assert talk.slots["location"] == "14 Mill Lane, Northfield"
-    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
-                      contact_consent=False, requested_slot="report_confirmed")
+    talk.at_the_read_back()
     talk.say("sorry, it's Mill Road", entities=[{"entity": "location", "value": "Mill Road"}])
     assert talk.slots["location"] == "14 Mill Road"
     assert talk.slots["place"]["usrn"] == "38000003"
@@ -139,8 +143,7 @@ def test_the_correction_keeps_the_house_number(environment, make_tracker):
 def test_the_correction_is_understood_even_when_nlu_marks_no_place(environment, make_tracker):
     talk = Conversation(make_tracker)
     talk.say("14 Station Road")
-    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
-                      contact_consent=False, requested_slot="report_confirmed")
+    talk.at_the_read_back()
     talk.say("no, it's mill rd")
     assert talk.slots["location"] == "14 Mill Road"
     assert talk.slots["report_confirmed"] is None
@@ -246,8 +249,7 @@ def test_a_new_house_number_corrects_the_place_at_another_question(environment, 
 def test_a_new_house_number_at_the_read_back_is_read_back_again(environment, make_tracker):
     talk = Conversation(make_tracker)
     talk.say("14 Station Road")
-    talk.slots.update(defect_surface="road", defect_size="big", defect_danger=False, description="deep hole",
-                      contact_consent=False, requested_slot="report_confirmed")
+    talk.at_the_read_back()
     talk.say("no sorry, it's number 16")
     assert talk.slots["location"] == "16 Station Road" and talk.slots["report_confirmed"] is None
     assert talk.slots["requested_slot"] == "report_confirmed"
