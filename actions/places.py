@@ -151,17 +151,14 @@ def corrected_house_number(text: str, location: Optional[str], plain_street: boo
     if not location or len(text.split()) > 12 or len(re.sub(r"\D", "", text)) > 8:
         return None  # a long message, or a phone number ("sorry, number 0161 496 0000")
     current = _LEADING_HOUSE.match(location)
-    new: Optional[str] = None
     old: Optional[str] = None
-    found = _HOUSE_NOT_HOUSE.search(text)
-    if found:
+    if (found := _HOUSE_NOT_HOUSE.search(text)) is not None:
         new, old = found.group(1), found.group(2)
-    elif _NOT_HOUSE_HOUSE.search(text):
-        found = _NOT_HOUSE_HOUSE.search(text)
-        old, new = found.group(1), found.group(2)  # type: ignore[union-attr]
-    elif _NAMED_HOUSE.search(text):
-        new = _NAMED_HOUSE.search(text).group(1)  # type: ignore[union-attr]
-    if new is None:
+    elif (found := _NOT_HOUSE_HOUSE.search(text)) is not None:
+        old, new = found.group(1), found.group(2)
+    elif (found := _NAMED_HOUSE.search(text)) is not None:
+        new = found.group(1)
+    else:
         return None
     if current is None:
         return f"{new} {location.strip()}" if plain_street and old is None else None
