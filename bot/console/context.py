@@ -97,8 +97,7 @@ class Console:
             sign_in_failures=shared_state(settings).rate_limiter(
                 "console-sign-in-failures", settings.console_sign_in_failures_per_client,
                 settings.console_lockout_minutes * 60),
-            notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
-                                  team_name=settings.council_team_name, languages=settings.council_languages),
+            notifier=RasaNotifier.from_settings(engine, settings),
             backoffices=_backoffices(settings),
         )
 

@@ -53,8 +53,7 @@ def build_worker(settings: Settings, routing: Routing, analytics: bool = False) 
         routing,
         routing.build(os.environ, CaseStore(engine)),
         settings,
-        notifier=RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
-                              team_name=settings.council_team_name, languages=settings.council_languages),
+        notifier=RasaNotifier.from_settings(engine, settings),
         analytics=refresher,
     )
 

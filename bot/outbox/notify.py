@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from datetime import timedelta
 from typing import Optional, Sequence
 
@@ -38,6 +39,9 @@ from bot.cases.model import CLOSED, IN_PROGRESS, OPEN, Case
 from bot.messages import DEFAULT_LANGUAGE
 from bot.categories import BY_KEY
 from bot.rasa_api import RasaApi, RasaApiError
+from bot.settings import Settings
+from bot.storage import tracker_events
+from bot.storage.database import make_engine
 from bot.storage.followers import Follower, FollowerStore
 from bot.storage.notifications import FAILED, NO_PUSH, SENT, NotificationStore
 from bot.storage.outbox import Clock, utcnow
@@ -140,6 +144,10 @@ def is_update(kind: str) -> bool:
     return kind.startswith(UPDATE_PREFIX)
 
 
+# Rasa stamps the events it writes with its own clock: a margin for another host's clock.
+SEND_CLOCK_SKEW_SECONDS = 1.0
+
+
 class RasaNotifier:
     """Sends notifications through Rasa's API and records each outcome."""
 
@@ -153,8 +161,11 @@ class RasaNotifier:
         timeout_seconds: float = 10.0,
         team_name: Optional[str] = None,
         languages: Sequence[str] = (DEFAULT_LANGUAGE,),
+        tracker_engine: Optional[Engine] = None,
     ) -> None:
         self.engine = engine
+        # Rasa's tracker store: what a send wrote is taken back there if the person was erased meanwhile.
+        self.tracker_engine = tracker_engine
         self.rows = NotificationStore(engine)
         self.api_token = api_token
         self.rasa = RasaApi(rasa_url, api_token, timeout_seconds)
@@ -164,6 +175,13 @@ class RasaNotifier:
         self.team_name = team_name
         # COUNCIL_LANGUAGES: each resident is written to in their case's (or follow's) language.
         self.languages = tuple(languages)
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings: Settings) -> "RasaNotifier":
+        """The notifier as each service builds it (the delivery worker, the console, the upload page)."""
+        return cls(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
+                   team_name=settings.council_team_name, languages=settings.council_languages,
+                   tracker_engine=make_engine(settings.tracker_store_url))
 
     async def close(self) -> None:
         await self.rasa.close()
@@ -237,7 +255,23 @@ class RasaNotifier:
 
     async def _attempt(self, row_id: int, attempts: int, reference: str, conversation_id: str, kind: str,
                        text: str) -> str:
+        # Erasure (bot/privacy/erasure.py) deletes a person's cases and notification rows, then their
+        # conversations. A row gone before the send: they were erased, so nothing is sent. A row gone
+        # after it: they were erased while it was sent, and if the erasure had already cleared the
+        # conversation, what the send wrote there (the message, and a new session Rasa may have
+        # started for it) would be all that was left of them. It is taken back.
+        if not self.rows.exists(row_id):
+            logger.info("Not telling the resident of case %s it was %s: erased meanwhile", reference, kind)
+            return FAILED
+        started = time.time() - SEND_CLOCK_SKEW_SECONDS
         state, channel, detail = await self._send(conversation_id, text, from_staff=is_update(kind))
+        if not self.rows.exists(row_id):
+            taken_back = 0
+            if self.tracker_engine is not None:
+                taken_back = tracker_events.erase_since(self.tracker_engine, conversation_id, started)
+            logger.info("The resident of case %s was erased while told it was %s; %d events taken back",
+                        reference, kind, taken_back)
+            return state
         self._record(row_id, attempts, state, channel, detail)
         if state == FAILED:
             metrics.NOTIFICATION_FAILURES.labels(metric_kind(kind)).inc()

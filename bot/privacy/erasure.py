@@ -70,13 +70,16 @@ def erase_subject(stores: DataStores, subject: Subject, operator: Optional[int],
     photos = photo_files(stores.photo_dirs, photo_urls(case_rows, conversations.values()))
     conversation_ids = sorted(subject.conversation_ids)
     report.counts["conversations"] = len(conversations)
-    report.counts["conversation events"] = tracker_events.erase(stores.tracker_engine, conversation_ids, dry_run)
-    # The analytics rollup keeps the conversations' counts, no longer linked to the person.
-    report.counts["analytics rows unlinked"] = rollup.forget(stores.engine, conversation_ids, dry_run)
+    # Cases and their notification rows before the conversations: the delivery worker checks its
+    # row after each send and takes back what it wrote if the row has gone (bot/outbox/notify.py),
+    # so a message sent while the erasure runs leaves nothing behind.
     report.counts.update(stores.followers.erase(conversation_ids, dry_run))
     report.counts.update(stores.cases.erase(subject.case_ids, dry_run))
     report.counts.update(stores.sms.erase(subject.phones, conversation_ids, dry_run))
     report.counts.update(stores.escalations.erase(conversation_ids, subject.phones, dry_run))
+    report.counts["conversation events"] = tracker_events.erase(stores.tracker_engine, conversation_ids, dry_run)
+    # The analytics rollup keeps the conversations' counts, no longer linked to the person.
+    report.counts["analytics rows unlinked"] = rollup.forget(stores.engine, conversation_ids, dry_run)
     report.counts["audit entries anonymised"] = stores.audit.forget(subject.names, dry_run)
     report.counts["photos"] = len(photos)
     if not dry_run:

@@ -48,6 +48,11 @@ class NotificationStore:
         with self.engine.begin() as conn:
             conn.execute(update(notifications).where(notifications.c.id == row_id).values(**values))
 
+    def exists(self, row_id: int) -> bool:
+        """Whether the row is still there: erasure (bot/privacy) deletes a person's rows, maybe mid-send."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(notifications.c.id).where(notifications.c.id == row_id)).first() is not None
+
     def due_retries(self, now: datetime, limit: int) -> List[Mapping[str, Any]]:
         """Failed notifications whose retry time has come, with the case's reference and whom to send to."""
         query = (

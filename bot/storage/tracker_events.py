@@ -104,6 +104,18 @@ def erase(engine: Engine, conversation_ids: Sequence[str], dry_run: bool = False
     return removed
 
 
+def erase_since(engine: Engine, conversation_id: str, since: float) -> int:
+    """Delete one conversation's events stamped at or after ``since`` (Unix time); how many went.
+
+    For a message sent to a person who was erased while it was being sent
+    (bot/outbox/notify.py): what that send wrote is taken back."""
+    if not _has_events(engine):
+        return 0
+    with engine.begin() as conn:
+        return conn.execute(delete(events).where(events.c.sender_id == conversation_id,
+                                                 events.c.timestamp >= since)).rowcount or 0
+
+
 def strip_phone_metadata(engine: Engine, dry_run: bool = False) -> int:
     """Remove ``metadata.phone`` from every stored message; how many messages had it.
 

@@ -68,8 +68,7 @@ def add_routes(app: Sanic, settings: Settings, render: Render) -> None:
     create_schema(engine)
     links = PhotoLinks(engine, settings)
     cases = CaseStore(engine)
-    notifier = RasaNotifier(engine, settings.rasa_url, settings.rasa_api_token, settings.notify_push_channels,
-                            team_name=settings.council_team_name, languages=settings.council_languages)
+    notifier = RasaNotifier.from_settings(engine, settings)
     # Every POST, and every GET of a link that is not valid, counts: one client cannot
     # try tokens by the thousand or fill the photo folder.
     limiter = shared_state(settings).rate_limiter("photo-link-uploads", settings.web_uploads_per_client_per_hour, 3600)

@@ -7,9 +7,10 @@ from typing import Any, Dict, List
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from bot.outbox.notify import ACCEPTED, CLOSED_KIND, RETRY_DELAYS, RasaNotifier
+from bot.storage import tracker_events
 from bot.storage.schema import notifications
 from tests.support.delivery import FakeClock, new_case
 
@@ -172,3 +173,63 @@ async def test_updates_are_written_in_the_language_of_the_case(case_store, clock
     assert said["sms:+447700900203"] == [message_text(older, ACCEPTED, language="cy")]  # the council's default
     assert api.sent[3]["events"][0]["text"] == update_text(welsh, "Bydd y tîm yno ddydd Mawrth.", "cy")
     assert messages.template("case_update.staff_update", "cy").split("{")[0] in api.sent[3]["events"][0]["text"]
+
+
+class ErasedWhileSending(RasaConversationApi):
+    """Rasa writes the message to the conversation; meanwhile the person is erased, their
+    conversation first (as if the erasure had got there already), then their case."""
+
+    def __init__(self, case_store, tracker_engine, case_id: int) -> None:
+        super().__init__()
+        self.case_store, self.tracker_engine, self.case_id = case_store, tracker_engine, case_id
+
+    async def events(self, request: web.Request) -> web.Response:
+        import time
+
+        response = await super().events(request)
+        with self.tracker_engine.begin() as conn:
+            for name in ("session_started", "bot"):  # a new session for the emptied conversation, then the message
+                conn.execute(tracker_events.events.insert().values(
+                    sender_id=request.match_info["conversation"], type_name=name, timestamp=time.time(), data="{}"))
+        self.case_store.erase([self.case_id])
+        return response
+
+
+def _tracker_engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    tracker_events.events.metadata.create_all(engine)
+    return engine
+
+
+async def test_a_message_sent_while_its_resident_is_erased_leaves_nothing_in_the_conversation(case_store, clock,
+                                                                                              tmp_path):
+    tracker_engine = _tracker_engine(tmp_path)
+    with tracker_engine.begin() as conn:  # someone else's conversation is not touched
+        conn.execute(tracker_events.events.insert().values(sender_id="other", type_name="bot", timestamp=0, data="{}"))
+    case = case_store.create(new_case(conversation="sms-erased", channel="twilio"), "sms-erased")
+    api = ErasedWhileSending(case_store, tracker_engine, case.id)
+    notifier, server = await notifier_for(api, case_store, clock)
+    notifier.tracker_engine = tracker_engine
+    try:
+        await notifier.notify(case, ACCEPTED)
+    finally:
+        await notifier.close()
+        await server.close()
+    assert len(api.sent) == 1 and rows(case_store) == []
+    with tracker_engine.connect() as conn:
+        left = [r.sender_id for r in conn.execute(select(tracker_events.events.c.sender_id))]
+    assert left == ["other"]
+
+
+async def test_nothing_is_sent_for_a_notification_erased_before_its_send(case_store, clock):
+    api = RasaConversationApi()
+    notifier, server = await notifier_for(api, case_store, clock)
+    case = case_store.create(new_case(conversation="sms-gone", channel="twilio"), "sms-gone")
+    row_id = notifier._claim(case, ACCEPTED, "text")
+    case_store.erase([case.id])
+    try:
+        await notifier._attempt(row_id, 1, case.reference, case.conversation_id, ACCEPTED, "text")
+    finally:
+        await notifier.close()
+        await server.close()
+    assert api.sent == []
