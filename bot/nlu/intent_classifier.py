@@ -96,9 +96,9 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             # A further problem must be this likely in its own part of the message.
             "further_problem_confidence": 0.6,
             # A message of this many words or more (after courtesy) is seldom a
-            # dialogue act: each act's odds are lowered by e^act_penalty
-            # (bot/nlu/dialogue_acts.py; swept 1.5-3 and 5-8 words on the real
-            # reports, docs/nlu-evaluation.md). 0 turns it off.
+            # dialogue act: each act's odds against the problems are lowered by
+            # e^act_penalty (bot/nlu/dialogue_acts.py; penalty 1.5-4 and 4-8 words
+            # swept on the real reports, docs/nlu-evaluation.md). 0 turns it off.
             "act_penalty": 2.0,
             "act_min_words": 6,
             # Where the exported encoder is cached between trainings.
