@@ -174,7 +174,8 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     if not answers.is_meaningful(turn.text, min_letters=3):
         return None, "utter_need_more_detail"
     if (answers.yes_or_no(turn.text) is not None or answers.is_unknown(turn.text)
-            or answers.is_pleasantry(turn.text) or answers.is_mash(turn.text)):
+            or answers.is_pleasantry(turn.text) or answers.is_mash(turn.text)
+            or answers.names_no_place(turn.text)):  # "the road", "outside my house"
         return None, "utter_need_more_detail"
     entity = turn.entities.get("location")
     if entity and not LANDMARK_WORDS.search(turn.text):

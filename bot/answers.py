@@ -98,6 +98,22 @@ def is_confused(text: str) -> bool:
     return bool(_CONFUSED.match(text or ""))
 
 
+# Words that say where something is only relative to nothing the council can find:
+# "the road", "on the pavement", "here", "outside my house", "ar y ffordd", "fan hyn".
+_PLACELESS_WORDS = frozenset(
+    "the a an on in at by of to it it's its is was just over round back front side here there this that "
+    "outside near next corner my our your house home flat road street pavement path footpath footway "
+    "kerb verge grass lane middle end top bottom "
+    "y yr ar yn wrth tu allan ger yma fan hyn acw ffordd heol stryd palmant llwybr tŷ nhŷ nghartref".split())
+
+
+def names_no_place(text: str) -> bool:
+    """Whether an answer to "where is it?" names nothing the council could find: "the road",
+    "on the pavement", "outside my house" (no street, number, landmark or postcode)."""
+    words = re.findall(r"[^\W_]+(?:['’][^\W_]+)?", (text or "").lower())
+    return bool(words) and all(word in _PLACELESS_WORDS for word in words)
+
+
 def yes_or_no(text: str, intent: Optional[str] = None) -> Optional[bool]:
     """True for yes, False for no, None when unclear. Uses NLU's intent as a hint, but never
     for a resident who did not follow ("huh" read as affirm would have sent a report)."""

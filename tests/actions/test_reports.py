@@ -111,6 +111,15 @@ def test_a_resident_who_did_not_follow_the_read_back_has_not_said_yes(environmen
     assert slots.get("report_confirmed") is None and slots["requested_slot"] == "report_confirmed"
 
 
+def test_a_location_answer_that_names_no_place_is_asked_again(environment, make_tracker):
+    """ "road" to "Where is it?" was taken as the place (seen hand-trying a second problem)."""
+    tracker = make_tracker(user_event("the road", intent="inform"), form="pothole_form",
+                           slots={"requested_slot": "location"})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert slots.get("location") is None and slots["requested_slot"] == "location"
+    assert messages[0]["response"] == "utter_need_more_detail"
+
+
 def test_no_contact_means_no_phone_or_email_questions(environment, make_tracker):
     filled = {"location": "Mill Lane", "defect_surface": "road", "defect_size": "big", "defect_danger": False,
               "description": "hole", "requested_slot": "contact_consent"}

@@ -130,3 +130,15 @@ def test_a_resident_who_did_not_follow(text):
                                   "i dont understand why my bin wasnt collected", "yes", "be there at 9"])
 def test_a_question_or_an_answer_is_not_confusion(text):
     assert not answers.is_confused(text)
+
+
+@pytest.mark.parametrize("text", ["road", "the road", "on the pavement", "outside my house", "here", "ar y ffordd",
+                                  "fan hyn"])
+def test_an_answer_that_names_no_place(text):
+    assert answers.names_no_place(text)
+
+
+@pytest.mark.parametrize("text", ["Mill Lane", "high street", "the green", "14 the road", "outside the co-op",
+                                  "near the park", "AN1 4GT", "corner of mill lane", ""])
+def test_an_answer_that_names_a_place(text):
+    assert not answers.names_no_place(text)
