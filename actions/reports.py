@@ -492,7 +492,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         """Hand over to a person mid-form (asked for, a complaint, or urgent).
 
         Urgent phrases escalate whatever the form asked (actions/escalation.py
-        matches them on the text); the others need the usual confidence. The
+        matches them on the text); the others, the NLU's "emergency" included,
+        need the usual confidence. The
         form ends and its answers are cleared from the dialogue, but kept with
         the escalation (``draft``): staff make the case from them in the console.
         """
@@ -506,7 +507,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             reason, category = "talk_to_human", None
         elif category is None and not person and self._clear_choice(turn, requested):
             return None  # "ar goll" (lost) at "Is the bin lost, stolen...?" is the answer, not an emergency
-        elif reason != "urgent" and not person:
+        elif category is None and not person:
+            # Only an urgent phrase skips the confidence check: the model's own guess of
+            # "emergency" needs it too ("outside my house", at "What's the address?", read
+            # as emergency 0.37, had handed a resident to staff with the 999 message).
             free_text = requested in FREE_TEXT_SLOTS
             threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
             if turn.confidence < threshold:

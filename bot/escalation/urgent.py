@@ -89,6 +89,14 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"gollwng nwy",
         r"carbon monocsid",
     ),
+    "fire": (
+        r"on fire",
+        r"(is|are|'s|it's) (now )?(alight|burning|in flames)",
+        r"fire (is )?spreading",
+        r"(smoke|flames) (is |are )?(pouring|billowing|coming) (out|from)",
+        r"ar dân",
+        r"(tân|dân) yn lledu",
+    ),
     "dangerous_structure": (
         r"dangerous (structure|building|wall|roof|ceiling|chimney|scaffold\w*)",
         r"(wall|building|roof|ceiling|chimney|scaffold\w*|balcony|house|bridge)( \w+){0,2} "
@@ -120,6 +128,12 @@ _NOT_NOW: Dict[str, Tuple[Pattern[str], Optional[Pattern[str]]]] = {
         re.compile(r"\b((could|might|may|will|would|wo|to|gonna|going to|not)( \w+)?( be| get| getting)"
                    r"|before \w+ (is|are|gets?|getting))$", re.IGNORECASE),
         None,
+    ),
+    # "was set on fire", "been on fire last week": a fire that is over (a burnt-out car is a report).
+    "fire": (
+        re.compile(r"\b(was|were|been|had|set|got|subsequently|previously|earlier|once|burnt|burned)( \w+)?$",
+                   re.IGNORECASE),
+        re.compile(r"^ (last|yesterday|earlier|previously|a (few|couple of) (days|weeks|months) ago)\b", re.IGNORECASE),
     ),
     "homeless_tonight": (
         re.compile(r"\b(the|some|several|a few|many|two|three|these|those|of|for)( \w+)?$", re.IGNORECASE),

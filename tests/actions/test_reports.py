@@ -202,6 +202,20 @@ def test_an_urgent_phrase_at_a_question_with_buttons_still_reaches_a_person(envi
     assert ActiveLoop(None) in events
 
 
+def test_an_unsure_emergency_reading_of_an_answer_does_not_hand_the_resident_over(environment, make_tracker):
+    """ "outside my house" at the address question, read as emergency (0.37): no urgent phrase in it."""
+    tracker = make_tracker(user_event("outside my house", intent="emergency", confidence=0.37), form="missed_bin_form",
+                           slots={"requested_slot": "location"})
+    slots, messages, events = run(MISSED_BIN, tracker)
+    assert ActiveLoop(None) not in events and slots["requested_slot"] == "location"
+    assert messages[0]["response"] == "utter_need_more_detail"
+    # A sure reading still does (at a question with buttons, the usual 0.7).
+    sure = make_tracker(user_event("the house next door is on fire", intent="emergency", confidence=0.99),
+                        form="new_bin_form", slots={"requested_slot": "bin_reason", "location": "12 Mill Lane",
+                                                    "postcode": "AN1 4GT"})
+    assert ActiveLoop(None) in run(NEW_BIN, sure)[2]
+
+
 @pytest.mark.parametrize("answer,slot,expected", [
     ("tues", "collection_day", "Tuesday"), ("not sure", "collection_day", "unknown"),
     ("the blue one", "bin_type", "recycling"),

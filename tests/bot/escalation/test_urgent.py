@@ -26,6 +26,10 @@ from bot.escalation.urgent import urgent_category
         ("there is a dangerous structure on the high street", "dangerous_structure"),
         ("the ceiling has collapsed", "dangerous_structure"),
         ("live wires hanging from the lamp post", "dangerous_structure"),
+        ("the house next door is on fire", "fire"),
+        ("car on fire outside number 5", "fire"),
+        ("smoke is pouring out of the flat above", "fire"),
+        ("mae'r tŷ drws nesa ar dân", "fire"),
         ("a man is unconscious in the park", "risk_to_life"),
         ("this is a risk to life", "risk_to_life"),
         ("SOMEONE IS TRAPPED", "risk_to_life"),  # case does not matter
@@ -70,6 +74,11 @@ def test_urgent_phrases_are_found(text: str, category: str) -> None:
         "mae'r to yn gollwng yn y fflat cyngor",
         "bil nwy yn rhy uchel",
         "lamp stryd wedi torri tu allan i'r tŷ",
+        # A fire that is over is a report (a burnt-out vehicle), and fire doors and bonfire smoke are not fires.
+        "a caravan was set on fire and left on the verge",
+        "the shed was on fire last night, just the shell left",
+        "fire door on the landing is broken",
+        "bonfire smoke every weekend",
         "",
         "\x00\x01",
         "a" * 10000,
