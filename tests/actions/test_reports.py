@@ -210,7 +210,7 @@ def test_an_unsure_emergency_reading_of_an_answer_does_not_hand_the_resident_ove
     assert ActiveLoop(None) not in events and slots["requested_slot"] == "location"
     assert messages[0]["response"] == "utter_need_more_detail"
     # A sure reading still does (at a question with buttons, the usual 0.7).
-    sure = make_tracker(user_event("the house next door is on fire", intent="emergency", confidence=0.99),
+    sure = make_tracker(user_event("please help me it is really bad", intent="emergency", confidence=0.99),
                         form="new_bin_form", slots={"requested_slot": "bin_reason", "location": "12 Mill Lane",
                                                     "postcode": "AN1 4GT"})
     assert ActiveLoop(None) in run(NEW_BIN, sure)[2]
