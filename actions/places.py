@@ -287,6 +287,14 @@ def narrow_by_postcode(place: Optional[Dict[str, Any]], postcode: str) -> Option
     return resolve(place, picked) if picked else None  # type: ignore[arg-type]
 
 
+def narrow_by_locality(place: Optional[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
+    """An ambiguous place the message settles by naming just one of its localities ("graffiti
+    on Mill Lane Easton"), else None: the resident is not asked what they already said."""
+    named = [street for street in options(place)
+             if street.locality and re.search(rf"\b{re.escape(street.locality)}\b", text, re.IGNORECASE)]
+    return resolve(place, named[0]) if len(named) == 1 and place else None
+
+
 def choose(place: Optional[Dict[str, Any]], answer: str) -> Optional[Street]:
     """The street the resident's answer to "which one?" picks."""
     places = gazetteer()

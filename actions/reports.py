@@ -469,6 +469,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
                 place = places.read(str(turn.updates["location"]), corrects)
             if place is None:
                 return found
+            place = places.narrow_by_locality(place, turn.text) or place
             found[places.PLACE_SLOT] = place
             if tracker.get_slot(places.CHOICE_SLOT) is not None:
                 found[places.CHOICE_SLOT] = None

@@ -354,3 +354,18 @@ def test_a_place_the_nlu_starts_mid_street_is_widened_to_the_whole_street(enviro
 ])
 def test_whole_place(text, value, expected):
     assert places.whole_place(text, value) == expected
+
+
+def test_a_locality_named_in_the_first_message_settles_which_street(environment, make_tracker):
+    text = "there is graffiti all over the bus shelter on Mill Lane Easton, rude words"
+    tracker = make_tracker(user_event(text, intent="report_graffiti",
+                                      entities=[{"entity": "location", "value": "the bus shelter on Mill Lane"}]),
+                           form="graffiti_form")
+    slots, _ = run(reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("graffiti")], tracker)
+    assert slots["place"]["usrn"] == "38000002" and slots["requested_slot"] != places.CHOICE_SLOT
+    # Both named, or neither: the resident is asked.
+    for text in ("graffiti on Mill Lane, not sure if Easton or Northfield", "graffiti on Mill Lane"):
+        tracker = make_tracker(user_event(text, intent="report_graffiti",
+                                          entities=[{"entity": "location", "value": "Mill Lane"}]), form="graffiti_form")
+        slots, _ = run(reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("graffiti")], tracker)
+        assert slots["requested_slot"] == places.CHOICE_SLOT, text
