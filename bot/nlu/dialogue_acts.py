@@ -49,6 +49,7 @@ def demote(
     """
     if penalty <= 0 or not acts.size or not problems.size:
         return rows
+    factor = np.exp(-penalty)
     out = rows
     for index, text in enumerate(texts):
         row = rows[index]
@@ -56,11 +57,11 @@ def demote(
             continue
         # The acts' odds against the problems fall by e^penalty; together the two keep the
         # probability they had, so the other intents' readings do not move.
-        shared = row[acts].sum() + row[problems].sum()
-        lowered = row[acts].sum() * np.exp(-penalty) + row[problems].sum()
+        act_mass, problem_mass = row[acts].sum(), row[problems].sum()
+        scale = (act_mass + problem_mass) / (act_mass * factor + problem_mass)
         changed = row.copy()
-        changed[acts] *= np.exp(-penalty) * shared / lowered
-        changed[problems] *= shared / lowered
+        changed[acts] *= factor * scale
+        changed[problems] *= scale
         if int(changed.argmax()) in problems:
             if out is rows:
                 out = rows.copy()

@@ -191,6 +191,7 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             )
             self._split_weights = None
             self._fast = None
+            self._columns = None
             joblib.dump((self.words, self.chars, self.model, self.answers), directory / CLASSIFIER_FILE)
         return self._resource
 
@@ -237,10 +238,8 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         words_fast, chars_fast = self._fast_tfidf()
         words, chars = words_fast.transform(cores), chars_fast.transform(cores)
         rows = softmax(vectors, words, chars, self._weights())
-        rows = dialogue_acts.demote(
-            rows, dialogue_acts.act_columns(self.model.classes_), dialogue_acts.problem_columns(self.model.classes_),
-            cores, self.config["act_penalty"], self.config["act_min_words"],
-        )
+        rows = dialogue_acts.demote(rows, *self._act_and_problem_columns(), cores,
+                                    self.config["act_penalty"], self.config["act_min_words"])
         answer_rows = None if self.answers is None else softmax(vectors, words, chars, self.answers.split_weights())
         return rows, answer_rows
 
@@ -257,6 +256,13 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
         if getattr(self, "_fast", None) is None:
             self._fast = (FastTfidf(self.words), FastTfidf(self.chars))
         return self._fast
+
+    def _act_and_problem_columns(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Where the dialogue acts and the problems are among the classes (bot/nlu/dialogue_acts.py), found once."""
+        if getattr(self, "_columns", None) is None:
+            classes = self.model.classes_
+            self._columns = (dialogue_acts.act_columns(classes), dialogue_acts.problem_columns(classes))
+        return self._columns
 
     def _weights(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The model's weights split by feature block, each (features x intents) and contiguous."""
