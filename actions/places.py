@@ -31,7 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import language, services
 from bot import answers, messages, postcodes
 from bot.places.gazetteer import Gazetteer, PlaceMatch, Street
-from bot.places.matching import CANONICAL, TYPE_TOKENS, name_tokens, words
+from bot.places.matching import CANONICAL, TYPE_TOKENS, in_named_place, name_tokens, words
 
 PLACE_SLOT = "place"
 CHOICE_SLOT = "location_choice"
@@ -290,8 +290,7 @@ def narrow_by_postcode(place: Optional[Dict[str, Any]], postcode: str) -> Option
 def narrow_by_locality(place: Optional[Dict[str, Any]], text: str) -> Optional[Dict[str, Any]]:
     """An ambiguous place the message settles by naming just one of its localities ("graffiti
     on Mill Lane Easton"), else None: the resident is not asked what they already said."""
-    named = [street for street in options(place)
-             if street.locality and re.search(rf"\b{re.escape(street.locality)}\b", text, re.IGNORECASE)]
+    named = in_named_place(options(place), [word for word, _, _ in words(text)])
     return resolve(place, named[0]) if len(named) == 1 and place else None
 
 

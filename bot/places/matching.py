@@ -302,7 +302,7 @@ class StreetIndex:
             if by_postcode:
                 streets = by_postcode
         if len(streets) > 1:
-            by_place = _in_named_place(streets, [w for w, _, _ in message_words])
+            by_place = in_named_place(streets, [w for w, _, _ in message_words])
             if by_place:
                 streets = by_place
         return streets
@@ -322,7 +322,7 @@ class StreetIndex:
             picked = _with_postcode(streets, postcode)
             if len(picked) == 1:
                 return picked[0]
-        picked = _in_named_place(streets, answer_words)
+        picked = in_named_place(streets, answer_words)
         return picked[0] if len(picked) == 1 else None
 
     def streets_for_postcode(self, postcode: str) -> List[Street]:
@@ -346,7 +346,7 @@ def _with_postcode(streets: Sequence[Street], postcode: str) -> List[Street]:
     ]
 
 
-def _in_named_place(streets: Sequence[Street], message: Sequence[str]) -> List[Street]:
+def in_named_place(streets: Sequence[Street], message: Sequence[str]) -> List[Street]:
     """Streets whose locality (else town) the words name; none when the words name none of them."""
     said = set(message)
     for field in ("locality", "town"):
