@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from bot.language.identify import Identifier, masked
+from bot.language.identify import Identifier
 
 # Slots in domain.yml (influence_conversation: false: they choose words, not what the bot does).
 LANGUAGE_SLOT = "language"
@@ -101,6 +101,6 @@ def decide(
         return Decision(current, False, False, confirmed)
     if guess.language == current:
         return Decision(current, False, False, confirmed=True)
-    if confirmed and len(masked(text).split()) < SWITCH_MIN_WORDS:
+    if confirmed and guess.words < SWITCH_MIN_WORDS:
         return Decision(current, False, False, confirmed)
     return Decision(guess.language, False, False, confirmed=True)

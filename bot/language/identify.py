@@ -77,6 +77,8 @@ class Guess:
 
     language: str
     confidence: float
+    # Words in the message once names, numbers and postcodes are masked (what a switch is counted on).
+    words: int = 0
 
 
 def _normalised(text: str) -> str:
@@ -123,7 +125,7 @@ class Identifier:
         short = _normalised(text)
         for language in self.languages & SHORT_REPLIES.keys():
             if short in SHORT_REPLIES[language]:
-                return Guess(language, 1.0)
+                return Guess(language, 1.0, len(short.split()))
         words = masked(text)
         if sum(ch.isalpha() for ch in words) < MIN_LETTERS or len(words.split()) < 2:
             return None
@@ -131,4 +133,4 @@ class Identifier:
         code = best.language.iso_code_639_1.name.lower()
         if best.value < MIN_CONFIDENCE or code not in self.languages:
             return None
-        return Guess(code, round(best.value, 3))
+        return Guess(code, round(best.value, 3), len(words.split()))

@@ -68,6 +68,12 @@ def test_an_english_message_with_a_welsh_street_is_english(identifier):
     assert guess is not None and guess.language == "en"
 
 
+def test_a_guess_counts_the_words_left_once_names_are_masked(identifier):
+    # What a language switch is counted on: the street and the number are not words of either language.
+    assert identifier.identify("the street light outside number 4 Heol y Parc is flickering").words == 7
+    assert identifier.identify("diolch yn fawr").words == 3
+
+
 def test_one_language_is_no_choice():
     with pytest.raises(ValueError):
         Identifier(["en"])
