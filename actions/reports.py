@@ -31,7 +31,7 @@ from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
 from bot.bins import WEEKDAYS
 from bot.cases.model import NewCase
-from bot.language.conversation import CHOOSE_INTENT
+from bot.language.conversation import CHOOSE_INTENT, UNSERVED_INTENT
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
 from bot.channels.sms_text import (
     MAX_SEGMENTS_PER_REPLY, NO_LIMIT, fit_echo, render_message, segments, shorten,
@@ -557,6 +557,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # "Cymraeg", "English", the widget's toggle: the language is already changed
             # (bot/language/rasa_hook.py); say so, then ask the same question in it.
             dispatcher.utter_message(response="utter_language_chosen")
+            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+        if turn.intent == UNSERVED_INTENT:
+            # "Cymraeg" to an English-only council: say which language, then ask again.
+            dispatcher.utter_message(response="utter_language_not_served")
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
             return None

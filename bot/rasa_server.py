@@ -103,7 +103,8 @@ def main() -> None:
     configure_app = rasa.core.run.configure_app
     rasa.core.run.configure_app = lambda *args, **kwargs: gc_tuning.settle_after_start(
         configure_app(*args, **kwargs))
-    # The conversation's language, for councils serving more than one (docs/languages.md).
+    # The conversation's language, for councils serving more than one; for every council, a
+    # request for a language it does not serve gets an answer (docs/languages.md).
     language_hook.install(settings.council_languages)
     from rasa.__main__ import main as rasa_main
 

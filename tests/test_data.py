@@ -32,9 +32,9 @@ def test_rasa_data_validate_is_clean():
         # which also lists it (required for rules to use it): a known benign notice.
         if "duplicated intents have been found across multiple domain files: faq" in line:
             continue
-        # no_text is set by a rule-based component (bot/nlu/no_text.py), choose_language by the
+        # no_text is set by a rule-based component (bot/nlu/no_text.py), choose_language and unserved_language by the
         # language step (bot/language/rasa_hook.py): never learned.
-        if re.search(r"The intent '(no_text|choose_language)' is listed in the domain file, but is not found in the NLU",
+        if re.search(r"The intent '(no_text|choose_language|unserved_language)' is listed in the domain file, but is not found in the NLU",
                      line):
             continue
         unused = re.search(r"The utterance '(utter_[^']+)' is not used in any story or rule", line)

@@ -33,6 +33,9 @@ CHOSEN_SLOT = "language_chosen"
 CONFIRMED_SLOT = "language_confirmed"
 # The intent a choice is read as (domain.yml; data/rules/language.yml answers it).
 CHOOSE_INTENT = "choose_language"
+# The intent a choice of a language the council does not serve is read as ("Cymraeg" to an
+# English-only council): the bot says which language it works in, instead of "I didn't understand".
+UNSERVED_INTENT = "unserved_language"
 # Words (names, numbers and postcodes aside) a message in the other language needs to
 # change a language the resident has already written in.
 SWITCH_MIN_WORDS = 6
@@ -64,6 +67,12 @@ def chosen_language(text: str, languages: Sequence[str]) -> Optional[str]:
         if pattern is not None and pattern.match(plain):
             return language
     return None
+
+
+def unserved_language(text: str, languages: Sequence[str]) -> Optional[str]:
+    """The language ``text`` asks for when it is one we know but the council does not serve."""
+    asked = chosen_language(text, tuple(_NAMES))
+    return asked if asked is not None and asked not in languages else None
 
 
 @dataclass(frozen=True)

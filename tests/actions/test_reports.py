@@ -523,6 +523,15 @@ def test_choosing_a_language_mid_form_is_not_an_answer_and_the_question_repeats(
     assert slots == {"location": None, "requested_slot": "location"}
 
 
+def test_asking_for_a_language_the_council_does_not_serve_mid_form_repeats_the_question(environment, make_tracker):
+    # An English-only council: bot/language/rasa_hook.py read "Cymraeg" as unserved_language.
+    tracker = make_tracker(user_event("Cymraeg", intent="unserved_language", confidence=1.0), form="pothole_form",
+                           slots={"requested_slot": "location", "language": "en"})
+    slots, messages, _ = run(POTHOLE, tracker)
+    assert messages == [{**messages[0], "response": "utter_language_not_served"}]
+    assert slots == {"location": None, "requested_slot": "location"}
+
+
 def test_a_case_is_made_in_the_conversations_language(environment, make_tracker):
     tracker = make_tracker(user_event("ie", intent="affirm", message_id="confirm-cy"),
                            slots={**_confirmed_pothole_slots(), "language": "cy"})

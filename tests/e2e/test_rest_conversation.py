@@ -77,6 +77,16 @@ def test_a_resident_who_does_not_follow_is_asked_again_and_nothing_is_sent(stack
     assert REFERENCE.search(stack.say_text(me, "yes"))
 
 
+def test_asking_an_english_only_council_for_welsh_says_so_in_both_and_keeps_the_report(stack):
+    me = _sender()
+    reply = stack.say_text(me, "Cymraeg")
+    assert "only help in English" in reply and "dim ond yn Saesneg" in reply
+    assert "address" in stack.say_text(me, "my bin wasn't collected").lower()
+    reply = stack.say_text(me, "in Welsh please")
+    assert "dim ond yn Saesneg" in reply and "address" in reply.lower()
+    assert "which bin" in stack.say_text(me, "14 Foxglove Way, AN1 4GT").lower()
+
+
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):
     me = _sender()
     stack.say(me, "hello")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language.conversation import chosen_language, decide
+from bot.language.conversation import chosen_language, decide, unserved_language
 from bot.language.identify import Identifier
 
 BOTH = ("cy", "en")
@@ -35,6 +35,17 @@ def test_sentences_that_name_a_language_are_not_choices(text):
 
 def test_a_language_the_council_does_not_serve_is_no_choice():
     assert chosen_language("Cymraeg", ("en", "fr")) is None
+
+
+@pytest.mark.parametrize("text,languages,expected", [
+    ("Cymraeg", ("en",), "cy"), ("in Welsh please", ("en",), "cy"), ("CYMRAEG", ("en",), "cy"),
+    ("English please", ("cy",), "en"),
+    # Served, or not a request for a language at all: nothing to say.
+    ("Cymraeg", BOTH, None), ("English", ("en",), None), ("Welsh Water dug up the road", ("en",), None),
+    ("", ("en",), None),
+])
+def test_a_request_for_a_language_the_council_does_not_serve(text, languages, expected):
+    assert unserved_language(text, languages) == expected
 
 
 def test_the_first_message_sets_the_language(identifier):

@@ -97,7 +97,24 @@ def test_a_short_message_in_the_other_language_keeps_a_language_the_resident_wro
         assert tracker.get_slot("language") == "cy", text
 
 
-def test_english_only_councils_run_nothing():
-    before = MessageProcessor._handle_message_with_tracker
-    assert rasa_hook.install(("en",)) is False
-    assert MessageProcessor._handle_message_with_tracker is before
+def test_an_english_only_council_answers_a_request_for_welsh_and_sets_no_slots():
+    handle = rasa_hook.wrap(RASA_HANDLE, ("en",))
+    processor, tracker = Processor(), new_tracker("en")
+    say(handle, processor, tracker, "Cymraeg")
+    assert processor.parsed == []
+    assert tracker.latest_message.intent["name"] == "unserved_language"
+    assert tracker.get_slot("language") == "en" and not tracker.get_slot("language_chosen")
+    # Everything else goes to NLU as it is, and the language never changes.
+    say(handle, processor, tracker, "mae'r bin heb ei gasglu ers wythnos")
+    say(handle, processor, tracker, "English please")
+    assert processor.parsed == ["mae'r bin heb ei gasglu ers wythnos", "English please"]
+    assert tracker.get_slot("language") == "en" and not tracker.get_slot("language_chosen")
+
+
+def test_install_wraps_once_for_any_council(monkeypatch):
+    monkeypatch.setattr(MessageProcessor, "_handle_message_with_tracker", RASA_HANDLE)
+    rasa_hook.install(("en",))
+    wrapped = MessageProcessor._handle_message_with_tracker
+    assert wrapped is not RASA_HANDLE and getattr(wrapped, "language_step", False)
+    rasa_hook.install(("cy", "en"))
+    assert MessageProcessor._handle_message_with_tracker is wrapped
