@@ -34,6 +34,26 @@ _DANGLING = re.compile(_CONNECTORS + "$", re.IGNORECASE)
 _LEADING = re.compile("^" + _CONNECTORS, re.IGNORECASE)
 
 
+# A further problem's part that places it only by the first problem's street: "outside
+# number 4", "at no. 12", "on the same road", "there too".
+_HOUSE_ONLY = re.compile(r"\b(?:number|no\.?|num|house)\s*(\d{1,4}[a-z]?)\b", re.IGNORECASE)
+_SAME_STREET = re.compile(
+    r"\b(?:(?:on|in|along|down|up) (?:the )?same (?:road|street|lane|close|avenue|way)|there (?:as well|too)|"
+    r"(?:on|in|along) (?:that|this) (?:road|street|lane|close|avenue|way)(?: (?:as well|too))?)\b", re.IGNORECASE)
+_LEADING_HOUSE = re.compile(r"^\s*\d{1,4}[a-z]?\b[\s,]*", re.IGNORECASE)
+
+
+def _on_the_first_street(part: str, first_place: Optional[str]) -> Optional[str]:
+    """ "4 Ash Grove" for "a pothole outside number 4" after a problem on (12) Ash Grove, or None."""
+    street = _LEADING_HOUSE.sub("", first_place or "").strip()
+    if not street or not street[:1].isalpha():
+        return None
+    house = _HOUSE_ONLY.search(part)
+    if house:
+        return f"{house.group(1)} {street}"
+    return street if _SAME_STREET.search(part) else None
+
+
 def _span(entity: Dict[str, Any]) -> Optional[Tuple[int, int]]:
     try:
         start, end = int(entity["start"]), int(entity["end"])
@@ -66,20 +86,6 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
     if not further:
         return message, []
     spans = [span for _, span in further]
-    pending: List[Dict[str, Any]] = []
-    for entity, span in sorted(further, key=lambda item: item[1]):
-        part = text[span[0]:span[1]].strip()
-        inside = [e for e in entities if e.get("entity") != FURTHER_PROBLEM and _inside(e, span)]
-        own = {e.get("entity"): e.get("value") for e in inside if e.get("entity") in PLACE_ENTITIES}
-        postcode = postcodes.find_postcode(str(own.get("postcode") or "")) or postcodes.find_postcode(part)
-        # Other details in its part ("green bin", a registration) are its own too.
-        details = [{"entity": e.get("entity"), "value": e.get("value")} for e in inside
-                   if e.get("entity") not in PLACE_ENTITIES]
-        if str(entity.get("value")) in BY_INTENT:
-            pending.append({"intent": str(entity.get("value")), "text": part,
-                            # A street the gazetteer knows, where NLU marked no place in the part.
-                            "location": own.get("location") or places.street_in_message(part),
-                            "postcode": postcode, "entities": details})
     first_entities = [
         e for e in entities
         if e.get("entity") != FURTHER_PROBLEM and not any(_inside(e, span) for span in spans)
@@ -94,6 +100,28 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
             cursor = max(cursor, end)
     kept.append(text[cursor:])
     first_text = _LEADING.sub("", _DANGLING.sub("", " ".join(" ".join(kept).split()))).strip()
+    # The first problem's place, which a further problem may point back to ("outside number 4").
+    first_location = next((e.get("value") for e in first_entities if e.get("entity") == "location"), None)
+    first_postcode = next((e.get("value") for e in first_entities if e.get("entity") == "postcode"), None)
+    pending: List[Dict[str, Any]] = []
+    for entity, span in sorted(further, key=lambda item: item[1]):
+        part = text[span[0]:span[1]].strip()
+        inside = [e for e in entities if e.get("entity") != FURTHER_PROBLEM and _inside(e, span)]
+        own = {e.get("entity"): e.get("value") for e in inside if e.get("entity") in PLACE_ENTITIES}
+        postcode = postcodes.find_postcode(str(own.get("postcode") or "")) or postcodes.find_postcode(part)
+        # Other details in its part ("green bin", a registration) are its own too.
+        details = [{"entity": e.get("entity"), "value": e.get("value")} for e in inside
+                   if e.get("entity") not in PLACE_ENTITIES]
+        if str(entity.get("value")) in BY_INTENT:
+            # A street the gazetteer knows, where NLU marked no place in the part.
+            location = own.get("location") or places.street_in_message(part)
+            if not location and not postcode:
+                # "... and a pothole outside number 4": on the first problem's street.
+                location = _on_the_first_street(
+                    part, str(first_location or places.street_in_message(first_text) or ""))
+                postcode = postcodes.find_postcode(str(first_postcode or "")) if location else None
+            pending.append({"intent": str(entity.get("value")), "text": part,
+                            "location": location, "postcode": postcode, "entities": details})
     first = {**message, "text": first_text or text, "entities": first_entities}
     return first, pending
 

@@ -87,3 +87,37 @@ def test_a_further_problem_without_a_marked_place_gets_the_street_the_gazetteer_
     message["entities"] = [e for e in message["entities"] if e["value"] != "Station Road"]  # NLU missed it
     _first, [further] = problems.split(message)
     assert further["location"] == "Station Road"
+
+
+def _first_then(text: str, first_place: str, further: str, intent: str = "report_pothole", postcode: str = "") -> dict:
+    s, e = _span(text, further)
+    ls, le = _span(text, first_place)
+    entities = [{"entity": "location", "value": first_place, "start": ls, "end": le},
+                {"entity": "further_problem", "value": intent, "start": s, "end": e}]
+    if postcode:
+        ps, pe = _span(text, postcode)
+        entities.append({"entity": "postcode", "value": postcode, "start": ps, "end": pe})
+    return user_event(text, intent="report_missed_bin", entities=entities)["parse_data"]
+
+
+def test_a_further_problem_placed_by_a_house_number_is_on_the_first_problems_street(environment):
+    text = "The bins at 12 Ash Grove weren't collected and there's a pothole outside number 4"
+    _first, [further] = problems.split(_first_then(text, "12 Ash Grove", "there's a pothole outside number 4"))
+    assert (further["location"], further["postcode"]) == ("4 Ash Grove", None)
+
+
+def test_a_further_problem_on_the_same_road_takes_the_first_problems_street_and_postcode(environment):
+    text = "bin not emptied at 12 Mill Lane AN1 4GT, also a pothole on the same road"
+    _first, [further] = problems.split(
+        _first_then(text, "12 Mill Lane", "a pothole on the same road", postcode="AN1 4GT"))
+    assert (further["location"], further["postcode"]) == ("Mill Lane", "AN1 4GT")
+
+
+def test_a_further_problem_that_points_nowhere_is_still_asked_where(environment):
+    for further_text in ("there's a massive pothole on the way to school", "a pothole at number 4"):
+        text = f"The bins weren't collected and {further_text}"
+        message = user_event(text, intent="report_missed_bin", entities=[
+            {"entity": "further_problem", "value": "report_pothole", "start": text.index(further_text),
+             "end": len(text)}])["parse_data"]
+        _first, [further] = problems.split(message)
+        assert further["location"] is None, further_text  # the first problem named no street either
