@@ -26,7 +26,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import duplicates, escalation, services, trust
-from actions import choices, language, photos, places, problems
+from actions import choices, details, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
 from bot.bins import WEEKDAYS
@@ -396,6 +396,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             return Turn.from_message(message), [SlotSet(problems.CARRIED_SLOT, None)]
         first, further = problems.split(latest)
         events: List[EventType] = []
+        if tracker.get_slot(details.MENTIONED_SLOT) is not None:
+            # "outside 14 Foxglove Way", then "rubbish dumped": the place sent just before.
+            first = details.with_mentioned_place(first, tracker)
+            events.append(SlotSet(details.MENTIONED_SLOT, None))
         if further:
             events.append(SlotSet(problems.PENDING_SLOT, problems.pending(tracker) + further))
         if tracker.get_slot(problems.CARRIED_SLOT) is not None:

@@ -87,6 +87,14 @@ def test_asking_an_english_only_council_for_welsh_says_so_in_both_and_keeps_the_
     assert "which bin" in stack.say_text(me, "14 Foxglove Way, AN1 4GT").lower()
 
 
+def test_a_place_sent_first_is_where_the_report_that_follows_is(stack):
+    me = _sender()
+    assert "What's the problem there (14 Foxglove Way)?" in stack.say_text(me, "outside 14 Foxglove Way")
+    reply = stack.say_text(me, "rubbish dumped, an old mattress and bags")
+    assert "where is it" not in reply.lower() and "contact you" in reply.lower()
+    assert "fly-tipping at 14 Foxglove Way" in stack.say_text(me, "no")
+
+
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):
     me = _sender()
     stack.say(me, "hello")
