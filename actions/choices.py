@@ -312,7 +312,7 @@ class ActionAskChoice(Action):
                 dispatcher.utter_message(
                     response="utter_offer_next_problem",
                     problem=BY_INTENT[problem["intent"]].mentioned_in(language.of(tracker)),
-                    place=problems.place_phrase(problem),
+                    place=problems.place_phrase(problem, language.of(tracker)),
                 )
             return []
         options = [o for o in offer.get("options") or [] if o in BY_INTENT]

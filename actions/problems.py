@@ -147,11 +147,16 @@ def pending(tracker: Tracker) -> List[Dict[str, Any]]:
     return [p for p in value if isinstance(p, dict) and p.get("intent") in BY_INTENT] if isinstance(value, list) else []
 
 
-def place_phrase(problem: Dict[str, Any]) -> str:
-    """ " on Station Road", " at 12 Mill Lane", " outside the Co-op", or "" when no place was given."""
+def place_phrase(problem: Dict[str, Any], language: str = "en") -> str:
+    """ " on Station Road", " at 12 Mill Lane", " outside the Co-op", or "" when no place was given.
+
+    In another language the place is put in brackets, " (Station Road)": the English
+    prepositions read wrongly there, and a Welsh one would mutate the name."""
     place = str(problem.get("location") or problem.get("postcode") or "").strip()
     if not place:
         return ""
+    if language != "en":
+        return f" ({place})"
     first = place.split()[0].lower()
     if first in {"on", "at", "in", "by", "near", "outside", "behind", "opposite", "next", "beside", "along",
                  "off", "round", "around", "under", "over", "between", "opp"}:

@@ -191,6 +191,17 @@ def test_the_offer_names_the_problem_and_its_place(environment, make_tracker):
     assert offer["problem"] + offer["place"] == "a street light fault on Station Road"
 
 
+def test_the_welsh_offer_puts_the_place_in_brackets(environment, make_tracker, monkeypatch):
+    monkeypatch.setenv("COUNCIL_LANGUAGES", "cy,en")
+    tracker = make_tracker(user_event("ie", intent="affirm"),
+                           slots={"choice_offer": {"kind": choices.NEXT_PROBLEM}, "pending_problems": PENDING,
+                                  "language": "cy"})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(choices.ActionAskChoice().run(dispatcher, tracker, {}))
+    [offer] = dispatcher.messages
+    assert offer["place"] == " (Station Road)" and " on " not in offer["problem"] + offer["place"]
+
+
 def _next_answer(make_tracker, text: str, intent: str, pending=PENDING):
     return make_tracker(user_event(text, intent=intent, message_id="m9"), form="choice_form",
                         slots={"choice_offer": {"kind": choices.NEXT_PROBLEM}, "pending_problems": pending,

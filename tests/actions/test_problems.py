@@ -58,6 +58,9 @@ def test_place_phrases_read_naturally():
     assert problems.place_phrase({"location": "outside the Co-op"}) == " outside the Co-op"
     assert problems.place_phrase({"postcode": "AN1 4GT"}) == " at AN1 4GT"
     assert problems.place_phrase({"location": None}) == ""
+    # Welsh: no English preposition inside a Welsh sentence.
+    assert problems.place_phrase({"location": "Station Road"}, "cy") == " (Station Road)"
+    assert problems.place_phrase({"location": None}, "cy") == ""
 
 
 def test_the_further_problem_may_come_first_in_the_text():
