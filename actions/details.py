@@ -32,7 +32,12 @@ def mentioned_place(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
                 if isinstance(e, dict) and e.get("entity") in PLACE_ENTITIES and e.get("value")]
     location = next((str(e["value"]) for e in entities if e["entity"] == "location"), None)
     postcode = next((str(e["value"]) for e in entities if e["entity"] == "postcode"), None)
-    place = location or places.street_in_message(text) or postcodes.find_postcode(text) or postcode
+    street = places.street_in_message(text)
+    if street and (not location or location.lower() in street.lower()):
+        # "number 12 Station Road", where NLU marked only "Station Road": the house too.
+        entities = [e for e in entities if e["entity"] != "location"] + [{"entity": "location", "value": street}]
+        location = street
+    place = location or postcodes.find_postcode(text) or postcode
     if not text or not place:
         return None
     return {"text": text, "entities": entities, "place": place}

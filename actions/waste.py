@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import exits, language, services
+from actions import details, exits, language, services
 from bot import messages, postcodes
 from bot.messages.dates import day_and_date
 
@@ -23,17 +23,22 @@ class ValidateBinDayForm(Action):
     ) -> List[EventType]:
         message = tracker.latest_message or {}
         starting = tracker.get_slot("requested_slot") is None
+        used: List[EventType] = []
+        if starting and tracker.get_slot(details.MENTIONED_SLOT) is not None:
+            # "AN1 4GT", then "when is my bin day": the postcode sent just before.
+            message = details.with_mentioned_place(message, tracker)
+            used = [SlotSet(details.MENTIONED_SLOT, None)]
         text = message.get("text") or ""
         found = postcodes.find_postcode(text)
         if found:
             if not postcodes.in_area(found, services.settings().postcode_areas):
                 dispatcher.utter_message(response="utter_outside_area", postcode=found)
-                return [SlotSet("postcode", None), SlotSet("requested_slot", None)]
-            return [SlotSet("postcode", found), *exits.clear_failures(tracker), SlotSet("requested_slot", None)]
+                return [*used, SlotSet("postcode", None), SlotSet("requested_slot", None)]
+            return [*used, SlotSet("postcode", found), *exits.clear_failures(tracker), SlotSet("requested_slot", None)]
         if starting and tracker.get_slot("postcode"):
-            return [SlotSet("requested_slot", None)]
+            return [*used, SlotSet("requested_slot", None)]
         if starting:
-            return [SlotSet("postcode", None), SlotSet("requested_slot", "postcode")]
+            return [*used, SlotSet("postcode", None), SlotSet("requested_slot", "postcode")]
         # Not a postcode: a person or a new request leaves the question, and the
         # third unusable answer ends it with a way on (actions/exits.py).
         left = exits.leave(dispatcher, tracker, "postcode", "bin_day_form")

@@ -62,3 +62,22 @@ def test_a_place_kept_before_other_messages_is_not_used(environment, make_tracke
     slots, _, _ = run(reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("pothole")], tracker)
     assert "location" not in slots and slots["requested_slot"] == "location"
     assert slots["mentioned_place"] is None
+
+
+def test_the_kept_place_keeps_the_house_number_the_gazetteer_finds(environment):
+    message = user_event("number 12 Station Road", intent="inform",
+                         entities=[{"entity": "location", "value": "Station Road", "start": 10, "end": 22}])
+    kept = details.mentioned_place(message["parse_data"])
+    assert kept["place"] == "12 Station Road"
+    assert kept["entities"] == [{"entity": "location", "value": "12 Station Road"}]
+
+
+def test_a_bin_day_question_straight_after_a_postcode_uses_it(environment, make_tracker):
+    from actions import waste
+
+    kept = {"text": "AN1 4GT", "entities": [{"entity": "postcode", "value": "AN1 4GT"}], "place": "AN1 4GT",
+            "messages": 1}
+    tracker = make_tracker(user_event("when is my bin day", intent="bin_day_enquiry"), form="bin_day_form",
+                           slots={"mentioned_place": kept}, history=[user_event("AN1 4GT")])
+    slots, _, _ = run(waste.ValidateBinDayForm, tracker)
+    assert slots == {"mentioned_place": None, "postcode": "AN1 4GT", "requested_slot": None}

@@ -93,6 +93,11 @@ def test_a_place_sent_first_is_where_the_report_that_follows_is(stack):
     reply = stack.say_text(me, "rubbish dumped, an old mattress and bags")
     assert "where is it" not in reply.lower() and "contact you" in reply.lower()
     assert "fly-tipping at 14 Foxglove Way" in stack.say_text(me, "no")
+    # A postcode first, then a bin day question: the postcode is not asked for again.
+    me = _sender()
+    assert "(AN1 4GT)" in stack.say_text(me, "AN1 4GT")
+    reply = stack.say_text(me, "when is my bin day")
+    assert "postcode" not in reply.lower() and "AN1 4GT" in reply
 
 
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):
