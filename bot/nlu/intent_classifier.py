@@ -44,7 +44,7 @@ from bot.nlu import dialogue_acts, faq_answers, training_sources, welsh_gloss
 from bot.nlu.linear import softmax, split_weights
 from bot.nlu.tfidf import FastTfidf
 from bot.nlu.courtesy import without_courtesy
-from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts
+from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts, tells_of_a_problem_put_right
 
 logger = logging.getLogger(__name__)
 
@@ -279,7 +279,11 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             ranking = self._ranking(self.probabilities([text])[0])
             further: List[Dict[str, Any]] = []
-            spans = parts(text)
+            # Parts about a problem already put right are history: the message is read without them.
+            every_part = parts(text)
+            spans = [(b, e) for b, e in every_part if not tells_of_a_problem_put_right(text[b:e])]
+            if spans and len(spans) < len(every_part):
+                ranking = self._ranking(self.probabilities([" ".join(text[b:e] for b, e in spans)])[0])
             if len(spans) > 1 and is_problem_intent(ranking[0]["name"]):
                 told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
                 ranking, further = self._in_order_told(ranking, told)

@@ -29,6 +29,23 @@ _BOUNDARY = re.compile(
 MIN_PART_WORDS = 4
 
 
+# A part that tells of a problem already put right ("Last year you fixed the pothole
+# outside, thank you. Now someone has dumped..."): history, not a problem to report.
+# Unless the same part says it is back ("was fixed in May but has opened up again").
+_PUT_RIGHT = re.compile(
+    r"\b(?:you|they|the council|your team|someone) (?:\w+ )?(?:fixed|repaired|sorted|cleared|removed|replaced|mended)\b"
+    r"|\b(?:was|were|got|has been|have been|had been) (?:\w+ )?(?:fixed|repaired|sorted|cleared|removed|replaced|mended|resolved)\b"
+    r"|\bthank(?:s| you) for (?:fixing|sorting|clearing|removing|repairing|replacing|mending)\b",
+    re.IGNORECASE,
+)
+_BACK_AGAIN = re.compile(r"\b(?:but|again|back|still|already|now|reappeared|reopened|not|n't|never|only)\b", re.IGNORECASE)
+
+
+def tells_of_a_problem_put_right(part: str) -> bool:
+    """True for a part about a problem that was dealt with and is not said to be back."""
+    return bool(_PUT_RIGHT.search(part)) and not _BACK_AGAIN.search(part)
+
+
 def is_problem_intent(intent: str) -> bool:
     return intent.startswith(PROBLEM_INTENT_PREFIXES)
 

@@ -69,6 +69,15 @@ def test_one_problem_told_at_length_is_one_problem(agent, text):
     assert not [e for e in parsed["entities"] if e["entity"] == "further_problem"]
 
 
+def test_a_problem_put_right_before_is_history_not_the_report(agent):
+    # Before, the first sentence's pothole was the report and the dumped rubbish came second.
+    parsed = _parse(agent, "Last year you fixed the pothole outside our house very quickly, thank you for that. "
+                           "Unfortunately now someone has dumped builders rubble and an old bath on the verge "
+                           "opposite number 20 Mill Lane and it has been there since Saturday.")
+    assert parsed["intent"]["name"] == "report_flytipping"
+    assert not [e for e in parsed["entities"] if e["entity"] == "further_problem"]
+
+
 def test_problems_are_taken_in_the_order_they_were_told():
     from bot.nlu.intent_classifier import EncoderIntentClassifier as Classifier
 

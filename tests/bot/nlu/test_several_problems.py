@@ -1,6 +1,8 @@
 """Messages are cut into the parts that may each report a problem."""
 
-from bot.nlu.several_problems import is_problem_intent, parts
+import pytest
+
+from bot.nlu.several_problems import is_problem_intent, parts, tells_of_a_problem_put_right
 
 
 def _texts(text):
@@ -29,3 +31,24 @@ def test_spans_point_into_the_message():
 def test_only_reports_and_requests_are_problems():
     assert is_problem_intent("report_streetlight") and is_problem_intent("request_bulky_waste")
     assert not is_problem_intent("thank") and not is_problem_intent("faq") and not is_problem_intent("case_status")
+
+
+@pytest.mark.parametrize("part", [
+    "Last year you fixed the pothole outside our house very quickly, thank you for that.",
+    "The graffiti on the bridge was removed in the spring.",
+    "Thanks for sorting the street light last month.",
+    "They repaired the fence by the school in June.",
+])
+def test_a_problem_put_right_is_history(part):
+    assert tells_of_a_problem_put_right(part)
+
+
+@pytest.mark.parametrize("part", [
+    "The pothole on Mill Lane was fixed in May but it has opened up again.",
+    "The dog waste bin was removed last year and now there's mess all along the path.",
+    "The light was repaired and it's still flickering.",
+    "The street light outside number 12 flickers all night.",
+    "My bin wasn't collected.",
+])
+def test_a_problem_that_is_back_or_never_put_right_is_not_history(part):
+    assert not tells_of_a_problem_put_right(part)
