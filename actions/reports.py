@@ -481,7 +481,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if shown:
                 found["location"] = shown
         place = found.get(places.PLACE_SLOT, previous)
-        postcode = turn.updates.get("postcode", values.get("postcode"))
+        # A form without a postcode question still reads one typed with the place
+        # ("street lite out outside 4 mill ln an1 4gt" settles which Mill Lane).
+        postcode = turn.updates.get("postcode", values.get("postcode")) or (
+            postcodes.find_postcode(turn.text) if "location" in turn.updates else None)
         if places.needs_choice(place, found.get(places.CHOICE_SLOT, tracker.get_slot(places.CHOICE_SLOT))) \
                 and isinstance(postcode, str) and postcode != answers.SKIP:
             settled = places.narrow_by_postcode(place, postcode)

@@ -70,6 +70,18 @@ def test_a_street_in_two_localities_is_asked_about_and_the_answer_settles_it(env
     assert talk.slots["requested_slot"] == "defect_surface"
 
 
+def test_a_postcode_typed_with_the_place_settles_it_in_a_form_that_asks_no_postcode(environment, make_tracker):
+    # The pothole form has no postcode question: before, "an1 4gt" was ignored and the bot
+    # asked "Mill Lane in Northfield or in Easton?".
+    talk = Conversation(make_tracker, slots={})
+    text = "pothole outside 4 mill ln an1 4gt"
+    talk.say(text, intent="report_pothole",
+             entities=[{"entity": "location", "value": "4 mill ln", "start": text.index("4 mill"), "end": text.index(" an1")}])
+    assert talk.slots["place"]["usrn"] == "38000001"
+    assert talk.slots["location"] == "4 Mill Lane, Northfield"
+    assert talk.slots["requested_slot"] == "defect_surface"
+
+
 def test_the_answer_may_be_the_number_of_the_option_or_a_district(environment, make_tracker):
     for answer, usrn in (("1", "38000001"), ("2", "38000002"), ("the AN4 one", "38000002"), ("northfeild", "38000001")):
         talk = Conversation(make_tracker)
