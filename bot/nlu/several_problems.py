@@ -22,7 +22,9 @@ PROBLEM_INTENT_PREFIXES = ("report_", "request_")
 _BOUNDARY = re.compile(
     r"(?<=[.!?])\s+|\n+|;\s*|\s+-\s+"
     r"|(?<!\band)[,\s]+(?=(?:and\s+)?also\b)"
-    r"|(?<!\band)[,\s]+(?=(?:and\s+)?(?:another\s+thing|while\s+i'?m\s+at\s+it|on\s+another\s+note|separately|plus)\b)",
+    r"|(?<!\band)[,\s]+(?=(?:and\s+)?(?:another\s+thing|while\s+i'?m\s+at\s+it|on\s+another\s+note|separately|plus)\b)"
+    # Welsh: "ac hefyd" / "hefyd," (and also), "peth arall" (another thing), "yn ogystal" (as well).
+    r"|(?<!\bac)(?<!\ba)[,\s]+(?=(?:ac?\s+)?(?:hefyd\s*,?\s+(?:mae|roedd|dyw|does|nid|ma)|peth\s+arall|yn\s+ogystal)\b)",
     re.IGNORECASE,
 )
 # A part shorter than this says too little to be a problem of its own.

@@ -102,6 +102,16 @@ def test_a_welsh_message_on_a_welsh_council_is_answered_in_welsh(welsh_council: 
     assert tracker_slots(welsh_council, me)["language"] == "cy"
 
 
+def test_a_welsh_message_with_two_problems_offers_the_second_in_welsh(welsh_council: Stack) -> None:
+    me = f"rest-{uuid.uuid4().hex[:12]}"
+    welsh_council.say_text(me, "mae'r bin ailgylchu heb ei gasglu ar 14 Foxglove Way AN1 4GT ac hefyd mae golau "
+                               "stryd wedi torri ar Station Road")
+    welsh_council.say_text(me, "dydd mawrth")
+    welsh_council.say_text(me, "na")
+    said = welsh_council.say_text(me, "ie")
+    assert "Station Road" in said and "sonioch" in said and " on Station Road" not in said
+
+
 # ----- SMS: a Welsh report from greeting to reference, and its update in Welsh -------------
 
 

@@ -52,3 +52,13 @@ def test_a_problem_put_right_is_history(part):
 ])
 def test_a_problem_that_is_back_or_never_put_right_is_not_history(part):
     assert not tells_of_a_problem_put_right(part)
+
+
+def test_welsh_words_for_also_and_another_thing_start_new_parts():
+    text = "mae'r bin ailgylchu heb ei gasglu ar Mill Lane ac hefyd mae golau stryd wedi torri ar Station Road"
+    assert _texts(text) == ["mae'r bin ailgylchu heb ei gasglu ar Mill Lane",
+                            "ac hefyd mae golau stryd wedi torri ar Station Road"]
+    assert _texts("mae'r golau wedi torri ers wythnos, peth arall, mae sbwriel wedi'i adael ar y gornel") == [
+        "mae'r golau wedi torri ers wythnos", "peth arall, mae sbwriel wedi'i adael ar y gornel"]
+    # "hefyd" at the end of a clause ("broken too") is not a new subject.
+    assert _texts("mae'r bin wedi torri hefyd") == ["mae'r bin wedi torri hefyd"]
