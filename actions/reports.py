@@ -157,6 +157,20 @@ def _free_text(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
     return None, "utter_need_more_detail"
 
 
+def _read_if_known(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    """ "What make and model is it, if you know?": "no" or "no idea" is not known; "yes" says nothing.
+
+    Only a short answer is read as yes or no: "no plates, white van" is a description."""
+    if answers.is_unknown(turn.text):
+        return answers.UNKNOWN, None
+    short = answers.yes_or_no(turn.text, turn.intent) if len(turn.text.split()) <= 3 else None
+    if short is False:
+        return answers.UNKNOWN, None
+    if short is True:
+        return None, "utter_need_more_detail"
+    return _free_text(turn, ctx)
+
+
 def _postcode_value(postcode: str, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     if not postcodes.in_area(postcode, services.settings().postcode_areas):
         ctx.dispatcher.utter_message(response="utter_outside_area", postcode=postcode)
@@ -266,6 +280,9 @@ READERS: Dict[str, Reader] = {
     "defect_surface": _read_choice(SURFACES),
     "defect_danger": _read_yes_no,
     "vehicle_registration": _read_registration,
+    "vehicle_make": _read_if_known,
+    "vehicle_colour": _read_if_known,
+    "vehicle_duration": _read_if_known,
     "bin_reason": _read_choice(BIN_REASONS),
     "contact_consent": _read_yes_no,
     "contact_phone": _read_phone,

@@ -40,6 +40,23 @@ def test_first_message_prefills_and_skips_questions(environment, make_tracker):
     assert slots["requested_slot"] == "collection_day"  # location, postcode, bin already known
 
 
+@pytest.mark.parametrize("answer, slot_value, response", [
+    ("no", "unknown", None), ("no idea", "unknown", None), ("No, sorry", "unknown", None),
+    ("yes", None, "utter_need_more_detail"),  # says nothing about the car: asked again
+    ("no plates, white van", "no plates, white van", None), ("silver Ford Focus", "silver Ford Focus", None),
+])
+def test_the_if_you_know_vehicle_questions_read_no_as_not_known_and_yes_as_no_answer(
+        environment, make_tracker, answer, slot_value, response):
+    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    tracker = make_tracker(user_event(answer, intent="deny" if answer.lower().startswith("no") else "inform"),
+                           form="abandoned_vehicle_form",
+                           slots={"requested_slot": "vehicle_make", "location": "Elm Close",
+                                  "vehicle_registration": "unknown"})
+    slots, messages, _ = run(abandoned, tracker)
+    assert slots["vehicle_make"] == slot_value
+    assert [m.get("response") for m in messages] == ([response] if response else [])
+
+
 def test_how_long_a_vehicle_has_been_left_is_taken_from_the_first_message(environment, make_tracker):
     abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
     text = "theres a car been parked outside 5 Elm Close for 3 months, no tax, flat tyres"
