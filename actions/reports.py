@@ -75,6 +75,18 @@ SKIPPABLE = {
 # Words that say a message corrects an earlier answer ("sorry, it's Mill Lane not Mill Road").
 CORRECTION_WORDS = re.compile(r"\b(sorry|actually|i meant|i mean|meant to say|wrong|not|should be|correction"
                               r"|sori|mewn gwirionedd|anghywir|nid|nage|ddylai fod)\b", re.IGNORECASE)
+# "change the address", "the day is wrong", at the read-back without the new value: that question again.
+# In the order tried: "bin day" is the day, "phone number" the phone.
+FIELD_WORDS: Tuple[Tuple[str, "re.Pattern[str]"], ...] = tuple((slot, re.compile(words, re.IGNORECASE)) for slot, words in (
+    ("postcode", r"\b(?:post ?code|cod post)\b"),
+    ("contact_phone", r"\b(?:phone|mobile|ff[oô]n)\b"),
+    ("contact_email", r"\b(?:e-?mail|e-?bost)\b"),
+    ("collection_day", r"\b(?:day|diwrnod)\b"),
+    ("bin_type", r"\bbin\b"),
+    ("description", r"\b(?:details?|description|manylion|disgrifiad)\b"),
+    ("location", r"\b(?:address|street|road|location|place|where|cyfeiriad|stryd|lleoliad|ble)\b"),
+))
+FIELD_ANSWER_MAX_WORDS = 6
 # "not Monday, Tuesday", "nid dydd Llun, dydd Mawrth": the day being corrected, left out when reading the new one.
 NEGATED_DAY = re.compile(r"\b(?:not|nid|nage|ddim)\s+(?:on\s+(?:a\s+)?)?(?:(?:dydd|ddydd)\s+)?[a-z]+", re.IGNORECASE)
 # Details a correction can name unmistakably (a day, a bin, a choice, a number, an address), at the
@@ -353,6 +365,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._detail_corrections(turn, ctx, values, requested))
+        if requested == CONFIRM_SLOT and not turn.updates:
+            turn.updates.update(self._field_to_ask_again(turn, values, tracker))
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
@@ -544,6 +558,22 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         end_form: List[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS if tracker.get_slot(slot) is not None]
         end_form += [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), SlotSet(problems.PENDING_SLOT, None)]
         return end_form + escalation.escalate(dispatcher, tracker, reason, category, draft=draft)
+
+    def _field_to_ask_again(self, turn: Turn, values: Dict[str, Any], tracker: Tracker) -> Dict[str, Any]:
+        """ "change the address" at the read-back: that answer cleared, so the form asks it again
+        (and then reads everything back). Only a short message that is not a yes."""
+        if len(turn.text.split()) > FIELD_ANSWER_MAX_WORDS or answers.yes_or_no(turn.text, turn.intent) is True:
+            return {}
+        slot = next((slot for slot, words in FIELD_WORDS if words.search(turn.text)
+                     and slot in self.required_slots(values, tracker) and values.get(slot) is not None), None)
+        if slot is None:
+            return {}
+        cleared: Dict[str, Any] = {slot: None}
+        if slot == "location":
+            cleared.update({places.PLACE_SLOT: None, places.CHOICE_SLOT: None})
+        if slot == "contact_phone" or slot == "contact_email":
+            cleared["contact_consent"] = True  # they want to be contacted, at another number or address
+        return cleared
 
     @staticmethod
     def _detail_corrections(turn: Turn, ctx: FormContext, values: Dict[str, Any], requested: str) -> Dict[str, Any]:

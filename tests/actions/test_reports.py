@@ -611,3 +611,32 @@ def test_a_welsh_read_back_names_the_bin_day_and_choices_in_welsh(environment, m
     assert "y rhif hwn" in read_back("pothole_form", by_sms, "cy") and "this number" not in read_back(
         "pothole_form", by_sms, "cy")
     assert "this number" in read_back("pothole_form", by_sms, "en")
+
+
+def _at_the_read_back(answer: str, intent: str, make_tracker):
+    slots = {**_confirmed_pothole_slots(), "report_confirmed": None, "requested_slot": "report_confirmed",
+             "place": {"status": "not_found", "raw": "Mill Lane"}}
+    return run(POTHOLE, make_tracker(user_event(answer, intent=intent), form="pothole_form", slots=slots))
+
+
+@pytest.mark.parametrize("answer, slot", [
+    ("change the address", "location"), ("no, the street is wrong", "location"), ("the description", "description"),
+    ("wrong phone number", "contact_phone"), ("newid y cyfeiriad", "location"),
+])
+def test_naming_what_to_change_at_the_read_back_asks_that_question_again(environment, make_tracker, answer, slot):
+    # Before, "change the address" got "Please answer yes or no." and the same read-back.
+    slots, messages, _ = _at_the_read_back(answer, "deny" if answer.startswith("no") else "inform", make_tracker)
+    assert slots[slot] is None and slots["requested_slot"] == slot
+    assert "utter_yes_or_no" not in [m.get("response") for m in messages]
+    if slot == "location":
+        assert slots["place"] is None
+
+
+@pytest.mark.parametrize("answer", [
+    "yes the address is right", "no",
+    "the address is fine but I want to add that it has got a lot deeper since last week",
+])
+def test_a_yes_a_bare_no_or_a_long_message_at_the_read_back_clears_nothing(environment, make_tracker, answer):
+    slots, _, _ = _at_the_read_back(answer, "affirm" if answer.startswith("yes") else "deny", make_tracker)
+    assert slots.get("location", "Mill Lane") == "Mill Lane"
+    assert slots["requested_slot"] != "location"

@@ -100,6 +100,16 @@ def test_a_place_sent_first_is_where_the_report_that_follows_is(stack):
     assert "postcode" not in reply.lower() and "AN1 4GT" in reply
 
 
+def test_naming_what_to_change_at_the_read_back_asks_it_again(stack):
+    me = _sender()
+    stack.say_text(me, "fly tipping on station road")
+    stack.say_text(me, "sofa and a fridge")
+    assert "Is that right?" in stack.say_text(me, "no")
+    assert "where is it" in stack.say_text(me, "change the address").lower()
+    reply = stack.say_text(me, "14 Mill Road")
+    assert "fly-tipping at 14 Mill Road" in reply and "Is that right?" in reply
+
+
 def test_conversation_is_stored_in_the_sql_tracker_store(stack):
     me = _sender()
     stack.say(me, "hello")
