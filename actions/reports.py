@@ -571,8 +571,6 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         cleared: Dict[str, Any] = {slot: None}
         if slot == "location":
             cleared.update({places.PLACE_SLOT: None, places.CHOICE_SLOT: None})
-        if slot == "contact_phone" or slot == "contact_email":
-            cleared["contact_consent"] = True  # they want to be contacted, at another number or address
         return cleared
 
     @staticmethod
