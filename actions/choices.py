@@ -91,11 +91,24 @@ def likeliest(message: Dict[str, Any]) -> List[str]:
     return categories.likeliest(message.get("intent_ranking") or [])
 
 
+# The button offering each enquiry of categories.OFFERED_ENQUIRIES (the greeting's own).
+ENQUIRY_BUTTONS = {"bin_day_enquiry": "button.bin_day"}
+
+
+def _option_label(option: str, lang: str) -> str:
+    if option in ENQUIRY_BUTTONS:
+        return messages.text(ENQUIRY_BUTTONS[option], lang)
+    return BY_INTENT[option].choice_label if lang == "en" else BY_INTENT[option].choice_label_in(lang)
+
+
 def labels(options: List[str], lang: str = "en") -> List[str]:
     """The buttons offering ``options`` and "Something else", in ``lang``."""
-    if lang == "en":
-        return [BY_INTENT[o].choice_label for o in options] + [SOMETHING_ELSE_LABEL]
-    return [BY_INTENT[o].choice_label_in(lang) for o in options] + [messages.text("choice.something_else", lang)]
+    something_else = SOMETHING_ELSE_LABEL if lang == "en" else messages.text("choice.something_else", lang)
+    return [_option_label(o, lang) for o in options] + [something_else]
+
+
+def _offered(option: Any) -> bool:
+    return option in BY_INTENT or option in ENQUIRY_BUTTONS
 
 
 def read_option(text: str, options: List[str], intent: Optional[str] = None, confidence: float = 0.0,
@@ -226,7 +239,7 @@ class ValidateChoiceForm(Action):
         if next_problem:
             return self._answer_next_problem(dispatcher, tracker, text, intent, confidence)
 
-        options = [o for o in offer.get("options") or [] if o in BY_INTENT]
+        options = [o for o in offer.get("options") or [] if _offered(o)]
         if answers.is_abandon(text) or (intent == "cancel" and confidence >= ESCALATION_CONFIDENCE):
             dispatcher.utter_message(response="utter_nothing_to_confirm")
             return _end([SlotSet(SLOT, None)])
@@ -234,6 +247,9 @@ class ValidateChoiceForm(Action):
         if chosen == SOMETHING_ELSE:
             dispatcher.utter_message(response="utter_describe_again")
             return _end([SlotSet(SLOT, SOMETHING_ELSE)])
+        if chosen in OTHER_FORMS:
+            # "Bin day": its form reads the postcode from the message, asking if there is none.
+            return _start(OTHER_FORMS[chosen], None, chosen)
         if chosen is not None:
             original = offer.get("message") or {}
             carried = {"intent": chosen, "text": original.get("text") or "", "entities": original.get("entities") or []}
@@ -315,7 +331,7 @@ class ActionAskChoice(Action):
                     place=problems.place_phrase(problem, language.of(tracker)),
                 )
             return []
-        options = [o for o in offer.get("options") or [] if o in BY_INTENT]
+        options = [o for o in offer.get("options") or [] if _offered(o)]
         dispatcher.utter_message(
             response="utter_choose_problem",
             buttons=[{"title": label, "payload": label} for label in labels(options, language.of(tracker))],

@@ -125,6 +125,10 @@ REPORT_SLOTS: Tuple[str, ...] = tuple(
 MAX_CHOICES = 3
 MIN_CHOICE_CONFIDENCE = 0.1
 MIN_FURTHER_CHOICE_CONFIDENCE = 0.02
+# Questions the bot answers itself, offered beside the kinds of report when they are as
+# likely: "can u tell me wen my bins are" was torn between a new bin, the bin day and a
+# missed bin, and only the two reports were offered.
+OFFERED_ENQUIRIES: Tuple[str, ...] = ("bin_day_enquiry",)
 
 
 def likeliest(
@@ -133,15 +137,17 @@ def likeliest(
     first: float = MIN_CHOICE_CONFIDENCE,
     further: float = MIN_FURTHER_CHOICE_CONFIDENCE,
 ) -> List[str]:
-    """The likeliest kinds of report in an NLU intent ranking (never dialogue acts).
+    """The likeliest kinds of report in an NLU intent ranking (never dialogue acts), with any
+    of OFFERED_ENQUIRIES in its place among them; nothing when no kind of report is likely.
 
     The keyword arguments are for measuring other choices (benchmarks/asking.py)."""
     found: List[Tuple[str, float]] = []
     for entry in sorted(ranking, key=lambda e: -float(e.get("confidence") or 0.0)):
         name, confidence = entry.get("name"), float(entry.get("confidence") or 0.0)
-        if name in BY_INTENT and name not in dict(found) and confidence >= further:
+        if (name in BY_INTENT or name in OFFERED_ENQUIRIES) and name not in dict(found) and confidence >= further:
             found.append((name, confidence))
-    if not found or found[0][1] < first:
+    reports = [confidence for name, confidence in found if name in BY_INTENT]
+    if not reports or max(reports) < first:
         return []
     return [name for name, _ in found[:most]]
 

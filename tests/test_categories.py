@@ -52,3 +52,13 @@ def test_no_choices_when_no_report_is_likely_and_never_dialogue_acts_or_vanishin
     assert likeliest(_ranking(("out_of_scope", 0.6), ("report_tree", 0.08), ("report_litter", 0.05))) == []
     assert likeliest(_ranking(("report_pothole", 0.5), ("affirm", 0.3), ("report_tree", 0.01))) == ["report_pothole"]
     assert likeliest([]) == []
+
+
+def test_the_bin_day_is_offered_in_its_place_among_likely_reports_but_never_alone():
+    ranking = _ranking(("nlu_fallback", 0.5), ("request_new_bin", 0.38), ("bin_day_enquiry", 0.26),
+                       ("report_missed_bin", 0.13))
+    assert likeliest(ranking) == ["request_new_bin", "bin_day_enquiry", "report_missed_bin"]
+    # No kind of report likely: nothing is offered (the bin day alone is not a question worth asking).
+    assert likeliest(_ranking(("bin_day_enquiry", 0.4), ("report_tree", 0.05))) == []
+    # Other questions (a case's status) are never among the choices.
+    assert likeliest(_ranking(("report_pothole", 0.4), ("case_status", 0.3))) == ["report_pothole"]

@@ -63,6 +63,22 @@ def test_unsure_message_offers_the_likeliest_reports_and_never_dialogue_acts(env
     assert all(not b["payload"].startswith("/") for b in question["buttons"])
 
 
+def test_the_bin_day_offered_among_the_choices_is_a_button_and_choosing_it_asks_the_postcode(
+        environment, make_tracker):
+    message = unsure("can u tell me wen my bins are", ranking=[
+        ("nlu_fallback", 0.5), ("request_new_bin", 0.38), ("bin_day_enquiry", 0.26), ("report_missed_bin", 0.13)])
+    slots, _, _ = run(choices.ValidateChoiceForm(), make_tracker(message))
+    offer = slots["choice_offer"]
+    assert offer["options"] == ["request_new_bin", "bin_day_enquiry", "report_missed_bin"]
+    dispatcher = CollectingDispatcher()
+    asyncio.run(choices.ActionAskChoice().run(dispatcher, make_tracker(message, slots={"choice_offer": offer}), {}))
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == [
+        "New or replacement bin", "Bin day", "Missed bin collection", "Something else"]
+    for answer in ("Bin day", "2", "the day"):
+        _, _, events = run(choices.ValidateChoiceForm(), _answer(make_tracker, answer, offer=offer))
+        assert followup(events) == "bin_day_form", answer
+
+
 def test_no_plausible_report_gets_the_plain_not_understood(environment, make_tracker):
     message = unsure("ok then", ranking=[("nlu_fallback", 0.3), ("affirm", 0.29), ("thank", 0.27),
                                          ("report_tree", 0.02)])
