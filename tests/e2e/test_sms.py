@@ -76,6 +76,14 @@ def test_another_postcode_after_a_bin_day_answer_gets_that_postcodes_bin_day(sms
     assert "AN4 2LP" in sms.wait_for_replies(phone, 3)[2]["body"]
 
 
+def test_cymraeg_by_sms_to_an_english_only_council_is_answered_in_both_languages(sms: SmsClient):
+    phone = "+447700900091"
+    sms.send_via_network(phone, "CYMRAEG")
+    [reply] = sms.wait_for_replies(phone, 1)
+    assert "only help in English" in reply["body"] and "dim ond yn Saesneg" in reply["body"]
+    assert reply["num_segments"] <= 3
+
+
 def test_forged_unsigned_and_tampered_webhooks_are_refused_and_not_recorded(sms: SmsClient):
     phone = "+447700900003"
     assert sms.text(phone, "hello")[0] == 200
