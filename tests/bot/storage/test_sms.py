@@ -16,7 +16,9 @@ def store(tmp_path):
 def test_a_number_keeps_one_pseudonymous_conversation(store):
     first = store.conversation_for("+447700900123")
     assert first == store.conversation_for("+447700900123")
-    assert first.startswith("sms-") and "7700" not in first
+    # The number is not in it. (Not "7700" alone: a random id holds those four digits now and then, and did
+    # once in CI: sms-b593342bec49770036fe.)
+    assert first.startswith("sms-") and "7700900123" not in first
     assert store.conversation_for("+447700900124") != first
     assert store.phone_for(first) == "+447700900123"
 
