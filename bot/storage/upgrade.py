@@ -24,6 +24,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Index, Table, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateColumn
 
 from bot.storage.schema import metadata
@@ -96,12 +98,33 @@ def _only_ours(name: Optional[str], type_: str, _parents: Any) -> bool:
     return type_ != "table" or name in metadata.tables
 
 
+# SQLite can answer "database is locked" at once, without waiting out its busy timeout, while
+# another process creates a new database file (setting WAL mode on connect, or reading the
+# revision as the creator commits). Seen once in CI with 4 processes x 2 threads starting
+# together: one thread failed while another created the schema. The work is idempotent under
+# the lock, so it is tried again.
+LOCKED_RETRIES = 5
+LOCKED_RETRY_SECONDS = 0.2
+
+
 def upgrade_schema(engine: Engine) -> Optional[str]:
     """Bring the database to the newest revision; safe to call from many processes at once.
 
     Returns what this call did: None (nothing: already there, or another
     process did it), ``"created"``, ``"adopted"`` or ``"upgraded"``.
     """
+    for attempt in range(LOCKED_RETRIES + 1):
+        try:
+            return _upgrade_schema(engine)
+        except OperationalError as error:
+            if engine.dialect.name != "sqlite" or "locked" not in str(error) or attempt == LOCKED_RETRIES:
+                raise
+            logger.info("Database: locked by another process starting up; trying again")
+            time.sleep(LOCKED_RETRY_SECONDS * (attempt + 1))
+    return None  # not reached: the last attempt returns or raises
+
+
+def _upgrade_schema(engine: Engine) -> Optional[str]:
     head = scripts().get_current_head()
     with engine.connect() as conn:
         if MigrationContext.configure(conn).get_current_revision() == head:

@@ -338,6 +338,32 @@ def test_processes_starting_together_migrate_once(url: str, made_by: str):
     engine.dispose()
 
 
+def test_sqlite_locked_by_another_starting_process_is_tried_again(tmp_path: Path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from bot.storage import upgrade
+
+    monkeypatch.setattr(upgrade, "LOCKED_RETRY_SECONDS", 0.01)
+    real, calls = upgrade._upgrade_schema, []
+
+    def locked_once(engine):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("PRAGMA journal_mode=WAL", {}, Exception("database is locked"))
+        return real(engine)
+
+    monkeypatch.setattr(upgrade, "_upgrade_schema", locked_once)
+    engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    assert upgrade_schema(engine) == "created" and len(calls) == 2
+    # Any other error is not waited out.
+    calls.clear()
+    monkeypatch.setattr(upgrade, "_upgrade_schema", lambda engine: (_ for _ in ()).throw(
+        OperationalError("SELECT", {}, Exception("disk I/O error"))))
+    with pytest.raises(OperationalError):
+        upgrade_schema(engine)
+    engine.dispose()
+
+
 # ----- by hand ---------------------------------------------------------------------------------
 
 def alembic(*argv: str, database_url: str) -> subprocess.CompletedProcess:
