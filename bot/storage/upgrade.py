@@ -113,15 +113,15 @@ def upgrade_schema(engine: Engine) -> Optional[str]:
     Returns what this call did: None (nothing: already there, or another
     process did it), ``"created"``, ``"adopted"`` or ``"upgraded"``.
     """
-    for attempt in range(LOCKED_RETRIES + 1):
+    for attempt in range(LOCKED_RETRIES):
         try:
             return _upgrade_schema(engine)
         except OperationalError as error:
-            if engine.dialect.name != "sqlite" or "locked" not in str(error) or attempt == LOCKED_RETRIES:
+            if engine.dialect.name != "sqlite" or "locked" not in str(error):
                 raise
             logger.info("Database: locked by another process starting up; trying again")
             time.sleep(LOCKED_RETRY_SECONDS * (attempt + 1))
-    return None  # not reached: the last attempt returns or raises
+    return _upgrade_schema(engine)  # the last try: its error, if any, stops start-up
 
 
 def _upgrade_schema(engine: Engine) -> Optional[str]:
