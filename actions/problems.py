@@ -41,6 +41,20 @@ _SAME_STREET = re.compile(
     r"\b(?:(?:on|in|along|down|up) (?:the )?same (?:road|street|lane|close|avenue|way)|there (?:as well|too)|"
     r"(?:on|in|along) (?:that|this) (?:road|street|lane|close|avenue|way)(?: (?:as well|too))?)\b", re.IGNORECASE)
 _LEADING_HOUSE = re.compile(r"^\s*\d{1,4}[a-z]?\b[\s,]*", re.IGNORECASE)
+# Words that place something: kept with a further problem's place when the resident
+# wrote one just before it ("by the bus stop"), so the offer does not say "on the bus stop".
+PREPOSITIONS = frozenset({"on", "at", "in", "by", "near", "outside", "behind", "opposite", "beside", "along", "off",
+                          "round", "around", "under", "over", "between", "opp", "next", "past", "beyond", "across"})
+
+
+def _word_before(text: str, entity: Dict[str, Any]) -> Optional[str]:
+    """The preposition just before an entity's place in the text ("by" in "by the bus stop"), or None."""
+    span = _span(entity)
+    before = text[:span[0]].split() if span else []
+    word = before[-1].lower().strip(",") if before else ""
+    if word == "to" and len(before) > 1 and before[-2].lower() == "next":
+        return "next to"
+    return word if word in PREPOSITIONS else None
 
 
 def _on_the_first_street(part: str, first_place: Optional[str]) -> Optional[str]:
@@ -108,6 +122,7 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
         part = text[span[0]:span[1]].strip()
         inside = [e for e in entities if e.get("entity") != FURTHER_PROBLEM and _inside(e, span)]
         own = {e.get("entity"): e.get("value") for e in inside if e.get("entity") in PLACE_ENTITIES}
+        preposition = next((_word_before(text, e) for e in inside if e.get("entity") == "location"), None)
         postcode = postcodes.find_postcode(str(own.get("postcode") or "")) or postcodes.find_postcode(part)
         # Other details in its part ("green bin", a registration) are its own too.
         details = [{"entity": e.get("entity"), "value": e.get("value")} for e in inside
@@ -120,8 +135,12 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
                 location = _on_the_first_street(
                     part, str(first_location or places.street_in_message(first_text) or ""))
                 postcode = postcodes.find_postcode(str(first_postcode or "")) if location else None
-            pending.append({"intent": str(entity.get("value")), "text": part,
-                            "location": location, "postcode": postcode, "entities": details})
+            problem = {"intent": str(entity.get("value")), "text": part,
+                       "location": location, "postcode": postcode, "entities": details}
+            # ("on" and "at" are what the offer would say anyway.)
+            if preposition not in (None, "on", "at") and location == own.get("location"):
+                problem["preposition"] = preposition
+            pending.append(problem)
     first = {**message, "text": first_text or text, "entities": first_entities}
     return first, pending
 
@@ -158,7 +177,8 @@ def place_phrase(problem: Dict[str, Any], language: str = "en") -> str:
     if language != "en":
         return f" ({place})"
     first = place.split()[0].lower()
-    if first in {"on", "at", "in", "by", "near", "outside", "behind", "opposite", "next", "beside", "along",
-                 "off", "round", "around", "under", "over", "between", "opp"}:
+    if first in PREPOSITIONS:
         return f" {place}"
+    if isinstance(problem.get("preposition"), str) and problem["preposition"].split()[0] in PREPOSITIONS:
+        return f" {problem['preposition']} {place}"
     return f" at {place}" if first[:1].isdigit() or postcodes.find_postcode(place) else f" on {place}"

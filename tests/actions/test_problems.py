@@ -52,6 +52,28 @@ def test_a_further_problem_we_cannot_report_or_a_broken_span_is_ignored():
     assert first["text"] == "pothole on Mill Lane"
 
 
+def test_a_further_problem_keeps_the_word_that_placed_it():
+    # The entity extractor leaves "by" out of "by the bus stop on Station Road": the offer
+    # said "a street light fault on the bus stop on Station Road".
+    text = "Rubbish dumped on Mill Lane. Also the street light by the bus stop on Station Road is out"
+    further = "the street light by the bus stop on Station Road is out"
+    s, e = _span(text, further)
+    ls, le = _span(text, "the bus stop on Station Road")
+    message = user_event(text, intent="report_flytipping", entities=[
+        {"entity": "further_problem", "value": "report_streetlight", "start": s, "end": e},
+        {"entity": "location", "value": "the bus stop on Station Road", "start": ls, "end": le},
+    ])["parse_data"]
+    (problem,) = problems.split(message)[1]
+    assert problems.place_phrase(problem) == " by the bus stop on Station Road"
+    # "next to" is two words; a place with no such word before it reads as before.
+    assert problems.place_phrase({"location": "the school", "preposition": "next to"}) == " next to the school"
+    assert problems.place_phrase({"location": "the school"}) == " on the school"
+    # A hand-made slot value with an unknown word is not read back.
+    assert problems.place_phrase({"location": "Station Road", "preposition": "<b>"}) == " on Station Road"
+    # In Welsh the place stays in brackets.
+    assert problems.place_phrase({"location": "the bus stop", "preposition": "by"}, "cy") == " (the bus stop)"
+
+
 def test_place_phrases_read_naturally():
     assert problems.place_phrase({"location": "Station Road"}) == " on Station Road"
     assert problems.place_phrase({"location": "12 Mill Lane"}) == " at 12 Mill Lane"
