@@ -169,12 +169,26 @@ def _free_text(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
     return None, "utter_need_more_detail"
 
 
+def _vehicle_colour(turn: Turn, values: Dict[str, Any], requested: Optional[str]) -> Dict[str, Any]:
+    """The vehicle's colour, where a report ("a white van parked...") or the answer about
+    its make ("it's a blue Ford") already gives it and it was not asked yet."""
+    if "vehicle_colour" not in values or values.get("vehicle_colour") is not None:
+        return {}
+    colour = answers.find_vehicle_colour(turn.text, about_the_vehicle=requested == "vehicle_make")
+    return {"vehicle_colour": colour} if colour else {}
+
+
 def _read_if_known(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     """ "What make and model is it, if you know?": "no" or "no idea" is not known; "yes" says nothing.
 
-    Only a short answer is read as yes or no: "no plates, white van" is a description."""
+    Only a short answer is read as yes or no: "no plates, white van" is a description.
+    A phone number or email address alone is not an answer here; the question is asked again."""
     if answers.is_unknown(turn.text):
         return answers.UNKNOWN, None
+    if answers.is_contact_details(turn.text):
+        # A phone number or email given a question early: not a make or a colour. Asked again.
+        ctx.dispatcher.utter_message(text=messages.text("report.contact_details_later", turn.language))
+        return None, None
     short = answers.yes_or_no(turn.text, turn.intent) if len(turn.text.split()) <= 3 else None
     if short is False:
         return answers.UNKNOWN, None
@@ -351,6 +365,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
         if starting:
             turn.updates.update(self._first_message_values(turn, tracker, values))
+        elif requested == "vehicle_make":
+            # "it's a blue Ford": the colour is not asked next.
+            turn.updates.update(_vehicle_colour(turn, values, requested))
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
         turn.updates.update(self._values_from_metadata(turn, tracker, requested))
         if starting and values.get("location") is None and "latitude" not in turn.updates and (
@@ -691,6 +708,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             duration = answers.find_duration(turn.text)
             if duration:
                 found["vehicle_duration"] = duration
+        found.update(_vehicle_colour(turn, values, None))
         return found
 
     def _values_from_metadata(self, turn: Turn, tracker: Tracker, requested: Optional[str]) -> Dict[str, Any]:

@@ -249,6 +249,54 @@ def find_duration(text: str) -> Optional[str]:
     return (match.group(3) or match.group(4)).strip()
 
 
+# A vehicle's colour as residents give it: "a white van", "dark blue Ford", "car arian".
+_COLOURS = (r"(?:(?:dark|light|pale|bright|navy|metallic)\s+)?(?:white|black|silver|grey|gray|blue|red|green|yellow|"
+            r"orange|brown|gold|purple|maroon|burgundy|beige|cream|navy|bronze|pink|turquoise)")
+_VEHICLES = (r"(?:car|cars|van|vans|vehicle|lorry|truck|pick-?up|motorbike|motorcycle|moped|scooter|caravan|trailer|"
+             r"motorhome|camper(?:van)?|hatchback|estate|saloon|4x4|suv|jeep|transit|minibus|ford|vauxhall|volkswagen|vw|"
+             r"toyota|nissan|bmw|audi|mercedes|peugeot|renault|citroen|fiat|honda|kia|hyundai|skoda|seat|mini|volvo|"
+             r"mazda|suzuki|land\s+rover|range\s+rover|jaguar|tesla|mitsubishi|corsa|fiesta|focus|golf|polo|astra|clio)")
+_WELSH_COLOURS = r"(?:gwyn|wen|du|ddu|arian|llwyd|glas|las|coch|goch|gwyrdd|werdd|melyn|felen|oren|brown|porffor|aur)"
+_VEHICLE_COLOUR = re.compile(
+    rf"\b({_COLOURS})\s+(?:[a-z-]+\s+)?{_VEHICLES}\b"
+    # Welsh puts the colour after the noun: "car gwyn", "fan las".
+    rf"|\b(?:car|fan|cerbyd|lori|beic\s+modur)\s+({_WELSH_COLOURS})\b", re.IGNORECASE)
+_ANY_COLOUR = re.compile(rf"\b({_COLOURS})\b", re.IGNORECASE)
+
+
+def find_vehicle_colour(text: str, about_the_vehicle: bool = False) -> Optional[str]:
+    """The colour a report gives its vehicle ("a white van" -> "white"), or None.
+
+    In a report a colour counts only beside a vehicle word: "parked on the green" is a
+    place. ``about_the_vehicle``: the text answers a question about the vehicle ("it's a
+    blue Ford" to "What make and model is it?"), so a colour anywhere in it counts."""
+    match = _VEHICLE_COLOUR.search(text or "")
+    if match:
+        return (match.group(1) or match.group(2)).lower()
+    if about_the_vehicle and len((text or "").split()) <= 8:
+        found = _ANY_COLOUR.search(text or "")
+        return found.group(1).lower() if found else None
+    return None
+
+
+_CONTACT_WORDS = frozenset(
+    "my email e-mail address is it's its it phone number mobile tel call me on at contact you can reach here "
+    "fy rhif ffon ffôn e-bost ebost cyfeiriad yw ydy".split())
+
+
+def is_contact_details(text: str) -> bool:
+    """True when an answer is only a phone number or an email address ("07700 900123",
+    "my email is sam@example.com"): given to another question ("What colour is it?"),
+    it is not that answer."""
+    text = (text or "").strip()
+    found = find_email(text) or next(
+        (c for c in re.findall(r"(?:\+|00)?[\d][\d\s\-().]{8,16}\d", text) if parse_uk_phone(c)), None)
+    if not found:
+        return False
+    rest = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)?", text.replace(found, " ").lower())
+    return all(word in _CONTACT_WORDS for word in rest)
+
+
 _NOISE_TYPE = re.compile(
     r"\b((?:(?:really|very|so)\s+)?(?:loud\s+|load\s+)?(?:music|bass|parties|party|dogs?\s+barking|barking\s+dogs?|"
     r"barking|(?:car\s+|house\s+|burglar\s+)?alarms?|shouting|screaming|arguing|drilling|hammering|building\s+work|"

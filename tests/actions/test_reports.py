@@ -69,6 +69,43 @@ def test_how_long_a_vehicle_has_been_left_is_taken_from_the_first_message(enviro
     assert "vehicle_duration" not in slots  # asked later
 
 
+def test_a_vehicle_colour_the_resident_already_gave_is_not_asked(environment, make_tracker):
+    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    text = "a white van has been parked outside 5 Elm Close for 3 months, no tax"
+    slots, _, _ = run(abandoned, make_tracker(user_event(text, intent="report_abandoned_vehicle"),
+                                              form="abandoned_vehicle_form"))
+    assert slots["vehicle_colour"] == "white"
+    # "the green" is a place, not the vehicle's colour.
+    slots, _, _ = run(abandoned, make_tracker(user_event("car dumped on the green by 5 Elm Close",
+                                                         intent="report_abandoned_vehicle"),
+                                              form="abandoned_vehicle_form"))
+    assert "vehicle_colour" not in slots
+    # "it's a blue Ford" answers the make and the colour: the colour is not asked next.
+    tracker = make_tracker(user_event("its a blue ford", intent="inform"), form="abandoned_vehicle_form",
+                           slots={"requested_slot": "vehicle_make", "location": "Elm Close",
+                                  "vehicle_registration": "unknown"})
+    slots, _, _ = run(abandoned, tracker)
+    assert (slots["vehicle_make"], slots["vehicle_colour"]) == ("its a blue ford", "blue")
+    assert slots["requested_slot"] not in ("vehicle_make", "vehicle_colour")
+
+
+@pytest.mark.parametrize("question", ["vehicle_make", "vehicle_colour", "vehicle_duration"])
+@pytest.mark.parametrize("answer", ["07700 900123", "my email is sam@example.com"])
+def test_contact_details_given_to_a_vehicle_question_are_not_its_answer(environment, make_tracker, question, answer):
+    # A phone number given to "What colour is it?" had been kept as the colour.
+    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    earlier = {"vehicle_make": "Ford", "vehicle_colour": "red", "vehicle_duration": "3 months"}
+    answered = {slot: value for slot, value in earlier.items()
+                if list(earlier).index(slot) < list(earlier).index(question)}
+    tracker = make_tracker(user_event(answer, intent="inform"), form="abandoned_vehicle_form",
+                           slots={"requested_slot": question, "location": "Elm Close",
+                                  "vehicle_registration": "unknown", **answered})
+    slots, messages, _ = run(abandoned, tracker)
+    assert slots[question] is None
+    assert slots["requested_slot"] == question  # asked again
+    assert messages[0]["text"].startswith("That looks like contact details.")
+
+
 def test_a_noise_report_that_says_what_when_and_how_often_is_not_asked_again(environment, make_tracker):
     noise = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("noise")]
     text = "my neighbours at 9 Foxglove Way AN1 4GT play really loud music every night after midnight"

@@ -142,3 +142,27 @@ def test_an_answer_that_names_no_place(text):
                                   "near the park", "AN1 4GT", "corner of mill lane", ""])
 def test_an_answer_that_names_a_place(text):
     assert not answers.names_no_place(text)
+
+
+@pytest.mark.parametrize("text, about_the_vehicle, expected", [
+    ("a white van has been parked here for weeks", False, "white"),
+    ("dark blue ford fiesta, no tax", False, "dark blue"),
+    ("mae car gwyn wedi'i adael ers 3 mis", False, "gwyn"),
+    ("car left on the village green", False, None),  # a place
+    ("red lines outside the school", False, None),
+    ("its a blue ford", True, "blue"),  # the answer about the make
+    ("grey", True, "grey"),
+    ("no idea", True, None),
+])
+def test_find_vehicle_colour(text, about_the_vehicle, expected):
+    assert answers.find_vehicle_colour(text, about_the_vehicle=about_the_vehicle) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("07700 900123", True), ("+44 7700 900123", True), ("sam@example.com", True),
+    ("my number is 07700900123", True), ("fy rhif ffôn yw 07700 900123", True),
+    ("blue Ford, my number is 07700 900123", False),  # an answer too
+    ("ford", False), ("", False), ("since 2019", False),
+])
+def test_is_contact_details(text, expected):
+    assert answers.is_contact_details(text) is expected
