@@ -935,6 +935,10 @@ class ActionFinishReport(Action):
         dispatcher.utter_message(text=messages.text(
             "report.received_contact" if case.contact_consent else "report.received", lang,
             title=category.title_in(lang), reference=case.reference))
+        if answers.mentions_damage_or_injury(case.description or ""):
+            # "the pothole burst my tyre": a report gets it fixed; a claim is made elsewhere.
+            dispatcher.utter_message(text=messages.text(
+                "report.damage_claim", lang, council_website=services.settings().council_website))
         # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
         photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).

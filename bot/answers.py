@@ -297,6 +297,36 @@ def is_contact_details(text: str) -> bool:
     return all(word in _CONTACT_WORDS for word in rest)
 
 
+# A report that says the problem damaged a vehicle or hurt someone: "burst my tyre",
+# "damaged the wheel", "my mum tripped and broke her wrist", "wedi difrodi fy nghar".
+_DAMAGE_OR_INJURY = re.compile(
+    r"\b(?:tyres?|tires?|wheels?|rims?|alloys?|suspension|axle|exhaust|bumper|sump|bike|car|van|vehicle|scooter|"
+    r"wheelchair|pram|buggy)\s+(?:\w+\s+){0,2}(?:was\s+|were\s+|got\s+|is\s+|has\s+been\s+|have\s+been\s+)?"
+    r"(?:damaged|burst|punctured|ruined|wrecked|bent|cracked|buckled|split|written\s+off|blew|blown)\b"
+    r"|\b(?:damaged|burst|punctured|ruined|wrecked|bent|cracked|buckled|split|blew|blown|destroyed)\s+(?:out\s+)?"
+    r"(?:my|our|his|her|their|the|a|two|both)\s+(?:\w+\s+)?(?:tyres?|tires?|wheels?|rims?|alloys?|suspension|"
+    r"axle|exhaust|bumper|car|van|vehicle|bike|scooter|wheelchair)\b"
+    r"|\bpunctures?\b|\bflat\s+tyre\s+(?:from|because|after|when)\b"
+    r"|\b(?:i|he|she|they|we|someone|somebody|my\s+\w+)\s+(?:\w+\s+)?(?:fell|tripped|slipped|went\s+flying)\b"
+    r"|\b(?:injured|injury|injuries|broke\s+(?:my|his|her|their)\s+\w+|twisted\s+(?:my|his|her|their)\s+ankle|"
+    r"hurt\s+(?:my|his|her|their)(?:self|selves)?\b|hurt\s+(?:my|his|her|their)\s+\w+)"
+    r"|\b(?:fell|landed|came\s+down|crashed)\s+(?:on(?:to)?|through)\s+(?:my|our|his|her|their|a|the)\s+"
+    r"(?:\w+\s+)?(?:car|van|vehicle|roof|fence|wall|shed|conservatory)\b"
+    r"|\b(?:difrodi|niweidio)\s+(?:fy|ein|ei)\s+(?:nghar|car|teiar|olwyn)|\bwedi\s+(?:cwympo|baglu|syrthio)\b"
+    r"|\b(?:anafu|anaf)\b",
+    re.IGNORECASE)
+# "it could burst a tyre", "someone will trip": a danger, not damage done.
+_HYPOTHETICAL = re.compile(r"\b(?:could|might|may|would|will|going\s+to|about\s+to|likely\s+to|before|gallai|gall)"
+                           r"(?:\s+\w+){0,2}\s*$", re.IGNORECASE)
+
+
+def mentions_damage_or_injury(text: str) -> bool:
+    """Whether a report says the problem damaged a vehicle or property or hurt someone: the
+    resident is then told how to claim from the council (a report is not a claim)."""
+    text = text or ""
+    return any(not _HYPOTHETICAL.search(text[:found.start()]) for found in _DAMAGE_OR_INJURY.finditer(text))
+
+
 _NOISE_TYPE = re.compile(
     r"\b((?:(?:really|very|so)\s+)?(?:loud\s+|load\s+)?(?:music|bass|parties|party|dogs?\s+barking|barking\s+dogs?|"
     r"barking|(?:car\s+|house\s+|burglar\s+)?alarms?|shouting|screaming|arguing|drilling|hammering|building\s+work|"

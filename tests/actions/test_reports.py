@@ -616,6 +616,24 @@ def test_a_welsh_conversation_gets_its_read_back_and_reference_in_welsh(environm
                                             reference=case.reference)
 
 
+@pytest.mark.parametrize("description, told", [
+    ("deep hole, it burst my tyre on Monday", True),
+    ("my dad tripped on the broken slab and hurt his knee", True),
+    ("deep hole, it could burst a tyre", False),  # a danger, not damage done
+    ("deep hole", False),
+])
+def test_a_report_of_damage_or_injury_is_told_how_to_claim(environment, make_tracker, description, told):
+    from bot import messages
+
+    _, said, _ = run(reports.ActionFinishReport, make_tracker(
+        user_event("yes", intent="affirm", message_id=f"confirm-{description}"),
+        slots={**_confirmed_pothole_slots(), "description": description}))
+    claim = messages.text("report.damage_claim", "en", council_website=services.settings().council_website)
+    assert (claim in [m.get("text") for m in said]) is told
+    if told:
+        assert "/claims" in claim and said[0]["text"].startswith("Thank you.")  # after the reference
+
+
 def test_a_welsh_read_back_names_the_bin_day_and_choices_in_welsh(environment, monkeypatch, make_tracker):
     """Answers stored as English words (the bin's key, "Tuesday", "road", "stolen") read back in Welsh."""
     import asyncio

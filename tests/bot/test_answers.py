@@ -166,3 +166,19 @@ def test_find_vehicle_colour(text, about_the_vehicle, expected):
 ])
 def test_is_contact_details(text, expected):
     assert answers.is_contact_details(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the pothole burst my tyre last night", True),
+    ("absolutely useless council, my car tyre got damaged", True),
+    ("my mum tripped on the broken paving and broke her wrist", True),
+    ("a branch fell on my car", True),
+    ("mae'r twll wedi difrodi fy nghar", True),
+    ("it could burst a tyre", False),  # a danger, not damage done
+    ("someone is going to trip on this", False),
+    ("there is a flat tyre on the abandoned car", False),
+    ("the lid is cracked", False),
+    ("pothole on Station Road", False),
+])
+def test_mentions_damage_or_injury(text, expected):
+    assert answers.mentions_damage_or_injury(text) is expected
