@@ -25,7 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import duplicates, escalation, services, trust
+from actions import claims, duplicates, escalation, services, trust
 from actions import choices, details, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
@@ -935,10 +935,8 @@ class ActionFinishReport(Action):
         dispatcher.utter_message(text=messages.text(
             "report.received_contact" if case.contact_consent else "report.received", lang,
             title=category.title_in(lang), reference=case.reference))
-        if answers.mentions_damage_or_injury(case.description or ""):
-            # "the pothole burst my tyre": a report gets it fixed; a claim is made elsewhere.
-            dispatcher.utter_message(text=messages.text(
-                "report.damage_claim", lang, council_website=services.settings().council_website))
+        # "the pothole burst my tyre": a report gets it fixed; a claim is made elsewhere.
+        claims.tell_how_to_claim(dispatcher, case.description, lang)
         # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
         photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).

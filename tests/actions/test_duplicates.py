@@ -115,6 +115,21 @@ def test_same_problem_follows_the_case_without_making_another(environment, make_
     assert duplicates.read("1") == duplicates.read("Me too!") == duplicates.SAME
 
 
+def test_following_a_case_after_damage_is_told_how_to_claim(environment, make_tracker):
+    # The pothole someone reported already burst this resident's tyre: following the case
+    # is not a claim either.
+    from bot import messages
+
+    _existing()
+    described = "deep hole, it burst my tyre"
+    offer = _offered(make_tracker, description=described)[0]["choice_offer"]
+    _, said, _ = _answer(make_tracker, "same", offer, description=described)
+    claim = messages.text("report.damage_claim", "en", council_website=services.settings().council_website)
+    assert [m.get("text") for m in said][1:] == [claim]
+    _, said, _ = _answer(make_tracker, "same", offer, sender="resident-2")  # "deep hole": nothing damaged
+    assert claim not in [m.get("text") for m in said]
+
+
 def test_different_makes_the_case_naming_the_possible_duplicate(environment, make_tracker):
     first = _existing()
     offer = _offered(make_tracker)[0]["choice_offer"]
