@@ -178,6 +178,23 @@ def _vehicle_colour(turn: Turn, values: Dict[str, Any], requested: Optional[str]
     return {"vehicle_colour": colour} if colour else {}
 
 
+_REFUSAL = re.compile(r"\b(?:no|don'?t|do not|never|not)\b", re.IGNORECASE)
+
+
+def _contact_details_as_consent(turn: Turn, values: Dict[str, Any]) -> Dict[str, Any]:
+    """A phone number or email address given as the answer to "Can we contact you?": consent
+    and the details, so the resident is not asked "yes or no?" and then for the number."""
+    if _REFUSAL.search(turn.text):
+        return {}  # "no, don't ring 07700 900123"
+    found: Dict[str, Any] = {}
+    phone, email = answers.find_uk_phone(turn.text), answers.find_email(turn.text)
+    if phone and "contact_phone" in values:
+        found["contact_phone"] = phone
+    if email and "contact_email" in values:
+        found["contact_email"] = email
+    return {"contact_consent": True, **found} if found else {}
+
+
 def _read_if_known(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     """ "What make and model is it, if you know?": "no" or "no idea" is not known; "yes" says nothing.
 
@@ -368,6 +385,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         elif requested == "vehicle_make":
             # "it's a blue Ford": the colour is not asked next.
             turn.updates.update(_vehicle_colour(turn, values, requested))
+        elif requested == "contact_consent":
+            # "07700 900123" to "Can we contact you with updates?": a yes, and how.
+            turn.updates.update(_contact_details_as_consent(turn, values))
         turn.updates.update(self._values_from_entities(turn, ctx, values, requested))
         turn.updates.update(self._values_from_metadata(turn, tracker, requested))
         if starting and values.get("location") is None and "latitude" not in turn.updates and (

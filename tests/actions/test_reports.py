@@ -106,6 +106,24 @@ def test_contact_details_given_to_a_vehicle_question_are_not_its_answer(environm
     assert messages[0]["text"].startswith("That looks like contact details.")
 
 
+@pytest.mark.parametrize("answer, expected", [
+    ("07700 900123", {"contact_consent": True, "contact_phone": "+447700900123"}),
+    ("yes on sam@example.com", {"contact_consent": True, "contact_email": "sam@example.com"}),
+    ("no, don't ring 07700 900123", {"contact_consent": False}),
+])
+def test_contact_details_given_to_the_consent_question_answer_it(environment, make_tracker, answer, expected):
+    # A number sent to "Can we contact you with updates?" had got "Please answer yes or no."
+    tracker = make_tracker(user_event(answer, intent="inform"), form="pothole_form",
+                           slots={**_confirmed_pothole_slots(), "contact_consent": None, "contact_phone": None,
+                                  "contact_email": None, "report_confirmed": None,
+                                  "requested_slot": "contact_consent"})
+    slots, said, _ = run(POTHOLE, tracker)
+    assert {k: slots[k] for k in expected} == expected
+    assert "utter_yes_or_no" not in [m.get("response") for m in said]
+    if "contact_phone" in expected:
+        assert slots["requested_slot"] == "contact_email"  # the number is not asked for again
+
+
 def test_a_noise_report_that_says_what_when_and_how_often_is_not_asked_again(environment, make_tracker):
     noise = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("noise")]
     text = "my neighbours at 9 Foxglove Way AN1 4GT play really loud music every night after midnight"
