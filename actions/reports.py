@@ -887,7 +887,10 @@ def summarise(category: Category, tracker: Tracker, lang: str = "en", limit: int
     where = shorten(where, limit)
     if postcode and postcode != answers.SKIP and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
         where = f"{where}, {postcode}"
-    lines = [messages.text("report.readback", lang, title=category.title_in(lang), where=where)]
+    # "behind the garages on Elm Close" already says where: not "fly-tipping at behind the garages".
+    placed = where.split()[0].lower() in problems.PREPOSITIONS if where.split() else False
+    lines = [messages.text("report.readback_placed" if placed else "report.readback", lang,
+                           title=category.title_in(lang), where=where)]
     details = _details(category, tracker)
     shown = len(details) if shown is None else shown
     for slot, value in details[:shown]:

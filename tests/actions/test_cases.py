@@ -52,9 +52,9 @@ def test_status_is_told_with_the_back_office_reference(environment, make_tracker
     case = _make_case()
     services.case_store().record_status(case.id, "in_progress", source="test", backoffice_reference="HW-99812")
     _, messages = _run(cases.ActionCaseStatus(), make_tracker(user_event("x"), slots={"case_reference": case.reference}))
-    assert case.reference in messages[0]["text"]
-    assert "being worked on" in messages[0]["text"]
-    assert "HW-99812" in messages[0]["text"]
+    assert messages[0]["text"].startswith(f"Your pothole or damaged path report {case.reference} (made ")
+    # Every status reads as English after the colon ("has been being worked on" before).
+    assert "): being worked on. The team's own reference is HW-99812." in messages[0]["text"]
 
 
 def test_unknown_valid_reference_says_so(environment, make_tracker):

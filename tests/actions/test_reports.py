@@ -519,6 +519,17 @@ def test_a_skipped_postcode_is_not_read_back(environment, make_tracker):
     assert "Your report: missed bin collection at 14 Foxglove Way." in reports.summarise(BY_KEY["missed_bin"], tracker)
 
 
+@pytest.mark.parametrize("location, line", [
+    ("behind the garages on Elm Close", "Your report: fly-tipping behind the garages on Elm Close."),
+    ("next to the school gates", "Your report: fly-tipping next to the school gates."),
+    ("the library on Station Road", "Your report: fly-tipping at the library on Station Road."),
+])
+def test_a_place_that_says_where_itself_is_read_back_without_at(environment, make_tracker, location, line):
+    # "fly-tipping at behind the garages on Elm Close" before.
+    tracker = make_tracker(user_event("x"), form="flytipping_form", slots={"location": location})
+    assert reports.summarise(BY_KEY["flytipping"], tracker).splitlines()[0] == line
+
+
 def test_drop_leaves_a_report_whatever_nlu_thinks(environment, make_tracker):
     for text in ("DROP", "drop", "forget it"):
         tracker = make_tracker(user_event(text, intent="inform", confidence=0.4), form="missed_bin_form",
