@@ -183,7 +183,20 @@ def street_in_message(text: str) -> Optional[str]:
     if all(token in _GENERIC for token in name_tokens(match.streets[0].name)):
         return None
     phrase = text[match.span[0]:match.span[1]]
-    return f"{match.house} {phrase}" if match.house else phrase
+    if match.house:
+        return f"{match.house} {phrase}"
+    # "outside the chip shop on mill lane": the landmark is kept with the street.
+    landmark = _LANDMARK_BEFORE.search(text[:match.span[0]])
+    return text[landmark.start():match.span[1]] if landmark else phrase
+
+
+# A landmark just before a street: "outside the chip shop on", "by the bus stop in", "opposite no. 4 on"
+# (not "by the crew on": who did something, not where).
+_LANDMARK_BEFORE = re.compile(
+    r"\b(?:outside|opposite|near|behind|beside|next\s+to|by|in\s+front\s+of|at\s+the\s+(?:end|top|bottom|back)\s+of|"
+    r"on\s+the\s+corner\s+of)\s+(?:the|a|an|no\.?|number)\s+"
+    r"(?!(?:crews?|bin\s*men|council|collectors?|workers?|lorry|truck|team|refuse|driver|wind|foxes)\b)"
+    r"(?:[\w'’-]+\s+){1,3}(?:on|in|at|off)\s+$", re.IGNORECASE)
 
 
 # "22 kingsley terrace": a house number, one to three words and a street type, none of

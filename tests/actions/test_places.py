@@ -82,6 +82,18 @@ def test_a_postcode_typed_with_the_place_settles_it_in_a_form_that_asks_no_postc
     assert talk.slots["requested_slot"] == "defect_surface"
 
 
+def test_a_landmark_before_a_street_the_nlu_missed_is_kept(environment, make_tracker):
+    # Lower case with a postcode, the entity extractor marked no place: the gazetteer found
+    # Mill Lane and "by the bus stop" was lost from the read-back and the case.
+    talk = Conversation(make_tracker, slots={"requested_slot": None})  # the report's first message
+    talk.say("pothole by the bus stop on mill lane an1 4gt", intent="report_pothole")
+    assert talk.slots["location"] == "by the bus stop on Mill Lane, Northfield"
+    assert talk.slots["place"]["usrn"] == "38000001"
+    # Who did something is not where: "by the crew on Station Road" is just Station Road.
+    assert places.street_in_message("bin left half full by the crew on station road") == "station road"
+    assert places.street_in_message("rubbish opposite no. 4 on station road") == "opposite no. 4 on station road"
+
+
 def test_the_answer_may_be_the_number_of_the_option_or_a_district(environment, make_tracker):
     for answer, usrn in (("1", "38000001"), ("2", "38000002"), ("the AN4 one", "38000002"), ("northfeild", "38000001")):
         talk = Conversation(make_tracker)
