@@ -360,6 +360,21 @@ def street_fields(place: Any) -> Dict[str, Optional[str]]:
     return fields
 
 
+def street_postcodes(place: Any) -> List[str]:
+    """Every postcode (in the council's area) of the street a found or ambiguous place may be,
+    in order: "Mill Lane" -> AN1 4GT, AN1 4GU (Northfield) and AN4 2LP (Easton)."""
+    places = gazetteer()
+    if places is None or not isinstance(place, dict):
+        return []
+    if place.get("status") == FOUND:
+        street = _street(places, place)
+        streets = [street] if street else []
+    else:
+        streets = options(place)
+    areas = services.settings().postcode_areas
+    return list(dict.fromkeys(p for s in streets for p in s.postcodes if postcodes.in_area(p, areas)))
+
+
 def street_postcode(place: Any) -> Optional[str]:
     """The postcode of a found street that has only one (in the council's area), for a case given none.
 

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import details, exits, language, services
+from actions import details, exits, language, places, services
 from bot import messages, postcodes
 from bot.messages.dates import day_and_date
 
@@ -38,18 +38,49 @@ class ValidateBinDayForm(Action):
         if starting and tracker.get_slot("postcode"):
             return [*used, SlotSet("requested_slot", None)]
         if starting:
+            # "bin day for 14 station road": a street with one postcode gives it.
+            street_postcodes = _postcodes_of_the_street(text, answering=False)
+            if len(street_postcodes) == 1:
+                return [*used, SlotSet("postcode", street_postcodes[0]), SlotSet("requested_slot", None)]
             return [*used, SlotSet("postcode", None), SlotSet("requested_slot", "postcode")]
         # Not a postcode: a person or a new request leaves the question, and the
         # third unusable answer ends it with a way on (actions/exits.py).
         left = exits.leave(dispatcher, tracker, "postcode", "bin_day_form")
         if left is not None:
             return left
+        # "14 station road": a street with one postcode gives it.
+        street_postcodes = _postcodes_of_the_street(text, answering=True)
+        if len(street_postcodes) == 1:
+            return [SlotSet("postcode", street_postcodes[0]), *exits.clear_failures(tracker),
+                    SlotSet("requested_slot", None)]
         count = exits.failures(tracker, "postcode")
         if count >= exits.MAX_FAILED_ANSWERS:
             dispatcher.utter_message(response="utter_bin_day_way_on")
             return exits.stop("postcode")
-        dispatcher.utter_message(response="utter_invalid_postcode")
+        if street_postcodes:
+            # Collections go by postcode, and this street has several: the resident is shown which.
+            dispatcher.utter_message(text=messages.text(
+                "bin_day.street_has_postcodes", language.of(tracker), street=_street_name(text),
+                postcodes=", ".join(street_postcodes[:MAX_SHOWN])))
+        else:
+            dispatcher.utter_message(response="utter_invalid_postcode")
         return [SlotSet("postcode", None), exits.failed("postcode", count), SlotSet("requested_slot", "postcode")]
+
+
+# Postcodes shown for a street with several (a long street may have dozens).
+MAX_SHOWN = 4
+
+
+def _postcodes_of_the_street(text: str, answering: bool) -> List[str]:
+    """The postcodes of the street a message names: any place words in an answer to the
+    postcode question, only a street the gazetteer is sure of in the opening question."""
+    phrase = text if answering else places.street_in_message(text)
+    return places.street_postcodes(places.read(phrase)) if phrase else []
+
+
+def _street_name(text: str) -> str:
+    place = places.read(text) or {}
+    return str(place.get("street") or text.strip())
 
 
 class ActionBinDay(Action):

@@ -75,3 +75,27 @@ def test_third_unreadable_postcode_ends_the_question_with_a_way_on(environment, 
         expected = "utter_bin_day_way_on" if attempt == 3 else "utter_invalid_postcode"
         assert messages[0]["response"] == expected
     assert slots["requested_slot"] is None
+
+
+# ----- a street instead of a postcode ---------------------------------------------------
+def test_a_street_with_one_postcode_gives_it(environment, make_tracker):
+    # "14 station road" at "What's the postcode?" had got "That doesn't look like a full postcode."
+    slots, messages = _run(waste.ValidateBinDayForm(), _waiting_for_postcode(make_tracker, "14 station road"))
+    assert (slots["postcode"], slots["requested_slot"]) == ("AN9 2SR", None)
+    assert messages == []
+    # In the question itself too.
+    slots, _ = _run(waste.ValidateBinDayForm(), make_tracker(
+        user_event("when is my bin day at 4 station road", intent="bin_day_enquiry")))
+    assert (slots["postcode"], slots["requested_slot"]) == ("AN9 2SR", None)
+
+
+def test_a_street_with_several_postcodes_is_shown_them(environment, make_tracker):
+    # Mill Lane: AN1 4GT and AN1 4GU in Northfield, AN4 2LP in Easton (council/gazetteer.csv).
+    slots, messages = _run(waste.ValidateBinDayForm(), _waiting_for_postcode(make_tracker, "14 mill lane"))
+    assert (slots["postcode"], slots["requested_slot"]) == (None, "postcode")
+    assert messages[0]["text"] == ("Mill Lane has more than one postcode, and collection days go by postcode. "
+                                   "What's yours? For example: AN1 4GT, AN1 4GU, AN4 2LP.")
+    assert slots["failed_answers"]["count"] == 1  # still an answer that could not be used: 3 get a way on
+    slots, _ = _run(waste.ValidateBinDayForm(), make_tracker(
+        user_event("when is my bin day, 14 mill lane", intent="bin_day_enquiry")))
+    assert slots["requested_slot"] == "postcode"
