@@ -551,8 +551,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         place = found.get(places.PLACE_SLOT, previous)
         # A form without a postcode question still reads one typed with the place
         # ("street lite out outside 4 mill ln an1 4gt" settles which Mill Lane).
+        # (A further problem on the first one's street carries that postcode as an entity.)
         postcode = turn.updates.get("postcode", values.get("postcode")) or (
-            postcodes.find_postcode(turn.text) if "location" in turn.updates else None)
+            postcodes.find_postcode(turn.text) or postcodes.find_postcode(str(turn.entities.get("postcode") or ""))
+            if "location" in turn.updates else None)
         if places.needs_choice(place, found.get(places.CHOICE_SLOT, tracker.get_slot(places.CHOICE_SLOT))) \
                 and isinstance(postcode, str) and postcode != answers.SKIP:
             settled = places.narrow_by_postcode(place, postcode)

@@ -236,6 +236,20 @@ def test_yes_starts_the_next_report_at_its_own_place(environment, make_tracker):
     assert started["report_category"] == BY_KEY["streetlight"].key
 
 
+def test_a_next_problem_on_the_first_ones_street_keeps_its_postcode(environment, make_tracker):
+    # "...14 mill lane AN1 4GT also the street light outside no 20 is out": the light is at
+    # 20 Mill Lane with the first part's postcode, which says which Mill Lane. The street
+    # light form asks no postcode, and it had asked "Mill Lane in Northfield or in Easton?".
+    pending = [{"intent": "report_streetlight", "text": "the street light outside no 20 is out",
+                "location": "20 Mill Lane", "postcode": "AN1 4GT", "entities": []}]
+    slots, _, _ = run(choices.ValidateChoiceForm(), _next_answer(make_tracker, "yes", "affirm", pending))
+    tracker = make_tracker(user_event("yes", intent="affirm", message_id="m9"), form="streetlight_form",
+                           slots={"carried_message": slots["carried_message"]})
+    started, _, _ = run(STREETLIGHT(), tracker)
+    assert started["location"] == "20 Mill Lane, Northfield"
+    assert started["requested_slot"] != "location_choice"
+
+
 def test_no_drops_it_and_offers_the_one_after(environment, make_tracker):
     slots, messages, events = run(choices.ValidateChoiceForm(), _next_answer(make_tracker, "no", "deny"))
     assert messages[0]["response"] == "utter_next_problem_dropped"
