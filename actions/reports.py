@@ -628,6 +628,12 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             value, _ = READERS[slot](read, ctx)
             if value not in (None, answers.SKIP, answers.UNKNOWN) and value != values.get(slot):
                 found[slot] = value
+        if values.get("vehicle_colour") not in (None, answers.SKIP) and requested != "vehicle_colour" \
+                and "location" not in turn.updates:  # "it's on Green Lane" is a place
+            # "actually it's red not silver": the colour is a free answer, so only a colour word changes it.
+            colour = answers.find_vehicle_colour(turn.text, about_the_vehicle=True)
+            if colour and colour != values.get("vehicle_colour"):
+                found["vehicle_colour"] = colour
         return found
 
     @staticmethod

@@ -274,8 +274,10 @@ def find_vehicle_colour(text: str, about_the_vehicle: bool = False) -> Optional[
     if match:
         return (match.group(1) or match.group(2)).lower()
     if about_the_vehicle and len((text or "").split()) <= 8:
-        found = _ANY_COLOUR.search(text or "")
-        return found.group(1).lower() if found else None
+        # "it's red not silver", "not silver, red": the colour not denied.
+        for found in _ANY_COLOUR.finditer(text or ""):
+            if not re.search(r"\b(?:not|n't|nid)\s*$", (text or "")[:found.start()], re.IGNORECASE):
+                return found.group(1).lower()
     return None
 
 

@@ -89,6 +89,24 @@ def test_a_vehicle_colour_the_resident_already_gave_is_not_asked(environment, ma
     assert slots["requested_slot"] not in ("vehicle_make", "vehicle_colour")
 
 
+@pytest.mark.parametrize("answer, colour", [
+    ("actually its red not silver", "red"), ("not silver, dark blue", "dark blue"), ("yes", "silver"),
+])
+def test_the_vehicle_colour_is_corrected_at_the_read_back(environment, make_tracker, answer, colour):
+    # "actually its red not silver" had got "Please answer yes or no."
+    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    tracker = make_tracker(user_event(answer, intent="inform"), form="abandoned_vehicle_form",
+                           slots={"requested_slot": "report_confirmed", "location": "Elm Close",
+                                  "vehicle_registration": "AB12 CDE", "vehicle_make": "Ford Focus",
+                                  "vehicle_colour": "silver", "vehicle_duration": "2 months",
+                                  "contact_consent": False})
+    slots, said, _ = run(abandoned, tracker)
+    assert slots.get("vehicle_colour", "silver") == colour
+    if colour != "silver":
+        assert slots["report_confirmed"] is None and slots["requested_slot"] == "report_confirmed"  # read back again
+        assert "utter_yes_or_no" not in [m.get("response") for m in said]
+
+
 @pytest.mark.parametrize("question", ["vehicle_make", "vehicle_colour", "vehicle_duration"])
 @pytest.mark.parametrize("answer", ["07700 900123", "my email is sam@example.com"])
 def test_contact_details_given_to_a_vehicle_question_are_not_its_answer(environment, make_tracker, question, answer):
