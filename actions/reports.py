@@ -224,6 +224,9 @@ def _postcode_value(postcode: str, ctx: FormContext) -> Tuple[Any, Optional[str]
 def _read_postcode(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     # Any postcode in the message was already taken (or refused as outside the
     # area) by ReportFormValidator._values_from_entities; here there was none.
+    if answers.is_unknown(turn.text):
+        # "don't know": the place was given, so the report goes on without (not after three tries).
+        return answers.SKIP, None
     return None, "utter_invalid_postcode"
 
 
@@ -548,6 +551,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             shown = places.location_text(place)
             if shown:
                 found["location"] = shown
+            only = places.street_postcode(place)
+            if only and "postcode" in values and values.get("postcode") is None and "postcode" not in turn.updates:
+                # "14 station road": a street with one postcode is not asked it (read back, so it can be changed).
+                found["postcode"] = only
         place = found.get(places.PLACE_SLOT, previous)
         # A form without a postcode question still reads one typed with the place
         # ("street lite out outside 4 mill ln an1 4gt" settles which Mill Lane).

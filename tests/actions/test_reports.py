@@ -524,6 +524,25 @@ def test_skip_is_not_offered_before_the_way_on(environment, make_tracker):
     assert slots["postcode"] is None and messages[0]["response"] == "utter_invalid_postcode"
 
 
+@pytest.mark.parametrize("text", ["dont know", "not sure", "dim syniad"])
+def test_a_resident_who_does_not_know_the_postcode_goes_on_without(environment, make_tracker, text):
+    # "dont know" had got "That doesn't look like a full postcode." three times before a way on.
+    slots, messages, _ = run(MISSED_BIN, _postcode_answer(make_tracker, text))
+    assert slots["postcode"] == reports.answers.SKIP and messages == []
+    assert slots["requested_slot"] == "bin_type"
+
+
+def test_a_street_with_one_postcode_is_not_asked_it(environment, make_tracker):
+    # Station Road has one postcode (council/gazetteer.csv): the missed-bin form asked it anyway.
+    tracker = make_tracker(user_event("14 station road", intent="inform"), form="missed_bin_form",
+                           slots={"requested_slot": "location"})
+    slots, _, _ = run(MISSED_BIN, tracker)
+    assert (slots["location"], slots["postcode"]) == ("14 Station Road", "AN9 2SR")
+    assert slots["requested_slot"] == "bin_type"
+    assert "14 Station Road, AN9 2SR." in reports.summarise(
+        BY_KEY["missed_bin"], make_tracker(user_event("x"), form="missed_bin_form", slots=slots)).splitlines()[0]
+
+
 def test_the_way_on_to_a_person_works_without_nlu(environment, make_tracker):
     failed = {"slot": "postcode", "count": 3}
     _, _, events = run(MISSED_BIN, _postcode_answer(make_tracker, "talk to a person", failed, intent="nlu_fallback",
