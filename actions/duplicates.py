@@ -169,6 +169,16 @@ def read(text: str) -> Optional[str]:
     return None
 
 
+_LEAVING_WORDS = frozenset({"ok", "okay", "ok thanks", "okay thanks", "ok thank you", "thanks", "thank you", "cheers",
+                            "bye", "goodbye", "ok bye", "thanks bye", "iawn", "diolch", "hwyl", "iawn diolch"})
+
+
+def _leaving(text: str, intent: Optional[str], confidence: float) -> bool:
+    """ "ok thanks", "bye", "diolch": the resident is done, not choosing."""
+    simple = " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
+    return simple in _LEAVING_WORDS or (intent in ("thank", "goodbye") and confidence >= choices.ESCALATION_CONFIDENCE)
+
+
 def _forget_report() -> List[EventType]:
     return [SlotSet(slot, None) for slot in REPORT_SLOTS]
 
@@ -196,6 +206,12 @@ def validate(dispatcher: CollectingDispatcher, tracker: Tracker, asked: Dict[str
 
     chosen = read(text)
     case = services.case_store().get(int(asked.get("case_id") or 0))
+    if chosen is None and case is not None and _leaving(text, intent, confidence):
+        # "ok thanks", "bye": told the council knows, the resident is done. Not a choice to
+        # re-ask twice and then hand to a person; no second report is made.
+        dispatcher.utter_message(text=messages.text("duplicate.left", language.of(tracker), reference=case.reference))
+        return choices._end(_forget_report() + [SlotSet(choices.SLOT, None), SlotSet("case_reference", case.reference)]
+                            + choices.offer_next_problem(tracker))
     if chosen is not None and (case is None or case.category != asked.get("category")):
         chosen = DIFFERENT  # not the case we offered (never trust a slot blindly): make the report
     if chosen == SAME and case is not None and case.status == CLOSED:

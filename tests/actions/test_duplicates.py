@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any, Dict, List
 
+import pytest
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -128,6 +129,22 @@ def test_following_a_case_after_damage_is_told_how_to_claim(environment, make_tr
     assert [m.get("text") for m in said][1:] == [claim]
     _, said, _ = _answer(make_tracker, "same", offer, sender="resident-2")  # "deep hole": nothing damaged
     assert claim not in [m.get("text") for m in said]
+
+
+@pytest.mark.parametrize("text, intent", [("ok thanks", "thank"), ("bye", "goodbye"), ("Diolch!", "thank")])
+def test_thanks_or_bye_to_the_question_leaves_without_a_second_report(environment, make_tracker, text, intent):
+    # "thanks" and "bye" had got "Please choose one of the options." twice, then a person.
+    first = _existing()
+    offer = _offered(make_tracker)[0]["choice_offer"]
+    tracker = make_tracker(user_event(text, intent=intent, confidence=0.9, message_id=f"answer-{text}"),
+                           slots={**_slots(), "choice_offer": offer, "requested_slot": "choice"}, form="choice_form")
+    slots, said, _ = run(choices.ValidateChoiceForm, tracker)
+    assert said[0]["text"].startswith("OK. We already know about it") or said[0]["text"].startswith("Iawn.")
+    assert first.reference in said[0]["text"]
+    assert slots["case_reference"] == first.reference  # "what's the news?" next asks about it
+    assert slots["location"] is None and slots["requested_slot"] is None
+    assert services.case_store().for_conversation("resident-1") == []
+    assert FollowerStore(services.case_store().engine).count(first.id) == 0  # not followed without asking
 
 
 def test_different_makes_the_case_naming_the_possible_duplicate(environment, make_tracker):
