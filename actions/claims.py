@@ -16,8 +16,13 @@ from actions import services
 from bot import answers, messages
 
 
-def tell_how_to_claim(dispatcher: CollectingDispatcher, description: Optional[str], language: str) -> None:
+# Reports whose damage is not the resident's: an abandoned car with its tyres slashed.
+NOT_THEIRS = frozenset({"abandoned_vehicle"})
+
+
+def tell_how_to_claim(dispatcher: CollectingDispatcher, description: Optional[str], language: str,
+                      category: Optional[str]) -> None:
     """Say where to claim when the description says the problem damaged or hurt something."""
-    if answers.mentions_damage_or_injury(description or ""):
+    if category not in NOT_THEIRS and answers.mentions_damage_or_injury(description or ""):
         dispatcher.utter_message(text=messages.text(
             "report.damage_claim", language, council_website=services.settings().council_website))

@@ -242,5 +242,5 @@ def _follow(dispatcher: CollectingDispatcher, tracker: Tracker, case: Any) -> Li
     else:
         logger.info("Conversation %s follows case %s", tracker.sender_id[:12], case.reference)
         dispatcher.utter_message(response="utter_duplicate_followed", reference=case.reference)
-    claims.tell_how_to_claim(dispatcher, tracker.get_slot("description"), language.of(tracker))
+    claims.tell_how_to_claim(dispatcher, tracker.get_slot("description"), language.of(tracker), case.category)
     return [SlotSet("case_reference", case.reference)] + choices.offer_next_problem(tracker)

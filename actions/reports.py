@@ -974,7 +974,7 @@ class ActionFinishReport(Action):
             "report.received_contact" if case.contact_consent else "report.received", lang,
             title=category.title_in(lang), reference=case.reference))
         # "the pothole burst my tyre": a report gets it fixed; a claim is made elsewhere.
-        claims.tell_how_to_claim(dispatcher, case.description, lang)
+        claims.tell_how_to_claim(dispatcher, case.description, lang, case.category)
         # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
         photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).

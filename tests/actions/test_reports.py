@@ -700,6 +700,20 @@ def test_a_report_of_damage_or_injury_is_told_how_to_claim(environment, make_tra
         assert "/claims" in claim and said[0]["text"].startswith("Thank you.")  # after the reference
 
 
+def test_an_abandoned_vehicles_damage_is_not_the_residents_to_claim(environment, make_tracker):
+    from bot import messages
+
+    slots = {"location": "Elm Close", "vehicle_registration": "unknown", "vehicle_make": "Ford",
+             "vehicle_colour": "red", "vehicle_duration": "3 months", "contact_consent": False,
+             "description": "abandoned for months, both tyres punctured and the car was damaged",
+             "report_confirmed": True, "report_category": "abandoned_vehicle"}
+    _, said, _ = run(reports.ActionFinishReport, make_tracker(
+        user_event("yes", intent="affirm", message_id="confirm-car"), slots=slots))
+    assert said[0]["text"].startswith("Thank you.")
+    assert messages.text("report.damage_claim", "en", council_website=services.settings().council_website) \
+        not in [m.get("text") for m in said]
+
+
 def test_a_welsh_read_back_names_the_bin_day_and_choices_in_welsh(environment, monkeypatch, make_tracker):
     """Answers stored as English words (the bin's key, "Tuesday", "road", "stolen") read back in Welsh."""
     import asyncio

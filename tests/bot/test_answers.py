@@ -179,6 +179,8 @@ def test_is_contact_details(text, expected):
     ("there is a flat tyre on the abandoned car", False),
     ("the lid is cracked", False),
     ("pothole on Station Road", False),
+    ("my bin fell over in the wind and nobody picked it up", False),  # a bin, not a person
+    ("our nan tripped on the kerb", True),
 ])
 def test_mentions_damage_or_injury(text, expected):
     assert answers.mentions_damage_or_injury(text) is expected
