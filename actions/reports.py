@@ -715,7 +715,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             or requested != first_question
         ):
             return None
-        dispatcher.utter_message(text=messages.text("report.switched", turn.language, title=other.title_in(turn.language)))
+        # "OK, let's report graffiti", not "a graffiti".
+        dispatcher.utter_message(text=messages.text("report.switched", turn.language,
+                                                    mention=other.mentioned_in(turn.language)))
         return (
             [SlotSet(slot, None) for slot in REPORT_SLOTS]
             + [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), FollowupAction(other.form)]

@@ -481,7 +481,13 @@ def test_clearly_different_report_switches_to_its_form(environment, make_tracker
     _, messages, events = run(OTHER, tracker)
     assert ActiveLoop(None) in events
     assert FollowupAction("missed_bin_form") in events
-    assert "missed bin" in messages[0]["text"]
+    assert messages[0]["text"] == "OK, let's report a missed bin collection."
+    # Each kind as it is mentioned: "report graffiti", not "report a graffiti".
+    for intent, said in (("report_graffiti", "OK, let's report graffiti."),
+                         ("report_abandoned_vehicle", "OK, let's report an abandoned vehicle.")):
+        tracker = make_tracker(user_event("x", intent=intent, confidence=0.97),
+                               form="other_problem_form", slots={"requested_slot": "description"})
+        assert run(OTHER, tracker)[1][0]["text"] == said
 
 
 def test_same_kind_or_later_answers_never_switch(environment, make_tracker):
