@@ -182,12 +182,14 @@ def street_in_message(text: str) -> Optional[str]:
         return None
     if all(token in _GENERIC for token in name_tokens(match.streets[0].name)):
         return None
-    phrase = text[match.span[0]:match.span[1]]
+    # The gazetteer's spelling ("mill ln" -> "Mill Lane"): this text is offered back to the
+    # resident ("You also mentioned a street light fault on Mill Lane") before any form reads it.
+    phrase = match.streets[0].name
     if match.house:
         return f"{match.house} {phrase}"
     # "outside the chip shop on mill lane": the landmark is kept with the street.
     landmark = _LANDMARK_BEFORE.search(text[:match.span[0]])
-    return text[landmark.start():match.span[1]] if landmark else phrase
+    return text[landmark.start():match.span[0]] + phrase if landmark else phrase
 
 
 # A landmark just before a street: "outside the chip shop on", "by the bus stop in", "opposite no. 4 on"

@@ -19,7 +19,7 @@ def test_a_place_on_its_own_is_kept_and_the_bot_asks_what_the_problem_is(environ
 
 
 def test_a_postcode_or_a_street_the_gazetteer_knows_is_a_place_too(environment, make_tracker):
-    for text, place in (("AN1 4GT", "AN1 4GT"), ("on mill lane", "mill lane")):
+    for text, place in (("AN1 4GT", "AN1 4GT"), ("on mill lane", "Mill Lane")):
         slots, _, _ = run(details.ActionDetailsWithoutReport, make_tracker(user_event(text, intent="inform")))
         assert slots["mentioned_place"]["place"] == place, text
 

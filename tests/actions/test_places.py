@@ -90,8 +90,9 @@ def test_a_landmark_before_a_street_the_nlu_missed_is_kept(environment, make_tra
     assert talk.slots["location"] == "by the bus stop on Mill Lane, Northfield"
     assert talk.slots["place"]["usrn"] == "38000001"
     # Who did something is not where: "by the crew on Station Road" is just Station Road.
-    assert places.street_in_message("bin left half full by the crew on station road") == "station road"
-    assert places.street_in_message("rubbish opposite no. 4 on station road") == "opposite no. 4 on station road"
+    assert places.street_in_message("bin left half full by the crew on station road") == "Station Road"
+    # The gazetteer's spelling, with the resident's own words before it.
+    assert places.street_in_message("rubbish opposite no. 4 on station rd") == "opposite no. 4 on Station Road"
 
 
 def test_the_answer_may_be_the_number_of_the_option_or_a_district(environment, make_tracker):
