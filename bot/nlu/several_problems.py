@@ -24,7 +24,10 @@ _BOUNDARY = re.compile(
     r"|(?<!\band)[,\s]+(?=(?:and\s+)?also\b)"
     r"|(?<!\band)[,\s]+(?=(?:and\s+)?(?:another\s+thing|while\s+i'?m\s+at\s+it|on\s+another\s+note|separately|plus)\b)"
     # Welsh: "ac hefyd" / "hefyd," (and also), "peth arall" (another thing), "yn ogystal" (as well).
-    r"|(?<!\bac)(?<!\ba)[,\s]+(?=(?:ac?\s+)?(?:hefyd\s*,?\s+(?:mae|roedd|dyw|does|nid|ma)|peth\s+arall|yn\s+ogystal)\b)",
+    r"|(?<!\bac)(?<!\ba)[,\s]+(?=(?:ac?\s+)?(?:hefyd\s*,?\s+(?:mae|roedd|dyw|does|nid|ma)|peth\s+arall|yn\s+ogystal)\b)"
+    # A comma, then "and" and a new subject: "...on Elm Close for 2 weeks, and the street light
+    # outside no 6 is out"; Welsh ", ac mae ...". Without the comma "and" joins too much.
+    r"|,\s*(?=and\s+(?:the|there|there's|theres|someone|somebody|a|an|my|our|another)\b|ac\s+mae\b)",
     re.IGNORECASE,
 )
 # A part shorter than this says too little to be a problem of its own.

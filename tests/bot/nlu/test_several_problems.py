@@ -16,6 +16,18 @@ def test_sentences_and_also_start_new_parts():
         "my recycling wasnt collected this week", "and also the street light on station road is flickering"]
 
 
+def test_a_comma_then_and_with_a_new_subject_starts_a_new_part():
+    # Read whole, a van and a street light came out as an even question between them.
+    text = "there's a white van been dumped on elm close for 2 weeks, and the street light outside no 6 is out"
+    assert _texts(text) == ["there's a white van been dumped on elm close for 2 weeks",
+                            "and the street light outside no 6 is out"]
+    assert _texts("mae fan wedi'i gadael ar Elm Close ers pythefnos, ac mae'r golau stryd wedi torri") == [
+        "mae fan wedi'i gadael ar Elm Close ers pythefnos", "ac mae'r golau stryd wedi torri"]
+    # Without a comma, or before something that is not a new subject, "and" does not cut.
+    assert len(parts("the light is out and the pole is leaning over the road")) == 1
+    assert len(parts("bins not collected on Mill Lane, and not for the first time either")) == 1
+
+
 def test_short_pieces_join_their_neighbour():
     assert _texts("Bins missed. Again!") == ["Bins missed. Again!"]
     text = "Hi. Black bin not collected at 4 ash road, third time. Please sort it. Thanks"
