@@ -326,9 +326,11 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             # stays first, and the parts' problems follow.
             told = [(intent, ranking[0]["confidence"], -1, -1), *told]
         first, later = told[0], told[1:]
-        if first[0] != intent:
-            # As sure of the first problem as of the message's best reading:
-            # the fallback must not turn two clear problems into a question.
+        rival = next((r["name"] for r in ranking if r["name"] != first[0]), None)
+        if first[0] != intent or rival in {name for name, *_ in later}:
+            # As sure of the first problem as its own part is (or as the message's best reading):
+            # the fallback must not turn two clear problems into a question between them. (Where
+            # the best reading's rival is not a problem told later, the doubt is left as it was.)
             top = {"name": first[0], "confidence": max(first[1], ranking[0]["confidence"])}
             ranking = [top, *(r for r in ranking if r["name"] != first[0])]
         further = [

@@ -89,6 +89,23 @@ def test_problems_are_taken_in_the_order_they_were_told():
     assert [(e["value"], e["start"], e["end"]) for e in further] == [("report_streetlight", 31, 70)]
 
 
+def test_two_clear_problems_are_not_a_question_between_them():
+    # "a white van been dumped on elm close for 2 weeks, and the street light outside no 6 is
+    # out": read whole, van 0.48 and light 0.41, so the bot asked which; each part is clear.
+    from bot.nlu.intent_classifier import EncoderIntentClassifier as Classifier
+
+    ranking = [{"name": "report_abandoned_vehicle", "confidence": 0.48},
+               {"name": "report_streetlight", "confidence": 0.41}, {"name": "report_flytipping", "confidence": 0.09}]
+    told = [("report_abandoned_vehicle", 0.9, 0, 56), ("report_streetlight", 0.99, 58, 98)]
+    ranked, further = Classifier._in_order_told(ranking, told)
+    assert ranked[0] == {"name": "report_abandoned_vehicle", "confidence": 0.9}
+    assert [e["value"] for e in further] == ["report_streetlight"]
+    # A doubt the later problem does not explain (van or fly-tipping?) is left for the bot to ask.
+    doubt = [{"name": "report_abandoned_vehicle", "confidence": 0.48},
+             {"name": "report_flytipping", "confidence": 0.41}, {"name": "report_streetlight", "confidence": 0.09}]
+    assert Classifier._in_order_told(doubt, told)[0] == doubt
+
+
 def test_a_whole_message_problem_no_part_names_stays_first():
     from bot.nlu.intent_classifier import EncoderIntentClassifier as Classifier
 
