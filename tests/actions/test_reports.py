@@ -12,6 +12,7 @@ from tests.conftest import user_event
 
 MISSED_BIN = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("missed_bin")]
 POTHOLE = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("pothole")]
+ABANDONED = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
 
 
 def run(action: Any, tracker: Any) -> tuple[Dict[str, Any], List[Dict[str, Any]], List[Any]]:
@@ -47,36 +48,33 @@ def test_first_message_prefills_and_skips_questions(environment, make_tracker):
 ])
 def test_the_if_you_know_vehicle_questions_read_no_as_not_known_and_yes_as_no_answer(
         environment, make_tracker, answer, slot_value, response):
-    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
     tracker = make_tracker(user_event(answer, intent="deny" if answer.lower().startswith("no") else "inform"),
                            form="abandoned_vehicle_form",
                            slots={"requested_slot": "vehicle_make", "location": "Elm Close",
                                   "vehicle_registration": "unknown"})
-    slots, messages, _ = run(abandoned, tracker)
+    slots, messages, _ = run(ABANDONED, tracker)
     assert slots["vehicle_make"] == slot_value
     assert [m.get("response") for m in messages] == ([response] if response else [])
 
 
 def test_how_long_a_vehicle_has_been_left_is_taken_from_the_first_message(environment, make_tracker):
-    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
     text = "theres a car been parked outside 5 Elm Close for 3 months, no tax, flat tyres"
-    slots, _, _ = run(abandoned, make_tracker(user_event(text, intent="report_abandoned_vehicle"),
+    slots, _, _ = run(ABANDONED, make_tracker(user_event(text, intent="report_abandoned_vehicle"),
                                               form="abandoned_vehicle_form"))
     assert slots["vehicle_duration"] == "3 months"
     assert slots["requested_slot"] == "vehicle_registration"
-    slots, _, _ = run(abandoned, make_tracker(user_event("abandoned car on Elm Close", intent="report_abandoned_vehicle"),
+    slots, _, _ = run(ABANDONED, make_tracker(user_event("abandoned car on Elm Close", intent="report_abandoned_vehicle"),
                                               form="abandoned_vehicle_form"))
     assert "vehicle_duration" not in slots  # asked later
 
 
 def test_a_vehicle_colour_the_resident_already_gave_is_not_asked(environment, make_tracker):
-    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
     text = "a white van has been parked outside 5 Elm Close for 3 months, no tax"
-    slots, _, _ = run(abandoned, make_tracker(user_event(text, intent="report_abandoned_vehicle"),
+    slots, _, _ = run(ABANDONED, make_tracker(user_event(text, intent="report_abandoned_vehicle"),
                                               form="abandoned_vehicle_form"))
     assert slots["vehicle_colour"] == "white"
     # "the green" is a place, not the vehicle's colour.
-    slots, _, _ = run(abandoned, make_tracker(user_event("car dumped on the green by 5 Elm Close",
+    slots, _, _ = run(ABANDONED, make_tracker(user_event("car dumped on the green by 5 Elm Close",
                                                          intent="report_abandoned_vehicle"),
                                               form="abandoned_vehicle_form"))
     assert "vehicle_colour" not in slots
@@ -84,7 +82,7 @@ def test_a_vehicle_colour_the_resident_already_gave_is_not_asked(environment, ma
     tracker = make_tracker(user_event("its a blue ford", intent="inform"), form="abandoned_vehicle_form",
                            slots={"requested_slot": "vehicle_make", "location": "Elm Close",
                                   "vehicle_registration": "unknown"})
-    slots, _, _ = run(abandoned, tracker)
+    slots, _, _ = run(ABANDONED, tracker)
     assert (slots["vehicle_make"], slots["vehicle_colour"]) == ("its a blue ford", "blue")
     assert slots["requested_slot"] not in ("vehicle_make", "vehicle_colour")
 
@@ -94,13 +92,12 @@ def test_a_vehicle_colour_the_resident_already_gave_is_not_asked(environment, ma
 ])
 def test_the_vehicle_colour_is_corrected_at_the_read_back(environment, make_tracker, answer, colour):
     # "actually its red not silver" had got "Please answer yes or no."
-    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
     tracker = make_tracker(user_event(answer, intent="inform"), form="abandoned_vehicle_form",
                            slots={"requested_slot": "report_confirmed", "location": "Elm Close",
                                   "vehicle_registration": "AB12 CDE", "vehicle_make": "Ford Focus",
                                   "vehicle_colour": "silver", "vehicle_duration": "2 months",
                                   "contact_consent": False})
-    slots, said, _ = run(abandoned, tracker)
+    slots, said, _ = run(ABANDONED, tracker)
     assert slots.get("vehicle_colour", "silver") == colour
     if colour != "silver":
         assert slots["report_confirmed"] is None and slots["requested_slot"] == "report_confirmed"  # read back again
@@ -111,14 +108,13 @@ def test_the_vehicle_colour_is_corrected_at_the_read_back(environment, make_trac
 @pytest.mark.parametrize("answer", ["07700 900123", "my email is sam@example.com"])
 def test_contact_details_given_to_a_vehicle_question_are_not_its_answer(environment, make_tracker, question, answer):
     # A phone number given to "What colour is it?" had been kept as the colour.
-    abandoned = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
     earlier = {"vehicle_make": "Ford", "vehicle_colour": "red", "vehicle_duration": "3 months"}
     answered = {slot: value for slot, value in earlier.items()
                 if list(earlier).index(slot) < list(earlier).index(question)}
     tracker = make_tracker(user_event(answer, intent="inform"), form="abandoned_vehicle_form",
                            slots={"requested_slot": question, "location": "Elm Close",
                                   "vehicle_registration": "unknown", **answered})
-    slots, messages, _ = run(abandoned, tracker)
+    slots, messages, _ = run(ABANDONED, tracker)
     assert slots[question] is None
     assert slots["requested_slot"] == question  # asked again
     assert messages[0]["text"].startswith("That looks like contact details.")
