@@ -160,8 +160,13 @@ def ask(dispatcher: CollectingDispatcher, asked: Dict[str, Any]) -> None:
 
 
 # ----- the answer ------------------------------------------------------------------
+def _simple(text: str) -> str:
+    """Lower case, letters, digits and apostrophes only: "Same problem!" -> "same problem"."""
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
+
+
 def read(text: str) -> Optional[str]:
-    simple = " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
+    simple = _simple(text)
     if simple in _SAME_WORDS:
         return SAME
     if simple in _DIFFERENT_WORDS:
@@ -175,8 +180,7 @@ _LEAVING_WORDS = frozenset({"ok", "okay", "ok thanks", "okay thanks", "ok thank 
 
 def _leaving(text: str, intent: Optional[str], confidence: float) -> bool:
     """ "ok thanks", "bye", "diolch": the resident is done, not choosing."""
-    simple = " ".join(re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).split())
-    return simple in _LEAVING_WORDS or (intent in ("thank", "goodbye") and confidence >= choices.ESCALATION_CONFIDENCE)
+    return _simple(text) in _LEAVING_WORDS or (intent in ("thank", "goodbye") and confidence >= choices.ESCALATION_CONFIDENCE)
 
 
 def _forget_report() -> List[EventType]:

@@ -44,6 +44,18 @@ _FILLER = frozenset(
 )
 
 
+# Words that place something: a place that starts with one says where itself ("behind the
+# garages on Elm Close"), so the bot puts no "at" or "on" before it.
+PLACING_WORDS = frozenset({"on", "at", "in", "by", "near", "outside", "behind", "opposite", "beside", "along", "off",
+                           "round", "around", "under", "over", "between", "opp", "next", "past", "beyond", "across"})
+
+
+def says_where(place: str) -> bool:
+    """True when a place starts with a word that places it ("by the bus stop", "next to the school")."""
+    words = place.split()
+    return bool(words) and words[0].lower() in PLACING_WORDS
+
+
 # Tokens that name no particular street on their own: "the", and street-type words.
 _GENERIC = frozenset({"the", "old", "new", "upper", "lower", "north", "south", "east", "west"} | TYPE_TOKENS)
 

@@ -41,20 +41,17 @@ _SAME_STREET = re.compile(
     r"\b(?:(?:on|in|along|down|up) (?:the )?same (?:road|street|lane|close|avenue|way)|there (?:as well|too)|"
     r"(?:on|in|along) (?:that|this) (?:road|street|lane|close|avenue|way)(?: (?:as well|too))?)\b", re.IGNORECASE)
 _LEADING_HOUSE = re.compile(r"^\s*\d{1,4}[a-z]?\b[\s,]*", re.IGNORECASE)
-# Words that place something: kept with a further problem's place when the resident
-# wrote one just before it ("by the bus stop"), so the offer does not say "on the bus stop".
-PREPOSITIONS = frozenset({"on", "at", "in", "by", "near", "outside", "behind", "opposite", "beside", "along", "off",
-                          "round", "around", "under", "over", "between", "opp", "next", "past", "beyond", "across"})
 
 
 def _word_before(text: str, entity: Dict[str, Any]) -> Optional[str]:
-    """The preposition just before an entity's place in the text ("by" in "by the bus stop"), or None."""
+    """The preposition just before an entity's place in the text ("by" in "by the bus stop"), or None:
+    kept with a further problem's place, so the offer does not say "on the bus stop"."""
     span = _span(entity)
     before = text[:span[0]].split() if span else []
     word = before[-1].lower().strip(",") if before else ""
     if word == "to" and len(before) > 1 and before[-2].lower() == "next":
         return "next to"
-    return word if word in PREPOSITIONS else None
+    return word if word in places.PLACING_WORDS else None
 
 
 def _on_the_first_street(part: str, first_place: Optional[str]) -> Optional[str]:
@@ -176,9 +173,8 @@ def place_phrase(problem: Dict[str, Any], language: str = "en") -> str:
         return ""
     if language != "en":
         return f" ({place})"
-    first = place.split()[0].lower()
-    if first in PREPOSITIONS:
+    if places.says_where(place):
         return f" {place}"
-    if isinstance(problem.get("preposition"), str) and problem["preposition"].split()[0] in PREPOSITIONS:
+    if isinstance(problem.get("preposition"), str) and places.says_where(problem["preposition"]):
         return f" {problem['preposition']} {place}"
-    return f" at {place}" if first[:1].isdigit() or postcodes.find_postcode(place) else f" on {place}"
+    return f" at {place}" if place[:1].isdigit() or postcodes.find_postcode(place) else f" on {place}"

@@ -169,6 +169,11 @@ def _free_text(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
     return None, "utter_need_more_detail"
 
 
+def _postcode_given(turn: Turn) -> Optional[str]:
+    """The postcode a message gives: NLU's, else one in its words."""
+    return postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
+
+
 def _vehicle_colour(turn: Turn, values: Dict[str, Any], requested: Optional[str]) -> Dict[str, Any]:
     """The vehicle's colour, where a report ("a white van parked...") or the answer about
     its make ("it's a blue Ford") already gives it and it was not asked yet."""
@@ -560,8 +565,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         # ("street lite out outside 4 mill ln an1 4gt" settles which Mill Lane).
         # (A further problem on the first one's street carries that postcode as an entity.)
         postcode = turn.updates.get("postcode", values.get("postcode")) or (
-            postcodes.find_postcode(turn.text) or postcodes.find_postcode(str(turn.entities.get("postcode") or ""))
-            if "location" in turn.updates else None)
+            _postcode_given(turn) if "location" in turn.updates else None)
         if places.needs_choice(place, found.get(places.CHOICE_SLOT, tracker.get_slot(places.CHOICE_SLOT))) \
                 and isinstance(postcode, str) and postcode != answers.SKIP:
             settled = places.narrow_by_postcode(place, postcode)
@@ -779,7 +783,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         found: Dict[str, Any] = {}
         if "location" in turn.entities and requested not in FREE_TEXT_SLOTS - {"location"}:
             found["location"] = places.whole_place(turn.text, turn.entities["location"])
-        postcode = postcodes.find_postcode(turn.entities.get("postcode", "")) or postcodes.find_postcode(turn.text)
+        postcode = _postcode_given(turn)
         if postcode and "postcode" in values:
             value, _ = _postcode_value(postcode, ctx)
             if value:
@@ -905,8 +909,7 @@ def summarise(category: Category, tracker: Tracker, lang: str = "en", limit: int
     if postcode and postcode != answers.SKIP and postcode.replace(" ", "").lower() not in where.replace(" ", "").lower():
         where = f"{where}, {postcode}"
     # "behind the garages on Elm Close" already says where: not "fly-tipping at behind the garages".
-    placed = where.split()[0].lower() in problems.PREPOSITIONS if where.split() else False
-    lines = [messages.text("report.readback_placed" if placed else "report.readback", lang,
+    lines = [messages.text("report.readback_placed" if places.says_where(where) else "report.readback", lang,
                            title=category.title_in(lang), where=where)]
     details = _details(category, tracker)
     shown = len(details) if shown is None else shown

@@ -39,7 +39,7 @@ class ValidateBinDayForm(Action):
             return [*used, SlotSet("requested_slot", None)]
         if starting:
             # "bin day for 14 station road": a street with one postcode gives it.
-            street_postcodes = _postcodes_of_the_street(text, answering=False)
+            street_postcodes = places.street_postcodes(_named_street(text, answering=False))
             if len(street_postcodes) == 1:
                 return [*used, SlotSet("postcode", street_postcodes[0]), SlotSet("requested_slot", None)]
             return [*used, SlotSet("postcode", None), SlotSet("requested_slot", "postcode")]
@@ -49,7 +49,8 @@ class ValidateBinDayForm(Action):
         if left is not None:
             return left
         # "14 station road": a street with one postcode gives it.
-        street_postcodes = _postcodes_of_the_street(text, answering=True)
+        street = _named_street(text, answering=True)
+        street_postcodes = places.street_postcodes(street)
         if len(street_postcodes) == 1:
             return [SlotSet("postcode", street_postcodes[0]), *exits.clear_failures(tracker),
                     SlotSet("requested_slot", None)]
@@ -60,7 +61,7 @@ class ValidateBinDayForm(Action):
         if street_postcodes:
             # Collections go by postcode, and this street has several: the resident is shown which.
             dispatcher.utter_message(text=messages.text(
-                "bin_day.street_has_postcodes", language.of(tracker), street=_street_name(text),
+                "bin_day.street_has_postcodes", language.of(tracker), street=street.get("street") or text.strip(),
                 postcodes=", ".join(street_postcodes[:MAX_SHOWN])))
         else:
             dispatcher.utter_message(response="utter_invalid_postcode")
@@ -71,16 +72,11 @@ class ValidateBinDayForm(Action):
 MAX_SHOWN = 4
 
 
-def _postcodes_of_the_street(text: str, answering: bool) -> List[str]:
-    """The postcodes of the street a message names: any place words in an answer to the
-    postcode question, only a street the gazetteer is sure of in the opening question."""
+def _named_street(text: str, answering: bool) -> Dict[str, Any]:
+    """The place (actions/places.py) of the street a message names, or {}: any place words in an
+    answer to the postcode question, only a street the gazetteer is sure of in the opening question."""
     phrase = text if answering else places.street_in_message(text)
-    return places.street_postcodes(places.read(phrase)) if phrase else []
-
-
-def _street_name(text: str) -> str:
-    place = places.read(text) or {}
-    return str(place.get("street") or text.strip())
+    return (places.read(phrase) or {}) if phrase else {}
 
 
 class ActionBinDay(Action):

@@ -167,13 +167,19 @@ def parse_uk_phone(text: str) -> Optional[str]:
     return None
 
 
+# Digits, spaces and punctuation as a phone number is typed ("07700 900123", "+44 (0)161-496-0000").
+_PHONE_LIKE = re.compile(r"(?:\+|00)?[\d][\d\s\-().]{8,16}\d")
+
+
+def _uk_phone_as_typed(text: str) -> Optional[str]:
+    """The first UK phone number inside a longer message, as the resident typed it."""
+    return next((found for found in _PHONE_LIKE.findall(text or "") if parse_uk_phone(found)), None)
+
+
 def find_uk_phone(text: str) -> Optional[str]:
     """The first UK phone number inside a longer message."""
-    for candidate in re.findall(r"(?:\+|00)?[\d][\d\s\-().]{8,16}\d", text or ""):
-        parsed = parse_uk_phone(candidate)
-        if parsed:
-            return parsed
-    return None
+    typed = _uk_phone_as_typed(text)
+    return parse_uk_phone(typed) if typed else None
 
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+")
@@ -262,6 +268,8 @@ _VEHICLE_COLOUR = re.compile(
     # Welsh puts the colour after the noun: "car gwyn", "fan las".
     rf"|\b(?:car|fan|cerbyd|lori|beic\s+modur)\s+({_WELSH_COLOURS})\b", re.IGNORECASE)
 _ANY_COLOUR = re.compile(rf"\b({_COLOURS})\b", re.IGNORECASE)
+# Just before a colour: "not silver", "isn't red", "nid coch".
+_DENIED = re.compile(r"\b(?:not|n't|nid)\s*$", re.IGNORECASE)
 
 
 def find_vehicle_colour(text: str, about_the_vehicle: bool = False) -> Optional[str]:
@@ -276,7 +284,7 @@ def find_vehicle_colour(text: str, about_the_vehicle: bool = False) -> Optional[
     if about_the_vehicle and len((text or "").split()) <= 8:
         # "it's red not silver", "not silver, red": the colour not denied.
         for found in _ANY_COLOUR.finditer(text or ""):
-            if not re.search(r"\b(?:not|n't|nid)\s*$", (text or "")[:found.start()], re.IGNORECASE):
+            if not _DENIED.search((text or "")[:found.start()]):
                 return found.group(1).lower()
     return None
 
@@ -291,8 +299,7 @@ def is_contact_details(text: str) -> bool:
     "my email is sam@example.com"): given to another question ("What colour is it?"),
     it is not that answer."""
     text = (text or "").strip()
-    found = find_email(text) or next(
-        (c for c in re.findall(r"(?:\+|00)?[\d][\d\s\-().]{8,16}\d", text) if parse_uk_phone(c)), None)
+    found = find_email(text) or _uk_phone_as_typed(text)
     if not found:
         return False
     rest = re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)?", text.replace(found, " ").lower())
