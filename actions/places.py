@@ -233,12 +233,32 @@ def address_as_typed(text: str) -> Optional[str]:
     Without it such a report kept only its postcode as the place, and the house
     number was lost. The words are kept as typed, each capitalised.
     """
+    found = _typed_address(text)
+    return _capitalised(found) if found else None
+
+
+def unknown_street_capitalised(value: str) -> Optional[str]:
+    """ "outside no 12 Foxglove Way" for a place typed all in lower case around an address, or None.
+
+    A street the gazetteer does not know is read back in the resident's words;
+    typed in lower case it read back as "no 12 foxglove way". Only the address
+    is capitalised: the words around it stay as typed.
+    """
+    found = _typed_address(value) if value == value.lower() else None
+    return value[:found.start()] + _capitalised(found) + value[found.end():] if found else None
+
+
+def _typed_address(text: str) -> Optional["re.Match[str]"]:
+    """The first house number, name and street type in ``text`` whose name words could be a street's."""
     for found in _TYPED_ADDRESS.finditer(text):
-        name = found.group(2).split()
-        if any(word.lower() in _NOT_IN_A_NAME for word in name):
-            continue
-        return " ".join([found.group(1), *(word[:1].upper() + word[1:] for word in [*name, found.group(3)])])
+        if not any(word.lower() in _NOT_IN_A_NAME for word in found.group(2).split()):
+            return found
     return None
+
+
+def _capitalised(found: "re.Match[str]") -> str:
+    words = [*found.group(2).split(), found.group(3)]
+    return " ".join([found.group(1), *(word[:1].upper() + word[1:] for word in words)])
 
 
 def whole_place(text: str, value: str) -> str:

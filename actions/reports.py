@@ -553,7 +553,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             found[places.PLACE_SLOT] = place
             if tracker.get_slot(places.CHOICE_SLOT) is not None:
                 found[places.CHOICE_SLOT] = None
-            shown = places.location_text(place)
+            shown = places.location_text(place) or places.unknown_street_capitalised(str(turn.updates["location"]))
             if shown:
                 found["location"] = shown
             only = places.street_postcode(place)

@@ -344,6 +344,26 @@ def test_a_house_on_a_street_the_gazetteer_does_not_know_is_kept_as_typed(enviro
     assert slots["place"]["status"] == places.NOT_FOUND  # flagged for staff as not in the gazetteer
 
 
+def test_an_unknown_street_typed_in_lower_case_is_read_back_capitalised(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("outside no 12 foxglove way")  # as the NLU marks it: the whole answer is the place
+    assert talk.slots["location"] == "outside no 12 Foxglove Way"
+    assert talk.slots["place"]["status"] == places.NOT_FOUND
+    talk = Conversation(make_tracker)
+    talk.say("by the old mill, 12 foxglove WAY")  # typed with capitals: kept as the resident wrote it
+    assert talk.slots["location"] == "by the old mill, 12 foxglove WAY"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("no 12 foxglove way", "no 12 Foxglove Way"),
+    ("the corner by 3 old mill close", "the corner by 3 Old Mill Close"),
+    ("behind the garages", None),
+    ("12 Foxglove way", None),
+])
+def test_unknown_street_capitalised(value, expected):
+    assert places.unknown_street_capitalised(value) == expected
+
+
 @pytest.mark.parametrize("text, expected", [
     ("my bin wasnt emptied, 22 kingsley terrace AN3 5TR", "22 Kingsley Terrace"),
     ("car parked outside 5 acacia ave for weeks", "5 Acacia Ave"),
