@@ -7,6 +7,7 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import reports, services
+from bot import answers
 from bot.categories import BY_KEY
 from tests.conftest import user_event
 
@@ -382,6 +383,14 @@ def test_summary_reads_back_the_report(environment, make_tracker):
     assert "pothole" in text and "Mill Lane, AN1 4GT" in text
     assert "Immediate danger: yes" in text
     assert "+447700900123" in text
+
+
+def test_summary_of_a_yes_to_contact_with_no_phone_or_email_says_where_updates_go(environment, make_tracker):
+    """They skipped both: updates come in the conversation itself (bot/outbox/notify.py)."""
+    slots = {**_confirmed_pothole_slots(), "contact_consent": True, "contact_phone": answers.SKIP,
+             "contact_email": answers.SKIP}
+    text = reports.summarise(BY_KEY["pothole"], make_tracker(user_event("x"), slots=slots, form="pothole_form"))
+    assert "Contact you: yes, here in this conversation (no phone number or email given)" in text
 
 
 def test_address_answer_with_a_postcode_fills_both(environment, make_tracker):
