@@ -151,6 +151,12 @@ _NAMED_HOUSE = re.compile(rf"\b{_NUMBER_WORD}\s*{_HOUSE}\b", re.I)
 _LEADING_HOUSE = re.compile(rf"\s*{_HOUSE}\b", re.I)
 
 
+def named_house_number(text: str) -> Optional[str]:
+    """ "4" from "outside number 4" ("no. 4", "house 4", "rhif 4"), or None: a number marked as a house's."""
+    found = _NAMED_HOUSE.search(text)
+    return found.group(1) if found else None
+
+
 def corrected_house_number(text: str, location: Optional[str], plain_street: bool = False) -> Optional[str]:
     """``location`` with the house number a correction gives ("actually it's 16 not 14"), or None.
 
@@ -168,8 +174,8 @@ def corrected_house_number(text: str, location: Optional[str], plain_street: boo
         new, old = found.group(1), found.group(2)
     elif (found := _NOT_HOUSE_HOUSE.search(text)) is not None:
         old, new = found.group(1), found.group(2)
-    elif (found := _NAMED_HOUSE.search(text)) is not None:
-        new = found.group(1)
+    elif (named := named_house_number(text)) is not None:
+        new = named
     else:
         return None
     if current is None:

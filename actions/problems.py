@@ -35,8 +35,7 @@ _LEADING = re.compile("^" + _CONNECTORS, re.IGNORECASE)
 
 
 # A further problem's part that places it only by the first problem's street: "outside
-# number 4", "at no. 12", "on the same road", "there too".
-_HOUSE_ONLY = re.compile(r"\b(?:number|no\.?|num|house)\s*(\d{1,4}[a-z]?)\b", re.IGNORECASE)
+# number 4", "at no. 12" (places.named_house_number), "on the same road", "there too".
 _SAME_STREET = re.compile(
     r"\b(?:(?:on|in|along|down|up) (?:the )?same (?:road|street|lane|close|avenue|way)|there (?:as well|too)|"
     r"(?:on|in|along) (?:that|this) (?:road|street|lane|close|avenue|way)(?: (?:as well|too))?)\b", re.IGNORECASE)
@@ -59,9 +58,9 @@ def _on_the_first_street(part: str, first_place: Optional[str]) -> Optional[str]
     street = _LEADING_HOUSE.sub("", first_place or "").strip()
     if not street or not street[:1].isalpha():
         return None
-    house = _HOUSE_ONLY.search(part)
+    house = places.named_house_number(part)
     if house:
-        return f"{house.group(1)} {street}"
+        return f"{house} {street}"
     return street if _SAME_STREET.search(part) else None
 
 

@@ -414,3 +414,14 @@ def test_a_locality_named_in_the_first_message_settles_which_street(environment,
                                           entities=[{"entity": "location", "value": "Mill Lane"}]), form="graffiti_form")
         slots, _ = run(reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("graffiti")], tracker)
         assert slots["requested_slot"] == places.CHOICE_SLOT, text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("there's a pothole outside number 4", "4"),
+    ("at no. 12b", "12b"),
+    ("twll y tu allan i rif 4", None),  # mutated "rhif": not read as one
+    ("twll tu allan i rhif 7", "7"),
+    ("been there 12 months", None),
+])
+def test_named_house_number(text, expected):
+    assert places.named_house_number(text) == expected
