@@ -267,6 +267,32 @@ def _capitalised(found: "re.Match[str]") -> str:
     return " ".join([found.group(1), *(word[:1].upper() + word[1:] for word in words)])
 
 
+# "pothole on mill lane, sorry I mean mill road": a street put right in the same message.
+_SELF_CORRECTION = re.compile(
+    r"\b(?:(?:sorry,?\s+)?i\s+mean(?:t)?|meant\s+to\s+say|(?:sorry|no|sori),?\s+(?:it'?s|its|it\s+is)|"
+    r"(?:sori|sorry),?\s+(?:dw\s+i'?n\s+)?(?:meddwl|golygu))\b", re.IGNORECASE)
+
+
+def self_corrected_street(text: str) -> Optional[str]:
+    """ "Mill Road" for "pothole on mill lane, sorry I mean mill road", or None.
+
+    The place is the street named after the correction, when streets are named
+    both before and after it; a house number given only before is kept
+    ("outside 14 mill lane, sorry I mean mill road": 14 Mill Road).
+    """
+    marker = _SELF_CORRECTION.search(text)
+    places = gazetteer()
+    if marker is None or places is None:
+        return None
+    before, after = places.recognise(text[:marker.start()]), places.recognise(text[marker.end():])
+    if not before.found or not after.found or after.span is None:
+        return None
+    start, end = after.span
+    phrase = text[marker.end():][start:end]
+    house = after.house or before.house
+    return f"{house} {phrase}" if house else phrase
+
+
 def whole_place(text: str, value: str) -> str:
     """The NLU's place ``value`` widened to the start of the street it begins inside.
 

@@ -112,6 +112,10 @@ BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "goll", "coll"
                          "ychwanegol", "arall", "ail", "mwy", "newydd")}
 
 CHOICE_OPTIONS = {"defect_surface": SURFACES, "bin_reason": BIN_REASONS}
+# Why a bin is needed, told in the first message ("my bin was stolen, can I have a new one"):
+# there "new", "another" and "more" only say a bin is wanted, so they choose nothing.
+BIN_REASONS_TOLD = {reason: tuple(w for w in words if w not in {"new", "another", "newydd", "arall", "mwy"})
+                    for reason, words in BIN_REASONS.items()}
 
 
 @dataclass
@@ -404,6 +408,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             street = places.street_in_message(turn.text) or places.address_as_typed(turn.text)
             if street:
                 turn.updates["location"] = street
+        if starting and "latitude" not in turn.updates:
+            corrected = places.self_corrected_street(turn.text)  # "on mill lane, sorry I mean mill road"
+            if corrected:
+                turn.updates["location"] = corrected
         if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._street_correction(turn, tracker))
@@ -729,7 +737,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
     def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
         """Values only the opening message provides: channel data, a long description, and the details
-        a report already gives in passing (a noise's kind, time and frequency; how long a vehicle has been left)."""
+        a report already gives in passing (a noise's kind, time and frequency; how long a vehicle has been
+        left; why a bin is needed)."""
         found: Dict[str, Any] = {}
         if "contact_phone" in values and values.get("contact_phone") is None and known_phone(tracker):
             found["contact_phone"] = THIS_NUMBER  # the SMS number, looked up when the case is made
@@ -750,6 +759,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if duration:
                 found["vehicle_duration"] = duration
         found.update(_vehicle_colour(turn, values, None))
+        if "bin_reason" in values and values.get("bin_reason") is None:
+            # "my bin was stolen last night": not asked "lost, stolen, damaged...?" (read back, so it can be changed).
+            reason = answers.choose(turn.text, BIN_REASONS_TOLD)
+            if reason:
+                found["bin_reason"] = reason
         return found
 
     def _values_from_metadata(self, turn: Turn, tracker: Tracker, requested: Optional[str]) -> Dict[str, Any]:

@@ -42,6 +42,19 @@ def test_first_message_prefills_and_skips_questions(environment, make_tracker):
     assert slots["requested_slot"] == "collection_day"  # location, postcode, bin already known
 
 
+@pytest.mark.parametrize("text, entity, expected", [
+    ("pothole on mill lane, sorry i mean mill road", "mill lane", "Mill Road"),
+    ("pothole outside 14 mill lane, sorry I meant mill road", "14 mill lane", "14 Mill Road"),
+    ("pothole on Mill Lane. no its Mill Road", None, "Mill Road"),
+    ("pothole on mill road, i mean it's really deep", "mill road", "Mill Road"),  # no street after
+])
+def test_a_street_put_right_in_the_first_message_is_the_place(environment, make_tracker, text, entity, expected):
+    entities = [{"entity": "location", "value": entity}] if entity else []
+    slots, _, _ = run(POTHOLE, make_tracker(user_event(text, intent="report_pothole", entities=entities),
+                                            form="pothole_form"))
+    assert slots["location"] == expected
+
+
 @pytest.mark.parametrize("answer, slot_value, response", [
     ("no", "unknown", None), ("no idea", "unknown", None), ("No, sorry", "unknown", None),
     ("yes", None, "utter_need_more_detail"),  # says nothing about the car: asked again
@@ -269,6 +282,20 @@ def test_a_welsh_button_or_answer_chooses_why_a_bin_is_needed(environment, make_
     slots, messages, events = run(NEW_BIN, tracker)
     assert slots["bin_reason"] == expected
     assert ActiveLoop(None) not in events and not any(m.get("response") == "utter_escalate_urgent" for m in messages)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("my bin was stolen last night, 22 Foxglove Way AN1 4GT", "stolen"),
+    ("my bin was stolen, can I have a new one", "stolen"),  # "new" says only that a bin is wanted
+    ("the lid on my recycling bin has snapped off", "damaged"),
+    ("can I have an extra bin please", "extra"),
+    ("mae fy min wedi'i ddwyn", "stolen"),
+    ("can I have a new bin", None),  # asked
+    ("my bin was damaged and then stolen", None),  # two reasons: asked
+])
+def test_why_a_bin_is_needed_is_taken_from_the_first_message(environment, make_tracker, text, expected):
+    slots, _, _ = run(NEW_BIN, make_tracker(user_event(text, intent="request_new_bin"), form="new_bin_form"))
+    assert slots.get("bin_reason") == expected
 
 
 @pytest.mark.parametrize("answer,expected", [("ffordd", "road"), ("Palmant", "pavement"), ("ar y lôn", "road"),
