@@ -25,7 +25,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import claims, duplicates, escalation, services, trust
+from actions import claims, complaints, duplicates, escalation, services, trust
 from actions import choices, details, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
@@ -994,6 +994,8 @@ class ActionFinishReport(Action):
             title=category.title_in(lang), reference=case.reference))
         # "the pothole burst my tyre": a report gets it fixed; a claim is made elsewhere.
         claims.tell_how_to_claim(dispatcher, case.description, lang, case.category)
+        # "this is a complaint, my light's been out for months": where to complain, and a person.
+        complaints.tell_how_to_complain(dispatcher, case.description, lang)
         # By SMS, where MMS may not reach us: a one-time link to add photos (actions/photos.py).
         photos.offer_link(dispatcher, tracker, case.id)
         # Then the next problem the resident's message mentioned, if any (actions/choices.py).

@@ -331,6 +331,15 @@ _HYPOTHETICAL = re.compile(r"\b(?:could|might|may|would|will|going\s+to|about\s+
                            r"(?:\s+\w+){0,2}\s*$", re.IGNORECASE)
 
 
+# "this is a complaint", "I want to complain", "gwneud cwyn": the resident says they want to complain.
+_COMPLAINT = re.compile(r"\b(?:complain|complaining|complaint|complaints|cwyn|cwyno|gwyno)\b", re.IGNORECASE)
+
+
+def mentions_complaint(text: str) -> bool:
+    """Whether a report's words say its resident wants to complain (actions/complaints.py)."""
+    return bool(_COMPLAINT.search(text or ""))
+
+
 def mentions_damage_or_injury(text: str) -> bool:
     """Whether a report says the problem damaged a vehicle or property or hurt someone: the
     resident is then told how to claim from the council (a report is not a claim)."""

@@ -738,6 +738,23 @@ def test_a_report_of_damage_or_injury_is_told_how_to_claim(environment, make_tra
         assert "/claims" in claim and said[0]["text"].startswith("Thank you.")  # after the reference
 
 
+@pytest.mark.parametrize("description, told", [
+    ("This is a complaint. The hole has been there 3 months and nobody has done anything", True),
+    ("I want to complain, reported it twice already", True),
+    ("deep hole, reported it twice already", False),
+])
+def test_a_report_that_says_it_is_a_complaint_is_told_how_to_complain(environment, make_tracker, description, told):
+    from bot import messages
+
+    _, said, _ = run(reports.ActionFinishReport, make_tracker(
+        user_event("yes", intent="affirm", message_id=f"confirm-{description}"),
+        slots={**_confirmed_pothole_slots(), "description": description}))
+    route = messages.text("report.complaint_route", "en", council_website=services.settings().council_website)
+    assert (route in [m.get("text") for m in said]) is told
+    if told:
+        assert said[0]["text"].startswith("Thank you.") and "/complaints" in route  # after the reference
+
+
 def test_an_abandoned_vehicles_damage_is_not_the_residents_to_claim(environment, make_tracker):
     from bot import messages
 
