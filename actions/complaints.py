@@ -3,7 +3,8 @@
 "This is a complaint. My street light has been out for 3 months" is read as a
 street light report, and the form takes it. After the reference the resident
 is told where to complain, and that a person is there if they want one: what
-they asked for is not silently dropped. (A message that is only a complaint,
+they asked for is not silently dropped. So is a resident who follows a report
+someone made already (actions/duplicates.py). (A message that is only a complaint,
 "the bin crew were rude", goes to a person at once: actions/escalation.py.)
 """
 

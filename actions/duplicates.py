@@ -27,7 +27,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import choices, claims, escalation, language, services
+from actions import choices, claims, complaints, escalation, language, services
 from bot import answers, messages
 from bot.cases.model import CLOSED, RECEIVED, NewCase
 from bot.categories import REPORT_SLOTS, Category
@@ -247,4 +247,5 @@ def _follow(dispatcher: CollectingDispatcher, tracker: Tracker, case: Any) -> Li
         logger.info("Conversation %s follows case %s", tracker.sender_id[:12], case.reference)
         dispatcher.utter_message(response="utter_duplicate_followed", reference=case.reference)
     claims.tell_how_to_claim(dispatcher, tracker.get_slot("description"), language.of(tracker), case.category)
+    complaints.tell_how_to_complain(dispatcher, tracker.get_slot("description"), language.of(tracker))
     return [SlotSet("case_reference", case.reference)] + choices.offer_next_problem(tracker)

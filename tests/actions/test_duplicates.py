@@ -131,6 +131,17 @@ def test_following_a_case_after_damage_is_told_how_to_claim(environment, make_tr
     assert claim not in [m.get("text") for m in said]
 
 
+def test_following_a_case_after_saying_it_is_a_complaint_is_told_how_to_complain(environment, make_tracker):
+    from bot import messages
+
+    _existing()
+    described = "this is a complaint, the hole has been there for months"
+    offer = _offered(make_tracker, description=described)[0]["choice_offer"]
+    _, said, _ = _answer(make_tracker, "same", offer, description=described)
+    route = messages.text("report.complaint_route", "en", council_website=services.settings().council_website)
+    assert [m.get("text") for m in said][1:] == [route]
+
+
 @pytest.mark.parametrize("text, intent", [("ok thanks", "thank"), ("bye", "goodbye"), ("Diolch!", "thank")])
 def test_thanks_or_bye_to_the_question_leaves_without_a_second_report(environment, make_tracker, text, intent):
     # "thanks" and "bye" had got "Please choose one of the options." twice, then a person.
