@@ -394,6 +394,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
         if starting:
             turn.updates.update(self._first_message_values(turn, tracker, values))
+            if self.category.key == "tree" and answers.is_neighbours_tree(turn.text):
+                # Said before the form goes on: it may still be the council's tree, or dangerous.
+                dispatcher.utter_message(text=messages.text("report.neighbours_tree", turn.language))
         elif requested == "vehicle_make":
             # "it's a blue Ford": the colour is not asked next.
             turn.updates.update(_vehicle_colour(turn, values, requested))

@@ -331,6 +331,23 @@ _HYPOTHETICAL = re.compile(r"\b(?:could|might|may|would|will|going\s+to|about\s+
                            r"(?:\s+\w+){0,2}\s*$", re.IGNORECASE)
 
 
+# "my neighbour's tree hangs over my garden": a private matter, unless it reaches the street.
+_NEIGHBOURS_TREE = re.compile(
+    r"\b(?:neighbou?rs?'?s?|next\s+door'?s?)\s+(?:\w+\s+){0,2}?"
+    r"(?:trees?|hedges?|conifers?|leylandii|bush(?:es)?|ivy|branch(?:es)?)\b", re.IGNORECASE)
+_OUR_SIDE = re.compile(r"\b(?:my|our)\s+(?:back\s+|front\s+)?(?:garden|property|house|side|fence|roof|drive|"
+                       r"driveway|land|yard|conservatory|shed|gutters?)\b", re.IGNORECASE)
+_PUBLIC_PLACE = re.compile(r"\b(?:pavement|footpath|footway|highway|bus\s+stop|lamp|street\s*lights?|signs?|"
+                           r"(?:the|onto|into|across|over)\s+(?:road|street|path|alley))\b", re.IGNORECASE)
+
+
+def is_neighbours_tree(text: str) -> bool:
+    """ "my neighbour's tree is overhanging my garden": a tree or hedge on private land over the
+    resident's own, and nothing said of a pavement, road or sign it blocks (actions/reports.py)."""
+    text = text or ""
+    return bool(_NEIGHBOURS_TREE.search(text) and _OUR_SIDE.search(text) and not _PUBLIC_PLACE.search(text))
+
+
 # "this is a complaint", "I want to complain", "gwneud cwyn": the resident says they want to complain.
 _COMPLAINT = re.compile(r"\b(?:complain|complaining|complaint|complaints|cwyn|cwyno|gwyno)\b", re.IGNORECASE)
 

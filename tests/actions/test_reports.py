@@ -55,6 +55,25 @@ def test_a_street_put_right_in_the_first_message_is_the_place(environment, make_
     assert slots["location"] == expected
 
 
+TREE = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("tree")]
+
+
+@pytest.mark.parametrize("text, told", [
+    ("hi, my neighbour's tree is overhanging my garden, can you cut it back", True),
+    ("my neighbours tree is hanging over the pavement on Mill Lane", False),
+])
+def test_a_neighbours_tree_over_the_garden_is_told_it_is_private_and_the_report_goes_on(
+        environment, make_tracker, text, told):
+    from bot import messages
+
+    slots, said, events = run(TREE, make_tracker(user_event(text, intent="report_tree"), form="tree_form"))
+    private = messages.text("report.neighbours_tree", "en")
+    assert (private in [m.get("text") for m in said]) is told
+    assert ActiveLoop(None) not in events  # it may be the council's, or dangerous: the form goes on
+    if told:
+        assert slots["requested_slot"] == "location"
+
+
 @pytest.mark.parametrize("answer, slot_value, response", [
     ("no", "unknown", None), ("no idea", "unknown", None), ("No, sorry", "unknown", None),
     ("yes", None, "utter_need_more_detail"),  # says nothing about the car: asked again

@@ -184,3 +184,27 @@ def test_is_contact_details(text, expected):
 ])
 def test_mentions_damage_or_injury(text, expected):
     assert answers.mentions_damage_or_injury(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hi, my neighbour's tree is overhanging my garden, can you cut it back", True),
+    ("next doors hedge is so high it blocks all the light to our house", True),
+    ("neighbours conifers dropping needles in my gutters", True),
+    ("my neighbours tree is hanging over the pavement", False),  # the street: a report
+    ("neighbours hedge is overgrown across the footpath and into our garden", False),
+    ("tree overhanging my garden", False),  # whose? it may be the council's
+    ("the big tree outside my house is leaning", False),
+])
+def test_is_neighbours_tree(text, expected):
+    assert answers.is_neighbours_tree(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("This is a complaint. The light has been out for months", True),
+    ("I want to complain", True),
+    ("dw i eisiau gwneud cwyn", True),
+    ("the complainant's address", False),
+    ("light out on Mill Lane", False),
+])
+def test_mentions_complaint(text, expected):
+    assert answers.mentions_complaint(text) is expected
