@@ -244,14 +244,23 @@ def address_as_typed(text: str) -> Optional[str]:
 
 
 def unknown_street_capitalised(value: str) -> Optional[str]:
-    """ "outside no 12 Foxglove Way" for a place typed all in lower case around an address, or None.
+    """ "outside no 12 Foxglove Way" ("Elm Park") for a place typed all in lower case, or None.
 
     A street the gazetteer does not know is read back in the resident's words;
     typed in lower case it read back as "no 12 foxglove way". Only the address
     is capitalised: the words around it stay as typed.
     """
-    found = _typed_address(value) if value == value.lower() else None
-    return value[:found.start()] + _capitalised(found) + value[found.end():] if found else None
+    if value != value.lower():
+        return None
+    found = _typed_address(value)
+    if found:
+        return value[:found.start()] + _capitalised(found) + value[found.end():]
+    # "elm park", "foxglove way": the whole answer is a name and a street type, no house number.
+    name = value.split()
+    if 2 <= len(name) <= 4 and CANONICAL.get(name[-1]) in TYPE_TOKENS and name[-1] not in ("st", "saint") \
+            and not any(word in _NOT_IN_A_NAME or not word.isalpha() for word in name[:-1]):
+        return " ".join(word[:1].upper() + word[1:] for word in name)
+    return None
 
 
 def _typed_address(text: str) -> Optional["re.Match[str]"]:

@@ -357,6 +357,11 @@ def test_an_unknown_street_typed_in_lower_case_is_read_back_capitalised(environm
 @pytest.mark.parametrize("value, expected", [
     ("no 12 foxglove way", "no 12 Foxglove Way"),
     ("the corner by 3 old mill close", "the corner by 3 Old Mill Close"),
+    ("elm park", "Elm Park"),
+    ("old foxglove way", "Old Foxglove Way"),
+    ("the park", None),
+    ("by the shops", None),
+    ("park", None),
     ("behind the garages", None),
     ("12 Foxglove way", None),
 ])
