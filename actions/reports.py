@@ -104,6 +104,13 @@ SURFACES = {"road": ("road", "street", "carriageway", "lane", "junction", "round
             "pavement": ("pavement", "footpath", "path", "footway", "kerb", "sidewalk", "walkway", "paving",
                          "palmant", "balmant", "mhalmant", "llwybr", "lwybr", "troedffordd", "droedffordd",
                          "cwrb", "gwrb")}
+# Road or pavement, told in the first message: only "in the road", "on the pavement" and the like,
+# since a street's own name ("Station Road", "Mill Lane") says nothing of where the hole is.
+SURFACES_TOLD = {
+    "road": re.compile(r"\b(?:in|on|across|middle\s+of)\s+the\s+(?:road|carriageway)\b|\b(?:yn|ar)\s+y\s+ffordd\b",
+                       re.IGNORECASE),
+    "pavement": re.compile(r"\b(?:pavement|footpath|footway|sidewalk|paving\s+slabs?)\b|\b(?:ar|yn)\s+y\s+palmant\b",
+                           re.IGNORECASE)}
 BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "goll", "coll", "diflannu", "ddiflannu"),
                "stolen": ("stolen", "nicked", "took", "taken", "dwyn", "ddwyn", "lladrata", "ladrata"),
                "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped",
@@ -741,7 +748,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
     def _first_message_values(self, turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:
         """Values only the opening message provides: channel data, a long description, and the details
         a report already gives in passing (a noise's kind, time and frequency; how long a vehicle has been
-        left; why a bin is needed)."""
+        left; road or pavement; why a bin is needed)."""
         found: Dict[str, Any] = {}
         if "contact_phone" in values and values.get("contact_phone") is None and known_phone(tracker):
             found["contact_phone"] = THIS_NUMBER  # the SMS number, looked up when the case is made
@@ -762,6 +769,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if duration:
                 found["vehicle_duration"] = duration
         found.update(_vehicle_colour(turn, values, None))
+        if "defect_surface" in values and values.get("defect_surface") is None:
+            # "a massive hole in the road on Station Road": not asked "road or pavement?".
+            told = [surface for surface, words in SURFACES_TOLD.items() if words.search(turn.text)]
+            if len(told) == 1:
+                found["defect_surface"] = told[0]
         if "bin_reason" in values and values.get("bin_reason") is None:
             # "my bin was stolen last night": not asked "lost, stolen, damaged...?" (read back, so it can be changed).
             reason = answers.choose(turn.text, BIN_REASONS_TOLD)

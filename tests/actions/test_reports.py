@@ -55,6 +55,20 @@ def test_a_street_put_right_in_the_first_message_is_the_place(environment, make_
     assert slots["location"] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("there's a massive hole in the road on station road", "road"),
+    ("pothole in the middle of the road outside 4 Mill Lane", "road"),
+    ("broken paving slab outside 14 Station Road", "pavement"),
+    ("the footpath by the school has a big hole", "pavement"),
+    ("twll mawr yn y ffordd ar Stryd y Castell", "road"),
+    ("pothole on Station Road", None),  # the street's name says nothing: asked
+    ("hole in the road that goes right up onto the pavement", None),  # both: asked
+])
+def test_road_or_pavement_is_taken_from_the_first_message(environment, make_tracker, text, expected):
+    slots, _, _ = run(POTHOLE, make_tracker(user_event(text, intent="report_pothole"), form="pothole_form"))
+    assert slots.get("defect_surface") == expected
+
+
 TREE = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("tree")]
 
 
