@@ -701,7 +701,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # "/restart", "/cancel": a command-shaped message is never obeyed as a
             # command (bot/channels/guard.py); it is read as an answer like any text.
             return None
-        free_text = requested in FREE_TEXT_SLOTS and turn.intent != "cancel"
+        # A question ("can I put pizza boxes in it?") is seldom a place or a description: it needs
+        # only the usual confidence to be answered as one.
+        free_text = requested in FREE_TEXT_SLOTS and turn.intent != "cancel" and not turn.text.rstrip().endswith("?")
         threshold = FREE_TEXT_INTERRUPTION_CONFIDENCE if free_text else INTERRUPTION_CONFIDENCE
         if turn.confidence < threshold:
             return None

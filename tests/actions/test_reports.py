@@ -69,6 +69,20 @@ def test_road_or_pavement_is_taken_from_the_first_message(environment, make_trac
     assert slots.get("defect_surface") == expected
 
 
+@pytest.mark.parametrize("text, answered", [
+    ("can I put pizza boxes in it?", True),
+    ("outside the chip shop", False),  # as sure a FAQ reading, but no question: the place
+])
+def test_a_question_at_a_free_text_question_is_answered_at_the_usual_confidence(
+        environment, make_tracker, text, answered):
+    tracker = make_tracker(user_event(text, intent="faq", confidence=0.88, faq="faq/recycling"),
+                           form="missed_bin_form", slots={"requested_slot": "location"})
+    slots, said, _ = run(MISSED_BIN, tracker)
+    responses = [m.get("response") for m in said]
+    assert ("utter_faq/recycling" in responses and "utter_resume_form" in responses) is answered
+    assert (slots.get("location") is None) is answered
+
+
 TREE = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("tree")]
 
 
