@@ -293,11 +293,14 @@ def self_corrected_street(text: str) -> Optional[str]:
     places = gazetteer()
     if marker is None or places is None:
         return None
-    before, after = places.recognise(text[:marker.start()]), places.recognise(text[marker.end():])
-    if not before.found or not after.found or after.span is None:
+    rest = text[marker.end():]
+    before, after = places.recognise(text[:marker.start()]), places.recognise(rest)
+    # The street must come straight after ("sorry it's on Mill Road"), not somewhere later
+    # ("sorry it's really offensive, near Mill Road" puts nothing right).
+    if not before.found or not after.found or after.span is None or len(rest[:after.span[0]].split()) > 2:
         return None
     start, end = after.span
-    phrase = text[marker.end():][start:end]
+    phrase = rest[start:end]
     house = after.house or before.house
     return f"{house} {phrase}" if house else phrase
 

@@ -47,6 +47,8 @@ def test_first_message_prefills_and_skips_questions(environment, make_tracker):
     ("pothole outside 14 mill lane, sorry I meant mill road", "14 mill lane", "14 Mill Road"),
     ("pothole on Mill Lane. no its Mill Road", None, "Mill Road"),
     ("pothole on mill road, i mean it's really deep", "mill road", "Mill Road"),  # no street after
+    ("pothole on mill road, sorry it's really deep, near mill lane", "mill road", "Mill Road"),  # not put right
+    ("pothole on station road. sorry, it's on mill road", None, "Mill Road"),
 ])
 def test_a_street_put_right_in_the_first_message_is_the_place(environment, make_tracker, text, entity, expected):
     entities = [{"entity": "location", "value": entity}] if entity else []
