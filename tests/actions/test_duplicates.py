@@ -116,30 +116,20 @@ def test_same_problem_follows_the_case_without_making_another(environment, make_
     assert duplicates.read("1") == duplicates.read("Me too!") == duplicates.SAME
 
 
-def test_following_a_case_after_damage_is_told_how_to_claim(environment, make_tracker):
-    # The pothole someone reported already burst this resident's tyre: following the case
-    # is not a claim either.
+@pytest.mark.parametrize("described, note", [
+    ("deep hole, it burst my tyre", "report.damage_claim"),  # following the case is not a claim either
+    ("this is a complaint, the hole has been there for months", "report.complaint_route"),
+])
+def test_following_a_case_after_damage_or_a_complaint_is_told_where_to_go(environment, make_tracker, described, note):
     from bot import messages
 
     _existing()
-    described = "deep hole, it burst my tyre"
     offer = _offered(make_tracker, description=described)[0]["choice_offer"]
     _, said, _ = _answer(make_tracker, "same", offer, description=described)
-    claim = messages.text("report.damage_claim", "en", council_website=services.settings().council_website)
-    assert [m.get("text") for m in said][1:] == [claim]
-    _, said, _ = _answer(make_tracker, "same", offer, sender="resident-2")  # "deep hole": nothing damaged
-    assert claim not in [m.get("text") for m in said]
-
-
-def test_following_a_case_after_saying_it_is_a_complaint_is_told_how_to_complain(environment, make_tracker):
-    from bot import messages
-
-    _existing()
-    described = "this is a complaint, the hole has been there for months"
-    offer = _offered(make_tracker, description=described)[0]["choice_offer"]
-    _, said, _ = _answer(make_tracker, "same", offer, description=described)
-    route = messages.text("report.complaint_route", "en", council_website=services.settings().council_website)
-    assert [m.get("text") for m in said][1:] == [route]
+    told = messages.text(note, "en", council_website=services.settings().council_website)
+    assert [m.get("text") for m in said][1:] == [told]
+    _, said, _ = _answer(make_tracker, "same", offer, sender="resident-2")  # "deep hole": neither
+    assert told not in [m.get("text") for m in said]
 
 
 @pytest.mark.parametrize("text, intent", [("ok thanks", "thank"), ("bye", "goodbye"), ("Diolch!", "thank")])

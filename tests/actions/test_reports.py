@@ -769,39 +769,28 @@ def test_a_welsh_conversation_gets_its_read_back_and_reference_in_welsh(environm
                                             reference=case.reference)
 
 
-@pytest.mark.parametrize("description, told", [
-    ("deep hole, it burst my tyre on Monday", True),
-    ("my dad tripped on the broken slab and hurt his knee", True),
-    ("deep hole, it could burst a tyre", False),  # a danger, not damage done
-    ("deep hole", False),
+@pytest.mark.parametrize("description, note, told", [
+    ("deep hole, it burst my tyre on Monday", "report.damage_claim", True),
+    ("my dad tripped on the broken slab and hurt his knee", "report.damage_claim", True),
+    ("deep hole, it could burst a tyre", "report.damage_claim", False),  # a danger, not damage done
+    ("deep hole", "report.damage_claim", False),
+    ("This is a complaint. The hole has been there 3 months and nobody has done anything",
+     "report.complaint_route", True),
+    ("I want to complain, reported it twice already", "report.complaint_route", True),
+    ("deep hole, reported it twice already", "report.complaint_route", False),
 ])
-def test_a_report_of_damage_or_injury_is_told_how_to_claim(environment, make_tracker, description, told):
+def test_a_report_of_damage_or_a_complaint_is_told_where_to_claim_or_complain(
+        environment, make_tracker, description, note, told):
     from bot import messages
 
     _, said, _ = run(reports.ActionFinishReport, make_tracker(
         user_event("yes", intent="affirm", message_id=f"confirm-{description}"),
         slots={**_confirmed_pothole_slots(), "description": description}))
-    claim = messages.text("report.damage_claim", "en", council_website=services.settings().council_website)
-    assert (claim in [m.get("text") for m in said]) is told
+    where = messages.text(note, "en", council_website=services.settings().council_website)
+    assert (where in [m.get("text") for m in said]) is told
     if told:
-        assert "/claims" in claim and said[0]["text"].startswith("Thank you.")  # after the reference
-
-
-@pytest.mark.parametrize("description, told", [
-    ("This is a complaint. The hole has been there 3 months and nobody has done anything", True),
-    ("I want to complain, reported it twice already", True),
-    ("deep hole, reported it twice already", False),
-])
-def test_a_report_that_says_it_is_a_complaint_is_told_how_to_complain(environment, make_tracker, description, told):
-    from bot import messages
-
-    _, said, _ = run(reports.ActionFinishReport, make_tracker(
-        user_event("yes", intent="affirm", message_id=f"confirm-{description}"),
-        slots={**_confirmed_pothole_slots(), "description": description}))
-    route = messages.text("report.complaint_route", "en", council_website=services.settings().council_website)
-    assert (route in [m.get("text") for m in said]) is told
-    if told:
-        assert said[0]["text"].startswith("Thank you.") and "/complaints" in route  # after the reference
+        assert said[0]["text"].startswith("Thank you.")  # after the reference
+        assert ("/claims" if note == "report.damage_claim" else "/complaints") in where
 
 
 def test_an_abandoned_vehicles_damage_is_not_the_residents_to_claim(environment, make_tracker):
