@@ -334,11 +334,15 @@ _HYPOTHETICAL = re.compile(r"\b(?:could|might|may|would|will|going\s+to|about\s+
 # "my neighbour's tree hangs over my garden": a private matter, unless it reaches the street.
 _NEIGHBOURS_TREE = re.compile(
     r"\b(?:neighbou?rs?'?s?|next\s+door'?s?)\s+(?:\w+\s+){0,2}?"
-    r"(?:trees?|hedges?|conifers?|leylandii|bush(?:es)?|ivy|branch(?:es)?)\b", re.IGNORECASE)
+    r"(?:trees?|hedges?|conifers?|leylandii|bush(?:es)?|ivy|branch(?:es)?)\b"
+    r"|\b(?:coeden|coed|gwrych|perth|canghennau)\s+(?:y\s+|fy\s+|ein\s+)?(?:cymydog|cymdogion|drws\s+nesaf)\b",
+    re.IGNORECASE)
 _OUR_SIDE = re.compile(r"\b(?:my|our)\s+(?:back\s+|front\s+)?(?:garden|property|house|side|fence|roof|drive|"
-                       r"driveway|land|yard|conservatory|shed|gutters?)\b", re.IGNORECASE)
+                       r"driveway|land|yard|conservatory|shed|gutters?)\b"
+                       r"|\b(?:fy\s+ngardd|ein\s+gardd|fy\s+nh[ŷy]|ein\s+t[ŷy]|fy\s+eiddo|fy\s+ffens)\b", re.IGNORECASE)
 _PUBLIC_PLACE = re.compile(r"\b(?:pavement|footpath|footway|highway|bus\s+stop|lamp|street\s*lights?|signs?|"
-                           r"(?:the|onto|into|across|over)\s+(?:road|street|path|alley))\b", re.IGNORECASE)
+                           r"(?:the|onto|into|across|over)\s+(?:road|street|path|alley)|"
+                           r"palmant|balmant|llwybr|ffordd|stryd|arwydd)\b", re.IGNORECASE)
 
 
 def is_neighbours_tree(text: str) -> bool:

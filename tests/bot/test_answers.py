@@ -194,6 +194,8 @@ def test_mentions_damage_or_injury(text, expected):
     ("neighbours hedge is overgrown across the footpath and into our garden", False),
     ("tree overhanging my garden", False),  # whose? it may be the council's
     ("the big tree outside my house is leaning", False),
+    ("mae coeden y cymydog yn hongian dros fy ngardd", True),
+    ("mae gwrych drws nesaf dros y palmant", False),
 ])
 def test_is_neighbours_tree(text, expected):
     assert answers.is_neighbours_tree(text) is expected
