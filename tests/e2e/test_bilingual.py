@@ -216,9 +216,10 @@ def test_web_chat_switches_language_mid_form_and_marks_each_message(welsh_counci
     expect(page.locator(".cc-from-me").last).to_have_attribute("lang", "en")
 
     type_and_send(page, "outside 14 Foxglove Way")
-    bot_says(page, response("utter_ask_defect_surface", "en"))
+    # "yn y ffordd" (in the road) in the first message answered road or pavement: the size is next.
+    bot_says(page, response("utter_ask_defect_size", "en"))
     type_and_send(page, "Cymraeg")  # typed, not clicked: the same choice
-    bot_says(page, response("utter_ask_defect_surface", "cy"))
+    bot_says(page, response("utter_ask_defect_size", "cy"))
     expect(panel(page)).to_have_attribute("lang", "cy")
     expect(toggle).to_have_text("English")
 
