@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import exits, language, services
 from bot.cases import references
-from bot import messages
+from bot import answers, messages
 from bot.messages.dates import long_date
 from bot.cases.model import STATUS_ORDER, Case
 from bot.categories import BY_KEY
@@ -63,6 +63,11 @@ class ValidateCaseStatusForm(Action):
         left = exits.leave(dispatcher, tracker, "case_reference", "case_status_form") if found is None else None
         if left is not None:
             return left
+        if found is None and answers.has_no_reference(message.get("text") or "",
+                                                      (message.get("intent") or {}).get("name")):
+            # "I don't have it": asking again cannot help; staff can find a case by name or address.
+            dispatcher.utter_message(response="utter_no_reference")
+            return exits.stop("case_reference")
         count = exits.failures(tracker, "case_reference")
         if count >= exits.MAX_FAILED_ANSWERS:
             dispatcher.utter_message(response="utter_reference_way_on")

@@ -352,6 +352,21 @@ def is_neighbours_tree(text: str) -> bool:
     return bool(_NEIGHBOURS_TREE.search(text) and _OUR_SIDE.search(text) and not _PUBLIC_PLACE.search(text))
 
 
+# "I don't have it", "lost the text", "never got one": no reference to give.
+_NO_REFERENCE = re.compile(
+    r"\b(?:don'?t|do\s+not|dont|haven'?t|have\s+not|havent|never|didn'?t|did\s+not)\s+(?:\w+\s+)?"
+    r"(?:have|got|get|had|receive|received|kept|keep|know|remember|find)\b"
+    r"|\b(?:lost|forgot|forgotten|deleted|can'?t\s+find|cannot\s+find|no\s+(?:reference|ref|number))\b"
+    r"|\b(?:sgen\s+i\s+ddim|does\s+gen\s+i\s+ddim|dim\s+(?:cyfeirnod|rhif)|wedi\s+(?:colli|anghofio))\b",
+    re.IGNORECASE)
+
+
+def has_no_reference(text: str, intent: Optional[str] = None) -> bool:
+    """Whether the answer to "What's your report reference?" says there is none to give:
+    "I don't have it", "lost it", "no", "not sure" (actions/cases.py offers a way on at once)."""
+    return is_unknown(text) or yes_or_no(text, intent) is False or bool(_NO_REFERENCE.search(text or ""))
+
+
 # "this is a complaint", "I want to complain", "gwneud cwyn": the resident says they want to complain.
 _COMPLAINT = re.compile(r"\b(?:complain|complaining|complaint|complaints|cwyn|cwyno|gwyno)\b", re.IGNORECASE)
 

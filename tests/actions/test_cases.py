@@ -1,5 +1,7 @@
 import asyncio
 
+import pytest
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import cases, services
@@ -113,3 +115,14 @@ def test_the_third_unreadable_reference_ends_the_question_with_a_way_on(environm
             assert slots["requested_slot"] == "case_reference"
     assert messages[0]["response"] == "utter_reference_way_on"
     assert slots["requested_slot"] is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("i dont have it", "inform"), ("I lost the text", "inform"), ("no", "deny"), ("not sure", "inform"),
+    ("never got one", "inform"), ("sgen i ddim", "inform"),
+])
+def test_no_reference_to_give_gets_a_way_on_at_once(environment, make_tracker, text, intent):
+    """Not "That reference doesn't look right" three times: asking again cannot help."""
+    slots, messages = _run(cases.ValidateCaseStatusForm(), _waiting_for_reference(make_tracker, text, intent))
+    assert messages[0]["response"] == "utter_no_reference"
+    assert slots["requested_slot"] is None and slots["case_reference"] is None
