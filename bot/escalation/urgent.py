@@ -109,6 +109,29 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"wedi dymchwel",
         r"(gwifr(au)?|gwifren|ceblau?|cebl) (trydan )?(noeth|byw|yn gwreichioni)",
     ),
+    # Someone not seen for days: a welfare check (the police on 101, or 999), not a missed bin.
+    "welfare": (
+        r"(she|he|they|neighbou?r|mum|mother|dad|father|nan|gran|grandma|grandad|granddad|lady|man|woman|"
+        r"tenant|friend|resident)( \w+){0,2} (hasn'?t|has not|haven'?t|have not|hadn'?t) been (seen|heard from)"
+        r"( \w+){0,3} (for|in|since) (days|a few days|\d+ days|a week|over a week|weeks|ages|a while)",
+        r"(haven'?t|have not|hasn'?t|has not|not|no one has|nobody has|no-one has) (seen|heard from) "
+        r"(her|him|them|(my|our|the) (elderly |old |vulnerable |disabled )?(neighbou?r|mum|mother|dad|father|nan|"
+        r"gran|grandma|grandad|lady|man|woman|tenant|friend))( \w+){0,3} (for|in|since) "
+        r"(days|a few days|\d+ days|a week|over a week|weeks|ages|a while)",
+        r"(worried|concerned) (about|for) (the )?(welfare|safety) of",
+        r"welfare check",
+        r"heb (ei |eu )?(gweld|weld|chlywed|clywed) ers (dyddiau|diwrnodau|wythnos|wythnosau|sbel)",
+        r"(poeni|pryderu) am (les|ddiogelwch)",
+    ),
+    # A road blocked by a fallen tree or pole: the highways team's emergency, phoned in out
+    # of hours, not a report to wait for. (Traffic lights out stay a report, as trained.)
+    "road_blocked": (
+        r"(tree|branch|lamp ?post|pole|telegraph pole)( \w+){0,2} (has |have )?(fallen|come down|blown down|down) "
+        r"(across|over|onto|on|in|blocking) (the )?(road|carriageway|street|lane)",
+        r"(fallen|blown down) (tree|branch|lamp ?post|pole)( \w+){0,3} (across|blocking) (the )?(road|carriageway|street)",
+        r"(road|carriageway|street) (is |'s )?(completely |totally )?blocked by (a |the )?(fallen )?(tree|branch)",
+        r"(coeden|cangen|polyn)( \S+){0,2} wedi (cwympo|disgyn|syrthio) (ar draws|ar) (y ffordd|yr heol|y stryd)",
+    ),
 }
 
 _COMPILED: Tuple[Tuple[str, Pattern[str]], ...] = tuple(

@@ -53,6 +53,14 @@ from bot.escalation.urgent import urgent_category
         ("gwifrau trydan noeth ar y polyn lamp", "dangerous_structure"),
         ("dyn ar y llawr a ddim yn anadlu", "risk_to_life"),
         ("mae rhywun yn anymwybodol yn y parc", "risk_to_life"),
+        # A person not seen for days (a welfare check) and a blocked road (a highways emergency).
+        ("my elderly neighbour hasn't been seen for days and her bins are still out", "welfare"),
+        ("we haven't seen the old lady at number 6 for over a week", "welfare"),
+        ("I'm worried about the welfare of the man upstairs", "welfare"),
+        ("dydy'r ddynes drws nesa ddim wedi cael ei gweld, heb ei gweld ers dyddiau", "welfare"),
+        ("a tree has fallen across the road on mill road, cars can't get through", "road_blocked"),
+        ("the road is completely blocked by a fallen tree", "road_blocked"),
+        ("mae coeden wedi cwympo ar draws y ffordd", "road_blocked"),
     ],
 )
 def test_urgent_phrases_are_found(text: str, category: str) -> None:
@@ -79,6 +87,11 @@ def test_urgent_phrases_are_found(text: str, category: str) -> None:
         "the shed was on fire last night, just the shell left",
         "fire door on the landing is broken",
         "bonfire smoke every weekend",
+        # Not a person unseen, nor a road blocked.
+        "we haven't seen a sweeper for weeks, lots of rubbish on the pavement",
+        "not seen the bin men for 3 weeks",
+        "the tree outside number 4 has branches hanging over the road",
+        "the traffic lights at the junction are not working",  # a report, as trained
         "",
         "\x00\x01",
         "a" * 10000,
