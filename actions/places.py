@@ -385,6 +385,26 @@ def narrow_by_locality(place: Optional[Dict[str, Any]], text: str) -> Optional[D
     return resolve(place, named[0]) if len(named) == 1 and place else None
 
 
+_HOUSE_ANSWER = re.compile(rf"^\W*(?:(?:it'?s\s+)?{_NUMBER_WORD}\s*)?{_HOUSE}\W*$", re.IGNORECASE)
+
+
+def with_house_number(answer: str, place: Any, location: Optional[str]) -> Optional[str]:
+    """ "14 Mill Lane" when "14" answers "Mill Lane in Northfield or in Easton?", else None.
+
+    A house number is not a choice, but it is worth keeping: the place is read
+    again with it and the question asked again. By SMS the options are numbered,
+    so a bare number no higher than the options (and "not sure") is a choice.
+    """
+    found = _HOUSE_ANSWER.match(answer or "")
+    if not found or not location or _LEADING_HOUSE.match(location):
+        return None
+    house = found.group(1)
+    named = not answer.strip()[:1].isdigit()
+    if not named and house.isdigit() and int(house) <= len(options(place)) + 1:
+        return None
+    return f"{house} {location.strip()}"
+
+
 def choose(place: Optional[Dict[str, Any]], answer: str) -> Optional[Street]:
     """The street the resident's answer to "which one?" picks."""
     places = gazetteer()

@@ -262,8 +262,13 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
 
 def _read_location_choice(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
     """The answer to "Mill Lane in Northfield or in Easton?" (actions/places.py)."""
-    chosen = places.read_choice(turn.text, ctx.tracker.get_slot(places.PLACE_SLOT))
+    place = ctx.tracker.get_slot(places.PLACE_SLOT)
+    chosen = places.read_choice(turn.text, place)
     if chosen is None:
+        housed = places.with_house_number(turn.text, place, ctx.tracker.get_slot("location"))
+        if housed:
+            turn.updates["location"] = housed  # read again with the number; the question is asked again
+            return None, None
         return None, "utter_please_choose"
     if isinstance(chosen, dict):
         turn.updates[places.PLACE_SLOT] = chosen

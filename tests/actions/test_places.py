@@ -70,6 +70,25 @@ def test_a_street_in_two_localities_is_asked_about_and_the_answer_settles_it(env
     assert talk.slots["requested_slot"] == "defect_surface"
 
 
+@pytest.mark.parametrize("answer", ["14", "number 14", "it's no. 14"])
+def test_a_house_number_given_for_which_locality_is_kept_and_the_question_asked_again(
+        environment, make_tracker, answer):
+    talk = Conversation(make_tracker)
+    talk.say("Mill Lane")
+    talk.say(answer)
+    assert talk.slots["location"] == "14 Mill Lane" and talk.slots["requested_slot"] == "location_choice"
+    assert not talk.slots.get("failed_answers") and talk.messages == []  # not "Please choose one of the options"
+    talk.say("easton")
+    assert talk.slots["location"] == "14 Mill Lane, Easton"
+
+
+def test_a_bare_number_within_the_options_is_still_a_choice(environment, make_tracker):
+    talk = Conversation(make_tracker)
+    talk.say("Mill Lane")
+    talk.say("2")  # by SMS: "Reply 1 for Northfield, 2 for Easton, 3 for Not sure"
+    assert talk.slots["location"] == "Mill Lane, Easton"
+
+
 def test_a_postcode_typed_with_the_place_settles_it_in_a_form_that_asks_no_postcode(environment, make_tracker):
     # The pothole form has no postcode question: before, "an1 4gt" was ignored and the bot
     # asked "Mill Lane in Northfield or in Easton?".
