@@ -305,6 +305,48 @@ def self_corrected_street(text: str) -> Optional[str]:
     return f"{house} {phrase}" if house else phrase
 
 
+# "actually it's on mill road", "sorry wrong street, it's mill road": a later message putting the place right.
+_PLACE_CORRECTION = re.compile(
+    r"\b(?:sorry|actually|i\s+mean(?:t)?|meant\s+to\s+say|should\s+(?:be|say|have\s+said)|correction|"
+    r"wrong\s+(?:street|road|address|place|location)|(?:no|sori|nage),?\s+(?:it'?s|its|it\s+is|mae\s+e|ar))\b",
+    re.IGNORECASE)
+_PLACE_CORRECTION_MAX_WORDS = 14
+
+
+def corrected_street(text: str, place: Any) -> Optional[str]:
+    """ "Mill Road" for "actually it's on mill road not elm close", sent after the place was given.
+
+    For questions whose answer is free text (a description, what was dumped),
+    where a street alone does not mean the place changed: only a short message
+    with a correction marker and a street straight after it ("sorry, it's on
+    Mill Road"), or a street followed by "not" ("it's Mill Road not Elm Close"),
+    naming a street other than the one already given.
+    """
+    places = gazetteer()
+    if places is None or len(text.split()) > _PLACE_CORRECTION_MAX_WORDS:
+        return None
+    match: Optional[PlaceMatch] = None
+    offset = 0
+    for marker in _PLACE_CORRECTION.finditer(text):
+        after = places.recognise(text[marker.end():])
+        if after.found and after.span is not None and len(text[marker.end():][:after.span[0]].split()) <= 3:
+            match, offset = after, marker.end()
+            break
+    if match is None:
+        whole = places.recognise(text)
+        if whole.found and whole.span is not None and len(text[:whole.span[0]].split()) <= 3 \
+                and re.match(r"[\s,]*(?:not|nid)\b", text[whole.span[1]:], re.IGNORECASE):
+            match = whole
+    if match is None or match.span is None:
+        return None
+    usrns = {street.usrn for street in match.streets}
+    if isinstance(place, dict) and place.get("usrn") in usrns:
+        return None  # the same street: not a new place
+    start, end = match.span
+    phrase = text[offset + start:offset + end]
+    return f"{match.house} {phrase}" if match.house else phrase
+
+
 def whole_place(text: str, value: str) -> str:
     """The NLU's place ``value`` widened to the start of the street it begins inside.
 

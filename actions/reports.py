@@ -430,6 +430,14 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._street_correction(turn, tracker))
+        place_put_right = False
+        if requested in FREE_TEXT_SLOTS - {"location"} and values.get("location") is not None \
+                and "location" not in turn.updates:
+            # "actually it's on Mill Road not Elm Close" to "What has been dumped?": the place, not the answer.
+            street = places.corrected_street(turn.text, tracker.get_slot(places.PLACE_SLOT))
+            if street:
+                turn.updates["location"] = street
+                place_put_right = True
         if requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._detail_corrections(turn, ctx, values, requested))
@@ -439,7 +447,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:
             dispatcher.utter_message(text=messages.text("report.photo_added", language.of(tracker)))
-        elif corrected and requested not in FREE_TEXT_SLOTS and requested != CONFIRM_SLOT:
+        elif corrected and (requested not in FREE_TEXT_SLOTS or place_put_right) and requested != CONFIRM_SLOT:
             # "sorry, it's Mill Lane not Mill Road" corrects an earlier answer; it is
             # not also an answer to the current question, which is asked again.
             dispatcher.utter_message(text=messages.text("report.updated", language.of(tracker)))

@@ -280,6 +280,39 @@ def test_a_correction_at_another_question_is_understood_when_nlu_marks_no_place(
     assert talk.slots["defect_surface"] == "road"
 
 
+FLYTIPPING = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("flytipping")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("actually it's on mill road not elm close", "Mill Road"),
+    ("sorry wrong street, it's 4 station road", "4 Station Road"),
+    ("sorry I meant Station Road", "Station Road"),
+    ("it's Mill Road not Elm Close", "Mill Road"),
+])
+def test_a_place_put_right_at_a_free_text_question_is_the_place_not_the_answer(
+        environment, make_tracker, text, expected):
+    talk = Conversation(make_tracker, form="flytipping_form", validator=FLYTIPPING)
+    talk.say("Elm Close")
+    assert talk.slots["requested_slot"] == "description"
+    talk.say(text)
+    assert talk.slots["location"].startswith(expected) and talk.slots["place"]["street"] != "Elm Close"
+    assert talk.slots.get("description") is None and talk.slots["requested_slot"] == "description"
+    assert talk.messages[0]["text"] == "Thanks, I've updated that."
+
+
+@pytest.mark.parametrize("text", [
+    "sorry it's a sofa not a mattress",  # no street
+    "actually the bags are from the shop on mill road",  # a street, but not put right: part of the answer
+    "sorry, it's still on elm close, three bags",  # the same street
+    "a fridge and two mattresses dumped on the corner by mill road, they have been there since last week",
+])
+def test_a_free_text_answer_naming_a_street_is_still_the_answer(environment, make_tracker, text):
+    talk = Conversation(make_tracker, form="flytipping_form", validator=FLYTIPPING)
+    talk.say("Elm Close")
+    talk.say(text)
+    assert talk.slots["description"] == text and talk.slots["location"].startswith("Elm Close")
+
+
 def test_a_new_house_number_corrects_the_place_at_another_question(environment, make_tracker):
     talk = Conversation(make_tracker)
     talk.say("14 Station Road")
