@@ -174,8 +174,9 @@ class FormContext:
 
 
 def _free_text(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
+    # "no" to "Please describe the problem" describes nothing: asked for a little more.
     if (answers.is_meaningful(turn.text) and not answers.is_pleasantry(turn.text)
-            and not answers.is_mash(turn.text)):
+            and not answers.is_mash(turn.text) and not answers.is_bare_yes_or_no(turn.text)):
         return turn.text, None
     return None, "utter_need_more_detail"
 
@@ -692,6 +693,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # "drop", "forget it": the way out the bot teaches by SMS, where "cancel"
             # is a carrier opt-out keyword. Read without NLU, so it always works.
             return [SlotSet(CONFIRM_SLOT, False), ActiveLoop(None), SlotSet(REQUESTED_SLOT, None)]
+        if answers.is_farewell(turn.text):
+            # "bye" at the email question: not a failed answer, and not a report sent. Said so, with
+            # the way to finish or to leave it; the answers so far stay for when they come back.
+            dispatcher.utter_message(text=messages.text("report.not_sent_yet", turn.language))
+            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         if turn.intent == CHOOSE_INTENT:
             # "Cymraeg", "English", the widget's toggle: the language is already changed
             # (bot/language/rasa_hook.py); say so, then ask the same question in it.

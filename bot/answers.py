@@ -61,6 +61,12 @@ _PLEASANTRIES = {
     "shwmae", "shwmai", "su'mae", "sut mae", "bore da", "prynhawn da", "noswaith dda", "helo eto", "diolch",
     "diolch yn fawr", "diolch yn fawr iawn",
 }
+# "bye", "ta-ra", "hwyl": leaving. Mid-report, the report has not been sent yet (actions/reports.py).
+_FAREWELLS = {
+    "bye", "goodbye", "good bye", "bye bye", "byebye", "bye for now", "bye then", "ok bye", "okay bye",
+    "thanks bye", "thank you bye", "see you", "see ya", "cya", "ta ra", "tara", "ta-ra", "ta ta", "cheerio",
+    "later", "laters", "hwyl", "hwyl fawr", "hwyl am y tro", "ta ra am y tro", "da bo", "diolch hwyl",
+}
 _PERSON = re.compile(
     r"\b(talk|speak|chat|put me through)\b.*\b(person|human|someone|somebody|agent|adviser|advisor|staff|operator)\b"
     r"|^\W*(a\s+)?(real\s+)?(person|human|agent|adviser|advisor|operator)\W*(please)?\W*$"
@@ -142,6 +148,17 @@ def is_unknown(text: str) -> bool:
 def is_abandon(text: str) -> bool:
     """ "drop", "forget it": the resident wants to leave the report they started."""
     return _simple(text) in _ABANDON_WORDS
+
+
+def is_farewell(text: str) -> bool:
+    """ "bye", "ok bye", "hwyl fawr": a goodbye and nothing else."""
+    return _simple(text) in _FAREWELLS
+
+
+def is_bare_yes_or_no(text: str) -> bool:
+    """ "no", "yep", "ie": a yes or a no and nothing else (no description, size or time)."""
+    simple = _simple(text)
+    return simple in _YES or simple in _NO
 
 
 def is_pleasantry(text: str) -> bool:

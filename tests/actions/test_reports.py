@@ -664,6 +664,27 @@ def test_drop_leaves_a_report_whatever_nlu_thinks(environment, make_tracker):
             {"event": e.get("event"), "name": e.get("name")} for e in events]
 
 
+def test_bye_mid_report_says_it_is_not_sent_and_keeps_the_answers(environment, make_tracker):
+    slots_before = {"requested_slot": "contact_email", "location": "Mill Lane", "bin_type": "recycling",
+                    "contact_consent": True}
+    tracker = make_tracker(user_event("bye", intent="goodbye", confidence=0.98), form="missed_bin_form",
+                           slots=slots_before)
+    slots, messages, events = run(MISSED_BIN, tracker)
+    assert messages[0]["text"].startswith("Your report hasn't been sent yet.") and "DROP" in messages[0]["text"]
+    assert slots == {"contact_email": None, "requested_slot": "contact_email"}  # nothing else cleared
+    assert reports.FAILED_SLOT not in slots  # not counted towards the way on
+    assert not [e for e in events if e.get("event") == "active_loop"]  # the form goes on
+
+
+@pytest.mark.parametrize("answer", ["no", "Nope.", "yes", "ok"])
+def test_a_bare_yes_or_no_is_not_a_description(environment, make_tracker, answer):
+    tracker = make_tracker(user_event(answer, intent="deny"), form="flytipping_form",
+                           slots={"requested_slot": "description", "location": "Elm Close"})
+    slots, messages, _ = run(reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("flytipping")], tracker)
+    assert slots.get("description") is None and slots["requested_slot"] == "description"
+    assert messages[0]["response"] == "utter_need_more_detail"
+
+
 def test_an_sms_report_teaches_drop_when_it_starts(environment, make_tracker):
     sms = user_event("my bin wasnt collected", intent="report_missed_bin", metadata={"channel": "sms"})
     _, messages, _ = run(MISSED_BIN, make_tracker(sms, form="missed_bin_form"))

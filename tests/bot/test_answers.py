@@ -57,6 +57,17 @@ def test_choose_needs_exactly_one_option():
     assert answers.choose("road and pavement", options) is None
 
 
+def test_farewells_and_bare_yes_or_no():
+    for text in ("bye", "Bye!", "ok bye", "ta-ra", "see ya", "Hwyl fawr"):
+        assert answers.is_farewell(text), text
+    for text in ("bye bye bins, they took them away", "goodbye to my recycling", "drop"):
+        assert not answers.is_farewell(text), text
+    for text in ("no", "Nope!", "yes", "ie"):
+        assert answers.is_bare_yes_or_no(text), text
+    for text in ("no lid on it", "yes a big hole", "not sure"):
+        assert not answers.is_bare_yes_or_no(text), text
+
+
 def test_leaving_a_report_without_the_word_cancel():
     for text in ("DROP", "drop", "Drop.", "forget it", "never mind", "GOLLWNG", "gollwng e", "ollwng"):
         assert answers.is_abandon(text), text
