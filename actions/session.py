@@ -22,6 +22,7 @@ def council_slots() -> List[EventType]:
         SlotSet("council_phone", s.council_phone),
         SlotSet("council_out_of_hours_phone", s.council_out_of_hours_phone),
         SlotSet("council_website", s.council_website),
+        SlotSet("privacy_url", s.web_privacy_url),
     ]
 
 

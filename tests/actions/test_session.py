@@ -41,3 +41,12 @@ def test_a_language_the_council_no_longer_serves_is_not_kept(environment, monkey
     monkeypatch.setenv("COUNCIL_LANGUAGES", "en")
     services.reset()
     assert start(make_tracker(user_event("hi"), slots={"language": "cy", "language_chosen": True}))["language"] == "en"
+
+
+def test_the_privacy_notice_is_the_assistants_own_or_the_councils_override(environment, monkeypatch, make_tracker):
+    monkeypatch.setenv("WEB_PUBLIC_URL", "https://chat.anytown.gov.uk")
+    services.reset()
+    assert start(make_tracker(user_event("hi")))["privacy_url"] == "https://chat.anytown.gov.uk/privacy"
+    monkeypatch.setenv("WEB_PRIVACY_URL", "https://www.anytown.gov.uk/privacy/assistant")
+    services.reset()
+    assert start(make_tracker(user_event("hi")))["privacy_url"] == "https://www.anytown.gov.uk/privacy/assistant"
