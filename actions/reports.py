@@ -410,6 +410,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if self.category.key == "tree" and answers.is_neighbours_tree(turn.text):
                 # Said before the form goes on: it may still be the council's tree, or dangerous.
                 dispatcher.utter_message(text=messages.text("report.neighbours_tree", turn.language))
+            if answers.asks_about_anonymity(turn.text):
+                # "will they know it was me?": answered first, or the resident may leave at the next question.
+                dispatcher.utter_message(text=messages.text(
+                    "faq.your_details", turn.language, privacy_url=services.settings().web_privacy_url))
         elif requested == "vehicle_make":
             # "it's a blue Ford": the colour is not asked next.
             turn.updates.update(_vehicle_colour(turn, values, requested))

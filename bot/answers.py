@@ -369,6 +369,22 @@ def is_neighbours_tree(text: str) -> bool:
     return bool(_NEIGHBOURS_TREE.search(text) and _OUR_SIDE.search(text) and not _PUBLIC_PLACE.search(text))
 
 
+# "will they know it was me?", "I'd like to stay anonymous": said inside a report (actions/reports.py).
+_ANONYMITY = re.compile(
+    r"\banonym\w*|\bconfidential\w*|\bwithout (?:giving|leaving) my (?:name|details)\b"
+    r"|\b(?:know|find out|told|tell (?:them|him|her))\b(?:\s+\w+){0,2}?\s+(?:it\s+)?(?:was|is|were)\s+me\b"
+    r"|\b(?:know|find out)\s+who\s+(?:reported|complained|made the report)\b"
+    r"|\b(?:don'?t|do not|dont|rather not)\s+(?:want\s+to\s+)?(?:give|leave|say)\s+my\s+name\b"
+    r"|\b(?:yn\s+)?ddienw\b|\bgyfrinachol\b|\b(?:gwybod|wybod|wbod)\s+(?:mai|taw)\s+fi\b",
+    re.IGNORECASE)
+
+
+def asks_about_anonymity(text: str) -> bool:
+    """ "noise every night, will they know it was me who reported it?": a report with a worry
+    about being known as the one who reported (answered before the form goes on)."""
+    return bool(_ANONYMITY.search(text or ""))
+
+
 # "I don't have it", "lost the text", "never got one": no reference to give.
 _NO_REFERENCE = re.compile(
     r"\b(?:don'?t|do\s+not|dont|haven'?t|have\s+not|havent|never|didn'?t|did\s+not)\s+(?:\w+\s+)?"

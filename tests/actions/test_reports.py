@@ -664,6 +664,18 @@ def test_drop_leaves_a_report_whatever_nlu_thinks(environment, make_tracker):
             {"event": e.get("event"), "name": e.get("name")} for e in events]
 
 
+def test_a_report_that_worries_about_being_known_is_answered_before_the_form_goes_on(environment, make_tracker):
+    noise = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("noise")]
+    text = "music from next door every night, will they know it was me who reported it?"
+    slots, messages, _ = run(noise, make_tracker(user_event(text, intent="report_noise"), form="noise_form"))
+    assert messages[0]["text"].startswith("You don't have to give your name")
+    assert messages[0]["text"].endswith(f"{reports.services.settings().web_privacy_url}")
+    assert slots["report_category"] == "noise" and slots["requested_slot"] is not None  # the report goes on
+    _, messages, _ = run(noise, make_tracker(user_event("music from next door every night", intent="report_noise"),
+                                             form="noise_form"))
+    assert not any((m.get("text") or "").startswith("You don't have to") for m in messages)
+
+
 def test_bye_mid_report_says_it_is_not_sent_and_keeps_the_answers(environment, make_tracker):
     slots_before = {"requested_slot": "contact_email", "location": "Mill Lane", "bin_type": "recycling",
                     "contact_consent": True}

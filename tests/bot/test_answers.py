@@ -57,6 +57,17 @@ def test_choose_needs_exactly_one_option():
     assert answers.choose("road and pavement", options) is None
 
 
+def test_a_worry_about_being_known_as_the_reporter():
+    for text in ("noise from next door every night, will they know it was me who reported it?",
+                 "loud music again, I'd like to stay anonymous", "please keep this confidential",
+                 "I don't want to give my name, they'll find out who reported it",
+                 "dw i ddim isio iddyn nhw wybod mai fi sy'n cwyno", "ydy hyn yn gyfrinachol"):
+        assert answers.asks_about_anonymity(text), text
+    for text in ("the light outside no 4 was out again", "let me know when it is fixed",
+                 "I know it was the builders", "they told me it was fixed"):
+        assert not answers.asks_about_anonymity(text), text
+
+
 def test_farewells_and_bare_yes_or_no():
     for text in ("bye", "Bye!", "ok bye", "ta-ra", "see ya", "Hwyl fawr"):
         assert answers.is_farewell(text), text
