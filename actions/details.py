@@ -17,9 +17,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import language, places
+from actions import escalation, language, places
 from actions.problems import PLACE_ENTITIES
-from bot import messages, postcodes
+from bot import answers, messages, postcodes
 
 MENTIONED_SLOT = "mentioned_place"
 
@@ -70,6 +70,10 @@ class ActionDetailsWithoutReport(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
+        text = (tracker.latest_message or {}).get("text") or ""
+        if answers.asks_for_callback(text):
+            # "can you call me back on 07700 900123" (read as a bare detail): a person, who sees the number.
+            return escalation.escalate(dispatcher, tracker, "talk_to_human")
         kept = mentioned_place(tracker.latest_message or {})
         if kept is None:
             dispatcher.utter_message(response="utter_help_menu")

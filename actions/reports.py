@@ -198,6 +198,25 @@ def _vehicle_colour(turn: Turn, values: Dict[str, Any], requested: Optional[str]
 _REFUSAL = re.compile(r"\b(?:no|don'?t|do not|never|not)\b", re.IGNORECASE)
 
 
+# Words about being contacted: "text is fine", "email me", "just updates" answer the contact question.
+_ABOUT_CONTACT = re.compile(r"\b(?:te?xt|txt|e-?mail|phone|call|ring|contact|updates?|message|ffonio|e-bost|neges)\b",
+                            re.IGNORECASE)
+MORE_DETAIL_MAX_WORDS = 60
+
+
+def _more_detail(turn: Turn, values: Dict[str, Any]) -> bool:
+    """ "it flickers all night" to "Can we contact you?": more about the problem, not an answer.
+
+    Kept with the description rather than met with "Please answer yes or no" and lost.
+    """
+    text = turn.text.strip()
+    return (values.get("description") not in (None, answers.SKIP)
+            and 2 <= len(text.split()) <= MORE_DETAIL_MAX_WORDS and not text.endswith("?")
+            and answers.is_meaningful(text) and not answers.is_pleasantry(text) and not answers.is_confused(text)
+            and not answers.is_unknown(text) and not answers.is_mash(text) and not _ABOUT_CONTACT.search(text)
+            and answers.find_uk_phone(text) is None and answers.find_email(text) is None)
+
+
 def _contact_details_as_consent(turn: Turn, values: Dict[str, Any]) -> Dict[str, Any]:
     """A phone number or email address given as the answer to "Can we contact you?": consent
     and the details, so the resident is not asked "yes or no?" and then for the number."""
@@ -466,6 +485,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
                 turn.updates[requested] = value
             elif explanation == "utter_what_to_change":
                 dispatcher.utter_message(response=explanation)  # "no" to the read-back is not a failed answer
+            elif requested == "contact_consent" and _more_detail(turn, values):
+                turn.updates["description"] = f"{values['description']} {turn.text.strip()}"
+                dispatcher.utter_message(text=messages.text("report.detail_added", turn.language))
             elif explanation:
                 start_events += self._failed_answer(requested, explanation, tracker, dispatcher)
         if turn.rejected and requested and requested not in turn.updates:

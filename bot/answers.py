@@ -369,6 +369,21 @@ def is_neighbours_tree(text: str) -> bool:
     return bool(_NEIGHBOURS_TREE.search(text) and _OUR_SIDE.search(text) and not _PUBLIC_PLACE.search(text))
 
 
+# "can you call me back on 07700 900123", "ffoniwch fi'n ôl": a person asked for, by phone.
+_CALLBACK = re.compile(
+    r"\b(?:call|ring|phone)\s+(?:me\s+)?back\b|\bcall\s*back\b"
+    r"|\b(?:can|could|will|would)\s+(?:someone|somebody|you|u|anyone|one of your staff)\s+(?:please\s+)?"
+    r"(?:call|ring|phone)\s+me\b|\bgive\s+me\s+a\s+(?:call|ring|bell)\b"
+    r"|\b(?:ffoniwch|ffonia)\s+fi\b|\bfy\s+ffonio\b",
+    re.IGNORECASE)
+_NOT_WANTED = re.compile(r"\b(?:don'?t|do not|dont|no need|never|not)\b|\bpeidiwch\b", re.IGNORECASE)
+
+
+def asks_for_callback(text: str) -> bool:
+    """ "can you call me back on 07700 900123": someone to ring them, not "please don't call me"."""
+    return bool(_CALLBACK.search(text or "")) and not _NOT_WANTED.search(text or "")
+
+
 # "will they know it was me?", "I'd like to stay anonymous": said inside a report (actions/reports.py).
 _ANONYMITY = re.compile(
     r"\banonym\w*|\bconfidential\w*|\bwithout (?:giving|leaving) my (?:name|details)\b"

@@ -81,3 +81,14 @@ def test_a_bin_day_question_straight_after_a_postcode_uses_it(environment, make_
                            slots={"mentioned_place": kept}, history=[user_event("AN1 4GT")])
     slots, _, _ = run(waste.ValidateBinDayForm, tracker)
     assert slots == {"mentioned_place": None, "postcode": "AN1 4GT", "requested_slot": None}
+
+
+def test_a_callback_asked_for_with_no_report_under_way_reaches_a_person(environment, make_tracker):
+    from actions import services
+
+    message = user_event("can you call me back on 07700 900123", intent="inform")
+    _, messages, events = run(details.ActionDetailsWithoutReport, make_tracker(message))
+    assert messages[0]["response"] == "utter_escalate_person"
+    assert any(e.get("event") == "pause" for e in events)
+    [queued] = services.escalation_store().queue()
+    assert queued.reason == "talk_to_human" and queued.trigger_text == "can you call me back on 07700 900123"

@@ -676,6 +676,31 @@ def test_a_report_that_worries_about_being_known_is_answered_before_the_form_goe
     assert not any((m.get("text") or "").startswith("You don't have to") for m in messages)
 
 
+STREETLIGHT = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("streetlight")]
+
+
+def _at_the_contact_question(make_tracker, text):
+    tracker = make_tracker(user_event(text, intent="inform", confidence=0.6), form="streetlight_form",
+                           slots={"requested_slot": "contact_consent", "location": "4 Station Road",
+                                  "description": "street light out outside 4 station road"})
+    return run(STREETLIGHT, tracker)
+
+
+def test_more_about_the_problem_at_the_contact_question_is_added_to_the_description(environment, make_tracker):
+    slots, messages, _ = _at_the_contact_question(make_tracker, "it flickers all night")
+    assert slots["description"] == "street light out outside 4 station road it flickers all night"
+    assert messages[0]["text"] == "Thanks, I've added that to your report."
+    assert slots["requested_slot"] == "contact_consent" and slots.get("contact_consent") is None
+    assert reports.FAILED_SLOT not in slots  # not a failed answer
+
+
+@pytest.mark.parametrize("text", ["text me", "email is fine", "not sure", "what?", "is that ok?", "07700 900123"])
+def test_answers_about_contact_or_questions_are_not_added_to_the_description(environment, make_tracker, text):
+    slots, messages, _ = _at_the_contact_question(make_tracker, text)
+    assert "description" not in slots
+    assert "Thanks, I've added that to your report." not in [m.get("text") for m in messages]
+
+
 def test_bye_mid_report_says_it_is_not_sent_and_keeps_the_answers(environment, make_tracker):
     slots_before = {"requested_slot": "contact_email", "location": "Mill Lane", "bin_type": "recycling",
                     "contact_consent": True}

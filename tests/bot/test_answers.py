@@ -57,6 +57,14 @@ def test_choose_needs_exactly_one_option():
     assert answers.choose("road and pavement", options) is None
 
 
+def test_a_callback_asked_for():
+    for text in ("can you call me back on 07700 900123", "please ring me back", "could someone phone me",
+                 "give me a call", "ffoniwch fi plis"):
+        assert answers.asks_for_callback(text), text
+    for text in ("please don't call me", "no need to ring me back", "you can text me", "my phone number is 07700 900123"):
+        assert not answers.asks_for_callback(text), text
+
+
 def test_a_worry_about_being_known_as_the_reporter():
     for text in ("noise from next door every night, will they know it was me who reported it?",
                  "loud music again, I'd like to stay anonymous", "please keep this confidential",
