@@ -486,7 +486,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             elif explanation == "utter_what_to_change":
                 dispatcher.utter_message(response=explanation)  # "no" to the read-back is not a failed answer
             elif requested == "contact_consent" and _more_detail(turn, values):
-                turn.updates["description"] = f"{values['description']} {turn.text.strip()}"
+                before = str(values["description"]).rstrip()
+                stop = "" if before.endswith((".", "!", "?")) else "."
+                turn.updates["description"] = f"{before}{stop} {turn.text.strip()}"
                 dispatcher.utter_message(text=messages.text("report.detail_added", turn.language))
             elif explanation:
                 start_events += self._failed_answer(requested, explanation, tracker, dispatcher)

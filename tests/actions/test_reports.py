@@ -688,7 +688,7 @@ def _at_the_contact_question(make_tracker, text):
 
 def test_more_about_the_problem_at_the_contact_question_is_added_to_the_description(environment, make_tracker):
     slots, messages, _ = _at_the_contact_question(make_tracker, "it flickers all night")
-    assert slots["description"] == "street light out outside 4 station road it flickers all night"
+    assert slots["description"] == "street light out outside 4 station road. it flickers all night"
     assert messages[0]["text"] == "Thanks, I've added that to your report."
     assert slots["requested_slot"] == "contact_consent" and slots.get("contact_consent") is None
     assert reports.FAILED_SLOT not in slots  # not a failed answer
