@@ -454,6 +454,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if "location" not in turn.updates and requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._street_correction(turn, tracker))
+        if requested == "postcode" and "location" not in turn.updates:
+            # "Northfield" to "What's the postcode?" for a Mill Lane in two localities: it says which.
+            turn.updates.update(self._locality_for_postcode(turn, tracker))
         place_put_right = False
         if requested in FREE_TEXT_SLOTS - {"location"} and values.get("location") is not None \
                 and "location" not in turn.updates:
@@ -595,6 +598,23 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             return {"location": turn.text.strip()}
         start, end = match.span  # type: ignore[misc]
         return {"location": f"{match.house} {turn.text[start:end]}" if match.house else turn.text[start:end]}
+
+    @staticmethod
+    def _locality_for_postcode(turn: Turn, tracker: Tracker) -> Dict[str, Any]:
+        """The place settled by a locality named instead of the postcode, and the postcode
+        when the street then has only one; else nothing (the answer is read as a postcode)."""
+        place = tracker.get_slot(places.PLACE_SLOT)
+        if not places.needs_choice(place, tracker.get_slot(places.CHOICE_SLOT)) or _postcode_given(turn):
+            return {}
+        settled = places.narrow_by_locality(place, turn.text)
+        if settled is None:
+            return {}
+        found: Dict[str, Any] = {places.PLACE_SLOT: settled,
+                                 "location": places.location_text(settled) or tracker.get_slot("location")}
+        only = places.street_postcode(settled)
+        if only:
+            found["postcode"] = only
+        return found
 
     @staticmethod
     def _place_updates(turn: Turn, tracker: Tracker, values: Dict[str, Any]) -> Dict[str, Any]:

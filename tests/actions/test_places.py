@@ -313,6 +313,21 @@ def test_a_free_text_answer_naming_a_street_is_still_the_answer(environment, mak
     assert talk.slots["description"] == text and talk.slots["location"].startswith("Elm Close")
 
 
+def test_a_locality_given_for_the_postcode_says_which_street(environment, make_tracker):
+    talk = Conversation(make_tracker, form="missed_bin_form", validator=MISSED_BIN)
+    talk.say("Mill Lane")
+    assert talk.slots["requested_slot"] == "postcode"
+    talk.say("northfield")  # Mill Lane, Northfield has two postcodes: still asked, not "doesn't look like a postcode"
+    assert talk.slots["place"]["usrn"] == "38000001" and talk.slots["location"] == "Mill Lane, Northfield"
+    assert talk.slots["requested_slot"] == "postcode" and talk.messages[0]["text"] == "Thanks, I've updated that."
+    assert "failed_answers" not in talk.slots or talk.slots["failed_answers"] is None
+    easton = Conversation(make_tracker, form="missed_bin_form", validator=MISSED_BIN)
+    easton.say("Mill Lane")
+    easton.say("it's in Easton")  # one postcode there: not asked at all
+    assert easton.slots["place"]["usrn"] == "38000002" and easton.slots["postcode"] == "AN4 2LP"
+    assert easton.slots["requested_slot"] not in ("postcode", "location_choice")
+
+
 def test_a_new_house_number_corrects_the_place_at_another_question(environment, make_tracker):
     talk = Conversation(make_tracker)
     talk.say("14 Station Road")
