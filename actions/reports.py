@@ -746,6 +746,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # the way to finish or to leave it; the answers so far stay for when they come back.
             dispatcher.utter_message(text=messages.text("report.not_sent_yet", turn.language))
             return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+        if requested not in FREE_TEXT_SLOTS and answers.asks_how_long(turn.text):
+            # "how long will it take to fix?" to "Can we contact you?": answered, then asked again.
+            dispatcher.utter_message(response="utter_after_reporting")
+            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
         if turn.intent == CHOOSE_INTENT:
             # "Cymraeg", "English", the widget's toggle: the language is already changed
             # (bot/language/rasa_hook.py); say so, then ask the same question in it.

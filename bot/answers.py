@@ -369,6 +369,28 @@ def is_neighbours_tree(text: str) -> bool:
     return bool(_NEIGHBOURS_TREE.search(text) and _OUR_SIDE.search(text) and not _PUBLIC_PLACE.search(text))
 
 
+# "how long will it take to fix?", "what happens now?": a question about what follows a report.
+# Read only where a report is meant: at a form's yes/no and choice questions, and in a message
+# otherwise out of scope (bot/signposts.py). As an answer everywhere it cost real reports and
+# caught other questions ("behind on my council tax, what happens now": docs/nlu-evaluation.md).
+_SUBJECT = r"(?:it|this|that|they|things|the repair|a repair|repairs|the work|you|u|someone|somebody)"
+_DONE = r"(?:fixed|done|sorted|repaired|mended|cleared|cleaned|removed|collected|dealt with|looked at|finished)"
+_HOW_LONG = re.compile(
+    rf"\bhow long (?:will|does|do|would|should|is|might)(?: {_SUBJECT})?(?: \w+){{0,3}} (?:take|be)\b"
+    r"|\bhow long (?:till|until|before)\b"
+    r"|\bwhat (?:happens|will happen) (?:now|next|after|then)\b|\bwhat'?s the next step\b"
+    rf"|\bwhen (?:will|would)(?: {_SUBJECT})? (?:be )?{_DONE}\b"
+    r"|\bwhen (?:will|would) (?:someone|somebody|anyone|they|you|u) (?:come|be out|look|visit)\b"
+    r"|\bfaint o amser\b|\bpa mor hir\b|\bbeth sy'?n digwydd (?:nawr|rwan|nesaf|wedyn)\b",
+    re.IGNORECASE)
+HOW_LONG_MAX_WORDS = 14
+
+
+def asks_how_long(text: str) -> bool:
+    """ "how long will it take to fix?", "what happens now?", "pryd ...": in a short message."""
+    return len((text or "").split()) <= HOW_LONG_MAX_WORDS and bool(_HOW_LONG.search(text or ""))
+
+
 # "can you call me back on 07700 900123", "ffoniwch fi'n ôl": a person asked for, by phone.
 _CALLBACK = re.compile(
     r"\b(?:call|ring|phone)\s+(?:me\s+)?back\b|\bcall\s*back\b"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Optional, Pattern, Tuple
 
+from bot import answers
+
 GENERAL_RESPONSE = "utter_out_of_scope"
 
 
@@ -54,9 +56,15 @@ TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
 )
 
 
+# Not a signpost elsewhere: "how long will it take to fix?", read as out of scope, is about a report.
+AFTER_REPORTING = ("after_reporting", "utter_after_reporting")
+
+
 def signpost_for(text: Optional[str]) -> Tuple[Optional[str], str]:
     """(topic, response) for an out-of-scope message; (None, general response) if no topic fits."""
     for topic, pattern, response in TOPICS:
         if pattern.search(text or ""):
             return topic, response
+    if answers.asks_how_long(text or ""):
+        return AFTER_REPORTING
     return None, GENERAL_RESPONSE

@@ -694,6 +694,12 @@ def test_more_about_the_problem_at_the_contact_question_is_added_to_the_descript
     assert reports.FAILED_SLOT not in slots  # not a failed answer
 
 
+def test_how_long_at_the_contact_question_is_answered_and_the_question_asked_again(environment, make_tracker):
+    slots, messages, _ = _at_the_contact_question(make_tracker, "how long will it take to fix?")
+    assert [m.get("response") for m in messages] == ["utter_after_reporting"]
+    assert slots == {"contact_consent": None, "requested_slot": "contact_consent"}
+
+
 @pytest.mark.parametrize("text", ["text me", "email is fine", "not sure", "what?", "is that ok?", "07700 900123"])
 def test_answers_about_contact_or_questions_are_not_added_to_the_description(environment, make_tracker, text):
     slots, messages, _ = _at_the_contact_question(make_tracker, text)

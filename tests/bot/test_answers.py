@@ -57,6 +57,16 @@ def test_choose_needs_exactly_one_option():
     assert answers.choose("road and pavement", options) is None
 
 
+def test_a_question_about_how_long_a_report_takes():
+    for text in ("how long will it take to fix?", "how long does it usually take", "what happens now?",
+                 "when will it be fixed", "when will someone come out", "faint o amser fydd e'n cymryd?"):
+        assert answers.asks_how_long(text), text
+    for text in ("it's been like this for how long? three weeks", "yes", "it is a long crack",
+                 "the pothole has been there so long that I cannot remember when it started and how long will "
+                 "it take is anyone's guess"):
+        assert not answers.asks_how_long(text), text
+
+
 def test_a_callback_asked_for():
     for text in ("can you call me back on 07700 900123", "please ring me back", "could someone phone me",
                  "give me a call", "ffoniwch fi plis"):

@@ -28,11 +28,21 @@ def test_topic_is_read_from_the_words(text, topic):
         (t, r) for t, _, r in signposts.TOPICS)[topic])
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("how long will it take to fix?", "utter_after_reporting"),
+    ("what happens now", "utter_after_reporting"),
+    ("how long does a passport take", "utter_signpost_passport"),  # a signpost's topic first
+    ("how long is a piece of string, tell me a joke, I am bored, anything at all really", "utter_out_of_scope"),
+])
+def test_a_question_about_what_follows_a_report_gets_that_answer(text, expected):
+    assert signposts.signpost_for(text)[1] == expected
+
+
 def test_every_signpost_is_a_domain_response():
     responses = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["responses"]
     for _, _, response in signposts.TOPICS:
         assert response in responses, response
-    assert signposts.GENERAL_RESPONSE in responses
+    assert signposts.GENERAL_RESPONSE in responses and signposts.AFTER_REPORTING[1] in responses
 
 
 async def test_out_of_scope_action_answers_with_the_signpost(make_tracker, environment):
