@@ -113,7 +113,8 @@ SURFACES_TOLD = {
                            re.IGNORECASE)}
 BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "goll", "coll", "diflannu", "ddiflannu"),
                "stolen": ("stolen", "nicked", "took", "taken", "dwyn", "ddwyn", "lladrata", "ladrata"),
-               "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped",
+               "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped", "crushed",
+                           "smashed", "melted", "burnt", "burned", "bent", "wrecked",
                            "difrodi", "ddifrodi", "difrod", "torri", "dorri", "cracio", "twll", "olwyn", "caead"),
                "extra": ("extra", "another", "additional", "second", "bigger", "new",
                          "ychwanegol", "arall", "ail", "mwy", "newydd")}
@@ -329,6 +330,8 @@ def _read_registration(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str
     plate = answers.find_registration(turn.entities.get("vehicle_registration", "")) or answers.find_registration(
         turn.text
     )
+    if plate is None and answers.says_unknown(turn.text):
+        return answers.UNKNOWN, None  # "dont know the reg", "no plates on it"
     return (plate, None) if plate else (None, "utter_invalid_registration")
 
 

@@ -145,6 +145,20 @@ def is_unknown(text: str) -> bool:
     return _simple(text) in _UNKNOWN_WORDS
 
 
+# "dont know the reg", "can't see the number plate", "no plates on it": a short "I don't know" in more words.
+_UNKNOWN_SAID = re.compile(
+    r"\b(?:(?:i\s+)?(?:don'?t|dont|do not|didn'?t|can'?t|cant|cannot|couldn'?t)\s+(?:know|see|read|get|remember|tell)"
+    r"|no\s+(?:idea|clue|plates?|number\s*plates?|reg)|not\s+sure|unsure"
+    r"|(?:ddim|dim)\s+yn\s+(?:gwybod|siŵr|siwr)|dim\s+syniad)\b", re.IGNORECASE)
+UNKNOWN_SAID_MAX_WORDS = 8
+
+
+def says_unknown(text: str) -> bool:
+    """ "not sure", or a short message saying so in more words ("dont know the reg")."""
+    return is_unknown(text) or (len((text or "").split()) <= UNKNOWN_SAID_MAX_WORDS
+                                and bool(_UNKNOWN_SAID.search(text or "")))
+
+
 def is_abandon(text: str) -> bool:
     """ "drop", "forget it": the resident wants to leave the report they started."""
     return _simple(text) in _ABANDON_WORDS
@@ -454,7 +468,8 @@ def mentions_damage_or_injury(text: str) -> bool:
 
 
 _NOISE_TYPE = re.compile(
-    r"\b((?:(?:really|very|so)\s+)?(?:loud\s+|load\s+)?(?:music|bass|parties|party|dogs?\s+barking|barking\s+dogs?|"
+    r"\b((?:(?:really|very|so)\s+)?(?:loud\s+|load\s+)?(?:music|bass|parties|party|"
+    r"dogs?\s+(?:barking|barks?|yapping|yaps|howling|howls)|barking\s+dogs?|"
     r"barking|(?:car\s+|house\s+|burglar\s+)?alarms?|shouting|screaming|arguing|drilling|hammering|building\s+work|"
     r"construction|generators?|machinery|banging|fireworks|karaoke))\b", re.IGNORECASE)
 _NOISE_WHEN = re.compile(

@@ -337,6 +337,7 @@ def test_a_welsh_button_or_answer_chooses_why_a_bin_is_needed(environment, make_
     ("my bin was stolen last night, 22 Foxglove Way AN1 4GT", "stolen"),
     ("my bin was stolen, can I have a new one", "stolen"),  # "new" says only that a bin is wanted
     ("the lid on my recycling bin has snapped off", "damaged"),
+    ("i need a new recycling bin ours got crushed by the lorry", "damaged"),
     ("can I have an extra bin please", "extra"),
     ("mae fy min wedi'i ddwyn", "stolen"),
     ("can I have a new bin", None),  # asked
@@ -617,6 +618,16 @@ def test_a_resident_who_does_not_know_the_postcode_goes_on_without(environment, 
     slots, messages, _ = run(MISSED_BIN, _postcode_answer(make_tracker, text))
     assert slots["postcode"] == reports.answers.SKIP and messages == []
     assert slots["requested_slot"] == "bin_type"
+
+
+@pytest.mark.parametrize("text", ["dont know the reg", "can't see the number plate", "no plates on it"])
+def test_not_knowing_the_registration_in_more_words_goes_on_without(environment, make_tracker, text):
+    vehicle = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    tracker = make_tracker(user_event(text, intent="inform"), form="abandoned_vehicle_form",
+                           slots={"requested_slot": "vehicle_registration", "location": "22 Mill Road"})
+    slots, messages, _ = run(vehicle, tracker)
+    assert slots["vehicle_registration"] == reports.answers.UNKNOWN and messages == []
+    assert slots["requested_slot"] != "vehicle_registration"
 
 
 def test_a_street_with_one_postcode_is_not_asked_it(environment, make_tracker):

@@ -57,6 +57,14 @@ def test_choose_needs_exactly_one_option():
     assert answers.choose("road and pavement", options) is None
 
 
+def test_not_knowing_said_in_more_words():
+    for text in ("dont know the reg", "can't see the number plate", "no plates on it", "not sure of the reg tbh"):
+        assert answers.says_unknown(text), text
+    for text in ("AB12 CDE", "it's a silver ford", "I know it was there on Monday, not sure since then but it was "
+                 "definitely the same car"):
+        assert not answers.says_unknown(text), text
+
+
 def test_a_question_about_how_long_a_report_takes():
     for text in ("how long will it take to fix?", "how long does it usually take", "what happens now?",
                  "when will it be fixed", "when will someone come out", "faint o amser fydd e'n cymryd?"):
@@ -151,6 +159,7 @@ def test_find_duration(text, expected):
     ("they play really loud music every night after midnight",
      {"noise_type": "really loud music", "noise_when": "after midnight", "noise_frequency": "every night"}),
     ("dog barking all day next door", {"noise_type": "dog barking", "noise_when": "all day"}),
+    ("the neighbours dog barks all day while theyre at work", {"noise_type": "dog barks", "noise_when": "all day"}),
     ("building work starting at 6am every saturday",
      {"noise_type": "building work", "noise_when": "at 6am", "noise_frequency": "every saturday"}),
     ("noise from the flat above", {}),
