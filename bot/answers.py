@@ -269,6 +269,8 @@ _SINCE = (r"(?:last\s+)?(?:january|february|march|april|may|june|july|august|sep
 _DURATION = re.compile(
     rf"\b(?:for|over)\s+((?:about|around|over|nearly|almost|at least|more than)\s+)?({_AMOUNT}\s+{_PERIOD})\b"
     rf"|\b(since\s+{_SINCE})\b"
+    # "for months", "for weeks now", "for ages": no number.
+    r"|\b(?:for|over)\s+((?:many\s+|so\s+many\s+)?(?:days|weeks|months|years|ages))\b"
     # Welsh: "ers 3 mis", "ers wythnosau", "ers mis Mawrth".
     r"|\b(ers\s+(?:\d{1,3}\s+)?(?:diwrnod|dyddiau|wythnos|wythnosau|mis|misoedd|blwyddyn|blynedd(?:oedd)?)"
     r"(?:\s+(?:ionawr|chwefror|mawrth|ebrill|mai|mehefin|gorffennaf|awst|medi|hydref|tachwedd|rhagfyr))?)\b",
@@ -283,7 +285,7 @@ def find_duration(text: str) -> Optional[str]:
         return None
     if match.group(2):
         return f"{match.group(1) or ''}{match.group(2)}".strip()
-    return (match.group(3) or match.group(4)).strip()
+    return (match.group(3) or match.group(4) or match.group(5)).strip()
 
 
 # A vehicle's colour as residents give it: "a white van", "dark blue Ford", "car arian".

@@ -149,6 +149,8 @@ def test_parse_welsh_weekday(text, expected):
     ("ers mis Mawrth", "ers mis Mawrth"),
     ("parked for hours every day", None),
     ("silver ford focus", None),
+    ("theres a car been parked outside my house for months, flat tyres", "months"),
+    ("that van has been there for ages", "ages"),
     ("", None),
 ])
 def test_find_duration(text, expected):
