@@ -196,6 +196,22 @@ def _vehicle_colour(turn: Turn, values: Dict[str, Any], requested: Optional[str]
     return {"vehicle_colour": colour} if colour else {}
 
 
+def _vehicle_described(turn: Turn, values: Dict[str, Any]) -> Dict[str, Any]:
+    """Make and colour from a short description given where the registration was asked
+    ("it's a silver ford focus"), when it holds no plate; else nothing."""
+    text = turn.text.strip()
+    if values.get("vehicle_make") is not None or len(text.split()) > 8 \
+            or answers.find_registration(text) or answers.says_unknown(text):
+        return {}
+    colour = answers.find_vehicle_colour(text, about_the_vehicle=True)
+    if not colour:
+        return {}
+    found: Dict[str, Any] = {"vehicle_make": text}
+    if "vehicle_colour" in values and values.get("vehicle_colour") is None:
+        found["vehicle_colour"] = colour
+    return found
+
+
 _REFUSAL = re.compile(r"\b(?:no|don'?t|do not|never|not)\b", re.IGNORECASE)
 
 
@@ -439,6 +455,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         elif requested == "vehicle_make":
             # "it's a blue Ford": the colour is not asked next.
             turn.updates.update(_vehicle_colour(turn, values, requested))
+        elif requested == "vehicle_registration":
+            # "it's a silver ford focus" to the registration: kept as the make and colour (not asked
+            # later); the registration is asked again, with "or say 'not sure'".
+            turn.updates.update(_vehicle_described(turn, values))
         elif requested == "contact_consent":
             # "07700 900123" to "Can we contact you with updates?": a yes, and how.
             turn.updates.update(_contact_details_as_consent(turn, values))

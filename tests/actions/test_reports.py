@@ -630,6 +630,21 @@ def test_not_knowing_the_registration_in_more_words_goes_on_without(environment,
     assert slots["requested_slot"] != "vehicle_registration"
 
 
+def test_a_description_given_for_the_registration_is_kept_and_the_registration_asked_again(
+        environment, make_tracker):
+    vehicle = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("abandoned_vehicle")]
+    tracker = make_tracker(user_event("its a silver ford focus", intent="inform"), form="abandoned_vehicle_form",
+                           slots={"requested_slot": "vehicle_registration", "location": "22 Mill Road"})
+    slots, messages, _ = run(vehicle, tracker)
+    assert (slots["vehicle_make"], slots["vehicle_colour"]) == ("its a silver ford focus", "silver")
+    assert slots["requested_slot"] == "vehicle_registration" and slots["vehicle_registration"] is None
+    assert messages[0]["response"] == "utter_invalid_registration"  # "... or say 'not sure'"
+    plate = make_tracker(user_event("silver ford AB12 CDE", intent="inform"), form="abandoned_vehicle_form",
+                         slots={"requested_slot": "vehicle_registration", "location": "22 Mill Road"})
+    slots, _, _ = run(vehicle, plate)
+    assert slots["vehicle_registration"] == "AB12 CDE" and "vehicle_make" not in slots
+
+
 def test_a_street_with_one_postcode_is_not_asked_it(environment, make_tracker):
     # Station Road has one postcode (council/gazetteer.csv): the missed-bin form asked it anyway.
     tracker = make_tracker(user_event("14 station road", intent="inform"), form="missed_bin_form",
