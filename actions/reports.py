@@ -212,6 +212,11 @@ def _vehicle_described(turn: Turn, values: Dict[str, Any]) -> Dict[str, Any]:
     return found
 
 
+def _ask_again(requested: str) -> List[EventType]:
+    """The same question, asked again after the form answered something else."""
+    return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+
+
 _REFUSAL = re.compile(r"\b(?:no|don'?t|do not|never|not)\b", re.IGNORECASE)
 
 
@@ -768,20 +773,20 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             # "bye" at the email question: not a failed answer, and not a report sent. Said so, with
             # the way to finish or to leave it; the answers so far stay for when they come back.
             dispatcher.utter_message(text=messages.text("report.not_sent_yet", turn.language))
-            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+            return _ask_again(requested)
         if requested not in FREE_TEXT_SLOTS and answers.asks_how_long(turn.text):
             # "how long will it take to fix?" to "Can we contact you?": answered, then asked again.
             dispatcher.utter_message(response="utter_after_reporting")
-            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+            return _ask_again(requested)
         if turn.intent == CHOOSE_INTENT:
             # "Cymraeg", "English", the widget's toggle: the language is already changed
             # (bot/language/rasa_hook.py); say so, then ask the same question in it.
             dispatcher.utter_message(response="utter_language_chosen")
-            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+            return _ask_again(requested)
         if turn.intent == UNSERVED_INTENT:
             # "Cymraeg" to an English-only council: say which language, then ask again.
             dispatcher.utter_message(response="utter_language_not_served")
-            return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+            return _ask_again(requested)
         if turn.intent not in INTERRUPTIONS or turn.entities.keys() & {"postcode", "location", "vehicle_registration"}:
             return None
         if answers.is_confused(turn.text):
@@ -813,7 +818,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         else:
             dispatcher.utter_message(text=messages.text("report.after_this_one", turn.language))
         dispatcher.utter_message(response="utter_resume_form")
-        return [SlotSet(requested, None), SlotSet(REQUESTED_SLOT, requested)]
+        return _ask_again(requested)
 
     def _switch_report(
         self, turn: Turn, requested: str, dispatcher: CollectingDispatcher

@@ -403,7 +403,7 @@ HOW_LONG_MAX_WORDS = 14
 
 
 def asks_how_long(text: str) -> bool:
-    """ "how long will it take to fix?", "what happens now?", "pryd ...": in a short message."""
+    """ "how long will it take to fix?", "what happens now?", "faint o amser ...": in a short message."""
     return len((text or "").split()) <= HOW_LONG_MAX_WORDS and bool(_HOW_LONG.search(text or ""))
 
 
