@@ -295,11 +295,34 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
             or answers.is_pleasantry(turn.text) or answers.is_mash(turn.text)
             or answers.names_no_place(turn.text)):  # "the road", "outside my house"
         return None, "utter_need_more_detail"
+    if _names_only_a_bin(turn.text):
+        # "general waste" to "What's the address...?": the bin is kept (ReportFormValidator.
+        # _values_from_entities), and the address asked again rather than taken as "general waste".
+        ctx.dispatcher.utter_message(text=messages.text("report.bin_noted", turn.language))
+        return None, None
     entity = turn.entities.get("location")
     if entity and not LANDMARK_WORDS.search(turn.text):
         return entity, None
     # "outside the Co-op on Mill Lane": the whole answer, so the landmark is kept.
     return turn.text.strip(), None
+
+
+# Words that may come with a bin's own words in an answer that names only the bin: "the black one".
+_BIN_FILLER = frozenset("the a my our it it's its was is one bin bins wheelie waste collection bag bags sack "
+                        "y fy ein bin biniau".split())
+
+
+def _names_only_a_bin(text: str) -> bool:
+    """Whether an answer names a bin and nothing else ("general waste", "the blue one"): no place.
+    "Green Lane" names a place: "lane" is neither a bin's word nor filler."""
+    if re.search(r"\d", text):
+        return False
+    schedule = services.bin_schedule()
+    if schedule.match_bin_type(text) is None:
+        return False
+    bin_words = {word for bin_type in schedule.bin_types for word in bin_type.words}
+    words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.lower())
+    return bool(words) and all(word in bin_words or word in _BIN_FILLER for word in words)
 
 
 def _read_location_choice(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:

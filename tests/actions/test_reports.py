@@ -269,6 +269,27 @@ def test_a_location_answer_that_names_no_place_is_asked_again(environment, make_
     assert messages[0]["response"] == "utter_need_more_detail"
 
 
+@pytest.mark.parametrize("answer", ["general waste", "the blue one", "recycling bin"])
+def test_a_bin_given_to_the_address_question_is_kept_and_the_address_asked_again(environment, make_tracker, answer):
+    """ "general waste" to "What's the address where the bin wasn't collected?" had become the
+    address (seen hand-trying): the bin is kept and the address asked again."""
+    entity = [{"entity": "bin_type", "value": answer, "start": 0, "end": len(answer)}]
+    tracker = make_tracker(user_event(answer, intent="inform", entities=entity), form="missed_bin_form",
+                           slots={"requested_slot": "location"})
+    slots, messages, _ = run(MISSED_BIN, tracker)
+    assert slots.get("location") is None and slots["requested_slot"] == "location"
+    assert slots["bin_type"] in {"general_waste", "recycling"}
+    assert messages[0]["text"] == "Thanks, I've noted which bin."
+
+
+@pytest.mark.parametrize("answer", ["Green Lane", "12 the black bin", "outside the blue door on Mill Lane"])
+def test_a_place_with_a_bin_word_in_it_is_a_place(environment, make_tracker, answer):
+    tracker = make_tracker(user_event(answer, intent="inform"), form="missed_bin_form",
+                           slots={"requested_slot": "location"})
+    slots, _, _ = run(MISSED_BIN, tracker)
+    assert slots.get("location")
+
+
 def test_no_contact_means_no_phone_or_email_questions(environment, make_tracker):
     filled = {"location": "Mill Lane", "defect_surface": "road", "defect_size": "big", "defect_danger": False,
               "description": "hole", "requested_slot": "contact_consent"}
