@@ -29,7 +29,7 @@ from actions import claims, complaints, duplicates, escalation, services, trust
 from actions import choices, details, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
-from bot.bins import WEEKDAYS
+from bot.bins import WEEKDAYS, BinType
 from bot.cases.model import NewCase
 from bot.language.conversation import CHOOSE_INTENT, UNSERVED_INTENT
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
@@ -295,9 +295,12 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
             or answers.is_pleasantry(turn.text) or answers.is_mash(turn.text)
             or answers.names_no_place(turn.text)):  # "the road", "outside my house"
         return None, "utter_need_more_detail"
-    if _names_only_a_bin(turn.text):
-        # "general waste" to "What's the address...?": the bin is kept (ReportFormValidator.
-        # _values_from_entities), and the address asked again rather than taken as "general waste".
+    bin_type = _only_a_bin(turn.text)
+    if bin_type:
+        # "general waste" to "What's the address...?": the bin is kept where the report asks for
+        # one, and the address asked again rather than taken as "general waste".
+        if "bin_type" in ctx.category.required_slots and not ctx.tracker.get_slot("bin_type"):
+            turn.updates["bin_type"] = bin_type.key
         ctx.dispatcher.utter_message(text=messages.text("report.bin_noted", turn.language))
         return None, None
     entity = turn.entities.get("location")
@@ -312,17 +315,18 @@ _BIN_FILLER = frozenset("the a my our it it's its was is one bin bins wheelie wa
                         "y fy ein bin biniau".split())
 
 
-def _names_only_a_bin(text: str) -> bool:
-    """Whether an answer names a bin and nothing else ("general waste", "the blue one"): no place.
+def _only_a_bin(text: str) -> Optional[BinType]:
+    """The bin an answer names when it names nothing else ("general waste", "the blue one"): no place.
     "Green Lane" names a place: "lane" is neither a bin's word nor filler."""
     if re.search(r"\d", text):
-        return False
+        return None
     schedule = services.bin_schedule()
-    if schedule.match_bin_type(text) is None:
-        return False
-    bin_words = {word for bin_type in schedule.bin_types for word in bin_type.words}
+    bin_type = schedule.match_bin_type(text)
+    if bin_type is None:
+        return None
+    bin_words = {word for known in schedule.bin_types for word in known.words}
     words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.lower())
-    return bool(words) and all(word in bin_words or word in _BIN_FILLER for word in words)
+    return bin_type if words and all(word in bin_words or word in _BIN_FILLER for word in words) else None
 
 
 def _read_location_choice(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
