@@ -387,6 +387,8 @@ def _read_phone(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
     if answers.is_skip(turn.text):
         return answers.SKIP, None
     phone = answers.find_uk_phone(turn.text)
+    if phone is None and answers.declines(turn.text):
+        return answers.SKIP, None  # "no thats all"
     return (phone, None) if phone else (None, "utter_invalid_phone")
 
 
@@ -394,6 +396,8 @@ def _read_email(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
     if answers.is_skip(turn.text):
         return answers.SKIP, None
     email = answers.find_email(turn.text)
+    if email is None and answers.declines(turn.text):
+        return answers.SKIP, None  # "no thats all", "nah dont use email"
     return (email, None) if email else (None, "utter_invalid_email")
 
 

@@ -141,6 +141,13 @@ def is_skip(text: str) -> bool:
     return _simple(text) in _SKIP_WORDS
 
 
+def declines(text: str) -> bool:
+    """Whether an answer to "What's your phone number / email?" says no: a skip word, or a short
+    no ("no thats all", "nah im good", "no I don't have one"). Read only when no number or
+    address was found in it: "no it's 07700 900123" is a number."""
+    return is_skip(text) or (yes_or_no(text) is False and len(_simple(text).split()) <= 6)
+
+
 def is_unknown(text: str) -> bool:
     return _simple(text) in _UNKNOWN_WORDS
 

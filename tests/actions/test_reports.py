@@ -201,6 +201,19 @@ def test_contact_details_given_to_the_consent_question_answer_it(environment, ma
         assert slots["requested_slot"] == "contact_email"  # the number is not asked for again
 
 
+@pytest.mark.parametrize("question", ["contact_phone", "contact_email"])
+@pytest.mark.parametrize("answer", ["no thats all", "nah im good"])
+def test_a_short_no_to_the_phone_or_email_question_skips_it(environment, make_tracker, question, answer):
+    # "no thats all" to "What's your email address?" had got "That doesn't look like an email
+    # address" (seen hand-trying); a plain "no" already skipped it.
+    tracker = make_tracker(user_event(answer, intent="deny"), form="pothole_form",
+                           slots={**_confirmed_pothole_slots(), "contact_consent": True, "contact_phone": None,
+                                  "contact_email": None, "report_confirmed": None, "requested_slot": question})
+    slots, said, _ = run(POTHOLE, tracker)
+    assert slots[question] == answers.SKIP
+    assert not {"utter_invalid_phone", "utter_invalid_email"} & {m.get("response") for m in said}
+
+
 def test_a_noise_report_that_says_what_when_and_how_often_is_not_asked_again(environment, make_tracker):
     noise = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("noise")]
     text = "my neighbours at 9 Foxglove Way AN1 4GT play really loud music every night after midnight"

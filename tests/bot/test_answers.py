@@ -44,6 +44,12 @@ def test_skip_and_unknown():
     assert not answers.is_skip("jo@example.com")
 
 
+def test_a_short_no_declines_and_a_long_or_unclear_answer_does_not():
+    assert answers.declines("no thats all") and answers.declines("nah im good") and answers.declines("no")
+    assert not answers.declines("yes") and not answers.declines("my email is jo at example dot com")
+    assert not answers.declines("no the one I gave you before is wrong and I need to check it with my son first")
+
+
 def test_a_greeting_or_thanks_alone_is_a_pleasantry_and_nothing_more_is():
     assert answers.is_pleasantry("Hello!") and answers.is_pleasantry("helo") and answers.is_pleasantry("Bore da")
     assert answers.is_pleasantry("thank you") and answers.is_pleasantry("Diolch yn fawr")
