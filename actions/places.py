@@ -56,6 +56,18 @@ def says_where(place: str) -> bool:
     return bool(words) and words[0].lower() in PLACING_WORDS
 
 
+def opens_with_a_street(place: str) -> bool:
+    """Whether a place's first phrase (up to a placing word) is a street: "the High Street",
+    "Mill Lane by the school"; not "the Co-op" or "the bus stop on Station Road"."""
+    first: List[str] = []
+    for word in place.split():
+        if first and word.lower() in PLACING_WORDS:
+            break
+        first.append(word)
+    tokens = name_tokens(" ".join(first))
+    return bool(tokens) and tokens[-1] in TYPE_TOKENS
+
+
 # Tokens that name no particular street on their own: "the", and street-type words.
 _GENERIC = frozenset({"the", "old", "new", "upper", "lower", "north", "south", "east", "west"} | TYPE_TOKENS)
 

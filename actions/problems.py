@@ -19,6 +19,7 @@ from rasa_sdk import Tracker
 
 from actions import places
 from bot import postcodes
+from bot.nlu.courtesy import without_courtesy
 from bot.categories import BY_INTENT
 
 FURTHER_PROBLEM = "further_problem"
@@ -118,7 +119,9 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
         part = text[span[0]:span[1]].strip()
         inside = [e for e in entities if e.get("entity") != FURTHER_PROBLEM and _inside(e, span)]
         own = {e.get("entity"): e.get("value") for e in inside if e.get("entity") in PLACE_ENTITIES}
-        preposition = next((_word_before(text, e) for e in inside if e.get("entity") == "location"), None)
+        # The place's own entity: of several, the last (as ``own`` keeps), so the word before it is its own.
+        located = [e for e in inside if e.get("entity") == "location"]
+        preposition = _word_before(text, located[-1]) if located else None
         postcode = postcodes.find_postcode(str(own.get("postcode") or "")) or postcodes.find_postcode(part)
         # Other details in its part ("green bin", a registration) are its own too.
         details = [{"entity": e.get("entity"), "value": e.get("value")} for e in inside
@@ -131,7 +134,8 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
                 location = _on_the_first_street(
                     part, str(first_location or places.street_in_message(first_text) or ""))
                 postcode = postcodes.find_postcode(str(first_postcode or "")) if location else None
-            problem = {"intent": str(entity.get("value")), "text": part,
+            # Its details read without the "Also" that led into it or the sign-off after it.
+            problem = {"intent": str(entity.get("value")), "text": without_courtesy(_LEADING.sub("", part)) or part,
                        "location": location, "postcode": postcode, "entities": details}
             # ("on" and "at" are what the offer would say anyway.)
             if preposition not in (None, "on", "at") and location == own.get("location"):
@@ -176,4 +180,9 @@ def place_phrase(problem: Dict[str, Any], language: str = "en") -> str:
         return f" {place}"
     if isinstance(problem.get("preposition"), str) and places.says_where(problem["preposition"]):
         return f" {problem['preposition']} {place}"
-    return f" at {place}" if place[:1].isdigit() or postcodes.find_postcode(place) else f" on {place}"
+    if place[:1].isdigit() or postcodes.find_postcode(place):
+        return f" at {place}"
+    # "at the Co-op", "at the bus stop on Station Road"; "on the High Street", "on Mill Lane".
+    if place.lower().startswith("the ") and not places.opens_with_a_street(place):
+        return f" at {place}"
+    return f" on {place}"

@@ -67,17 +67,40 @@ def test_a_further_problem_keeps_the_word_that_placed_it():
     assert problems.place_phrase(problem) == " by the bus stop on Station Road"
     # "next to" is two words; a place with no such word before it reads as before.
     assert problems.place_phrase({"location": "the school", "preposition": "next to"}) == " next to the school"
-    assert problems.place_phrase({"location": "the school"}) == " on the school"
+    assert problems.place_phrase({"location": "the school"}) == " at the school"
     # A hand-made slot value with an unknown word is not read back.
     assert problems.place_phrase({"location": "Station Road", "preposition": "<b>"}) == " on Station Road"
     # In Welsh the place stays in brackets.
     assert problems.place_phrase({"location": "the bus stop", "preposition": "by"}, "cy") == " (the bus stop)"
 
 
+def test_a_further_problem_keeps_the_word_before_its_own_place_of_several():
+    # NLU marked "recycling" (in "next to the recycling bins") and "the Co-op" as places; the
+    # part's place is the last, and the word before the first was taken: "fly-tipping on the Co-op".
+    text = ("The lamp post by the bus stop on Station Road is flashing. Also there's a load of black bags "
+            "dumped next to the recycling bins behind the Co-op. Many thanks, Sue")
+    s, e = _span(text, "Also there's a load of black bags dumped next to the recycling bins behind the Co-op.")
+    rs, re_ = _span(text, "recycling")
+    cs, ce = _span(text, "the Co-op")
+    message = user_event(text, intent="report_streetlight", entities=[
+        {"entity": "further_problem", "value": "report_flytipping", "start": s, "end": e},
+        {"entity": "location", "value": "recycling", "start": rs, "end": re_},
+        {"entity": "location", "value": "the Co-op", "start": cs, "end": ce},
+    ])["parse_data"]
+    (problem,) = problems.split(message)[1]
+    assert problems.place_phrase(problem) == " behind the Co-op"
+    # Its details, as staff read them: without "Also" and the sign-off.
+    assert problem["text"] == "there's a load of black bags dumped next to the recycling bins behind the Co-op."
+
+
 def test_place_phrases_read_naturally():
     assert problems.place_phrase({"location": "Station Road"}) == " on Station Road"
     assert problems.place_phrase({"location": "12 Mill Lane"}) == " at 12 Mill Lane"
     assert problems.place_phrase({"location": "outside the Co-op"}) == " outside the Co-op"
+    assert problems.place_phrase({"location": "the Co-op"}) == " at the Co-op"
+    assert problems.place_phrase({"location": "the bus stop on Station Road"}) == " at the bus stop on Station Road"
+    assert problems.place_phrase({"location": "the High Street"}) == " on the High Street"
+    assert problems.place_phrase({"location": "the Avenue by the park"}) == " on the Avenue by the park"
     assert problems.place_phrase({"postcode": "AN1 4GT"}) == " at AN1 4GT"
     assert problems.place_phrase({"location": None}) == ""
     # Welsh: no English preposition inside a Welsh sentence.
