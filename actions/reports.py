@@ -901,6 +901,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if duration:
                 found["vehicle_duration"] = duration
         found.update(_vehicle_colour(turn, values, None))
+        if "collection_day" in values and values.get("collection_day") is None:
+            # "... it was the blue bin, collected on Wednesdays": not asked which day.
+            day = answers.usual_collection_day(turn.text)
+            if day:
+                found["collection_day"] = day
         if "defect_surface" in values and values.get("defect_surface") is None:
             # "a massive hole in the road on Station Road": not asked "road or pavement?".
             told = [surface for surface, words in SURFACES_TOLD.items() if words.search(turn.text)]

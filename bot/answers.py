@@ -287,12 +287,37 @@ _DURATION = re.compile(
 def find_duration(text: str) -> Optional[str]:
     """How long something has been there, as a report says it: "3 months", "about 2 weeks",
     "since March", "ers 3 mis"; None if the text does not say."""
-    match = _DURATION.search(text or "")
+    # A duration with a number or a date wins over a vague one: "I've meant to report this for
+    # ages: it's been parked here for about 3 months" was read back as "There for: ages".
+    vague: Optional[str] = None
+    for match in _DURATION.finditer(text or ""):
+        if match.group(2):
+            return f"{match.group(1) or ''}{match.group(2)}".strip()
+        if match.group(3) or match.group(5):
+            return (match.group(3) or match.group(5)).strip()
+        vague = vague or match.group(4).strip()
+    return vague
+
+
+_DAY_WORD = r"(mon|tues?|wed(?:nes)?|weds|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?s?"
+# The day a bin is usually collected, as a report says it in passing: "collected on Wednesdays",
+# "every Tuesday", "bin day is Monday", "usually a Friday". Not a day it was missed on
+# ("wasn't collected on Tuesday"): that is asked, as the question asks what usually happens.
+_USUAL_DAY = re.compile(
+    r"\b(mon|tues|wednes|thurs|fri|satur|sun)days\b"  # plural: "on Wednesdays"
+    rf"|\bevery\s+{_DAY_WORD}\b"
+    rf"|\b(?:usually|normally|always|supposed\s+to\s+be|due)\s+(?:\w+\s+){{0,2}}?(?:on\s+)?(?:a\s+)?{_DAY_WORD}\b"
+    rf"|\bbin\s+day\s+(?:is|was)\s+(?:on\s+)?(?:a\s+)?{_DAY_WORD}\b"
+    rf"|\b{_DAY_WORD}\s+is\s+(?:my|our|the)\s+(?:bin|collection)\s+day\b",
+    re.IGNORECASE)
+
+
+def usual_collection_day(text: str) -> Optional[str]:
+    """The weekday a message says a bin is usually collected on, or None."""
+    match = _USUAL_DAY.search(text or "")
     if not match:
         return None
-    if match.group(2):
-        return f"{match.group(1) or ''}{match.group(2)}".strip()
-    return (match.group(3) or match.group(4) or match.group(5)).strip()
+    return parse_weekday(next(group for group in match.groups() if group))
 
 
 # A vehicle's colour as residents give it: "a white van", "dark blue Ford", "car arian".

@@ -131,6 +131,17 @@ def test_how_long_a_vehicle_has_been_left_is_taken_from_the_first_message(enviro
     assert "vehicle_duration" not in slots  # asked later
 
 
+def test_the_usual_collection_day_given_in_the_first_message_is_not_asked(environment, make_tracker):
+    # "... collected on wednesdays" had still got "Which day is it usually collected?" (seen by SMS).
+    text = "my recycling wasnt collected today. 22 Oak Road AN3 1AB. it was the blue bin. collected on wednesdays"
+    slots, _, _ = run(MISSED_BIN, make_tracker(user_event(text, intent="report_missed_bin"), form="missed_bin_form"))
+    assert slots["collection_day"] == "Wednesday"
+    assert slots["requested_slot"] != "collection_day"
+    missed = "my bin wasnt collected on tuesday, 22 Oak Road AN3 1AB, black bin"
+    slots, _, _ = run(MISSED_BIN, make_tracker(user_event(missed, intent="report_missed_bin"), form="missed_bin_form"))
+    assert "collection_day" not in slots  # the day it was missed on: asked
+
+
 def test_a_vehicle_colour_the_resident_already_gave_is_not_asked(environment, make_tracker):
     text = "a white van has been parked outside 5 Elm Close for 3 months, no tax"
     slots, _, _ = run(ABANDONED, make_tracker(user_event(text, intent="report_abandoned_vehicle"),

@@ -44,6 +44,22 @@ def test_skip_and_unknown():
     assert not answers.is_skip("jo@example.com")
 
 
+@pytest.mark.parametrize("text, day", [
+    ("it was the blue bin. collected on wednesdays", "Wednesday"), ("every thursday", "Thursday"),
+    ("our bin day is monday", "Monday"), ("normally they come on weds", "Wednesday"),
+    ("my bin wasnt collected on tuesday", None), ("bin not emptied today", None),
+])
+def test_the_usual_collection_day_is_read_only_where_a_message_says_it_is_usual(text, day):
+    assert answers.usual_collection_day(text) == day
+
+
+def test_a_duration_with_a_number_wins_over_a_vague_one():
+    # "There for: ages" was read back for a car "parked here for about 3 months".
+    text = "I've been meaning to report this for ages: a car has been parked outside 7 Elm Close for about 3 months"
+    assert answers.find_duration(text) == "about 3 months"
+    assert answers.find_duration("it's been there for ages") == "ages"
+
+
 def test_a_short_no_declines_and_a_long_or_unclear_answer_does_not():
     assert answers.declines("no thats all") and answers.declines("nah im good") and answers.declines("no")
     assert not answers.declines("yes") and not answers.declines("my email is jo at example dot com")
