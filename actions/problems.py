@@ -19,8 +19,8 @@ from rasa_sdk import Tracker
 
 from actions import places
 from bot import postcodes
-from bot.nlu.courtesy import without_courtesy
 from bot.categories import BY_INTENT
+from bot.nlu.courtesy import without_courtesy
 
 FURTHER_PROBLEM = "further_problem"
 PENDING_SLOT = "pending_problems"

@@ -312,7 +312,7 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
 
 # Words that may come with a bin's own words in an answer that names only the bin: "the black one".
 _BIN_FILLER = frozenset("the a my our it it's its was is one bin bins wheelie waste collection bag bags sack "
-                        "y fy ein bin biniau".split())
+                        "y fy ein biniau".split())
 
 
 def _only_a_bin(text: str) -> Optional[BinType]:
