@@ -359,6 +359,10 @@ def corrected_street(text: str, place: Any) -> Optional[str]:
     return f"{match.house} {phrase}" if match.house else phrase
 
 
+# A house number right before a place: "12 " in "12 Elm Close", "no. 12, " in "no. 12, Elm Close".
+_NUMBER_BEFORE = re.compile(r"(?:^|[\s,(])((?:(?:no\.?|number|rhif)\s*)?\d{1,3}[a-z]?)\s*,?\s*$", re.IGNORECASE)
+
+
 def whole_place(text: str, value: str) -> str:
     """The NLU's place ``value`` widened to the start of the street it begins inside.
 
@@ -368,9 +372,16 @@ def whole_place(text: str, value: str) -> str:
     Lane lost. Where the gazetteer finds a street in the message that starts
     before the place and runs into it, the place starts where the street does.
     """
-    places = gazetteer()
     begin = text.find(value) if value else -1
-    if places is None or begin <= 0:
+    if begin <= 0:
+        return value
+    number = None if value[:1].isdigit() else _NUMBER_BEFORE.search(text[:begin])
+    if number:
+        # "12 Elm Close" came back from the entity extractor as "Elm Close" (and "14 Mill
+        # Lane" whole): the house number is part of the address.
+        return text[number.start(1):begin + len(value)]
+    places = gazetteer()
+    if places is None:
         return value
     match = places.recognise(text)
     if not match.found or match.span is None:

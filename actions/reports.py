@@ -111,7 +111,7 @@ SURFACES_TOLD = {
                        re.IGNORECASE),
     "pavement": re.compile(r"\b(?:pavement|footpath|footway|sidewalk|paving\s+slabs?)\b|\b(?:ar|yn)\s+y\s+palmant\b",
                            re.IGNORECASE)}
-BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "goll", "coll", "diflannu", "ddiflannu"),
+BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "blew", "blown", "goll", "coll", "diflannu", "ddiflannu"),
                "stolen": ("stolen", "nicked", "took", "taken", "dwyn", "ddwyn", "lladrata", "ladrata"),
                "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped", "crushed",
                            "smashed", "melted", "burnt", "burned", "bent", "wrecked",
@@ -305,7 +305,7 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
         return None, None
     entity = turn.entities.get("location")
     if entity and not LANDMARK_WORDS.search(turn.text):
-        return entity, None
+        return places.whole_place(turn.text, entity), None
     # "outside the Co-op on Mill Lane": the whole answer, so the landmark is kept.
     return turn.text.strip(), None
 

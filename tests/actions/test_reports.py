@@ -390,6 +390,7 @@ def test_a_welsh_button_or_answer_chooses_why_a_bin_is_needed(environment, make_
     ("my bin was stolen, can I have a new one", "stolen"),  # "new" says only that a bin is wanted
     ("the lid on my recycling bin has snapped off", "damaged"),
     ("i need a new recycling bin ours got crushed by the lorry", "damaged"),
+    ("need a new recycling bin, ours blew away in the storm", "lost"),  # seen hand-trying: was asked
     ("can I have an extra bin please", "extra"),
     ("mae fy min wedi'i ddwyn", "stolen"),
     ("can I have a new bin", None),  # asked
