@@ -174,6 +174,26 @@ def offer_next_problem(tracker: Tracker) -> List[EventType]:
     return [SlotSet(OFFER_SLOT, {"kind": NEXT_PROBLEM}), SlotSet(SLOT, None), FollowupAction(FORM)]
 
 
+class ActionOfferMentionedProblems(Action):
+    """After a question is answered (a FAQ, or where to go instead), offers a problem the same
+    message reported: "how do I pay my council tax? also my bin wasn't collected" had the bin
+    dropped. NLU marks such problems as further_problem entities (bot/nlu/intent_classifier.py)."""
+
+    def name(self) -> Text:
+        return "action_offer_mentioned_problems"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        if tracker.active_loop_name:
+            return []  # a form reads its own interruptions
+        _, further = problems.split(tracker.latest_message or {})
+        if not further:
+            return []
+        return [SlotSet(problems.PENDING_SLOT, problems.pending(tracker) + further),
+                SlotSet(OFFER_SLOT, {"kind": NEXT_PROBLEM}), SlotSet(SLOT, None), FollowupAction(FORM)]
+
+
 class ValidateChoiceForm(Action):
     """Sets up the question when the form starts, and reads the answer."""
 

@@ -52,6 +52,9 @@ ENCODER_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CLASSIFIER_FILE = "classifier.joblib"
 RANKING_LENGTH = 10
+# Messages read as one of these may also report a problem in another part: the problem is
+# kept as a further_problem, offered once the question is answered (actions/choices.py).
+QUESTIONS_BESIDE_PROBLEMS = frozenset({"faq", "out_of_scope"})
 # Probability rows kept for texts seen lately (about 0.5 KB each).
 REMEMBERED_TEXTS = 4096
 
@@ -287,6 +290,11 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             if len(spans) > 1 and is_problem_intent(ranking[0]["name"]):
                 told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
                 ranking, further = self._in_order_told(ranking, told)
+            elif len(spans) > 1 and ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS:
+                # "how do I pay my council tax? also my bin wasn't collected": the question is
+                # answered and the bin offered next, not dropped.
+                told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
+                further = self._as_further(told)
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if self.answers is not None and ranking[0]["name"] == self.config["retrieval_intent"]:
@@ -333,7 +341,12 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             # the best reading's rival is not a problem told later, the doubt is left as it was.)
             top = {"name": first[0], "confidence": max(first[1], ranking[0]["confidence"])}
             ranking = [top, *(r for r in ranking if r["name"] != first[0])]
-        further = [
+        return ranking, EncoderIntentClassifier._as_further(later)
+
+    @staticmethod
+    def _as_further(told: List[Tuple[str, float, int, int]]) -> List[Dict[str, Any]]:
+        """``further_problem`` entities for problems told in parts of the message."""
+        return [
             {
                 "entity": FURTHER_PROBLEM_ENTITY,
                 "value": name,
@@ -342,9 +355,8 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
                 "confidence_entity": confidence,
                 "extractor": "SeveralProblems",
             }
-            for name, confidence, begin, end in later
+            for name, confidence, begin, end in told
         ]
-        return ranking, further
 
     # -- persistence ------------------------------------------------------
 

@@ -174,6 +174,26 @@ def test_two_problem_message_starts_the_first_with_only_its_own_place(environmen
     assert slots["requested_slot"] == "postcode"
 
 
+def test_a_problem_told_beside_a_question_is_offered_after_the_answer(environment, make_tracker):
+    # "how do I pay my council tax? also my bin wasn't collected": the FAQ was answered and the
+    # bin dropped (seen hand-trying).
+    text = "how do i pay my council tax? also my bin wasnt collected this week on Mill Lane"
+    start = text.index("also")
+    street = text.index("Mill Lane")
+    event = user_event(text, intent="faq", faq="faq/council_tax", entities=[
+        {"entity": "further_problem", "value": "report_missed_bin", "start": start, "end": len(text)},
+        {"entity": "location", "value": "Mill Lane", "start": street, "end": street + len("Mill Lane")}])
+    slots, said, events = run(choices.ActionOfferMentionedProblems(), make_tracker(event))
+    assert said == []  # the answer was the rule's utter_faq; this only offers
+    assert followup(events) == "choice_form" and slots["choice_offer"] == {"kind": choices.NEXT_PROBLEM}
+    (problem,) = slots["pending_problems"]
+    assert problem["intent"] == "report_missed_bin" and problem["location"] == "Mill Lane"
+    # A question alone offers nothing; nor does one inside a form (the form reads it).
+    assert run(choices.ActionOfferMentionedProblems(),
+               make_tracker(user_event("how do i pay my council tax", intent="faq")))[2] == []
+    assert run(choices.ActionOfferMentionedProblems(), make_tracker(event, form="pothole_form"))[2] == []
+
+
 PENDING = [{"intent": "report_streetlight", "text": "the street light on Station Road is flickering",
             "location": "Station Road", "postcode": None}]
 

@@ -142,6 +142,16 @@ def test_two_problem_message_on_the_web_each_with_its_own_place(stack: Stack):
     _check_two_cases(_cases(stack), [first, second], "rest")
 
 
+def test_a_question_and_a_problem_in_one_message_answers_then_offers_the_problem(stack: Stack):
+    # The bin had been dropped after the council tax answer (seen hand-trying).
+    me = _sender()
+    said = _text(stack.say(me, "how do i pay my council tax? also my bin wasnt collected this week on Mill Lane"))
+    assert "council-tax" in said  # the FAQ's answer
+    assert "You also mentioned a missed bin collection on Mill Lane" in said
+    stack.say_text(me, "yes")
+    assert _active_form(stack, me) == "missed_bin_form"
+
+
 def test_unsure_then_answered_by_button_continues_with_the_first_message(stack: Stack):
     me = _sender()
     text, options = _vague_message(stack)

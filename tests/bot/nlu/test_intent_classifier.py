@@ -60,6 +60,16 @@ def test_a_second_problem_in_the_message_is_found_with_its_span(agent):
     assert text[further[0]["start"]:further[0]["end"]].startswith("Also the street light")
 
 
+@pytest.mark.parametrize("text, intent, problem", [
+    ("how do i pay my council tax? also my bin wasnt collected this week", "faq", "report_missed_bin"),
+    ("I need to renew my passport. Also there's a pothole on Mill Lane", "out_of_scope", "report_pothole"),
+])
+def test_a_problem_told_beside_a_question_is_kept_for_after_the_answer(agent, text, intent, problem):
+    parsed = _parse(agent, text)
+    assert parsed["intent"]["name"] == intent
+    assert [e["value"] for e in parsed["entities"] if e["entity"] == "further_problem"] == [problem]
+
+
 @pytest.mark.parametrize("text", [
     "Black bags dumped by the garages on Holt Road, third time this month. Please remove them",
     "Pothole on Elm Road is getting deeper and deeper. It has been there for weeks and nobody has filled it",
