@@ -11,6 +11,14 @@ def _span(text: str, part: str) -> tuple[int, int]:
     return start, start + len(part)
 
 
+def _parsed(text: str, intent: str, *entities: tuple[str, str, str]) -> dict:
+    """Parse data with (entity, value, the words it spans) entities, as the NLU gives them."""
+    return user_event(text, intent=intent, entities=[
+        {"entity": name, "value": value, "start": _span(text, words)[0], "end": _span(text, words)[1]}
+        for name, value, words in entities
+    ])["parse_data"]
+
+
 def two_problem_message(text: str = TEXT) -> dict:
     """Parse data as the NLU's SeveralProblems component marks a second problem."""
     further = "the street light on Station Road AN1 4GT is flickering"
@@ -79,14 +87,10 @@ def test_a_further_problem_keeps_the_word_before_its_own_place_of_several():
     # part's place is the last, and the word before the first was taken: "fly-tipping on the Co-op".
     text = ("The lamp post by the bus stop on Station Road is flashing. Also there's a load of black bags "
             "dumped next to the recycling bins behind the Co-op. Many thanks, Sue")
-    s, e = _span(text, "Also there's a load of black bags dumped next to the recycling bins behind the Co-op.")
-    rs, re_ = _span(text, "recycling")
-    cs, ce = _span(text, "the Co-op")
-    message = user_event(text, intent="report_streetlight", entities=[
-        {"entity": "further_problem", "value": "report_flytipping", "start": s, "end": e},
-        {"entity": "location", "value": "recycling", "start": rs, "end": re_},
-        {"entity": "location", "value": "the Co-op", "start": cs, "end": ce},
-    ])["parse_data"]
+    message = _parsed(text, "report_streetlight",
+                      ("further_problem", "report_flytipping",
+                       "Also there's a load of black bags dumped next to the recycling bins behind the Co-op."),
+                      ("location", "recycling", "recycling"), ("location", "the Co-op", "the Co-op"))
     (problem,) = problems.split(message)[1]
     assert problems.place_phrase(problem) == " behind the Co-op"
     # Its details, as staff read them: without "Also" and the sign-off.
@@ -110,16 +114,10 @@ def test_place_phrases_read_naturally():
 
 def test_the_further_problem_may_come_first_in_the_text():
     text = "My green bin wasn't emptied on Mill Lane this week and also the street light outside 5 Station Road flickers"
-    s, e = _span(text, "My green bin wasn't emptied on Mill Lane this week")
-    ms, me = _span(text, "Mill Lane")
-    ss, se = _span(text, "5 Station Road")
-    bs, be = _span(text, "green bin")
-    message = user_event(text, intent="report_streetlight", entities=[
-        {"entity": "further_problem", "value": "report_missed_bin", "start": s, "end": e},
-        {"entity": "bin_type", "value": "green bin", "start": bs, "end": be},
-        {"entity": "location", "value": "Mill Lane", "start": ms, "end": me},
-        {"entity": "location", "value": "5 Station Road", "start": ss, "end": se},
-    ])["parse_data"]
+    message = _parsed(text, "report_streetlight",
+                      ("further_problem", "report_missed_bin", "My green bin wasn't emptied on Mill Lane this week"),
+                      ("bin_type", "green bin", "green bin"), ("location", "Mill Lane", "Mill Lane"),
+                      ("location", "5 Station Road", "5 Station Road"))
     first, further = problems.split(message)
     assert first["text"] == "the street light outside 5 Station Road flickers"
     assert [e["value"] for e in first["entities"]] == ["5 Station Road"]
