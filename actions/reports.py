@@ -29,7 +29,7 @@ from actions import claims, complaints, duplicates, escalation, services, trust
 from actions import choices, details, language, photos, places, problems
 from actions.resident import THIS_NUMBER, contact_phone, known_phone
 from bot import answers, messages, postcodes, signposts
-from bot.bins import WEEKDAYS, BinType
+from bot.bins import WEEKDAYS
 from bot.cases.model import NewCase
 from bot.language.conversation import CHOOSE_INTENT, UNSERVED_INTENT
 from bot.categories import BY_FORM, BY_INTENT, BY_KEY, CATEGORIES, CONFIRM_SLOT, REPORT_SLOTS, Category
@@ -111,7 +111,8 @@ SURFACES_TOLD = {
                        re.IGNORECASE),
     "pavement": re.compile(r"\b(?:pavement|footpath|footway|sidewalk|paving\s+slabs?)\b|\b(?:ar|yn)\s+y\s+palmant\b",
                            re.IGNORECASE)}
-BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "blew", "blown", "goll", "coll", "diflannu", "ddiflannu"),
+BIN_REASONS = {"lost": ("lost", "missing", "gone", "disappeared", "blew", "blown",
+                        "goll", "coll", "diflannu", "ddiflannu"),
                "stolen": ("stolen", "nicked", "took", "taken", "dwyn", "ddwyn", "lladrata", "ladrata"),
                "damaged": ("damaged", "broken", "cracked", "split", "hole", "wheel", "lid", "snapped", "crushed",
                            "smashed", "melted", "burnt", "burned", "bent", "wrecked",
@@ -295,7 +296,7 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
             or answers.is_pleasantry(turn.text) or answers.is_mash(turn.text)
             or answers.names_no_place(turn.text)):  # "the road", "outside my house"
         return None, "utter_need_more_detail"
-    bin_type = _only_a_bin(turn.text)
+    bin_type = services.bin_schedule().only_a_bin(turn.text)
     if bin_type:
         # "general waste" to "What's the address...?": the bin is kept where the report asks for
         # one, and the address asked again rather than taken as "general waste".
@@ -305,28 +306,9 @@ def _read_location(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
         return None, None
     entity = turn.entities.get("location")
     if entity and not LANDMARK_WORDS.search(turn.text):
-        return places.whole_place(turn.text, entity), None
+        return entity, None
     # "outside the Co-op on Mill Lane": the whole answer, so the landmark is kept.
     return turn.text.strip(), None
-
-
-# Words that may come with a bin's own words in an answer that names only the bin: "the black one".
-_BIN_FILLER = frozenset("the a my our it it's its was is one bin bins wheelie waste collection bag bags sack "
-                        "y fy ein biniau".split())
-
-
-def _only_a_bin(text: str) -> Optional[BinType]:
-    """The bin an answer names when it names nothing else ("general waste", "the blue one"): no place.
-    "Green Lane" names a place: "lane" is neither a bin's word nor filler."""
-    if re.search(r"\d", text):
-        return None
-    schedule = services.bin_schedule()
-    bin_type = schedule.match_bin_type(text)
-    if bin_type is None:
-        return None
-    bin_words = {word for known in schedule.bin_types for word in known.words}
-    words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.lower())
-    return bin_type if words and all(word in bin_words or word in _BIN_FILLER for word in words) else None
 
 
 def _read_location_choice(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
@@ -384,20 +366,16 @@ def _read_registration(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str
 
 
 def _read_phone(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
-    if answers.is_skip(turn.text):
-        return answers.SKIP, None
     phone = answers.find_uk_phone(turn.text)
     if phone is None and answers.declines(turn.text):
-        return answers.SKIP, None  # "no thats all"
+        return answers.SKIP, None  # "skip", "no thats all"
     return (phone, None) if phone else (None, "utter_invalid_phone")
 
 
 def _read_email(turn: Turn, _ctx: FormContext) -> Tuple[Any, Optional[str]]:
-    if answers.is_skip(turn.text):
-        return answers.SKIP, None
     email = answers.find_email(turn.text)
     if email is None and answers.declines(turn.text):
-        return answers.SKIP, None  # "no thats all", "nah dont use email"
+        return answers.SKIP, None  # "skip", "no thats all", "nah dont use email"
     return (email, None) if email else (None, "utter_invalid_email")
 
 

@@ -15,6 +15,9 @@ from bot.settings import PROJECT_ROOT
 
 DEFAULT_PATH = PROJECT_ROOT / "council" / "bins.yml"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Words that may come with a bin's own words in an answer that names only the bin: "the black one".
+_BIN_FILLER = frozenset("the a my our it it's its was is one bin bins wheelie waste collection bag bags sack "
+                        "y fy ein biniau".split())
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,18 @@ class BinSchedule:
         if len(scores) > 1 and scores[1][0] == scores[0][0]:
             return None  # ambiguous, ask again
         return scores[0][1]
+
+    def only_a_bin(self, text: str) -> Optional[BinType]:
+        """The bin an answer names when it names nothing else ("general waste", "the blue one"),
+        or None: "Green Lane" names a place, as "lane" is neither a bin's word nor filler."""
+        if re.search(r"\d", text or ""):
+            return None
+        bin_type = self.match_bin_type(text)
+        if bin_type is None:
+            return None
+        words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text.lower())
+        known = {word for each in self.bin_types for word in each.words}
+        return bin_type if words and all(word in known or word in _BIN_FILLER for word in words) else None
 
     def collection_day(self, postcode: str) -> Optional[str]:
         outward, _, inward = postcode.upper().partition(" ")

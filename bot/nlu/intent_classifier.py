@@ -287,14 +287,12 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             spans = [(b, e) for b, e in every_part if not tells_of_a_problem_put_right(text[b:e])]
             if spans and len(spans) < len(every_part):
                 ranking = self._ranking(self.probabilities([" ".join(text[b:e] for b, e in spans)])[0])
-            if len(spans) > 1 and is_problem_intent(ranking[0]["name"]):
+            reported = is_problem_intent(ranking[0]["name"])
+            if len(spans) > 1 and (reported or ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS):
                 told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
-                ranking, further = self._in_order_told(ranking, told)
-            elif len(spans) > 1 and ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS:
                 # "how do I pay my council tax? also my bin wasn't collected": the question is
                 # answered and the bin offered next, not dropped.
-                told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
-                further = self._as_further(told)
+                ranking, further = self._in_order_told(ranking, told) if reported else (ranking, self._as_further(told))
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             if self.answers is not None and ranking[0]["name"] == self.config["retrieval_intent"]:
