@@ -23,7 +23,8 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 # The metadata key the channels set on a message whose id the client chose.
@@ -33,15 +34,29 @@ _original_handle_message = MessageProcessor.handle_message
 
 
 def answers_already_given(tracker: DialogueStateTracker, message_id: Text) -> Optional[List[BotUttered]]:
-    """The bot's answers to the message ``message_id`` if the conversation already has it, else None."""
+    """The bot's answers in the turn that handled the message ``message_id`` if the conversation
+    already has it, else None.
+
+    Only the turn's own answers: each follows an action of that turn, and the turn ends at
+    ``action_listen``. A staff reply or a case update appended afterwards (through Rasa's HTTP API,
+    or while the conversation is paused with staff, when no action runs at all) is not an answer
+    to the message, and the resident has had it already: sent again, it was shown twice.
+    """
     answers: Optional[List[BotUttered]] = None
+    in_turn = False
     for event in tracker.events:
         if isinstance(event, UserUttered):
             if answers is not None:
                 break
             if event.message_id == message_id:
                 answers = []
-        elif answers is not None and isinstance(event, BotUttered):
+        elif answers is None:
+            continue
+        elif isinstance(event, ActionExecuted):
+            if event.action_name == ACTION_LISTEN_NAME:
+                break
+            in_turn = True
+        elif in_turn and isinstance(event, BotUttered):
             answers.append(event)
     return answers
 

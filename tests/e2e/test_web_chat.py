@@ -466,6 +466,45 @@ def test_a_message_lost_with_its_connection_is_sent_again_and_answered_once(site
     context.close()
 
 
+def test_a_staff_reply_while_the_resident_was_away_is_shown_once_beside_a_message_sent_again(
+    site: Stack, browser: Browser
+) -> None:
+    """The answer to a message never reached the browser, so the widget sends it again when it is back.
+    A staff reply sent meanwhile is replayed once; it was also sent again as one of its answers."""
+    said = "hi there, I have a question"
+    staff_text = "Hi, this is Sam from the council: what can I do for you?"
+    context = browser.new_context()
+    context.add_init_script(RECORD_SOCKETS)
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    conversation = session_id(page)
+    # The message reaches the server and the connection drops before its answer; it stays down.
+    page.evaluate("() => window.__chatSockets.forEach(socket => socket.io.reconnection(false))")
+    page.evaluate(LOSE_NEXT_MESSAGE, True)
+    type_and_send(page, said)
+    expect(page.get_by_role("status")).to_contain_text("Connection lost")
+    deadline = time.monotonic() + REPLY_TIMEOUT / 1000
+    while said not in [e["text"] for e in user_events(site, conversation)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    staff_reply(site, conversation, staff_text)
+
+    from_staff = page.locator(".cc-from-bot .cc-bubble", has_text=staff_text)
+    expect(from_staff).to_have_count(0)
+    page.evaluate("() => window.__chatSockets.forEach(socket => { socket.io.reconnection(true); socket.connect(); })")
+    expect(from_staff).to_have_count(1, timeout=REPLY_TIMEOUT)
+    expect(page.locator(".cc-status")).to_have_text("")  # reconnected
+    deadline = time.monotonic() + REPLY_TIMEOUT / 1000
+    while page.evaluate("() => JSON.parse(sessionStorage.getItem('council-chat:v1')).pending.length") \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page.wait_for_timeout(1000)  # anything sent again with its answers is here by now
+    expect(from_staff).to_have_count(1)
+    assert [e["text"] for e in user_events(site, conversation)].count(said) == 1, "one turn"
+    assert page.evaluate("() => window.__lostIds")[-1] in [e["message_id"] for e in user_events(site, conversation)]
+    context.close()
+
+
 def test_a_message_typed_before_the_chat_connects_is_answered_without_a_greeting_after_it(
     site: Stack, browser: Browser
 ) -> None:

@@ -16,7 +16,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from sanic import Sanic
 
 from bot import rasa_retries
@@ -34,14 +35,24 @@ class Processor:
         self.turns: List[UserMessage] = []
 
     async def turn(self, message: UserMessage) -> None:
-        """Rasa's own turn, in short: the user's event, the bot's answers sent and recorded, saved."""
+        """Rasa's own turn, in short: the user's event, each action and the answer it sent, listening
+        again at the end, saved."""
         self.turns.append(message)
         tracker = await self.tracker_store.get_or_create_tracker(message.sender_id)
         tracker.update(UserUttered(message.text, message_id=message.message_id, metadata=message.metadata))
         for text in (f"echo: {message.text}", "Anything else?"):
             await message.output_channel.send_text_message(message.sender_id, text)
+            tracker.update(ActionExecuted("utter_echo"))
             tracker.update(BotUttered(text))
+        tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
         await self.tracker_store.save(tracker)
+
+    async def staff_reply(self, conversation_id: str, text: str, output: Any) -> None:
+        """What the staff console does through Rasa's HTTP API: a bot event, sent to the resident."""
+        tracker = await self.tracker_store.get_or_create_tracker(conversation_id)
+        tracker.update(BotUttered(text, metadata={"from_staff": True}))
+        await self.tracker_store.save(tracker)
+        await output.send_text_message(conversation_id, text)
 
 
 @pytest.fixture
@@ -108,6 +119,32 @@ async def test_a_message_sent_again_with_its_id_is_one_turn_and_answered_again(
     # A new message (a new id) is a new turn.
     await say(client, session_id, "thanks", message_id=str(uuid.uuid4()))
     assert (await client.next("bot_uttered"))["text"] == "echo: thanks" and len(processor.turns) == 2
+    await client.sio.disconnect()
+
+
+async def test_a_message_sent_again_after_a_staff_reply_is_answered_with_its_own_answers_only(
+    server: Server, processor: Processor
+) -> None:
+    """The widget lost the acknowledgement, staff replied while it was away, and it sends the message
+    again when it is back: the staff reply came after the turn, and was shown twice when sent with it."""
+    from bot.channels.web import WebChatOutput
+
+    client = Client()
+    await client.connect(server.url)
+    session_id = await client.session()
+    message_id = str(uuid.uuid4())
+    await say(client, session_id, "hello", message_id=message_id)
+    await answers(client, 2)
+    output = WebChatOutput(server.channel.sio, "bot_uttered", server.channel.replay)
+    await processor.staff_reply(session_id, "Hi, this is Sam from the council.", output)
+    assert (await client.next("bot_uttered"))["text"] == "Hi, this is Sam from the council."
+    await say(client, session_id, "hello", message_id=message_id)
+    again = await answers(client, 2)
+    assert [m["text"] for m in again] == ["echo: hello", "Anything else?"]
+    await client.sio.emit("user_uttered", {"message": "one more", "session_id": session_id,
+                                           "message_id": str(uuid.uuid4())})
+    assert (await client.next("bot_uttered"))["text"] == "echo: one more", "nothing else was sent again"
+    assert len(processor.turns) == 2
     await client.sio.disconnect()
 
 
