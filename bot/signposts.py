@@ -21,12 +21,24 @@ def _words(*patterns: str) -> Pattern[str]:
     return re.compile(r"\b(" + "|".join(patterns) + r")", re.IGNORECASE)
 
 
+# Crimes a resident names plainly: the police's, whatever else the message sounds like
+# (bot/nlu/crime.py). Narrower than the police topic below: "police" or "crime" alone
+# is often in a report ("a police aware sticker on the car", "criminal damage").
+CRIMES = _words(r"drug ?deal", r"(dealing|selling|sell|deal|pushing) (drugs|crack|weed|cannabis)", r"burgl",
+                r"mugg(ed|ing)", r"shoplift", r"(car|van|house|flat|shed|garage) (was |has been |got |been )?broken into",
+                r"broke into (my|our)",
+                # Welsh: selling or dealing drugs, burglary
+                r"(gwerthu|delio) cyffuriau", r"byrgler")
+
 # (topic, words that mean it, response)
 TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
     ("emergency", _words(r"999", r"ambulance", r"fire brigade", r"heart attack", r"can'?t breathe"),
      "utter_signpost_emergency"),
-    ("police", _words(r"police", r"crime", r"burglar", r"stolen (car|bike|phone|wallet|purse)",
-                      r"theft", r"assault", r"drug dealing", r"101\b"),
+    ("police", re.compile(CRIMES.pattern + "|" + _words(
+        r"police", r"crime", r"stolen (car|bike|phone|wallet|purse)", r"theft", r"assault", r"stabb",
+        r"threaten", r"harass", r"101\b",
+        # Welsh: police, drugs, theft
+        r"heddlu", r"cyffuriau", r"lladrad").pattern, re.IGNORECASE),
      "utter_signpost_police"),
     ("health", _words(r"nhs", r"doctor", r"gp\b", r"hospital", r"dentist", r"prescription", r"vaccin",
                       r"covid", r"medical", r"111\b"),
@@ -68,3 +80,8 @@ def signpost_for(text: Optional[str]) -> Tuple[Optional[str], str]:
     if answers.asks_how_long(text or ""):
         return AFTER_REPORTING
     return None, GENERAL_RESPONSE
+
+
+def names_a_crime(text: Optional[str]) -> bool:
+    """True if the text plainly names a crime for the police (drug dealing, a burglary, a break-in)."""
+    return bool(CRIMES.search(text or ""))

@@ -35,9 +35,13 @@ class RuleBasedIntentClassifier(GraphComponent):
         """The intent this text must have, or None to leave the model's prediction."""
         raise NotImplementedError
 
+    def intent_for_message(self, message: Message) -> Optional[str]:
+        """As :meth:`intent_for`; a subclass that also weighs the model's reading overrides this."""
+        return self.intent_for(message.get("text") or "")
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent = self.intent_for(message.get("text") or "")
+            intent = self.intent_for_message(message)
             if intent is None:
                 continue
             forced = {"name": intent, "confidence": 1.0}

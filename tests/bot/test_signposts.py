@@ -14,6 +14,11 @@ from bot.settings import PROJECT_ROOT
     ("can I get a GP appointment", "health"),
     ("where is the nearest NHS dentist", "health"),
     ("I want to report a burglary", "police"),
+    ("people dealing drugs on the corner every night", "police"),
+    ("there's a drug dealer selling from a car outside the school", "police"),
+    ("my van got broken into last night", "police"),
+    ("mae pobl yn gwerthu cyffuriau ar y gornel", "police"),
+    ("my bin was broken", None),  # broken, but nothing broken into
     ("my landlord won't give my deposit back", "dispute"),
     ("I'd like to make a freedom of information request", "foi"),
     ("how do I tax my car, road tax", "driving"),

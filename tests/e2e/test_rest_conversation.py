@@ -304,3 +304,22 @@ def test_the_servers_settle_their_garbage_collector_once_loaded(stack):
         settled = re.search(r"gc settled: (\d+) objects frozen", log)
         assert settled, f"{name} never settled its collector"
         assert int(settled.group(1)) > 10_000
+
+
+def test_pests_at_home_get_the_pest_control_service_and_its_button_reports_pests_outside(stack):
+    me = _sender()
+    answer = stack.say(me, "we've got mice in the kitchen cupboards, can you send someone")
+    said = " ".join(m.get("text", "") for m in answer)
+    assert "pest control" in said and "https://www.anytown.gov.uk/pest-control" in said
+    buttons = answer[-1].get("buttons") or []
+    assert [b["title"] for b in buttons] == [messages.text("button.report_pests_outside")]
+    # Pressing it (what the widget sends) starts a report of another kind of problem.
+    reply = stack.say_text(me, buttons[0]["payload"])
+    assert "where" in reply.lower() or "what's the problem" in reply.lower(), reply
+    tracker = _tracker(stack, me)
+    assert tracker["active_loop"].get("name") == "other_problem_form"
+
+
+def test_drug_dealing_is_signposted_to_the_police_not_offered_as_a_report(stack):
+    reply = stack.say_text(_sender(), "people dealing drugs on the corner every night")
+    assert reply == messages.text("response.signpost_police")

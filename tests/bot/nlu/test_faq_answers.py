@@ -28,6 +28,33 @@ def test_other_messages_skip_the_selector(agent, text):
 
 
 
+@pytest.mark.parametrize("text", [
+    "we've got mice in the kitchen cupboards, can you send someone",
+    "how much to get a wasps nest removed",
+    "mae llygod mawr yn yr ardd gefn",
+])
+def test_pests_at_home_get_the_pest_control_answer(agent, text):
+    parsed = asyncio.run(agent.parse_message(text))
+    assert parsed["intent"]["name"] == "faq"
+    assert parsed["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/pest_control"
+
+
+@pytest.mark.parametrize("text", [
+    "rats all round the bins at the council flats on Mill Lane",
+    "I want to report rats or pests in a street or park",  # what the pest control answer's button sends
+])
+def test_pests_outside_are_a_report(agent, text):
+    parsed = asyncio.run(agent.parse_message(text))
+    assert parsed["intent"]["name"] == "report_other_problem", parsed["intent_ranking"][:3]
+
+
+def test_rats_by_a_home_are_pests_not_an_emergency(agent):
+    """Was read as an emergency: the 999 line, then handed to staff. The alley may be anyone's, so the
+    pest control answer (with its button to report pests outside) or a report will both do."""
+    parsed = asyncio.run(agent.parse_message("there are rats in the alley behind my house"))
+    assert parsed["intent"]["name"] in ("faq", "report_other_problem"), parsed["intent_ranking"][:3]
+
+
 def test_the_answer_is_where_rasas_retrieval_actions_read_it(agent):
     """Same shape as Rasa's ResponseSelector output: utter action, responses, confidence, ranking."""
     selector = asyncio.run(agent.parse_message("when is the tip open"))["response_selector"]

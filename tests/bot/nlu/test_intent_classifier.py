@@ -233,3 +233,14 @@ def test_a_long_message_describing_a_problem_is_not_read_as_a_dialogue_act(agent
 ])
 def test_long_answers_and_courtesy_stay_dialogue_acts(agent, text, intent):
     assert _parse(agent, text)["intent"]["name"] == intent
+
+
+@pytest.mark.parametrize("text", [
+    "people dealing drugs on the corner every night",  # was offered parking, noise or litter reports
+    "my car got broken into last night, do I need a crime number",
+])
+def test_crime_is_out_of_scope_and_signposted_to_the_police(agent, text):
+    from bot import signposts
+
+    assert _parse(agent, text)["intent"]["name"] == "out_of_scope"
+    assert signposts.signpost_for(text)[0] == "police"

@@ -47,3 +47,22 @@ def test_a_reference_alone_or_in_a_few_words_is_a_status_question(text, expected
                        "intent": {"name": "inform", "confidence": 0.8}})
     CaseReferenceClassifier().process([message])
     assert (message.get("intent") == {"name": "case_status", "confidence": 1.0}) is expected
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("people dealing drugs on the corner every night", "nlu_fallback", "out_of_scope"),
+    ("our shed got broken into last night", "nlu_fallback", "out_of_scope"),
+    ("mae pobl yn gwerthu cyffuriau tu allan i'r siop", "nlu_fallback", "out_of_scope"),
+    # Read confidently as a report: the report stays (the crime is beside the point).
+    ("drug dealers hang round the broken street light on Mill Lane", "report_streetlight", "report_streetlight"),
+    # Unsure, but no crime named: the choice of reports stays.
+    ("the police aware sticker is still on the car", "nlu_fallback", "nlu_fallback"),
+    ("Graffiti and criminal damage on the bus shelter", "nlu_fallback", "nlu_fallback"),
+])
+def test_an_unsure_message_naming_a_crime_is_for_the_police(text, intent, expected):
+    from bot.nlu.crime import CrimeSignpostClassifier
+
+    message = Message({"text": text, "intent": {"name": intent, "confidence": 0.3},
+                       "intent_ranking": [{"name": intent, "confidence": 0.3}]})
+    CrimeSignpostClassifier().process([message])
+    assert message.get("intent")["name"] == expected
