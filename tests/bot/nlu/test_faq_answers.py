@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from rasa.core.agent import Agent
 
+from bot import messages
 from bot.model import ensure_model
 
 
@@ -41,9 +42,13 @@ def test_pests_at_home_get_the_pest_control_answer(agent, text):
 
 @pytest.mark.parametrize("text", [
     "rats all round the bins at the council flats on Mill Lane",
-    "I want to report rats or pests in a street or park",  # what the pest control answer's button sends
+    "button.report_pests_outside.says:en",  # what the pest control answer's button sends
+    "button.report_pests_outside.says:cy",
 ])
 def test_pests_outside_are_a_report(agent, text):
+    if text.startswith("button."):
+        key, language = text.rsplit(":", 1)
+        text = messages.text(key, language)
     parsed = asyncio.run(agent.parse_message(text))
     assert parsed["intent"]["name"] == "report_other_problem", parsed["intent_ranking"][:3]
 
