@@ -450,7 +450,10 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
 
         if not starting:
             interruption = self._escalation(turn, requested, dispatcher, tracker)
-            if interruption is None:
+            # "change the address" at the read-back names what to change, however NLU reads it
+            # (it has read it as a question about the council's address): not answered as a FAQ.
+            names_a_field = requested == CONFIRM_SLOT and bool(self._field_to_ask_again(turn, values, tracker))
+            if interruption is None and not names_a_field:
                 interruption = self._interruption(turn, requested, dispatcher)
             if interruption is None:
                 interruption = self._switch_report(turn, requested, dispatcher)

@@ -1003,6 +1003,17 @@ def test_naming_what_to_change_at_the_read_back_asks_that_question_again(environ
         assert slots["place"] is None
 
 
+def test_naming_what_to_change_is_not_answered_as_a_question_however_nlu_reads_it(environment, make_tracker):
+    """A retrained model read "change the address" as a FAQ (the council's address, 0.74): the resident
+    got the council's contact details and the same read-back."""
+    slots = {**_confirmed_pothole_slots(), "report_confirmed": None, "requested_slot": "report_confirmed",
+             "place": {"status": "not_found", "raw": "Mill Lane"}}
+    latest = user_event("change the address", intent="faq", confidence=0.74, faq="faq/contact_details")
+    slots, messages, _ = run(POTHOLE, make_tracker(latest, form="pothole_form", slots=slots))
+    assert slots["location"] is None and slots["requested_slot"] == "location"
+    assert "utter_faq/contact_details" not in [m.get("response") for m in messages]
+
+
 @pytest.mark.parametrize("answer", [
     "yes the address is right", "no",
     "the address is fine but I want to add that it has got a lot deeper since last week",

@@ -9,7 +9,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import pytest
 from PIL import Image
@@ -330,6 +330,16 @@ RECORD_SOCKETS = """
 """
 
 
+def greeted_with_sockets_recorded(site: Stack, browser: Browser) -> Tuple[BrowserContext, Page]:
+    """A new browser context whose chat is open and greeted, its sockets in ``window.__chatSockets``."""
+    context = browser.new_context()
+    context.add_init_script(RECORD_SOCKETS)
+    page = context.new_page()
+    open_chat(page, site.settings.web_public_url + "/")
+    bot_says(page, "What can I help with?")
+    return context, page
+
+
 def staff_reply(site: Stack, conversation_id: str, text: str) -> None:
     """What the staff console does: a bot event through Rasa's HTTP API, pushed to the latest channel."""
     query = urllib.parse.urlencode({"output_channel": "latest", "execute_side_effects": "true"})
@@ -346,11 +356,7 @@ def test_a_message_sent_while_the_resident_is_offline_arrives_once_when_they_are
     site: Stack, browser: Browser
 ) -> None:
     staff_text = "Hi, this is Sam from the council: the crew will come back for your bin tomorrow."
-    context = browser.new_context()
-    context.add_init_script(RECORD_SOCKETS)
-    page = context.new_page()
-    open_chat(page, site.settings.web_public_url + "/")
-    bot_says(page, "What can I help with?")
+    context, page = greeted_with_sockets_recorded(site, browser)
     bots = page.locator(".cc-from-bot .cc-bubble")
     before = bots.count()
     type_and_send(page, "hello")
@@ -437,11 +443,7 @@ def user_events(site: Stack, conversation_id: str) -> list:
 def test_a_message_lost_with_its_connection_is_sent_again_and_answered_once(site: Stack, browser: Browser) -> None:
     """Issue 14: the widget sends an unacknowledged message again, same id, after reconnecting;
     the server answers an id it has seen from the record, and the widget shows that answer once."""
-    context = browser.new_context()
-    context.add_init_script(RECORD_SOCKETS)
-    page = context.new_page()
-    open_chat(page, site.settings.web_public_url + "/")
-    bot_says(page, "What can I help with?")
+    context, page = greeted_with_sockets_recorded(site, browser)
 
     # Lost on the way: without sending it again, no answer ever comes.
     page.evaluate(LOSE_NEXT_MESSAGE, False)
@@ -473,11 +475,7 @@ def test_a_staff_reply_while_the_resident_was_away_is_shown_once_beside_a_messag
     A staff reply sent meanwhile is replayed once; it was also sent again as one of its answers."""
     said = "hi there, I have a question"
     staff_text = "Hi, this is Sam from the council: what can I do for you?"
-    context = browser.new_context()
-    context.add_init_script(RECORD_SOCKETS)
-    page = context.new_page()
-    open_chat(page, site.settings.web_public_url + "/")
-    bot_says(page, "What can I help with?")
+    context, page = greeted_with_sockets_recorded(site, browser)
     conversation = session_id(page)
     # The message reaches the server and the connection drops before its answer; it stays down.
     page.evaluate("() => window.__chatSockets.forEach(socket => socket.io.reconnection(false))")
