@@ -34,9 +34,16 @@ CRIMES = _words(r"drug ?deal", r"(dealing|selling|sell|deal|pushing) (drugs|crac
 TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
     ("emergency", _words(r"999", r"ambulance", r"fire brigade", r"heart attack", r"can'?t breathe"),
      "utter_signpost_emergency"),
+    # Abuse or neglect is the council's own safeguarding team's (social care), not a signpost away.
+    ("safeguarding", _words(r"abus(e|ed|ing|ive)", r"neglect", r"safeguard", r"controlling", r"coercive",
+                            r"domestic (violence|abuse)", r"groom(ed|ing)",
+                            # Welsh: abuse, neglect, safeguarding
+                            r"(c|g|ngh)am-?drin", r"esgeulus", r"d?diogelu"),  # with their mutated forms
+     "utter_signpost_safeguarding"),
     ("police", re.compile(CRIMES.pattern + "|" + _words(
         r"police", r"crime", r"stolen (car|bike|phone|wallet|purse)", r"theft", r"assault", r"stabb",
-        r"threaten", r"harass", r"101\b",
+        r"threaten", r"harass", r"missing person",
+        r"(son|daughter|brother|sister|mum|dad|child|husband|wife|partner) (has |is )?(gone )?missing", r"101\b",
         # Welsh: police, drugs, theft
         r"heddlu", r"cyffuriau", r"lladrad").pattern, re.IGNORECASE),
      "utter_signpost_police"),

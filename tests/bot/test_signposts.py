@@ -19,6 +19,10 @@ from bot.settings import PROJECT_ROOT
     ("my van got broken into last night", "police"),
     ("mae pobl yn gwerthu cyffuriau ar y gornel", "police"),
     ("my bin was broken", None),  # broken, but nothing broken into
+    ("I'm worried her partner is controlling and abusive, she's not allowed out", "safeguarding"),
+    ("I think the old man next door is being neglected by his carers", "safeguarding"),
+    ("dw i'n poeni bod plentyn drws nesa yn cael ei gam-drin", "safeguarding"),
+    ("my brother has gone missing and his phone is off", "police"),
     ("my landlord won't give my deposit back", "dispute"),
     ("I'd like to make a freedom of information request", "foi"),
     ("how do I tax my car, road tax", "driving"),
