@@ -20,16 +20,23 @@ def test_cpu_per_turn_and_the_ceiling_it_implies():
 
 
 def test_the_meter_reads_each_service_process_and_this_client():
-    spin_then_sleep = "import time\nend = time.time() + 0.5\nwhile time.time() < end: pass\ntime.sleep(30)"
-    busy = subprocess.Popen([sys.executable, "-c", spin_then_sleep])
+    # The worker spins for half a second of its own CPU time between the two samples, whatever the
+    # machine's load: a spin timed by the wall clock got 0.18 s of CPU on a busy CI machine.
+    spin_when_told = ("import sys, time\nsys.stdin.readline()\nend = time.process_time() + 0.5\n"
+                      "while time.process_time() < end: pass\nprint('spun', flush=True)\ntime.sleep(30)")
+    busy = subprocess.Popen([sys.executable, "-c", spin_when_told], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
     try:
         profile = SimpleNamespace(services=[SimpleNamespace(name="worker 1", process=busy)], haproxy=None, postgres=None)
         meter = CpuMeter(profile)  # type: ignore[arg-type]
         first = meter.sample()
-        time.sleep(1.5)
+        busy.stdin.write("go\n")  # type: ignore[union-attr]
+        busy.stdin.flush()  # type: ignore[union-attr]
+        assert busy.stdout.readline().strip() == "spun"  # type: ignore[union-attr]
         second = meter.sample()
     finally:
         busy.kill()
+        busy.wait()
     assert set(first) == set(second) == {"client (this benchmark)", "worker 1"}
-    assert second["worker 1"] - first["worker 1"] >= 0.2  # its spin, wherever the sample fell in it
+    assert second["worker 1"] - first["worker 1"] >= 0.45  # its half second of spin (the meter rounds)
     assert second["client (this benchmark)"] > 0
