@@ -167,11 +167,16 @@ def _start(form: str, carried: Optional[Dict[str, Any]], chosen: str) -> List[Ev
     return _end([SlotSet(SLOT, chosen), SlotSet(problems.CARRIED_SLOT, carried), FollowupAction(form)])
 
 
+def _ask_about_next_problem() -> List[EventType]:
+    """Events that start the question about the next pending problem."""
+    return [SlotSet(OFFER_SLOT, {"kind": NEXT_PROBLEM}), SlotSet(SLOT, None), FollowupAction(FORM)]
+
+
 def offer_next_problem(tracker: Tracker) -> List[EventType]:
     """Events that ask about the next pending problem, if there is one (used by action_finish_report)."""
     if not problems.pending(tracker):
         return []
-    return [SlotSet(OFFER_SLOT, {"kind": NEXT_PROBLEM}), SlotSet(SLOT, None), FollowupAction(FORM)]
+    return _ask_about_next_problem()
 
 
 class ActionOfferMentionedProblems(Action):
@@ -190,8 +195,7 @@ class ActionOfferMentionedProblems(Action):
         _, further = problems.split(tracker.latest_message or {})
         if not further:
             return []
-        return [SlotSet(problems.PENDING_SLOT, problems.pending(tracker) + further),
-                SlotSet(OFFER_SLOT, {"kind": NEXT_PROBLEM}), SlotSet(SLOT, None), FollowupAction(FORM)]
+        return [SlotSet(problems.PENDING_SLOT, problems.pending(tracker) + further), *_ask_about_next_problem()]
 
 
 class ValidateChoiceForm(Action):

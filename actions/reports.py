@@ -448,12 +448,13 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if starting and tracker.get_latest_input_channel() == "sms":
             dispatcher.utter_message(response="utter_sms_how_to_drop")
 
+        # "change the address" at the read-back: that question again (read once, used twice below).
+        field_named = self._field_to_ask_again(turn, values, tracker) if requested == CONFIRM_SLOT else {}
         if not starting:
             interruption = self._escalation(turn, requested, dispatcher, tracker)
             # "change the address" at the read-back names what to change, however NLU reads it
             # (it has read it as a question about the council's address): not answered as a FAQ.
-            names_a_field = requested == CONFIRM_SLOT and bool(self._field_to_ask_again(turn, values, tracker))
-            if interruption is None and not names_a_field:
+            if interruption is None and not field_named:
                 interruption = self._interruption(turn, requested, dispatcher)
             if interruption is None:
                 interruption = self._switch_report(turn, requested, dispatcher)
@@ -508,8 +509,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         if requested not in FREE_TEXT_SLOTS | {places.CHOICE_SLOT} and (
                 requested == CONFIRM_SLOT or CORRECTION_WORDS.search(turn.text)):
             turn.updates.update(self._detail_corrections(turn, ctx, values, requested))
-        if requested == CONFIRM_SLOT and not turn.updates:
-            turn.updates.update(self._field_to_ask_again(turn, values, tracker))
+        if field_named and not turn.updates:
+            turn.updates.update(field_named)
 
         corrected = [slot for slot in turn.updates if values.get(slot) is not None]
         if turn.updates.get("media_urls") and not turn.text:

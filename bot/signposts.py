@@ -24,11 +24,12 @@ def _words(*patterns: str) -> Pattern[str]:
 # Crimes a resident names plainly: the police's, whatever else the message sounds like
 # (bot/nlu/crime.py). Narrower than the police topic below: "police" or "crime" alone
 # is often in a report ("a police aware sticker on the car", "criminal damage").
-CRIMES = _words(r"drug ?deal", r"(dealing|selling|sell|deal|pushing) (drugs|crack|weed|cannabis)", r"burgl",
+_CRIME_WORDS = (r"drug ?deal", r"(dealing|selling|sell|deal|pushing) (drugs|crack|weed|cannabis)", r"burgl",
                 r"mugg(ed|ing)", r"shoplift", r"(car|van|house|flat|shed|garage) (was |has been |got |been )?broken into",
                 r"broke into (my|our)",
                 # Welsh: selling or dealing drugs, burglary
                 r"(gwerthu|delio) cyffuriau", r"byrgler")
+CRIMES = _words(*_CRIME_WORDS)
 
 # (topic, words that mean it, response)
 TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
@@ -40,12 +41,12 @@ TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
                             # Welsh: abuse, neglect, safeguarding
                             r"(c|g|ngh)am-?drin", r"esgeulus", r"d?diogelu"),  # with their mutated forms
      "utter_signpost_safeguarding"),
-    ("police", re.compile(CRIMES.pattern + "|" + _words(
-        r"police", r"crime", r"stolen (car|bike|phone|wallet|purse)", r"theft", r"assault", r"stabb",
+    ("police", _words(
+        *_CRIME_WORDS, r"police", r"crime", r"stolen (car|bike|phone|wallet|purse)", r"theft", r"assault", r"stabb",
         r"threaten", r"harass", r"missing person",
         r"(son|daughter|brother|sister|mum|dad|child|husband|wife|partner) (has |is )?(gone )?missing", r"101\b",
         # Welsh: police, drugs, theft
-        r"heddlu", r"cyffuriau", r"lladrad").pattern, re.IGNORECASE),
+        r"heddlu", r"cyffuriau", r"lladrad"),
      "utter_signpost_police"),
     ("health", _words(r"nhs", r"doctor", r"gp\b", r"hospital", r"dentist", r"prescription", r"vaccin",
                       r"covid", r"medical", r"111\b"),
