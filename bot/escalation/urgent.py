@@ -44,6 +44,10 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"(seriously|badly) (hurt|injured)",
         r"(is|are|got) trapped",
         r"bleeding (badly|heavily)",
+        # A person collapsing is a medical emergency (a wall collapsing is below).
+        r"(someone|someones|somebody|some one|a person|person|man|woman|lady|child|kid|boy|girl|he|she|"
+        r"neighbou?r|mum|mother|dad|father|nan|gran|grandma|grandad|husband|wife|partner|son|daughter)"
+        r"('s| has| have| is| just)? (just )?collapsed",
         r"perygl (i|am) (fywyd|fywydau)",
         r"(ddim|dim|heb) (yn )?anadlu",
         r"anymwybodol",
@@ -51,6 +55,7 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
         r"(yn|wedi'?i? ddal yn) gaeth",
         r"(rhywun|plentyn|dyn|dynes|menyw|person) (yn |wedi )?sownd",
         r"gwaedu'?n (ddrwg|drwm|ofnadwy)",
+        r"wedi llewygu",
     ),
     "abuse": (
         r"abus(e|ed|es|ing|ive)",
@@ -99,9 +104,10 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
     ),
     "dangerous_structure": (
         r"dangerous (structure|building|wall|roof|ceiling|chimney|scaffold\w*)",
-        r"(wall|building|roof|ceiling|chimney|scaffold\w*|balcony|house|bridge)( \w+){0,2} "
+        # Only a building or a wall: a collapsed kerb, road edge, speed bump or fence is a report.
+        r"(wall|building|roof|ceiling|chimney|scaffold\w*|balcony|house|bridge|floor|stairs?|staircase)( \w+){0,4} "
         r"(is |are )?(about to |going to |might |could )?(collaps\w*|fall(ing)? down|coming down|caving in|cave in)",
-        r"collaps(ed|ing)",
+        r"collapsed (wall|building|roof|ceiling|chimney|scaffold\w*|balcony|house|bridge|floor|stairs?|staircase)",
         r"(about to|going to|gonna|might|could) (collapse|fall down|come down|cave in)",
         r"(live|exposed|bare|sparking) (electric(al)? )?(wires?|cables?)",
         r"(wal|adeilad|to|nenfwd|simnai|sgaffald\w*|balconi|tŷ|ty|pont)( \S+){0,3} (ar fin|yn mynd i) "
@@ -158,10 +164,26 @@ _NOT_NOW: Dict[str, Tuple[Pattern[str], Optional[Pattern[str]]]] = {
                    re.IGNORECASE),
         re.compile(r"^ (last|yesterday|earlier|previously|a (few|couple of) (days|weeks|months) ago)\b", re.IGNORECASE),
     ),
+    # "people sleeping rough in the alley", "the water has nowhere to go": not the resident.
     "homeless_tonight": (
-        re.compile(r"\b(the|some|several|a few|many|two|three|these|those|of|for)( \w+)?$", re.IGNORECASE),
+        re.compile(r"\b((the|some|several|a few|many|two|three|these|those|of|for)( \w+)?"
+                   r"|(people|men|women|someone|somebody|guys|lads|folk|a (man|woman|guy|person))"
+                   r"( are| is| who are| have been| been| keep| always| often)?"
+                   r"|(water|rain\w*|sewage|floodwater)( \w+){0,3})$", re.IGNORECASE),
         re.compile(r"^ (men|man|women|woman|people|person|persons|guys?|lads?|folk|community|"
                    r"encampments?|camps?|tents?|shelters?|charit\w*)\b", re.IGNORECASE),
+    ),
+    # "when you ask them to move you get abuse", "abuse of the disabled bays", "your binmen
+    # were abusive", "the bus hits them": a report or a complaint, not someone being harmed
+    # ("staff" and "carers" are left out: care staff being abusive is a safeguarding matter).
+    "abuse": (
+        re.compile(r"\b((get|got|gets|getting|received|receive|give|gave)( \w+)?( verbal| a lot of| loads of)?"
+                   r"|(binmen|bin men|crew|crews|drivers?|wardens?|collectors?|operatives?)"
+                   r"( \w+)?( were| was| are| is| being| got)( very| really| quite| so| extremely)?"
+                   r"|(bus|buses|lorry|lorries|van|vans|car|cars|truck|trucks|traffic|vehicles?|ball|branch\w*))$",
+                   re.IGNORECASE),
+        re.compile(r"^ of (the |our |a )?(disabled|blue|bays?|parking|permits?|bins?|recycling|system|process|power|"
+                   r"position|trust|the)\b", re.IGNORECASE),
     ),
 }
 

@@ -130,3 +130,45 @@ def test_a_danger_that_has_not_happened_or_someone_elses_situation_is_not_an_eme
 ])
 def test_an_actual_injury_or_the_residents_own_homelessness_still_is(text, category):
     assert urgent_category(text) == category
+
+
+@pytest.mark.parametrize("text, category", [
+    # A person collapsing is a medical emergency, not a dangerous structure.
+    ("someone has collapsed outside my house", "risk_to_life"),
+    ("PLEASE HELP SOMEONES COLLAPSED", "risk_to_life"),
+    ("old lady collapsed at the bus stop", "risk_to_life"),
+    ("mae dyn wedi llewygu yn y stryd", "risk_to_life"),
+    # A building, wall, ceiling or bridge collapsing still is one.
+    ("the ceiling in my council flat is collapsing", "dangerous_structure"),
+    ("there's a collapsed wall on the path", "dangerous_structure"),
+    ("the bridge has collapsed", "dangerous_structure"),
+    # Real harm is still safeguarding, whoever does it.
+    ("my neighbour is abusing her children", "abuse"),
+    ("the staff were abusive to my mum in the care home", "abuse"),
+    ("I am being abused", "abuse"),
+    # The resident's own night without a roof is still urgent.
+    ("I have nowhere to go tonight", "homeless_tonight"),
+    ("we are sleeping in the car", "homeless_tonight"),
+])
+def test_people_collapsing_and_real_harm_are_still_found(text: str, category: str) -> None:
+    assert urgent_category(text) == category
+
+
+@pytest.mark.parametrize("text", [
+    # Collapsed road furniture is a report (these were read as emergencies and handed to staff).
+    "the road has collapsed a bit outside 5 Cromwell Terrace",
+    "the speed bumps are collapsing, creating vertical faces",
+    "road edge collapsed into the ditch on Ridgeway",
+    "the kerb has collapsed outside the school",
+    # Abuse from a stranger told off for parking, misuse of bays, rude bin crews, a bus hitting branches.
+    "parents park on the zig zags and when you ask them to move you get abuse",
+    "I've spoken to the driver and got abuse",
+    "abuse of the disabled bays outside the shops",
+    "your binmen were abusive",
+    "overhanging branches so low the bus hits them on Queens Road",
+    # Someone else's situation, and water with nowhere to go.
+    "people sleeping rough are using the alley behind the shops as a toilet",
+    "the new road surface was laid over the gully and now the water has nowhere to go",
+])
+def test_reports_that_only_sound_urgent_stay_reports(text: str) -> None:
+    assert urgent_category(text) is None
