@@ -22,7 +22,7 @@ def _words(*patterns: str) -> Pattern[str]:
 
 
 # Crimes a resident names plainly: the police's, whatever else the message sounds like
-# (bot/nlu/crime.py). Narrower than the police topic below: "police" or "crime" alone
+# (bot/nlu/other_agencies.py). Narrower than the police topic below: "police" or "crime" alone
 # is often in a report ("a police aware sticker on the car", "criminal damage").
 _CRIME_WORDS = (r"drug ?deal", r"(dealing|selling|sell|deal|pushing) (drugs|crack|weed|cannabis)", r"burgl",
                 r"mugg(ed|ing)", r"shoplift", r"(car|van|house|flat|shed|garage) (was |has been |got |been )?broken into",
@@ -30,6 +30,28 @@ _CRIME_WORDS = (r"drug ?deal", r"(dealing|selling|sell|deal|pushing) (drugs|crac
                 # Welsh: selling or dealing drugs, burglary
                 r"(gwerthu|delio) cyffuriau", r"byrgler")
 CRIMES = _words(*_CRIME_WORDS)
+
+# A leaking water main or pipe in the street, or no water at the tap: the water company's,
+# day and night, whatever else the message sounds like (bot/nlu/other_agencies.py). Water
+# through a ceiling or a flooded road is not here: those are the council's (a housing
+# repair, a blocked drain).
+_WATER_FAULT_WORDS = (
+    r"burst (water )?(main|mains|pipe)", r"water mains? (is |has )?(burst|leak\w*)",
+    r"(water|pipe) (is )?leak(ing)?( \w+){0,3} (in|on|under|from|out of) the (road|street|pavement|footpath|ground|tarmac)",
+    r"water (is )?(pouring|gushing|bubbling|spurting|coming|running|welling) (up |out )?(of |from |through )?"
+    r"(the )?(ground|road|pavement|tarmac|footpath)",
+    r"no (running )?water (supply|coming|from|out of|at all|in (my|our|the) (taps?|house|flat|home))",
+    r"(my|our|the) (taps?|water supply|water) (has |have |is |are )?(stopped|gone off|been cut off|cut off)",
+    # Welsh: a burst (main) pipe, no water from the tap
+    r"(prif )?[bp]ibell( dd[ŵw]r)? wedi (byrstio|torri|hollti)", r"dim d[ŵw]r (yn dod )?(o'?r|o'?n|yn y) tap")
+WATER_FAULTS = _words(*_WATER_FAULT_WORDS)
+# The water topic's answer also fits a question about a water bill, meter or pressure; the
+# companies' names are only a topic's words, since a report often names the company whose
+# works left a hole ("the Thames Water meter cover is missing").
+WATER_SUPPLY = _words(*_WATER_FAULT_WORDS, r"water (company|board|pressure|supply|meter|bill)",
+                      r"(thames|anglian|southern|yorkshire|welsh|wessex|northumbrian|affinity|south east|"
+                      r"south west|bristol|portsmouth|cambridge|south staffs|scottish) water",
+                      r"severn trent", r"united utilities", r"d[ŵw]r cymru")
 
 # (topic, words that mean it, response)
 TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
@@ -66,6 +88,7 @@ TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
      "utter_signpost_tax"),
     ("power", _words(r"power cut", r"no electric", r"electricity (is )?(off|out|down)", r"power (is )?(off|out)"),
      "utter_signpost_power"),
+    ("water", WATER_SUPPLY, "utter_signpost_water"),
     ("dispute", _words(r"landlord", r"private(ly)? rent", r"deposit back", r"letting agent", r"boundary",
                        r"fence dispute", r"hedge dispute", r"consumer", r"refund", r"scam", r"debt",
                        r"solicitor", r"legal advice", r"employer", r"sacked"),
@@ -93,3 +116,8 @@ def signpost_for(text: Optional[str]) -> Tuple[Optional[str], str]:
 def names_a_crime(text: Optional[str]) -> bool:
     """True if the text plainly names a crime for the police (drug dealing, a burglary, a break-in)."""
     return bool(CRIMES.search(text or ""))
+
+
+def names_a_water_supply_fault(text: Optional[str]) -> bool:
+    """True if the text names a leaking water main or pipe in the street, or a water supply fault."""
+    return bool(WATER_FAULTS.search(text or ""))

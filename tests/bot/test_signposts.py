@@ -27,6 +27,10 @@ from bot.settings import PROJECT_ROOT
     ("I'd like to make a freedom of information request", "foi"),
     ("how do I tax my car, road tax", "driving"),
     ("there's a power cut on our street", "power"),
+    ("burst water main on the high street", "water"),
+    ("no water coming out of my taps since this morning", "water"),
+    ("my water bill has gone up again", "water"),
+    ("mae pibell ddŵr wedi byrstio ar y stryd", "water"),
     ("what's the weather like", None),
     ("tell me a joke", None),
 ])
@@ -63,3 +67,18 @@ async def test_out_of_scope_action_answers_with_the_signpost(make_tracker, envir
     dispatcher = CollectingDispatcher()
     await ActionOutOfScope().run(dispatcher, make_tracker(user_event("universal credit help", "out_of_scope")), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_signpost_benefits"]
+
+
+@pytest.mark.parametrize("text, fault", [
+    ("water pouring out of the ground on the pavement, think its a burst pipe", True),
+    ("there's a water leak in the road outside number 8, been running for days", True),
+    ("dim dŵr o'r tap ers y bore", True),
+    # The council's: water through a ceiling (a housing repair), a flooded road (a drain).
+    ("water coming through my ceiling from the flat above", False),
+    ("the road is flooded every time it rains", False),
+    # A report that names the company whose works left a hole is still a report.
+    ("the Thames Water meter cover in the pavement is missing and someone will trip", False),
+    ("the road was dug up by the water company and the patch has sunk", False),
+])
+def test_only_a_water_fault_itself_is_sent_to_the_water_company_by_the_nlu_rule(text, fault):
+    assert signposts.names_a_water_supply_fault(text) is fault

@@ -325,3 +325,10 @@ def test_pests_at_home_get_the_pest_control_service_and_its_button_reports_pests
 def test_drug_dealing_is_signposted_to_the_police_not_offered_as_a_report(stack):
     reply = stack.say_text(_sender(), "people dealing drugs on the corner every night")
     assert reply == messages.text("response.signpost_police")
+
+
+def test_a_burst_water_main_is_signposted_to_the_water_company_not_handed_over_as_an_emergency(stack):
+    me = _sender()
+    reply = stack.say_text(me, "water pouring out of the ground on the pavement by the school, think its a burst pipe")
+    assert reply == messages.text("response.signpost_water")
+    assert _tracker(stack, me)["paused"] is False  # not handed to staff as an emergency

@@ -58,11 +58,19 @@ def test_a_reference_alone_or_in_a_few_words_is_a_status_question(text, expected
     # Unsure, but no crime named: the choice of reports stays.
     ("the police aware sticker is still on the car", "nlu_fallback", "nlu_fallback"),
     ("Graffiti and criminal damage on the bus shelter", "nlu_fallback", "nlu_fallback"),
+    # A burst main: the water company's, even where the model alone called it an emergency.
+    ("water pouring out of the ground on the pavement, think its a burst pipe", "emergency", "out_of_scope"),
+    ("there's a water leak in the road outside number 8", "nlu_fallback", "out_of_scope"),
+    # A crime the model called an emergency stays one (a break-in now is for 999).
+    ("someone is burgling the house next door right now", "emergency", "emergency"),
+    # Read confidently as a report, or no water fault named: left alone.
+    ("the drain is blocked and water is coming up out of the road", "report_blocked_drain", "report_blocked_drain"),
+    ("the Thames Water meter cover is missing", "nlu_fallback", "nlu_fallback"),
 ])
-def test_an_unsure_message_naming_a_crime_is_for_the_police(text, intent, expected):
-    from bot.nlu.crime import CrimeSignpostClassifier
+def test_an_unsure_message_for_another_agency_gets_its_signpost(text, intent, expected):
+    from bot.nlu.other_agencies import OtherAgencyClassifier
 
     message = Message({"text": text, "intent": {"name": intent, "confidence": 0.3},
                        "intent_ranking": [{"name": intent, "confidence": 0.3}]})
-    CrimeSignpostClassifier().process([message])
+    OtherAgencyClassifier().process([message])
     assert message.get("intent")["name"] == expected
