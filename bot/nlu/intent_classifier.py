@@ -44,7 +44,8 @@ from bot.nlu import dialogue_acts, faq_answers, training_sources, welsh_gloss
 from bot.nlu.linear import softmax, split_weights
 from bot.nlu.tfidf import FastTfidf
 from bot.nlu.courtesy import without_courtesy
-from bot.nlu.several_problems import FURTHER_PROBLEM_ENTITY, is_problem_intent, parts, tells_of_a_problem_put_right
+from bot.nlu.several_problems import (FURTHER_PROBLEM_ENTITY, is_problem_intent, parts, split_at_and,
+                                      tells_of_a_problem_put_right)
 
 logger = logging.getLogger(__name__)
 
@@ -288,6 +289,8 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             if spans and len(spans) < len(every_part):
                 ranking = self._ranking(self.probabilities([" ".join(text[b:e] for b, e in spans)])[0])
             reported = is_problem_intent(ranking[0]["name"])
+            if reported or ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS:
+                spans = self._cut_at_and(text, spans)
             if len(spans) > 1 and (reported or ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS):
                 told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
                 # "how do I pay my council tax? also my bin wasn't collected": the question is
@@ -306,6 +309,23 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
     def _ranking(self, row: np.ndarray) -> List[Dict[str, Any]]:
         order = np.argsort(row)[::-1][:RANKING_LENGTH]
         return [{"name": str(self.model.classes_[i]), "confidence": float(row[i])} for i in order]
+
+    def _cut_at_and(self, text: str, spans: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+        """The parts, each cut at an "and" without a comma where both sides on their own
+        confidently report different problems ("bins werent emptied and the streetlight
+        by the post box is out"); where they don't, the part stays whole."""
+        cut: List[Tuple[int, int]] = []
+        for span in spans:
+            for halves in split_at_and(text, span):
+                rows = self.probabilities([text[b:e] for b, e in halves])
+                best = [str(self.model.classes_[int(np.argmax(row))]) for row in rows]
+                if (best[0] != best[1] and all(map(is_problem_intent, best))
+                        and all(row.max() >= self.config["further_problem_confidence"] for row in rows)):
+                    cut.extend(halves)
+                    break
+            else:
+                cut.append(span)
+        return cut
 
     def _problems_by_part(self, spans: List[Tuple[int, int]], rows: np.ndarray) -> List[Tuple[str, float, int, int]]:
         """(intent, confidence, start, end) of the first part that confidently reports each problem."""

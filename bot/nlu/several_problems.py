@@ -33,6 +33,18 @@ _BOUNDARY = re.compile(
 # A part shorter than this says too little to be a problem of its own.
 MIN_PART_WORDS = 4
 
+# "and" with a new subject but no comma, as texts are often typed: "bins werent emptied on
+# tues and the streetlight by the post box is out". It joins too much to be a boundary of
+# its own ("the bin wasn't emptied and the rubbish blew everywhere" is one problem), so it
+# is only a candidate: the classifier splits there when each side on its own confidently
+# reports a different problem (bot/nlu/intent_classifier.py).
+_AND_NEW_SUBJECT = re.compile(
+    r"\s+and\s+(?=(?:the|there|there's|theres|there is|someone|somebody|a|an|my|our|another|also)\s)"
+    # Welsh: "a'r" (and the), "ac mae" (and there is)
+    r"|\s+(?=a'r\s)|\s+ac\s+(?=mae\b)",
+    re.IGNORECASE,
+)
+
 
 # A part that tells of a problem already put right ("Last year you fixed the pothole
 # outside, thank you. Now someone has dumped..."): history, not a problem to report.
@@ -76,3 +88,15 @@ def parts(text: str) -> List[Tuple[int, int]]:
         merged[1] = (merged[0][0], merged[1][1])
         merged.pop(0)
     return [(b, e) for b, e in merged if len(text[b:e].split()) >= MIN_PART_WORDS] or [(0, len(text))]
+
+
+def split_at_and(text: str, span: Tuple[int, int]) -> List[List[Tuple[int, int]]]:
+    """Ways to cut one part in two at an "and" with a new subject and no comma, each side
+    long enough to be a problem of its own (candidates: see ``_AND_NEW_SUBJECT``)."""
+    begin, end = span
+    cuts = []
+    for match in _AND_NEW_SUBJECT.finditer(text, begin, end):
+        left, right = (begin, match.start()), (match.end(), end)
+        if all(len(text[b:e].split()) >= MIN_PART_WORDS for b, e in (left, right)):
+            cuts.append([left, right])
+    return cuts

@@ -60,6 +60,28 @@ def test_a_second_problem_in_the_message_is_found_with_its_span(agent):
     assert text[further[0]["start"]:further[0]["end"]].startswith("Also the street light")
 
 
+@pytest.mark.parametrize("text, first, second", [
+    ("2 things - the bins werent emptied on tues and the streetlight by the post box is out",
+     "report_missed_bin", "report_streetlight"),
+    ("someone dumped a sofa on the verge and the street light outside number 6 is out",
+     "report_flytipping", "report_streetlight"),
+])
+def test_two_problems_joined_by_and_without_a_comma_are_both_found(agent, text, first, second):
+    # Before, the first was an even question between the two kinds, and the second was lost.
+    parsed = _parse(agent, text)
+    assert parsed["intent"]["name"] == first
+    assert [e["value"] for e in parsed["entities"] if e["entity"] == "further_problem"] == [second]
+
+
+@pytest.mark.parametrize("text", [
+    "the street light is out and the whole close is pitch black at night",
+    "cars park on the pavement and the kids have to walk in the road",
+])
+def test_one_problem_and_its_consequence_is_one_problem(agent, text):
+    parsed = _parse(agent, text)
+    assert not [e for e in parsed["entities"] if e["entity"] == "further_problem"]
+
+
 @pytest.mark.parametrize("text, intent, problem", [
     ("how do i pay my council tax? also my bin wasnt collected this week", "faq", "report_missed_bin"),
     ("I need to renew my passport. Also there's a pothole on Mill Lane", "out_of_scope", "report_pothole"),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.nlu.several_problems import is_problem_intent, parts, tells_of_a_problem_put_right
+from bot.nlu.several_problems import is_problem_intent, parts, split_at_and, tells_of_a_problem_put_right
 
 
 def _texts(text):
@@ -74,3 +74,18 @@ def test_welsh_words_for_also_and_another_thing_start_new_parts():
         "mae'r golau wedi torri ers wythnos", "peth arall, mae sbwriel wedi'i adael ar y gornel"]
     # "hefyd" at the end of a clause ("broken too") is not a new subject.
     assert _texts("mae'r bin wedi torri hefyd") == ["mae'r bin wedi torri hefyd"]
+
+
+def _cuts(text):
+    return [[text[b:e] for b, e in halves] for halves in split_at_and(text, (0, len(text)))]
+
+
+def test_and_without_a_comma_before_a_new_subject_is_only_a_candidate_cut():
+    # Typed without commas; the classifier cuts here only if both sides report different problems.
+    assert _cuts("the bins werent emptied on tues and the streetlight by the post box is out") == [
+        ["the bins werent emptied on tues", "the streetlight by the post box is out"]]
+    assert _cuts("mae'r bin heb ei gasglu ers dydd Llun ac mae'r golau stryd wedi torri") == [
+        ["mae'r bin heb ei gasglu ers dydd Llun", "mae'r golau stryd wedi torri"]]
+    # Each side must be long enough to be a problem of its own; "and" before anything else is no cut.
+    assert _cuts("bin missed and the light is out") == []
+    assert _cuts("the drain is blocked and smells really bad in the heat") == []
