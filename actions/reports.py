@@ -61,8 +61,11 @@ GENERIC_REQUEST = re.compile(
     r"\s+(a|an|some)?\s*(problem|issue|fault|something|report)\W*(please|pls)?\W*$",
     re.IGNORECASE,
 )
-# How sure NLU must be that an answer is a different kind of report to switch forms.
+# How sure NLU must be that an answer is a different kind of report to switch forms: the
+# first answer may be the report itself ("Report a problem" -> "my bin wasn't collected");
+# a later one must also say the report started is the wrong kind ("wrong one, I meant...").
 SWITCH_REPORT_CONFIDENCE = 0.8
+SWITCH_REPORT_CONFIDENCE_WHEN_SAID = 0.6
 # After this many unusable answers in a row to one question, offer a way on
 # (skip it where the back office can do without, describe the place, a person).
 FAILED_SLOT = "failed_answers"
@@ -836,20 +839,22 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
     def _switch_report(
         self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
     ) -> Optional[List[EventType]]:
-        """Start the right form when the first answer is clearly a different report.
+        """Start the right form when an answer is clearly a different report.
 
         "Report a problem" starts the general form, which asks what the problem
         is; "my bin wasn't collected" then belongs in the missed-bin form, which
-        asks the questions that back office needs.
+        asks the questions that back office needs. At any later question, "wrong
+        one, I wanted to report graffiti" or "sorry I meant a blocked drain not a
+        pothole" switches too (it had been "Sorry, I didn't catch that" until the
+        resident gave up); another problem told in passing does not.
         """
         other = BY_INTENT.get(turn.intent or "")
-        first_question = self.category.required_slots[0]
-        if (
-            other is None
-            or other == self.category
-            or turn.confidence < SWITCH_REPORT_CONFIDENCE
-            or requested != first_question
-        ):
+        if other is None or other == self.category:
+            return None
+        if requested == self.category.required_slots[0]:
+            if turn.confidence < SWITCH_REPORT_CONFIDENCE:
+                return None
+        elif not (answers.changes_the_kind(turn.text) and turn.confidence >= SWITCH_REPORT_CONFIDENCE_WHEN_SAID):
             return None
         # "OK, let's report graffiti", not "a graffiti".
         dispatcher.utter_message(text=messages.text("report.switched", turn.language,

@@ -166,6 +166,22 @@ def says_unknown(text: str) -> bool:
                                 and bool(_UNKNOWN_SAID.search(text or "")))
 
 
+_CHANGES_THE_KIND = re.compile(
+    r"\b(wrong (one|thing|option|report|button|kind|category)|actually|i meant|meant to (say|report|pick|press)|"
+    r"i mean\b|instead|no wait|my mistake|my bad|i want(ed)? to report|(it'?s|it is|its) not (a|an|the)|"
+    r"isn'?t (a|an|the)|not (a|an) \w+ (it'?s|its|but)|"
+    # Welsh: the wrong one, I meant, actually, instead
+    r"(yr |y )?un anghywir|o'?n i'?n feddwl|a dweud y gwir|yn lle)\b",
+    re.IGNORECASE,
+)
+
+
+def changes_the_kind(text: str) -> bool:
+    """ "wrong one, I wanted to report graffiti", "sorry I meant a blocked drain": the resident
+    says the report they started is the wrong kind (not just another problem to add)."""
+    return bool(_CHANGES_THE_KIND.search(text or ""))
+
+
 def is_abandon(text: str) -> bool:
     """ "drop", "forget it": the resident wants to leave the report they started."""
     return _simple(text) in _ABANDON_WORDS

@@ -632,6 +632,33 @@ def test_same_kind_or_later_answers_never_switch(environment, make_tracker):
     assert ActiveLoop(None) not in events
 
 
+@pytest.mark.parametrize("requested, text, intent, confidence", [
+    ("bin_type", "wrong one, I wanted to report graffiti", "report_graffiti", 0.88),
+    ("location_choice", "sorry I meant a blocked drain not a pothole", "report_blocked_drain", 0.81),
+    ("collection_day", "actually it's the street light that's the problem", "report_streetlight", 0.69),
+])
+def test_a_later_answer_saying_the_report_is_the_wrong_kind_switches(environment, make_tracker, requested, text,
+                                                                      intent, confidence):
+    # It had been "Sorry, I didn't catch that" at every later question until the resident gave up.
+    tracker = make_tracker(user_event(text, intent=intent, confidence=confidence), form="missed_bin_form",
+                           slots={"requested_slot": requested, "location": "12 Mill Lane", "postcode": "AN1 4GT"})
+    _, messages, events = run(MISSED_BIN, tracker)
+    assert ActiveLoop(None) in events
+    assert FollowupAction(reports.BY_INTENT[intent].form) in events
+    assert messages[0]["text"].startswith("OK, let's report")
+
+
+@pytest.mark.parametrize("text, intent, confidence", [
+    ("actually it's the street light", "report_streetlight", 0.45),  # said, but not sure enough what instead
+    ("wrong one", "inform", 0.6),  # said, but no kind named: the question stays
+])
+def test_a_later_change_of_kind_needs_the_new_kind_read_clearly(environment, make_tracker, text, intent, confidence):
+    tracker = make_tracker(user_event(text, intent=intent, confidence=confidence), form="missed_bin_form",
+                           slots={"requested_slot": "bin_type", "location": "12 Mill Lane", "postcode": "AN1 4GT"})
+    _, _, events = run(MISSED_BIN, tracker)
+    assert ActiveLoop(None) not in events
+
+
 def test_postcode_question_answered_with_a_postcode(environment, make_tracker):
     tracker = make_tracker(user_event("its an1 4gt", intent="inform"), form="missed_bin_form",
                            slots={"requested_slot": "postcode", "location": "12 Mill Lane"})

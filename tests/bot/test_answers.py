@@ -283,3 +283,19 @@ def test_is_neighbours_tree(text, expected):
 ])
 def test_mentions_complaint(text, expected):
     assert answers.mentions_complaint(text) is expected
+
+
+@pytest.mark.parametrize("text, says", [
+    ("wrong one, I wanted to report graffiti", True),
+    ("sorry I meant a blocked drain not a pothole", True),
+    ("no wait its a blocked drain", True),
+    ("its not a pothole its a blocked drain", True),
+    ("o'n i'n feddwl graffiti", True),
+    # Answers to the question, or another problem told beside this one: not a change of kind.
+    ("there is also rubbish next to it", False),
+    ("not a big one but deep", False),
+    ("it's not too bad", False),
+    ("the light flickers all night", False),
+])
+def test_saying_the_report_is_the_wrong_kind(text, says):
+    assert answers.changes_the_kind(text) is says

@@ -332,3 +332,14 @@ def test_a_burst_water_main_is_signposted_to_the_water_company_not_handed_over_a
     reply = stack.say_text(me, "water pouring out of the ground on the pavement by the school, think its a burst pipe")
     assert reply == messages.text("response.signpost_water")
     assert _tracker(stack, me)["paused"] is False  # not handed to staff as an emergency
+
+
+def test_saying_mid_report_that_it_is_the_wrong_kind_starts_the_right_report(stack):
+    me = _sender()
+    stack.say_text(me, "my bin wasnt collected")
+    stack.say_text(me, "12 Mill Lane")
+    assert "which bin" in stack.say_text(me, "AN1 4GT").lower()
+    # Before, every later question answered this with "Sorry, I didn't catch that".
+    reply = stack.say_text(me, "wrong one, I wanted to report graffiti")
+    assert reply.startswith(messages.text("report.switched", mention="graffiti")), reply
+    assert _tracker(stack, me)["active_loop"].get("name") == "graffiti_form"
