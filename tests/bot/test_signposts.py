@@ -31,6 +31,10 @@ from bot.settings import PROJECT_ROOT
     ("no water coming out of my taps since this morning", "water"),
     ("my water bill has gone up again", "water"),
     ("mae pibell ddŵr wedi byrstio ar y stryd", "water"),
+    ("are you a real person?", "assistant"),
+    ("is this a robot", "assistant"),
+    ("wyt ti'n berson go iawn?", "assistant"),
+    ("is this a real pothole report", None),
     ("what's the weather like", None),
     ("tell me a joke", None),
 ])
