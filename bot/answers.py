@@ -445,6 +445,10 @@ _HOW_LONG = re.compile(
     r"|\bwhat (?:happens|will happen) (?:now|next|after|then)\b|\bwhat'?s the next step\b"
     rf"|\bwhen (?:will|would)(?: {_SUBJECT})? (?:be )?{_DONE}\b"
     r"|\bwhen (?:will|would) (?:someone|somebody|anyone|they|you|u) (?:come|be out|look|visit)\b"
+    # "is this going to be sorted or just ignored like last time?", "will anyone actually fix it"
+    rf"|\b(?:is|will) {_SUBJECT}(?: \w+){{0,2}} (?:going to |gonna )?(?:be |get )?{_DONE}\b"
+    r"|\b(?:will|is) (?:anyone|anybody|someone|somebody|you|u|they) (?:actually |even |ever |really )?"
+    r"(?:going to |gonna )?(?:fix|sort|do anything|look at|deal with|come out)\b"
     r"|\bfaint o amser\b|\bpa mor hir\b|\bbeth sy'?n digwydd (?:nawr|rwan|nesaf|wedyn)\b",
     re.IGNORECASE)
 HOW_LONG_MAX_WORDS = 14

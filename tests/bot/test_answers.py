@@ -89,9 +89,11 @@ def test_not_knowing_said_in_more_words():
 
 def test_a_question_about_how_long_a_report_takes():
     for text in ("how long will it take to fix?", "how long does it usually take", "what happens now?",
-                 "when will it be fixed", "when will someone come out", "faint o amser fydd e'n cymryd?"):
+                 "when will it be fixed", "when will someone come out", "faint o amser fydd e'n cymryd?",
+                 # Doubt that anything will happen, asked at a yes/no question ("Please answer yes or no" before).
+                 "is this going to be sorted or just ignored like last time?", "will anyone actually fix it this time"):
         assert answers.asks_how_long(text), text
-    for text in ("it's been like this for how long? three weeks", "yes", "it is a long crack",
+    for text in ("it's been like this for how long? three weeks", "yes", "it is a long crack", "is this a pothole",
                  "the pothole has been there so long that I cannot remember when it started and how long will "
                  "it take is anyone's guess"):
         assert not answers.asks_how_long(text), text
