@@ -273,7 +273,11 @@ def _read_if_known(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
         return answers.UNKNOWN, None
     if short is True:
         return None, "utter_need_more_detail"
-    return _free_text(turn, ctx)
+    value, response = _free_text(turn, ctx)
+    # "its a ford i think": "ford" for the back office (a long answer is kept as written).
+    if value is not None and len(turn.text.split()) <= 8:
+        value = answers.without_hedges(value)
+    return value, response
 
 
 def _postcode_value(postcode: str, ctx: FormContext) -> Tuple[Any, Optional[str]]:

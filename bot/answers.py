@@ -182,6 +182,22 @@ def changes_the_kind(text: str) -> bool:
     return bool(_CHANGES_THE_KIND.search(text or ""))
 
 
+_LEADING_HEDGE = re.compile(
+    r"^\s*(?:(?:i think|i believe|i reckon|probably|maybe|possibly|looks like|think)\s*,?\s*)?"
+    r"(?:(?:it'?s|its|it is|it was|they'?re|they are)\s+(?:(?:a|an)\s+)?)?(?=\S)",
+    re.IGNORECASE)
+_TRAILING_HEDGE = re.compile(
+    r"[\s,]+(?:i think|i believe|i reckon|maybe|probably|possibly|not sure|not 100%|i'?m not sure)\W*$",
+    re.IGNORECASE)
+
+
+def without_hedges(text: str) -> str:
+    """ "its a ford i think" -> "ford": what a short answer names, without "it's a" and "I think"
+    (for the back office; the whole answer when nothing would be left)."""
+    trimmed = _TRAILING_HEDGE.sub("", _LEADING_HEDGE.sub("", (text or "").strip())).strip(" ,.")
+    return trimmed or (text or "").strip()
+
+
 def is_abandon(text: str) -> bool:
     """ "drop", "forget it": the resident wants to leave the report they started."""
     return _simple(text) in _ABANDON_WORDS

@@ -301,3 +301,15 @@ def test_mentions_complaint(text, expected):
 ])
 def test_saying_the_report_is_the_wrong_kind(text, says):
     assert answers.changes_the_kind(text) is says
+
+
+@pytest.mark.parametrize("text, named", [
+    ("its a ford i think", "ford"),
+    ("I think it's a BMW", "BMW"),
+    ("dark blue, not sure", "dark blue"),
+    ("about 3 weeks I think", "about 3 weeks"),
+    ("a while", "a while"),  # an article is only taken off after "it's"
+    ("i think", "i think"),  # nothing would be left: the answer as written
+])
+def test_hedges_are_taken_off_a_short_answer_for_the_back_office(text, named):
+    assert answers.without_hedges(text) == named
