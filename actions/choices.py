@@ -30,7 +30,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import escalation, language, problems
+from actions import escalation, language, places, problems
 from bot import answers, messages
 from bot import categories
 from bot.categories import BY_INTENT
@@ -174,9 +174,11 @@ def _ask_about_next_problem() -> List[EventType]:
 
 def offer_next_problem(tracker: Tracker) -> List[EventType]:
     """Events that ask about the next pending problem, if there is one (used by action_finish_report)."""
-    if not problems.pending(tracker):
+    pending = problems.pending(tracker)
+    if not pending:
         return []
-    return _ask_about_next_problem()
+    placed = problems.with_the_reports_locality(pending, tracker.get_slot(places.PLACE_SLOT))
+    return ([SlotSet(problems.PENDING_SLOT, placed)] if placed != pending else []) + _ask_about_next_problem()
 
 
 class ActionOfferMentionedProblems(Action):

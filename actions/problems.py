@@ -145,6 +145,23 @@ def split(message: Dict[str, Any]) -> Tuple[Dict[str, Any], List[Dict[str, Any]]
     return first, pending
 
 
+def with_the_reports_locality(pending_problems: List[Dict[str, Any]], place: Any) -> List[Dict[str, Any]]:
+    """Further problems on the street of the report just made, with that street's locality:
+    "12 Mill Lane, Northfield", so the next report does not ask "Mill Lane in Northfield or
+    in Easton?" again (the resident has just said which)."""
+    if not isinstance(place, dict) or not place.get("street") or not place.get("locality"):
+        return pending_problems
+    street = re.compile(rf"\b{re.escape(str(place['street']))}\b", re.IGNORECASE)
+    locality = re.compile(rf"\b{re.escape(str(place['locality']))}\b", re.IGNORECASE)
+    placed = []
+    for problem in pending_problems:
+        location = str(problem.get("location") or "")
+        if street.search(location) and not locality.search(location):
+            problem = {**problem, "location": f"{location}, {place['locality']}"}
+        placed.append(problem)
+    return placed
+
+
 def carried(tracker: Tracker, intent: Optional[str]) -> Optional[Dict[str, Any]]:
     """The message a form for ``intent`` should start from, when it is not the latest one."""
     message = tracker.get_slot(CARRIED_SLOT)

@@ -167,3 +167,16 @@ def test_a_further_problem_that_points_nowhere_is_still_asked_where(environment)
              "end": len(text)}])["parse_data"]
         _first, [further] = problems.split(message)
         assert further["location"] is None, further_text  # the first problem named no street either
+
+
+def test_a_further_problem_on_the_reports_street_takes_the_locality_the_resident_chose():
+    # "Mill Lane in Northfield or in Easton?" had been asked again for the pothole at 12 Mill Lane.
+    place = {"street": "Mill Lane", "locality": "Northfield"}
+    pending = [{"intent": "report_pothole", "location": "12 Mill Lane"},
+               {"intent": "report_streetlight", "location": "Station Road"},
+               {"intent": "report_graffiti", "location": "Mill Lane, Northfield"},
+               {"intent": "report_litter", "location": None}]
+    placed = problems.with_the_reports_locality(pending, place)
+    assert [p["location"] for p in placed] == ["12 Mill Lane, Northfield", "Station Road", "Mill Lane, Northfield", None]
+    assert problems.with_the_reports_locality(pending, None) == pending
+    assert problems.with_the_reports_locality(pending, {"street": "Mill Lane"}) == pending

@@ -142,6 +142,20 @@ def test_two_problem_message_on_the_web_each_with_its_own_place(stack: Stack):
     _check_two_cases(_cases(stack), [first, second], "rest")
 
 
+def test_a_further_problem_on_the_same_street_is_not_asked_which_locality_again(stack: Stack):
+    # Mill Lane is in Northfield and in Easton. The missed bin settled which; the pothole outside
+    # number 14 had then been asked "Mill Lane in Northfield or in Easton?" again.
+    me = _sender()
+    reply = stack.say_text(me, "bins not emptied at 12 Mill Lane and theres a pothole outside no 14 too")
+    assert _active_form(stack, me) == "missed_bin_form"
+    _to_read_back(lambda text: stack.say_text(me, text), reply)
+    said = stack.say_text(me, "yes")
+    assert "You also mentioned a pothole or damaged path at 14 Mill Lane, Northfield" in said, said
+    reply = stack.say_text(me, "yes")
+    assert _active_form(stack, me) == "pothole_form"
+    assert "or in easton" not in reply.lower() and "where is it" not in reply.lower(), reply
+
+
 def test_a_question_and_a_problem_in_one_message_answers_then_offers_the_problem(stack: Stack):
     # The bin had been dropped after the council tax answer (seen hand-trying).
     me = _sender()
