@@ -131,6 +131,14 @@ def names_a_crime(text: Optional[str]) -> bool:
     return bool(CRIMES.search(text or ""))
 
 
+# A burst pipe at home is a council tenant's housing repair (or a plumber's), not the water company's.
+# ("outside my house" is a place in the street, so only "in", "under" or "through" a home.)
+_AT_HOME = _words(r"(in|inside|under|through|from) (my|our|the|a) (council )?(flat|house|home|property|kitchen|bathroom|"
+                  r"loft|ceiling|cupboard)", r"council (flat|house|home)", r"boiler", r"radiator", r"upstairs",
+                  r"downstairs", r"under the sink", r"yn (fy|ein) (fflat|nh[ŷy]|nghartref|nghegin)")
+
+
 def names_a_water_supply_fault(text: Optional[str]) -> bool:
-    """True if the text names a leaking water main or pipe in the street, or a water supply fault."""
-    return bool(WATER_FAULTS.search(text or ""))
+    """True if the text names a leaking water main or pipe in the street, or a water supply fault
+    (not a burst pipe at home)."""
+    return bool(WATER_FAULTS.search(text or "")) and not _AT_HOME.search(text or "")

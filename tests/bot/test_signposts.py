@@ -80,6 +80,10 @@ async def test_out_of_scope_action_answers_with_the_signpost(make_tracker, envir
     # The council's: water through a ceiling (a housing repair), a flooded road (a drain).
     ("water coming through my ceiling from the flat above", False),
     ("the road is flooded every time it rains", False),
+    # A burst pipe at home: a council tenant's housing repair.
+    ("burst pipe under the sink in my council flat, water everywhere", False),
+    ("mae pibell wedi byrstio yn fy fflat", False),
+    ("water pouring out of the ground outside my house, must be a burst main", True),
     # A report that names the company whose works left a hole is still a report.
     ("the Thames Water meter cover in the pavement is missing and someone will trip", False),
     ("the road was dug up by the water company and the patch has sunk", False),
