@@ -53,23 +53,25 @@ WATER_SUPPLY = _words(*_WATER_FAULT_WORDS, r"water (company|board|pressure|suppl
                       r"south west|bristol|portsmouth|cambridge|south staffs|scottish) water",
                       r"severn trent", r"united utilities", r"d[ŵw]r cymru")
 
+# "are you a real person?", "is this a robot", "wyt ti'n berson go iawn?"
+ASKS_IF_A_PERSON = _words(
+    r"(are|r) (you|u|ya) (a |an )?(real|human|robot|bot|chat ?bot|person|computer|machine|ai\b|automated|"
+    r"actual person|living)",
+    r"(am i|are we) (talking|speaking|chatting|texting) (to|with) (a |an )?(real|human|robot|bot|chat ?bot|person|"
+    r"computer|machine|ai\b|actual)",
+    r"is (this|that|it) (a |an )?(real person|human|robot|bot|chat ?bot|computer|machine|automated|ai\b)",
+    r"who am i (talking|speaking|chatting) (to|with)",
+    # Welsh: are you a person / a robot / a machine (with their mutations)
+    r"(wyt ti|ydych chi|ydy hwn|ai)('?n| yn)? (berson|ddyn|robot|bot|beiriant|peiriant|gyfrifiadur)",
+    r"(robot|bot|peiriant|person go iawn) (wyt ti|ydych chi|ydy hwn)")
+
 # (topic, words that mean it, response)
 TOPICS: Tuple[Tuple[str, Pattern[str], str], ...] = (
     ("emergency", _words(r"999", r"ambulance", r"fire brigade", r"heart attack", r"can'?t breathe"),
      "utter_signpost_emergency"),
     # "are you a real person?": the resident is told plainly it is an automated assistant,
     # and how to reach a person (not "that's not something I can help with").
-    ("assistant", _words(
-        r"(are|r) (you|u|ya) (a |an )?(real|human|robot|bot|chat ?bot|person|computer|machine|ai\b|automated|"
-        r"actual person|living)",
-        r"(am i|are we) (talking|speaking|chatting|texting) (to|with) (a |an )?(real|human|robot|bot|chat ?bot|person|"
-        r"computer|machine|ai\b|actual)",
-        r"is (this|that|it) (a |an )?(real person|human|robot|bot|chat ?bot|computer|machine|automated|ai\b)",
-        r"who am i (talking|speaking|chatting) (to|with)",
-        # Welsh: are you a person / a robot / a machine (with their mutations)
-        r"(wyt ti|ydych chi|ydy hwn|ai)('?n| yn)? (berson|ddyn|robot|bot|beiriant|peiriant|gyfrifiadur)",
-        r"(robot|bot|peiriant|person go iawn) (wyt ti|ydych chi|ydy hwn)"),
-     "utter_signpost_assistant"),
+    ("assistant", ASKS_IF_A_PERSON, "utter_signpost_assistant"),
     # Abuse or neglect is the council's own safeguarding team's (social care), not a signpost away.
     ("safeguarding", _words(r"abus(e|ed|ing|ive)", r"neglect", r"safeguard", r"controlling", r"coercive",
                             r"domestic (violence|abuse)", r"groom(ed|ing)",
@@ -142,3 +144,8 @@ def names_a_water_supply_fault(text: Optional[str]) -> bool:
     """True if the text names a leaking water main or pipe in the street, or a water supply fault
     (not a burst pipe at home)."""
     return bool(WATER_FAULTS.search(text or "")) and not _AT_HOME.search(text or "")
+
+
+def asks_if_a_person(text: Optional[str]) -> bool:
+    """True if the text asks whether the resident is talking to a person or a machine."""
+    return bool(ASKS_IF_A_PERSON.search(text or ""))

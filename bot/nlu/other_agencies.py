@@ -26,15 +26,20 @@ from rasa.shared.nlu.constants import INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.rule_based import RuleBasedIntentClassifier
-from bot.signposts import names_a_crime, names_a_water_supply_fault
+from bot.signposts import asks_if_a_person, names_a_crime, names_a_water_supply_fault
 
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 EMERGENCY_INTENT = "emergency"
+# A short question whether the bot is a person is answered plainly, however the model read it
+# ("ydych chi'n robot?" was read as a FAQ), unless the resident asked for a person outright.
+ASKS_IF_A_PERSON_MAX_WORDS = 10
+TALK_TO_HUMAN_INTENT = "talk_to_human"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class OtherAgencyClassifier(RuleBasedIntentClassifier):
-    """``out_of_scope`` for an unsure message naming a crime or a water fault; anything else is left alone."""
+    """``out_of_scope`` for an unsure message naming a crime or a water fault, or a short question
+    whether the bot is a person; anything else is left alone."""
 
     def intent_for_message(self, message: Message) -> Optional[str]:
         reading = (message.get(INTENT) or {}).get("name")
@@ -42,5 +47,8 @@ class OtherAgencyClassifier(RuleBasedIntentClassifier):
         if reading == DEFAULT_NLU_FALLBACK_INTENT_NAME and names_a_crime(text):
             return OUT_OF_SCOPE_INTENT
         if reading in (DEFAULT_NLU_FALLBACK_INTENT_NAME, EMERGENCY_INTENT) and names_a_water_supply_fault(text):
+            return OUT_OF_SCOPE_INTENT
+        if (reading not in (TALK_TO_HUMAN_INTENT, EMERGENCY_INTENT, OUT_OF_SCOPE_INTENT)
+                and len((text or "").split()) <= ASKS_IF_A_PERSON_MAX_WORDS and asks_if_a_person(text)):
             return OUT_OF_SCOPE_INTENT
         return None

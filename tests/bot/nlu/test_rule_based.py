@@ -66,6 +66,11 @@ def test_a_reference_alone_or_in_a_few_words_is_a_status_question(text, expected
     # Read confidently as a report, or no water fault named: left alone.
     ("the drain is blocked and water is coming up out of the road", "report_blocked_drain", "report_blocked_drain"),
     ("the Thames Water meter cover is missing", "nlu_fallback", "nlu_fallback"),
+    # "are you a robot?" is answered plainly however it was read, unless a person was asked for.
+    ("ydych chi'n robot?", "faq", "out_of_scope"),
+    ("r u human", "talk_to_human", "talk_to_human"),
+    ("is this a real person reading these reports or a computer, the pothole on Mill Lane is still there "
+     "after three months", "report_pothole", "report_pothole"),
 ])
 def test_an_unsure_message_for_another_agency_gets_its_signpost(text, intent, expected):
     from bot.nlu.other_agencies import OtherAgencyClassifier
