@@ -1,19 +1,24 @@
-"""An NLU pipeline component that sends unsure messages about another agency's job to its signpost.
+"""An NLU pipeline component that sends messages about another agency's job to its signpost.
 
 "people dealing drugs on the corner every night" has a place and a time of day,
 as reports do, so the model hesitated between noise, parking and litter, and
 the bot offered those reports as choices. "water pouring out of the pavement,
 think it's a burst pipe" was read as an emergency (999, then handed to staff),
-though a burst main is the water company's, with its own line day and night.
+though a burst main is the water company's, with its own line day and night
+(and read as "another problem", it would have been a case for staff to redirect).
 
 A message the bot is unsure of (``nlu_fallback``) that plainly names a crime
 (bot/signposts.py, ``CRIMES``) or a leaking water main or a water supply fault
-(``WATER_SUPPLY``) becomes ``out_of_scope``, whose answer points to the police
-or the water company. A water fault the model alone called an emergency is
-signposted too; a crime it called one is left as it is (a break-in happening
-now is one for 999). A message read confidently as a report keeps its report
-("drug dealers hang round the broken street light on Mill Lane" is a street
-light report), and urgent phrases still win (bot/nlu/urgent.py runs last).
+(``WATER_FAULTS``) becomes ``out_of_scope``, whose answer points to the police
+or the water company. A water fault the model alone called an emergency, or
+read as the catch-all "another problem", is signposted too; a crime it called
+an emergency is left as it is (a break-in happening now is one for 999). A
+short "are you a real person?" is out of scope however it was read (the
+signpost says plainly it is the council's automated assistant, and how to
+reach a person), unless it was read as asking for one. A message read
+confidently as a report keeps its report ("drug dealers hang round the broken
+street light on Mill Lane" is a street light report), and urgent phrases
+still win (bot/nlu/urgent.py runs last).
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ EMERGENCY_INTENT = "emergency"
 # ("ydych chi'n robot?" was read as a FAQ), unless the resident asked for a person outright.
 ASKS_IF_A_PERSON_MAX_WORDS = 10
 TALK_TO_HUMAN_INTENT = "talk_to_human"
+# A water fault read as any of these is the water company's: unsure, an emergency by the model
+# alone, or the catch-all report ("mae pibell ddŵr wedi byrstio ar y stryd" was read as one).
+WATER_FAULT_READINGS = (DEFAULT_NLU_FALLBACK_INTENT_NAME, EMERGENCY_INTENT, "report_other_problem")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -46,7 +54,7 @@ class OtherAgencyClassifier(RuleBasedIntentClassifier):
         text = message.get("text")
         if reading == DEFAULT_NLU_FALLBACK_INTENT_NAME and names_a_crime(text):
             return OUT_OF_SCOPE_INTENT
-        if reading in (DEFAULT_NLU_FALLBACK_INTENT_NAME, EMERGENCY_INTENT) and names_a_water_supply_fault(text):
+        if reading in WATER_FAULT_READINGS and names_a_water_supply_fault(text):
             return OUT_OF_SCOPE_INTENT
         if (reading not in (TALK_TO_HUMAN_INTENT, EMERGENCY_INTENT, OUT_OF_SCOPE_INTENT)
                 and len((text or "").split()) <= ASKS_IF_A_PERSON_MAX_WORDS and asks_if_a_person(text)):

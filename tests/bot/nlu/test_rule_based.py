@@ -61,6 +61,7 @@ def test_a_reference_alone_or_in_a_few_words_is_a_status_question(text, expected
     # A burst main: the water company's, even where the model alone called it an emergency.
     ("water pouring out of the ground on the pavement, think its a burst pipe", "emergency", "out_of_scope"),
     ("there's a water leak in the road outside number 8", "nlu_fallback", "out_of_scope"),
+    ("mae pibell ddŵr wedi byrstio ar y stryd", "report_other_problem", "out_of_scope"),
     # A crime the model called an emergency stays one (a break-in now is for 999).
     ("someone is burgling the house next door right now", "emergency", "emergency"),
     # Read confidently as a report, or no water fault named: left alone.
