@@ -66,6 +66,8 @@ GENERIC_REQUEST = re.compile(
 # a later one must also say the report started is the wrong kind ("wrong one, I meant...").
 SWITCH_REPORT_CONFIDENCE = 0.8
 SWITCH_REPORT_CONFIDENCE_WHEN_SAID = 0.6
+# What says where a problem is: kept when the resident corrects the kind mid-report.
+PLACE_SLOTS = ("location", places.PLACE_SLOT, places.CHOICE_SLOT, "latitude", "longitude")
 # After this many unusable answers in a row to one question, offer a way on
 # (skip it where the back office can do without, describe the place, a person).
 FAILED_SLOT = "failed_answers"
@@ -464,7 +466,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if interruption is None and not field_named:
                 interruption = self._interruption(turn, requested, dispatcher)
             if interruption is None:
-                interruption = self._switch_report(turn, requested, dispatcher)
+                interruption = self._switch_report(turn, requested, dispatcher, tracker)
             if interruption is not None:
                 return interruption
 
@@ -841,7 +843,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         return _ask_again(requested)
 
     def _switch_report(
-        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
+        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[List[EventType]]:
         """Start the right form when an answer is clearly a different report.
 
@@ -850,7 +852,11 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         asks the questions that back office needs. At any later question, "wrong
         one, I wanted to report graffiti" or "sorry I meant a blocked drain not a
         pothole" switches too (it had been "Sorry, I didn't catch that" until the
-        resident gave up); another problem told in passing does not.
+        resident gave up); another problem told in passing does not. The place
+        already given for a problem in the street is kept ("pothole on Mill Lane",
+        "sorry I meant a blocked drain": still Mill Lane, shown at the read-back);
+        a home address given for a bin or a noise is not assumed to be the new
+        problem's place.
         """
         other = BY_INTENT.get(turn.intent or "")
         if other is None or other == self.category:
@@ -863,8 +869,9 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         # "OK, let's report graffiti", not "a graffiti".
         dispatcher.utter_message(text=messages.text("report.switched", turn.language,
                                                     mention=other.mentioned_in(turn.language)))
+        kept = PLACE_SLOTS if requested != "location" and not self.category.needs_postcode else ()
         return (
-            [SlotSet(slot, None) for slot in REPORT_SLOTS]
+            [SlotSet(slot, None) for slot in REPORT_SLOTS if slot not in kept]
             + [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), FollowupAction(other.form)]
         )
 
@@ -880,6 +887,8 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             and values.get("description") is None
             and len(turn.text.split()) >= DESCRIPTION_FROM_FIRST_MESSAGE_WORDS
             and not GENERIC_REQUEST.search(turn.text)
+            # "sorry I meant a blocked drain not a pothole" chose the kind; it describes nothing.
+            and not answers.changes_the_kind(turn.text)
         ):
             found["description"] = turn.text
         # "loud music every night after midnight": the noise form's questions it answers are not asked.

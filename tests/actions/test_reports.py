@@ -648,6 +648,29 @@ def test_a_later_answer_saying_the_report_is_the_wrong_kind_switches(environment
     assert messages[0]["text"].startswith("OK, let's report")
 
 
+def test_a_change_of_kind_keeps_a_street_problems_place_but_not_a_home_address(environment, make_tracker):
+    # "pothole on Mill Lane", "sorry I meant a blocked drain": still Mill Lane, not asked again.
+    tracker = make_tracker(user_event("sorry I meant a blocked drain not a pothole", intent="report_blocked_drain",
+                                      confidence=0.81), form="pothole_form",
+                           slots={"requested_slot": "defect_surface", "location": "Mill Lane, Northfield"})
+    _, _, events = run(POTHOLE, tracker)
+    assert FollowupAction("blocked_drain_form") in events
+    assert SlotSet("location", None) not in events
+    # The new form starts from that message, which chose the kind and describes nothing.
+    drain = reports.VALIDATORS[[c.key for c in reports.CATEGORIES].index("blocked_drain")]
+    tracker = make_tracker(user_event("sorry I meant a blocked drain not a pothole", intent="report_blocked_drain",
+                                      confidence=0.81), form="blocked_drain_form",
+                           slots={"location": "Mill Lane, Northfield"})
+    slots, _, _ = run(drain, tracker)
+    assert "description" not in slots and slots["requested_slot"] == "description"
+    # A missed bin's address is the resident's home: not assumed to be where the graffiti is.
+    tracker = make_tracker(user_event("wrong one, I wanted to report graffiti", intent="report_graffiti",
+                                      confidence=0.88), form="missed_bin_form",
+                           slots={"requested_slot": "bin_type", "location": "12 Mill Lane", "postcode": "AN1 4GT"})
+    _, _, events = run(MISSED_BIN, tracker)
+    assert SlotSet("location", None) in events
+
+
 @pytest.mark.parametrize("text, intent, confidence", [
     ("actually it's the street light", "report_streetlight", 0.45),  # said, but not sure enough what instead
     ("wrong one", "inform", 0.6),  # said, but no kind named: the question stays

@@ -343,3 +343,15 @@ def test_saying_mid_report_that_it_is_the_wrong_kind_starts_the_right_report(sta
     reply = stack.say_text(me, "wrong one, I wanted to report graffiti")
     assert reply.startswith(messages.text("report.switched", mention="graffiti")), reply
     assert _tracker(stack, me)["active_loop"].get("name") == "graffiti_form"
+
+
+def test_a_change_of_kind_in_the_street_keeps_the_place_and_asks_for_a_description(stack):
+    me = _sender()
+    assert "road or on the pavement" in stack.say_text(me, "pothole on Station Road").lower()
+    reply = stack.say_text(me, "sorry I meant a blocked drain not a pothole")
+    # Still Station Road (not asked where again), and the correction is not filed as the description.
+    assert "describe the problem" in reply.lower() and "where is it" not in reply.lower(), reply
+    tracker = _tracker(stack, me)
+    assert tracker["active_loop"].get("name") == "blocked_drain_form"
+    assert "Station Road" in (tracker["slots"].get("location") or "")
+    assert tracker["slots"].get("description") is None
