@@ -66,6 +66,8 @@ GENERIC_REQUEST = re.compile(
 # a later one must also say the report started is the wrong kind ("wrong one, I meant...").
 SWITCH_REPORT_CONFIDENCE = 0.8
 SWITCH_REPORT_CONFIDENCE_WHEN_SAID = 0.6
+# A message this short that says the report is the wrong kind only chose the kind: not a description.
+KIND_CHOSEN_MAX_WORDS = 10
 # What says where a problem is: kept when the resident corrects the kind mid-report.
 PLACE_SLOTS = ("location", places.PLACE_SLOT, places.CHOICE_SLOT, "latitude", "longitude")
 # After this many unusable answers in a row to one question, offer a way on
@@ -888,7 +890,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             and len(turn.text.split()) >= DESCRIPTION_FROM_FIRST_MESSAGE_WORDS
             and not GENERIC_REQUEST.search(turn.text)
             # "sorry I meant a blocked drain not a pothole" chose the kind; it describes nothing.
-            and not answers.changes_the_kind(turn.text)
+            and not (answers.changes_the_kind(turn.text) and len(turn.text.split()) <= KIND_CHOSEN_MAX_WORDS)
         ):
             found["description"] = turn.text
         # "loud music every night after midnight": the noise form's questions it answers are not asked.

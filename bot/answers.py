@@ -168,7 +168,7 @@ def says_unknown(text: str) -> bool:
 
 _CHANGES_THE_KIND = re.compile(
     r"\b(wrong (one|thing|option|report|button|kind|category)|actually|i meant|meant to (say|report|pick|press)|"
-    r"i mean\b|instead|no wait|my mistake|my bad|i want(ed)? to report|(it'?s|it is|its) not (a|an|the)|"
+    r"i mean\b|instead|no wait|my mistake|my bad|i wanted to report|(it'?s|it is|its) not (a|an|the)|"
     r"isn'?t (a|an|the)|not (a|an) \w+ (it'?s|its|but)|"
     # Welsh: the wrong one, I meant, actually, instead
     r"(yr |y )?un anghywir|o'?n i'?n feddwl|a dweud y gwir|yn lle)\b",

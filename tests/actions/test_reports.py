@@ -663,6 +663,11 @@ def test_a_change_of_kind_keeps_a_street_problems_place_but_not_a_home_address(e
                            slots={"location": "Mill Lane, Northfield"})
     slots, _, _ = run(drain, tracker)
     assert "description" not in slots and slots["requested_slot"] == "description"
+    # A first message that only sounds like one still describes the problem.
+    text = "it's not a big hole but it is deep and my car tyre burst in it outside number 4"
+    tracker = make_tracker(user_event(text, intent="report_pothole", confidence=0.95), form="pothole_form",
+                           slots={"location": "4 Station Road"})
+    assert run(POTHOLE, tracker)[0].get("description") == text
     # A missed bin's address is the resident's home: not assumed to be where the graffiti is.
     tracker = make_tracker(user_event("wrong one, I wanted to report graffiti", intent="report_graffiti",
                                       confidence=0.88), form="missed_bin_form",

@@ -295,6 +295,7 @@ def test_mentions_complaint(text, expected):
     ("o'n i'n feddwl graffiti", True),
     # Answers to the question, or another problem told beside this one: not a change of kind.
     ("there is also rubbish next to it", False),
+    ("I want to report dog mess all over the path by the school", False),  # an opening, not a correction
     ("not a big one but deep", False),
     ("it's not too bad", False),
     ("the light flickers all night", False),
