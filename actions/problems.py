@@ -21,6 +21,7 @@ from actions import places
 from bot import postcodes
 from bot.categories import BY_INTENT
 from bot.nlu.courtesy import without_courtesy
+from bot.places.matching import name_tokens
 
 FURTHER_PROBLEM = "further_problem"
 PENDING_SLOT = "pending_problems"
@@ -151,15 +152,22 @@ def with_the_reports_locality(pending_problems: List[Dict[str, Any]], place: Any
     in Easton?" again (the resident has just said which)."""
     if not isinstance(place, dict) or not place.get("street") or not place.get("locality"):
         return pending_problems
-    street = re.compile(rf"\b{re.escape(str(place['street']))}\b", re.IGNORECASE)
-    locality = re.compile(rf"\b{re.escape(str(place['locality']))}\b", re.IGNORECASE)
+    # Compared as the gazetteer compares names ("12 mill ln" is on Mill Lane), but exactly:
+    # a misspelling allowance would put Hill Lane in Mill Lane's locality.
+    street, locality = name_tokens(str(place["street"])), name_tokens(str(place["locality"]))
     placed = []
     for problem in pending_problems:
         location = str(problem.get("location") or "")
-        if street.search(location) and not locality.search(location):
+        said = name_tokens(location)
+        if _says(said, street) and not _says(said, locality):
             problem = {**problem, "location": f"{location}, {place['locality']}"}
         placed.append(problem)
     return placed
+
+
+def _says(tokens: Tuple[str, ...], name: Tuple[str, ...]) -> bool:
+    """True when ``name``'s tokens stand together, in order, in ``tokens``."""
+    return bool(name) and any(tokens[i:i + len(name)] == name for i in range(len(tokens) - len(name) + 1))
 
 
 def carried(tracker: Tracker, intent: Optional[str]) -> Optional[Dict[str, Any]]:

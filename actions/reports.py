@@ -66,6 +66,8 @@ GENERIC_REQUEST = re.compile(
 # a later one must also say the report started is the wrong kind ("wrong one, I meant...").
 SWITCH_REPORT_CONFIDENCE = 0.8
 SWITCH_REPORT_CONFIDENCE_WHEN_SAID = 0.6
+# A make, colour or "how long" this short loses its hedges ("its a ford i think": "ford").
+HEDGED_ANSWER_MAX_WORDS = 8
 # A message this short that says the report is the wrong kind only chose the kind: not a description.
 KIND_CHOSEN_MAX_WORDS = 10
 # What says where a problem is: kept when the resident corrects the kind mid-report.
@@ -279,7 +281,7 @@ def _read_if_known(turn: Turn, ctx: FormContext) -> Tuple[Any, Optional[str]]:
         return None, "utter_need_more_detail"
     value, response = _free_text(turn, ctx)
     # "its a ford i think": "ford" for the back office (a long answer is kept as written).
-    if value is not None and len(turn.text.split()) <= 8:
+    if value is not None and len(turn.text.split()) <= HEDGED_ANSWER_MAX_WORDS:
         value = answers.without_hedges(value)
     return value, response
 
@@ -468,7 +470,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
             if interruption is None and not field_named:
                 interruption = self._interruption(turn, requested, dispatcher)
             if interruption is None:
-                interruption = self._switch_report(turn, requested, dispatcher, tracker)
+                interruption = self._switch_report(turn, requested, dispatcher)
             if interruption is not None:
                 return interruption
 
@@ -845,7 +847,7 @@ class ReportFormValidator(Action, metaclass=ABCMeta):
         return _ask_again(requested)
 
     def _switch_report(
-        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, turn: Turn, requested: str, dispatcher: CollectingDispatcher
     ) -> Optional[List[EventType]]:
         """Start the right form when an answer is clearly a different report.
 

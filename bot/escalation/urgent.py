@@ -104,7 +104,8 @@ _PHRASES: Dict[str, Tuple[str, ...]] = {
     ),
     "dangerous_structure": (
         r"dangerous (structure|building|wall|roof|ceiling|chimney|scaffold\w*)",
-        # Only a building or a wall: a collapsed kerb, road edge, speed bump or fence is a report.
+        # Only a building or part of one, a wall or a bridge: a collapsed kerb, road edge, speed
+        # bump or fence is a report.
         r"(wall|building|roof|ceiling|chimney|scaffold\w*|balcony|house|bridge|floor|stairs?|staircase)( \w+){0,4} "
         r"(is |are )?(about to |going to |might |could )?(collaps\w*|fall(ing)? down|coming down|caving in|cave in)",
         r"collapsed (wall|building|roof|ceiling|chimney|scaffold\w*|balcony|house|bridge|floor|stairs?|staircase)",

@@ -289,9 +289,10 @@ class EncoderIntentClassifier(GraphComponent, IntentClassifier):
             if spans and len(spans) < len(every_part):
                 ranking = self._ranking(self.probabilities([" ".join(text[b:e] for b, e in spans)])[0])
             reported = is_problem_intent(ranking[0]["name"])
-            if reported or ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS:
+            may_tell_problems = reported or ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS
+            if may_tell_problems:
                 spans = self._cut_at_and(text, spans)
-            if len(spans) > 1 and (reported or ranking[0]["name"] in QUESTIONS_BESIDE_PROBLEMS):
+            if len(spans) > 1 and may_tell_problems:
                 told = self._problems_by_part(spans, self.probabilities([text[b:e] for b, e in spans]))
                 # "how do I pay my council tax? also my bin wasn't collected": the question is
                 # answered and the bin offered next, not dropped.

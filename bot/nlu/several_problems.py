@@ -35,7 +35,7 @@ MIN_PART_WORDS = 4
 
 # "and" with a new subject but no comma, as texts are often typed: "bins werent emptied on
 # tues and the streetlight by the post box is out". It joins too much to be a boundary of
-# its own ("the bin wasn't emptied and the rubbish blew everywhere" is one problem), so it
+# its own ("cars park on the pavement and the kids have to walk in the road" is one problem), so it
 # is only a candidate: the classifier splits there when each side on its own confidently
 # reports a different problem (bot/nlu/intent_classifier.py).
 _AND_NEW_SUBJECT = re.compile(

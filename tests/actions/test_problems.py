@@ -178,5 +178,10 @@ def test_a_further_problem_on_the_reports_street_takes_the_locality_the_resident
                {"intent": "report_litter", "location": None}]
     placed = problems.with_the_reports_locality(pending, place)
     assert [p["location"] for p in placed] == ["12 Mill Lane, Northfield", "Station Road", "Mill Lane, Northfield", None]
+    # Street-type words in any form, but no misspelling allowance: Hill Lane is another street.
+    others = [{"intent": "report_pothole", "location": "outside 14 mill ln"},
+              {"intent": "report_pothole", "location": "Hill Lane"}]
+    assert [p["location"] for p in problems.with_the_reports_locality(others, place)] == [
+        "outside 14 mill ln, Northfield", "Hill Lane"]
     assert problems.with_the_reports_locality(pending, None) == pending
     assert problems.with_the_reports_locality(pending, {"street": "Mill Lane"}) == pending
